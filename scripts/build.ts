@@ -1,0 +1,44 @@
+// Compiles Switchboard to one self-contained executable.
+//   bun scripts/build.ts          → dist/switchboard (this machine's OS, CPU and libc)
+//   bun scripts/build.ts --all    → dist/switchboard-linux-{x64,arm64}{,-musl}
+// Cross targets need Bun's runtime for that target, which `bun build` fetches from the npm
+// registry on first use; when that fails this script says which target and why, builds the
+// others, and exits 1.
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
+
+export const targets = ["linux-x64", "linux-x64-musl", "linux-arm64", "linux-arm64-musl"] as const;
+
+export function hostTarget(): string {
+  const arch = process.arch === "arm64" ? "arm64" : "x64";
+  const musl = existsSync("/lib") && readdirSync("/lib").some((f) => f.startsWith("ld-musl-"));
+  return `linux-${arch}${musl ? "-musl" : ""}`;
+}
+
+export function build(target: string, outfile: string): { ok: boolean; output: string } {
+  const r = Bun.spawnSync(
+    [process.execPath, "build", "--compile", `--target=bun-${target}`, "src/main.ts", "--outfile", outfile],
+    { cwd: `${import.meta.dir}/..`, stdout: "pipe", stderr: "pipe" },
+  );
+  return { ok: r.exitCode === 0, output: (r.stdout.toString() + r.stderr.toString()).trim() };
+}
+
+if (import.meta.main) {
+  mkdirSync(`${import.meta.dir}/../dist`, { recursive: true });
+  const all = process.argv.includes("--all");
+  const jobs = all ? targets.map((t) => [t, `dist/switchboard-${t}`] as const) : [[hostTarget(), "dist/switchboard"] as const];
+  const failed: string[] = [];
+  for (const [target, out] of jobs) {
+    const t0 = performance.now();
+    const r = build(target, out);
+    if (r.ok) {
+      console.log(`built ${out} (bun-${target}) in ${Math.round(performance.now() - t0)} ms`);
+    } else {
+      failed.push(target);
+      console.error(`FAILED ${out} (bun-${target}):\n${r.output}\n` + (target === hostTarget() ? "" : `  (cross targets need the bun-${target} runtime from the npm registry; is it reachable?)`));
+    }
+  }
+  if (failed.length) {
+    console.error(`\n${failed.length} of ${jobs.length} targets failed: ${failed.join(", ")}`);
+    process.exit(1);
+  }
+}

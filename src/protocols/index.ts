@@ -1,0 +1,4 @@
+// Every protocol served on the one port. Each entry lives in its own folder (DESIGN.md).
+import type { ProtocolFactory } from "./types.ts";
+
+export const protocols: ProtocolFactory[] = [];

@@ -1,0 +1,27 @@
+import type { AnyElysia } from "elysia";
+import type { Config } from "../config.ts";
+import type { Logger } from "../log.ts";
+import type { Store } from "../store/db.ts";
+import type { Metrics } from "../transport/metrics.ts";
+import type { Clock } from "../transport/types.ts";
+import type { Transport } from "../transport/ws.ts";
+
+/** What every protocol plugin is given. */
+export interface PluginContext {
+  config: Config;
+  log: Logger;
+  store: Store;
+  clock: Clock;
+  metrics: Metrics;
+  transport: Transport;
+}
+
+/** A protocol's wiring: its routes on the one Elysia app, and how to stop its background work. */
+export interface ProtocolPlugin {
+  name: string;
+  routes(app: AnyElysia): AnyElysia;
+  /** Release timers, devices, pending work. Sockets are closed by the transport. */
+  stop?(): void | Promise<void>;
+}
+
+export type ProtocolFactory = (ctx: PluginContext) => ProtocolPlugin;

@@ -1,0 +1,9 @@
+// WebSocket close codes used across the server (RFC 6455 §7.4.1, plus the 4000-4999 private range).
+export const Close = {
+  normal: 1000,
+  goingAway: 1001, // server shutting down
+  policy: 1008, // rate limit exceeded and the client kept sending
+  tooBig: 1009, // frame larger than the endpoint's limit
+  internal: 1011, // a handler threw: a bug, logged
+  replaced: 4001, // the same identity connected again on another socket
+} as const;

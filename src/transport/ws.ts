@@ -1,0 +1,221 @@
+// The raw WebSocket seam (DESIGN.md "The WebSocket seam").
+//
+// Elysia's own .ws() parses text frames before any hook sees them ("007" → 7), so protocol
+// endpoints are plain Elysia routes that call server.upgrade() with a WsConn as ws.data.
+// Elysia's Bun adapter dispatches every socket event to ws.data.open/message/close/…,
+// so frames arrive here byte for byte. WsConn is the per-connection state and implements
+// the Conn interface the pure protocol modules use.
+import type { Server, ServerWebSocket } from "bun";
+import type { Logger } from "../log.ts";
+import { Close } from "./close-codes.ts";
+import type { Metrics, ProtocolCounters } from "./metrics.ts";
+import { TokenBucket } from "./rate.ts";
+import type { Conn, Topics } from "./types.ts";
+
+export interface TransportLimits {
+  maxFrameBytes: number;
+  rateLimit: number;
+  rateBurst: number;
+  pingIntervalMs: number;
+  idleTimeoutMs: number;
+}
+
+/** What a protocol plugin supplies for one endpoint. S is its per-connection state. */
+export interface EndpointSpec<S> {
+  /** Metrics/health label, e.g. "clicker". */
+  protocol: string;
+  /** Overrides the server-wide frame limit for this endpoint. */
+  maxFrameBytes?: number;
+  /** false: the protocol does its own rate limiting (e.g. per Socket.IO packet). */
+  rateLimit?: boolean;
+  open?(conn: WsConn<S>): void;
+  message(conn: WsConn<S>, data: string | Uint8Array): void;
+  close?(conn: WsConn<S>, code: number, reason: string): void;
+  /** The protocol's own error reply for a frame refused by the rate limit (null: none). */
+  rateLimited?(conn: WsConn<S>): string | null;
+}
+
+type Raw = ServerWebSocket<WsConn<any>>;
+let nextId = 1;
+
+export class WsConn<S = unknown> implements Conn {
+  readonly id = nextId++;
+  ws: Raw | null = null;
+  closed = false;
+  lastSeen: number;
+  lastPing: number;
+  private readonly bucket: TokenBucket;
+  private strikes = 0;
+
+  constructor(readonly endpoint: Endpoint<S>, public state: S) {
+    this.lastSeen = this.lastPing = performance.now();
+    this.bucket = new TokenBucket(endpoint.transport.limits.rateLimit, endpoint.transport.limits.rateBurst, this.lastSeen);
+  }
+
+  // ---- Conn ----
+  send(data: string | Uint8Array): void {
+    if (this.closed || !this.ws) return;
+    this.ws.send(data);
+    this.endpoint.counters.framesOut++;
+  }
+  subscribe(topic: string): void {
+    if (!this.closed) this.ws?.subscribe(topic);
+  }
+  unsubscribe(topic: string): void {
+    if (!this.closed) this.ws?.unsubscribe(topic);
+  }
+  publishOthers(topic: string, data: string): void {
+    if (this.closed || !this.ws) return;
+    const n = this.endpoint.transport.subscribers(topic) - (this.ws.isSubscribed(topic) ? 1 : 0);
+    this.ws.publish(topic, data);
+    this.endpoint.counters.framesOut += Math.max(0, n);
+  }
+  get remoteAddress(): string {
+    return this.ws?.remoteAddress ?? "";
+  }
+
+  // ---- Bun socket events, dispatched by Elysia's adapter through ws.data ----
+  open(ws: Raw): void {
+    this.ws = ws;
+    const ep = this.endpoint;
+    ep.transport.live.add(this);
+    ep.counters.connections++;
+    ep.guard(this, () => ep.spec.open?.(this));
+  }
+  message(ws: Raw, data: string | Uint8Array): void {
+    this.ws = ws;
+    const ep = this.endpoint;
+    const now = performance.now();
+    this.lastSeen = now;
+    ep.counters.framesIn++;
+    const limit = ep.maxFrameBytes;
+    const size = typeof data === "string" ? (data.length * 3 <= limit ? 0 : Buffer.byteLength(data)) : data.byteLength;
+    if (size > limit) {
+      ep.counters.errors++;
+      ws.close(Close.tooBig, `frame larger than ${limit} bytes`);
+      return;
+    }
+    if (ep.spec.rateLimit !== false && !this.bucket.take(now)) {
+      ep.counters.errors++;
+      if (++this.strikes > ep.transport.limits.rateBurst) {
+        ws.close(Close.policy, "rate limit exceeded");
+        return;
+      }
+      const reply = ep.spec.rateLimited?.(this);
+      if (reply != null) this.send(reply);
+      return;
+    }
+    this.strikes = 0;
+    ep.guard(this, () => ep.spec.message(this, data));
+  }
+  /**
+   * Two callers share this name: protocol code calls close(code, reason) (the Conn interface),
+   * and Elysia's adapter calls close(ws, code, reason) when the socket has closed.
+   */
+  close(a: number | Raw, b?: number | string, c?: string): void {
+    if (typeof a === "number") {
+      if (!this.closed) this.ws?.close(a, typeof b === "string" ? b : "");
+      return;
+    }
+    if (this.closed) return;
+    this.closed = true;
+    const ep = this.endpoint;
+    ep.transport.live.delete(this);
+    ep.counters.connections--;
+    ep.guard(this, () => ep.spec.close?.(this, typeof b === "number" ? b : 1005, c ?? ""), false);
+  }
+  drain(_ws: Raw): void {}
+  ping(_ws: Raw): void {
+    this.lastSeen = performance.now();
+  }
+  pong(_ws: Raw): void {
+    this.lastSeen = performance.now();
+  }
+}
+
+export class Endpoint<S> {
+  readonly counters: ProtocolCounters;
+  readonly maxFrameBytes: number;
+  constructor(readonly transport: Transport, readonly spec: EndpointSpec<S>) {
+    this.counters = transport.metrics.protocol(spec.protocol);
+    this.maxFrameBytes = spec.maxFrameBytes ?? transport.limits.maxFrameBytes;
+  }
+
+  /** Upgrade the request; returns false if it is not a WebSocket handshake. */
+  upgrade(request: Request, server: Server<any>, state: S, headers?: Record<string, string>): boolean {
+    return (server as Server<WsConn<S>>).upgrade(request, { data: new WsConn<S>(this, state), headers });
+  }
+
+  /** Run protocol code; an uncaught error is a bug: log it and close with 1011. */
+  guard(conn: WsConn<S>, fn: () => void, closeOnError = true): void {
+    try {
+      fn();
+    } catch (err) {
+      this.counters.errors++;
+      this.transport.log.error("handler error", { protocol: this.spec.protocol, conn: conn.id, err: err as Error });
+      if (closeOnError) conn.close(Close.internal, "internal error");
+    }
+  }
+}
+
+/** One per server: limits, metrics, the live socket set, keepalive, and topic fan-out. */
+export class Transport implements Topics {
+  readonly live = new Set<WsConn<any>>();
+  server: Server<any> | null = null;
+  private sweepTimer: ReturnType<typeof setInterval> | null = null;
+
+  constructor(readonly limits: TransportLimits, readonly metrics: Metrics, readonly log: Logger) {}
+
+  endpoint<S>(spec: EndpointSpec<S>): Endpoint<S> {
+    this.metrics.protocol(spec.protocol);
+    return new Endpoint(this, spec);
+  }
+
+  /** Topics for one protocol: counts each delivery as a message out. */
+  topics(protocol: string): Topics {
+    const counters = this.metrics.protocol(protocol);
+    return {
+      publish: (topic, data) => {
+        const s = this.server;
+        if (!s) return;
+        counters.framesOut += s.subscriberCount(topic);
+        s.publish(topic, data);
+      },
+    };
+  }
+  publish(topic: string, data: string): void {
+    this.server?.publish(topic, data);
+  }
+  subscribers(topic: string): number {
+    return this.server?.subscriberCount(topic) ?? 0;
+  }
+
+  /** Start server pings and the idle sweep (PROTOCOLS.md common rules). */
+  start(server: Server<any>): void {
+    this.server = server;
+    const { pingIntervalMs, idleTimeoutMs } = this.limits;
+    const tick = Math.max(50, Math.min(pingIntervalMs, idleTimeoutMs / 4));
+    this.sweepTimer = setInterval(() => this.sweep(), tick);
+    this.sweepTimer.unref?.();
+  }
+
+  private sweep(): void {
+    const now = performance.now();
+    const { pingIntervalMs, idleTimeoutMs } = this.limits;
+    for (const c of this.live) {
+      if (now - c.lastSeen >= idleTimeoutMs) {
+        this.log.debug("idle timeout", { protocol: c.endpoint.spec.protocol, conn: c.id });
+        c.ws?.terminate();
+      } else if (now - c.lastPing >= pingIntervalMs) {
+        c.lastPing = now;
+        c.ws?.ping();
+      }
+    }
+  }
+
+  /** Close every socket with 1001 (graceful shutdown). */
+  closeAll(reason = "server shutting down"): void {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    for (const c of [...this.live]) c.ws?.close(Close.goingAway, reason);
+  }
+}

@@ -1,0 +1,59 @@
+import { describe, expect, test } from "bun:test";
+import { defaults, helpText, loadConfig } from "../src/config.ts";
+
+describe("config", () => {
+  test("defaults", () => {
+    const r = loadConfig([], {});
+    expect(r.kind).toBe("run");
+    if (r.kind !== "run") return;
+    expect(r.config).toEqual(defaults());
+    expect(r.config.port).toBe(8080);
+    expect(r.config.host).toBe("0.0.0.0");
+    expect(r.config.dataDir).toBe("./switchboard-data");
+    expect(r.config.maxFrameBytes).toBe(65536);
+    expect(r.config.rateLimit).toBe(50);
+    expect(r.config.rateBurst).toBe(100);
+  });
+
+  test("env overrides defaults; flags override env", () => {
+    const r = loadConfig(["--port", "9000"], { SWITCHBOARD_PORT: "7000", SWITCHBOARD_LOG_LEVEL: "debug", SWITCHBOARD_POOL: "/dev/a, /dev/b" });
+    if (r.kind !== "run") throw new Error(JSON.stringify(r));
+    expect(r.config.port).toBe(9000);
+    expect(r.config.logLevel).toBe("debug");
+    expect(r.config.pool).toEqual(["/dev/a", "/dev/b"]);
+  });
+
+  test("repeatable flags", () => {
+    const r = loadConfig(["--pool", "/dev/ttyACM0", "--pool", "/dev/input/event3", "--cors-origin", "https://a.example"], {});
+    if (r.kind !== "run") throw new Error(JSON.stringify(r));
+    expect(r.config.pool).toEqual(["/dev/ttyACM0", "/dev/input/event3"]);
+    expect(r.config.corsOrigin).toEqual(["https://a.example"]);
+  });
+
+  test("invalid values name the flag or variable and what is wrong", () => {
+    const r = loadConfig(["--port", "70000", "--log-level", "loud"], { SWITCHBOARD_RATE_LIMIT: "fast" });
+    expect(r.kind).toBe("invalid");
+    if (r.kind !== "invalid") return;
+    const all = r.errors.join("\n");
+    expect(all).toContain("--port");
+    expect(all).toContain("--log-level");
+    expect(all).toContain("SWITCHBOARD_RATE_LIMIT");
+  });
+
+  test("unknown flags are refused", () => {
+    const r = loadConfig(["--prot", "1"], {});
+    expect(r.kind).toBe("invalid");
+  });
+
+  test("--help lists every option with its env name; --print-config and --version", () => {
+    expect(loadConfig(["--help"], {}).kind).toBe("help");
+    const help = helpText();
+    for (const k of Object.keys(defaults())) {
+      const flag = "--" + k.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
+      expect(help).toContain(flag);
+    }
+    expect(help).toContain("SWITCHBOARD_JWT_SECRET");
+    expect(loadConfig(["--print-config", "--port", "1"], {}).kind).toBe("print");
+    expect(loadConfig(["--version"], {}).kind).toBe("version");
+  });
+});

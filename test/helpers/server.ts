@@ -1,0 +1,44 @@
+// Boots the real server on port 0 with a fresh data dir; every test cleans up after itself.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { defaults, type Config } from "../../src/config.ts";
+import { createLogger } from "../../src/log.ts";
+import type { ProtocolFactory } from "../../src/protocols/types.ts";
+import { startServer, type RunningServer } from "../../src/server.ts";
+
+export interface TestServer {
+  server: RunningServer;
+  port: number;
+  http: string;
+  ws(path: string): string;
+  dataDir: string;
+  /** Stop the server; keeps the data dir (for restart tests) unless `clean` is set. */
+  stop(clean?: boolean): Promise<void>;
+}
+
+export function tempDir(prefix = "switchboard-test-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export async function bootServer(
+  overrides: Partial<Config> = {},
+  opts: { protocols?: ProtocolFactory[]; dataDir?: string } = {},
+): Promise<TestServer> {
+  const dataDir = opts.dataDir ?? overrides.dataDir ?? tempDir();
+  const config: Config = { ...defaults(), host: "127.0.0.1", port: 0, ...overrides, dataDir };
+  const log = createLogger({ level: process.env.TEST_LOG === "1" ? "debug" : "error", format: "text" });
+  const server = await startServer({ config, log, protocols: opts.protocols });
+  const port = server.port;
+  return {
+    server,
+    port,
+    dataDir,
+    http: `http://127.0.0.1:${port}`,
+    ws: (path) => `ws://127.0.0.1:${port}${path}`,
+    async stop(clean = true) {
+      await server.stop();
+      if (clean) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

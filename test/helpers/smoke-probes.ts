@@ -1,0 +1,10 @@
+// One round trip per WebSocket endpoint, run against the compiled binary by test/smoke.test.ts.
+// Each protocol adds its probe here.
+import type { TestClient } from "./ws-client.ts";
+
+export interface SmokeProbe {
+  path: string;
+  run(c: TestClient, port: number): Promise<void>;
+}
+
+export const smokeProbes: SmokeProbe[] = [];

@@ -1,0 +1,92 @@
+// Smoke test of the compiled binary: built for this machine, copied to a folder with no
+// node_modules, started, spoken to on every endpoint, then stopped with SIGTERM.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { copyFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { build, hostTarget } from "../scripts/build.ts";
+import { tempDir } from "./helpers/server.ts";
+import { TestClient } from "./helpers/ws-client.ts";
+import { smokeProbes } from "./helpers/smoke-probes.ts";
+
+describe("compiled binary", () => {
+  const dir = tempDir("switchboard-smoke-");
+  const bin = join(dir, "switchboard");
+  let proc: ReturnType<typeof Bun.spawn> | null = null;
+  let port = 0;
+  let stderr = "";
+
+  beforeAll(async () => {
+    const r = build(hostTarget(), join(dir, "build-out"));
+    if (!r.ok) throw new Error("build failed:\n" + r.output);
+    copyFileSync(join(dir, "build-out"), bin);
+    rmSync(join(dir, "build-out"));
+    proc = Bun.spawn([bin, "--port", "0", "--host", "127.0.0.1", "--data-dir", join(dir, "data"), "--log-format", "json"], {
+      cwd: dir,
+      env: { PATH: "/usr/bin:/bin" },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const reader = (proc.stderr as ReadableStream<Uint8Array>).getReader();
+    const deadline = Date.now() + 10_000;
+    while (!port && Date.now() < deadline) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      stderr += new TextDecoder().decode(value);
+      for (const line of stderr.split("\n")) {
+        try {
+          const j = JSON.parse(line);
+          if (j.msg === "listening") port = j.port;
+        } catch {}
+      }
+    }
+    if (!port) throw new Error("binary did not report a port:\n" + stderr);
+    // keep draining stderr so the child never blocks on a full pipe
+    (async () => {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        stderr += new TextDecoder().decode(value);
+      }
+    })();
+  }, 60_000);
+
+  afterAll(() => {
+    proc?.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("--version and --help run without node_modules", () => {
+    const v = Bun.spawnSync([bin, "--version"], { cwd: dir });
+    expect(v.exitCode).toBe(0);
+    expect(v.stdout.toString()).toMatch(/^switchboard \d+\.\d+\.\d+/);
+    const bad = Bun.spawnSync([bin, "--port", "nope"], { cwd: dir });
+    expect(bad.exitCode).toBe(2);
+  });
+
+  test("/healthz and /metrics answer", async () => {
+    const h = await fetch(`http://127.0.0.1:${port}/healthz`);
+    expect(h.status).toBe(200);
+    const j = (await h.json()) as any;
+    expect(j.status).toBe("ok");
+    expect(typeof j.uptime_s).toBe("number");
+    const m = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(await m.text()).toContain("process_resident_memory_bytes");
+  });
+
+  for (const probe of smokeProbes) {
+    test(`WebSocket round trip on ${probe.path}`, async () => {
+      const c = await TestClient.open(`ws://127.0.0.1:${port}${probe.path}`);
+      await probe.run(c, port);
+      c.close();
+    });
+  }
+
+  test("SIGTERM: exit 0 within 5 s", async () => {
+    const t0 = performance.now();
+    proc!.kill("SIGTERM");
+    const code = await proc!.exited;
+    expect(code).toBe(0);
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(stderr).toContain('"msg":"stopped"');
+  });
+});

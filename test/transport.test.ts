@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { bootServer, type TestServer } from "./helpers/server.ts";
+import { TestClient } from "./helpers/ws-client.ts";
+import { echoProtocol } from "./helpers/echo-protocol.ts";
+
+describe("WebSocket seam", () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await bootServer({ maxFrameBytes: 1024, rateLimit: 20, rateBurst: 10, pingIntervalMs: 200, idleTimeoutMs: 400 }, { protocols: [echoProtocol] });
+  });
+  afterAll(() => s.stop());
+
+  test("text frames arrive byte for byte", async () => {
+    const c = await TestClient.open(s.ws("/test/echo"));
+    for (const frame of ["007", '"x"', "3", "  spaced  ", "{\"a\":1}", "null", "é✓"]) {
+      c.send(frame);
+      expect(await c.next()).toBe(frame);
+    }
+    c.close();
+  });
+
+  test("a frame over the endpoint limit closes with 1009", async () => {
+    const c = await TestClient.open(s.ws("/test/echo"));
+    c.send("x".repeat(1025));
+    expect((await c.waitClose()).code).toBe(1009);
+  });
+
+  test("rate limit: error reply, then 1008 if the client keeps going", async () => {
+    const c = await TestClient.open(s.ws("/test/echo"));
+    for (let i = 0; i < 40; i++) c.send(String(i));
+    const got: string[] = [];
+    while (got.length < 40 && !c.closed) got.push(await c.next().catch(() => "closed"));
+    expect(got.slice(0, 10)).toEqual(Array.from({ length: 10 }, (_, i) => String(i)));
+    expect(got).toContain("RATE LIMITED");
+    expect((await c.waitClose()).code).toBe(1008);
+  });
+
+  test("a slow sender within the rate is never limited", async () => {
+    const c = await TestClient.open(s.ws("/test/echo"));
+    for (let i = 0; i < 15; i++) {
+      c.send(`m${i}`);
+      expect(await c.next()).toBe(`m${i}`);
+      await Bun.sleep(60);
+    }
+    c.close();
+  });
+
+  test("server pings keep a live client open; health counts it", async () => {
+    const c = await TestClient.open(s.ws("/test/echo"));
+    await Bun.sleep(900); // > idle timeout: only answered pings keep it open
+    expect(c.closed).toBeNull();
+    const h = (await (await fetch(s.http + "/healthz")).json()) as any;
+    expect(h.status).toBe("ok");
+    expect(h.connections.echo).toBeGreaterThanOrEqual(1);
+    c.close();
+  });
+
+  test("/metrics is Prometheus text", async () => {
+    const r = await fetch(s.http + "/metrics");
+    expect(r.headers.get("content-type")).toContain("text/plain");
+    const body = await r.text();
+    expect(body).toMatch(/^switchboard_messages_in_total\{protocol="echo"\} \d+$/m);
+    expect(body).toMatch(/^process_resident_memory_bytes \d+$/m);
+  });
+
+  test("a non-WebSocket request to an endpoint gets 426", async () => {
+    const r = await fetch(s.http + "/test/echo");
+    expect(r.status).toBe(426);
+  });
+});
+
+describe("keepalive", () => {
+  test("a client that never answers pings is closed after the idle timeout", async () => {
+    const s = await bootServer({ pingIntervalMs: 100, idleTimeoutMs: 300 }, { protocols: [echoProtocol] });
+    try {
+      const { silentWebSocket } = await import("./helpers/raw-socket.ts");
+      const { closed } = await silentWebSocket(s.port, "/test/echo");
+      const t0 = performance.now();
+      await closed;
+      const waited = performance.now() - t0;
+      expect(waited).toBeGreaterThanOrEqual(250); // not before the idle timeout (sweep granularity aside)
+      const h = (await (await fetch(s.http + "/healthz")).json()) as any;
+      expect(h.connections.echo).toBe(0);
+    } finally {
+      await s.stop();
+    }
+  });
+});
+
+describe("graceful stop", () => {
+  test("open sockets are closed with 1001", async () => {
+    const s = await bootServer({}, { protocols: [echoProtocol] });
+    const c = await TestClient.open(s.ws("/test/echo"));
+    const closed = c.waitClose();
+    await s.stop();
+    expect((await closed).code).toBe(1001);
+  });
+});
