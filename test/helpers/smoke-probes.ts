@@ -7,4 +7,16 @@ export interface SmokeProbe {
   run(c: TestClient, port: number): Promise<void>;
 }
 
-export const smokeProbes: SmokeProbe[] = [];
+export const smokeProbes: SmokeProbe[] = [
+  {
+    // Socket.IO relay: raw Engine.IO open packet, then a Socket.IO CONNECT to "/".
+    path: "/socket.io/?EIO=4&transport=websocket",
+    async run(c) {
+      const open = await c.next();
+      if (!open.startsWith('0{"sid"')) throw new Error(`expected the Engine.IO open packet, got ${open}`);
+      c.send("40");
+      const connected = await c.next();
+      if (!connected.startsWith('40{"sid"')) throw new Error(`expected a Socket.IO CONNECT reply, got ${connected}`);
+    },
+  },
+];

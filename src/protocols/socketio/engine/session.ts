@@ -107,10 +107,8 @@ export class EngineSession {
       return false;
     }
     this.waiter = reply;
-    if (this.state === "closing") {
-      this.flush();
-      this.finish("forced close");
-    } else if (this.buffer.length) this.flush();
+    if (this.state === "closing") this.closingPoll();
+    else if (this.buffer.length) this.flush();
     else if (this.probed) this.answer("noop"); // the WebSocket answered the probe: release the poll
     return true;
   }
@@ -252,17 +250,25 @@ export class EngineSession {
 
   // ---- closing ----
 
-  /** Server-initiated close: queued packets still reach a polling client (with "1"), a WebSocket closes at once. */
+  /**
+   * Server-initiated close. A WebSocket closes at once. A polling client first gets what is queued,
+   * then "1" in a reply of its own: socket.io-client handles the packets of one reply after the
+   * close, so a close in the same reply would swallow the last events (the reference does the same).
+   */
   close(): void {
     if (this.state !== "open") return;
     if (this.ws) return this.finish("forced close");
-    this.buffer.push({ type: "close" });
     this.state = "closing";
     this.stopTimers();
-    if (this.waiter) {
-      this.flush();
-      this.finish("forced close");
-    } else this.stopClosing = this.clock.setTimer(this.opts.closeTimeoutMs, () => this.finish("forced close"));
+    this.stopClosing = this.clock.setTimer(this.opts.closeTimeoutMs, () => this.finish("forced close"));
+    if (this.waiter) this.closingPoll();
+  }
+
+  private closingPoll(): void {
+    if (this.buffer.length) return this.flush();
+    this.buffer.push({ type: "close" });
+    this.flush();
+    this.finish("forced close");
   }
 
   /** Server shutdown: end now, whatever is still queued. */
