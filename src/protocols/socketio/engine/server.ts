@@ -137,7 +137,7 @@ export class EngineServer {
     // maxPayload bounds every polling body (the reference answers 413 and drops the session).
     const text = declared > max ? null : await request.text();
     if (text === null || Buffer.byteLength(text) > max) {
-      s.close();
+      s.terminate("payload too large");
       return new Response(null, { status: 413, headers: cors });
     }
     if (!s.post(text)) return this.error(EngineError.badRequest, request.headers.get("origin"));
@@ -148,7 +148,7 @@ export class EngineServer {
   closeAll(): void {
     for (const s of [...this.sessions.values()]) {
       s.close();
-      s.terminate(); // a polling client with no GET pending is not waited for
+      s.terminate("server shutting down"); // a polling client with no GET pending is not waited for
     }
   }
 }

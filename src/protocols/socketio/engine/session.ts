@@ -271,9 +271,9 @@ export class EngineSession {
     this.finish("forced close");
   }
 
-  /** Server shutdown: end now, whatever is still queued. */
-  terminate(): void {
-    this.fail("server shutting down");
+  /** End now, whatever is still queued (shutdown, or a request the reference treats as a transport error). */
+  terminate(reason: string): void {
+    this.fail(reason);
   }
 
   /** Abrupt end (ping timeout, transport gone, bad input): a pending GET is released. */
