@@ -86,6 +86,25 @@ describe("polling", () => {
   });
 });
 
+describe("a throwing handler is a bug that costs only its own session", () => {
+  test("polling: 500 and the session is gone; websocket: 1011; others carry on", async () => {
+    const bystander = await SioTestClient.connect(s.http, "websocket");
+    cleanup.push(() => bystander.close());
+    const { sid } = await poll.open();
+    await poll.post(sid, "40");
+    await (await poll.get(sid)).text();
+    expect((await poll.post(sid, '42["boom"]')).status).toBe(500);
+    expect((await poll.get(sid)).status).toBe(400);
+    const c = await TestClient.open(s.ws("/socket.io/?EIO=4&transport=websocket"));
+    await c.next();
+    c.send("40");
+    await c.next();
+    c.send('42["boom"]');
+    expect((await c.waitClose()).code).toBe(1011);
+    expect(await bystander.emitWithAck("join", "still-alive")).toBe(1);
+  });
+});
+
 describe("CORS", () => {
   test("an allowed Origin is echoed with credentials; the preflight lists methods and headers", async () => {
     const r = await fetch(poll.url(), { headers: { origin: "http://good.example" } });

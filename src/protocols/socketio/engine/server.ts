@@ -140,7 +140,16 @@ export class EngineServer {
       s.terminate("payload too large");
       return new Response(null, { status: 413, headers: cors });
     }
-    if (!s.post(text)) return this.error(EngineError.badRequest, request.headers.get("origin"));
+    let decoded: boolean;
+    try {
+      decoded = s.post(text);
+    } catch (err) {
+      // A handler threw: a bug. Like the WebSocket seam's 1011, log it and drop this session only.
+      this.log.error("handler error", { protocol: "socketio", sid: s.sid, err: err as Error });
+      s.terminate("internal error");
+      return new Response(null, { status: 500, headers: cors });
+    }
+    if (!decoded) return this.error(EngineError.badRequest, request.headers.get("origin"));
     return new Response("ok", { headers: { "content-type": "text/html", ...cors } });
   }
 
