@@ -1,6 +1,9 @@
 // CORS for the HTTP long-polling transport (browser clients). Allowed origins come from
 // --cors-origin; '*' allows any. An allowed Origin is echoed with credentials, so browsers that
-// send cookies (socket.io-client withCredentials) are accepted too.
+// send cookies (socket.io-client withCredentials) are accepted too. Like the reference server,
+// CORS only adds headers: a request from another origin is served without them (the browser
+// then withholds the answer), and non-browser clients, which often send an Origin of their own
+// (python's websocket-client does), are never refused for it.
 export class Cors {
   private readonly any: boolean;
   private readonly allowed: Set<string>;
@@ -9,8 +12,7 @@ export class Cors {
     this.allowed = new Set(origins);
   }
 
-  /** false only for a request that names an Origin outside the list. */
-  allows(origin: string | null): boolean {
+  private allows(origin: string | null): boolean {
     return origin === null || this.any || this.allowed.has(origin);
   }
 

@@ -56,15 +56,13 @@ export class EngineServer {
   }
 
   private error(e: EngineErrorValue, origin: string | null): Response {
-    const status = e === EngineError.forbidden ? 403 : 400;
-    return Response.json(e, { status, headers: this.cors.headers(origin) });
+    return Response.json(e, { status: 400, headers: this.cors.headers(origin) });
   }
 
   /** engine.io "verify": transport, sid, handshake method and protocol version. */
-  private verify(q: URLSearchParams, method: string, upgrade: boolean, origin: string | null): EngineErrorValue | EngineSession | null {
+  private verify(q: URLSearchParams, method: string, upgrade: boolean): EngineErrorValue | EngineSession | null {
     const transport = q.get("transport");
     if (transport !== "polling" && transport !== "websocket") return EngineError.unknownTransport;
-    if (!this.cors.allows(origin)) return EngineError.forbidden;
     const sid = q.get("sid");
     if (sid !== null) {
       const s = this.sessions.get(sid);
@@ -82,7 +80,7 @@ export class EngineServer {
   /** Checks an upgrade request before it is accepted; a Response refuses it. */
   verifyUpgrade(request: Request, q: URLSearchParams): WsTarget | Response {
     const origin = request.headers.get("origin");
-    const v = this.verify(q, request.method, true, origin);
+    const v = this.verify(q, request.method, true);
     if (v instanceof EngineSession) return { kind: "probe", sid: v.sid };
     if (v) return this.error(v, origin);
     return { kind: "new" };
@@ -107,7 +105,7 @@ export class EngineServer {
     if (request.method === "OPTIONS") {
       return new Response(null, { status: 204, headers: this.cors.preflight(origin, request.headers.get("access-control-request-headers")) });
     }
-    const v = this.verify(q, request.method, false, origin);
+    const v = this.verify(q, request.method, false);
     if (v !== null && !(v instanceof EngineSession)) return this.error(v, origin);
     if (v === null) {
       if (q.get("transport") !== "polling") return this.error(EngineError.badRequest, origin);
