@@ -139,6 +139,24 @@ describe("relay rules", () => {
   });
 });
 
+test("/metrics reports monitors and unfinished commands", async () => {
+  const t = await bootServer({});
+  try {
+    const m = await client("websocket", undefined, t);
+    m.emit("con", { monitor_id: "metered" });
+    await m.next("con ok");
+    const u = await client("polling", undefined, t);
+    await u.emitWithAck("query", { monitor_id: "metered" });
+    await u.emitWithAck("command send", { command: "wait" });
+    const text = await (await fetch(t.http + "/metrics")).text();
+    expect(text).toMatch(/^switchboard_socketio_monitors 1$/m);
+    expect(text).toMatch(/^switchboard_socketio_pending_commands 1$/m);
+    expect(text).toMatch(/^switchboard_connections\{protocol="socketio"\} 2$/m);
+  } finally {
+    await t.stop();
+  }
+});
+
 describe("--sio-token", () => {
   test("connect needs auth {token}; the wrong one gets CONNECT_ERROR", async () => {
     const t = await bootServer({ sioToken: "s3cret" });

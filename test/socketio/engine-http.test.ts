@@ -151,6 +151,26 @@ describe("/healthz counts Engine.IO sessions on every transport", () => {
   });
 });
 
+describe("graceful stop", () => {
+  test("WebSocket sessions get 1001 and a pending long poll is released, not left hanging", async () => {
+    const t = await bootServer({}, { protocols: [roomsProtocol] });
+    const p = new Polling(t.http);
+    const { sid } = await p.open();
+    // Bun's server.stop() cuts in-flight requests before the plugins stop, so the poll may end
+    // with its close packet or with a dropped connection; either way it must not hang.
+    const pending = p.get(sid).then(
+      (r) => r.text(),
+      () => "dropped",
+    );
+    const c = await TestClient.open(t.ws("/socket.io/?EIO=4&transport=websocket"));
+    await c.next();
+    await Bun.sleep(30);
+    await t.stop();
+    expect(["1", "dropped"]).toContain(await pending);
+    expect((await c.waitClose()).code).toBe(1001);
+  });
+});
+
 describe("rooms across transports", () => {
   test("joined while polling, upgraded, websocket: a broadcast reaches each member exactly once", async () => {
     const modes: Mode[] = ["polling", "websocket", "default"];
