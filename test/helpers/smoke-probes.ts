@@ -7,4 +7,13 @@ export interface SmokeProbe {
   run(c: TestClient, port: number): Promise<void>;
 }
 
-export const smokeProbes: SmokeProbe[] = [];
+export const smokeProbes: SmokeProbe[] = [
+  {
+    path: "/mediator",
+    async run(c) {
+      c.send({ list: "pools" });
+      const r = JSON.parse(await c.next());
+      if (r.response !== "pools" || !Array.isArray(r.pools)) throw new Error("unexpected reply: " + JSON.stringify(r));
+    },
+  },
+];

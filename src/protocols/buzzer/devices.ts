@@ -1,0 +1,136 @@
+// Wiring from pool ids to real drivers: a serial receiver (Device + jeoparty Link) or an evdev
+// keyboard (Device + EvdevDecoder), reported to the mediator through its PoolSink. Also the
+// discovery of available devices. The only buzzer file besides plugin.ts that touches devices.
+import { readdirSync } from "node:fs";
+import { Link, defaultTimings, type LinkTimings } from "../../drivers/jeoparty/link.ts";
+import { EvdevDecoder } from "../../drivers/keyboard/evdev.ts";
+import { Device } from "../../drivers/serial/device.ts";
+import type { Logger } from "../../log.ts";
+import type { Clock } from "../../transport/types.ts";
+import type { OpenPool, PoolHandle, PoolSink, PoolSpec } from "./mediator.ts";
+
+export interface DeviceOptions {
+  clock: Clock;
+  log: Logger;
+  baud: number;
+  timings?: LinkTimings;
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+/** Keyboards live under /dev/input; everything else is treated as a serial port. */
+export const isInputDevice = (id: string) => id.startsWith("/dev/input/");
+
+export function deviceOpener(o: DeviceOptions): OpenPool {
+  return (spec, sink) => (isInputDevice(spec.id) ? openKeyboard(spec, sink, o) : openSerial(spec, sink, o));
+}
+
+function openSerial(spec: PoolSpec, sink: PoolSink, o: DeviceOptions): PoolHandle {
+  const log = o.log.child({ pool: spec.id });
+  const link: Link = new Link(
+    spec.numbering,
+    o.clock,
+    {
+      write: (b) => void device.write(b),
+      reset: (reason) => {
+        log.info("buzzer link reset", { reason });
+        device.reset(reason);
+      },
+    },
+    {
+      up: (ids, version) => {
+        log.info("buzzer receiver linked", { buzzers: ids, version });
+        sink.up(ids);
+      },
+      down: (reason) => sink.down(reason),
+      buzz: (b) => sink.buzz(b),
+      connected: (b) => sink.connected(b),
+      disconnected: (b) => sink.disconnected(b),
+    },
+    o.timings ?? defaultTimings,
+  );
+  const device = new Device(
+    { path: spec.id, kind: { kind: "serial", baud: o.baud }, clock: o.clock, minBackoffMs: o.minBackoffMs, maxBackoffMs: o.maxBackoffMs },
+    {
+      opened: () => {
+        log.debug("serial port open");
+        link.opened();
+      },
+      data: (b) => link.data(b),
+      lost: (reason) => {
+        log.info("serial port lost", { reason });
+        link.closed(reason);
+      },
+      openFailed: (reason, attempt) => {
+        if (attempt === 1) log.warn("cannot open serial port; retrying", { reason });
+        sink.failed(`Couldn't open serial port '${spec.id}'`);
+      },
+    },
+  );
+  device.start();
+  return {
+    colors: true,
+    setColor: (b, rgb) => link.setColor(b, rgb),
+    async close() {
+      link.stop();
+      await device.stop();
+    },
+  };
+}
+
+function openKeyboard(spec: PoolSpec, sink: PoolSink, o: DeviceOptions): PoolHandle {
+  const log = o.log.child({ pool: spec.id });
+  let decoder = new EvdevDecoder();
+  // A keyboard cannot say which buttons exist: a key is announced as a connected buzzer on its first press.
+  const seen = new Set<number>();
+  const device = new Device(
+    { path: spec.id, kind: { kind: "evdev" }, clock: o.clock, minBackoffMs: o.minBackoffMs, maxBackoffMs: o.maxBackoffMs },
+    {
+      opened: () => {
+        decoder = new EvdevDecoder();
+        seen.clear();
+        log.info("input device open");
+        sink.up([]);
+      },
+      data: (bytes) => {
+        for (const id of decoder.push(bytes)) {
+          if (!seen.has(id)) {
+            seen.add(id);
+            sink.connected(id);
+          }
+          sink.buzz(id);
+        }
+      },
+      lost: (reason) => {
+        log.info("input device lost", { reason });
+        sink.down(reason);
+      },
+      openFailed: (reason, attempt) => {
+        if (attempt === 1) log.warn("cannot open input device; retrying", { reason });
+        sink.failed(`Couldn't open input device '${spec.id}'`);
+      },
+    },
+  );
+  device.start();
+  return { colors: false, setColor: () => false, close: () => device.stop() };
+}
+
+/**
+ * Available devices (§5): serial ports under /dev/serial/by-id (stable across replugs, so
+ * preferred; DESIGN.md), /dev/ttyACM*, /dev/ttyUSB*, plus keyboards under /dev/input/by-id
+ * (*-event-kbd: USB "big button" buzzers are keyboards).
+ */
+export function discoverDevices(): string[] {
+  const list = (dir: string, keep: (name: string) => boolean) => {
+    try {
+      return readdirSync(dir).filter(keep).sort().map((n) => `${dir}/${n}`);
+    } catch {
+      return []; // the folder does not exist on this host
+    }
+  };
+  return [
+    ...list("/dev/serial/by-id", () => true),
+    ...list("/dev", (n) => /^tty(ACM|USB)\d+$/.test(n)),
+    ...list("/dev/input/by-id", (n) => n.endsWith("-event-kbd")),
+  ];
+}
