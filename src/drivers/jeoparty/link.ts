@@ -152,7 +152,8 @@ export class Link {
 
   private goDown(reason: string, next: LinkState = "closed"): void {
     this.clearTimers();
-    this.decoder.reset();
+    // A ready message leaves the decoder expecting the buzzer list, so only a closed link forgets partial input.
+    if (next === "closed") this.decoder.reset();
     const wasUp = this.state === "up";
     this.state = next;
     this.buzzers.clear();
