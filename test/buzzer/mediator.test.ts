@@ -1,0 +1,200 @@
+import { describe, expect, test } from "bun:test";
+import { EVENTS_TOPIC, Mediator, type PoolSink, type PoolSpec } from "../../src/protocols/buzzer/mediator.ts";
+import { FakeClock, FakeConn, FakeTopics } from "./fakes.ts";
+
+interface FakePool {
+  spec: PoolSpec;
+  sink: PoolSink;
+  closed: boolean;
+  colors: Array<[number, number[]]>;
+}
+
+function setup(opts: { configured?: string[]; discovered?: string[]; keyboard?: boolean } = {}) {
+  const clock = new FakeClock();
+  const topics = new FakeTopics();
+  const opened: FakePool[] = [];
+  const m = new Mediator({
+    clock,
+    topics,
+    connectTimeoutMs: 3000,
+    discover: () => opts.discovered ?? [],
+    openPool: (spec, sink) => {
+      const p: FakePool = { spec, sink, closed: false, colors: [] };
+      opened.push(p);
+      return {
+        colors: !opts.keyboard,
+        setColor: (b, rgb) => (p.colors.push([b, rgb]), true),
+        close: () => void (p.closed = true),
+      };
+    },
+  });
+  m.startConfigured(opts.configured ?? []);
+  const client = () => {
+    const c = new FakeConn(topics);
+    c.subscribe(EVENTS_TOPIC);
+    return c;
+  };
+  const pool = (id: string) => opened.filter((p) => p.spec.id === id).at(-1)!;
+  return { clock, m, opened, client, pool };
+}
+
+describe("mediator", () => {
+  test("configured pools open at start; events reach every client with a monotonic ts", () => {
+    const { m, client, pool, clock } = setup({ configured: ["/dev/ttyACM0#v2"] });
+    expect(pool("/dev/ttyACM0").spec.numbering).toBe("v2");
+    const a = client();
+    const b = client();
+    clock.advance(5);
+    pool("/dev/ttyACM0").sink.up([2, 1]);
+    const ts0 = clock.mono();
+    expect(a.take()).toEqual([
+      { event: "connected", pool: "/dev/ttyACM0", buzzer: 1, ts: ts0 },
+      { event: "connected", pool: "/dev/ttyACM0", buzzer: 2, ts: ts0 },
+    ]);
+    clock.advance(3);
+    pool("/dev/ttyACM0").sink.buzz(2);
+    expect(b.take().at(-1)).toEqual({ event: "buzz", pool: "/dev/ttyACM0", buzzer: 2, ts: ts0 + 3 });
+    m.message(a, '{"list":"buzzers"}');
+    expect(a.take()).toEqual([{ event: "buzz", pool: "/dev/ttyACM0", buzzer: 2, ts: ts0 + 3 }, { response: "buzzers", pools: [{ pool: "/dev/ttyACM0", buzzers: [1, 2] }] }]);
+  });
+
+  test("list pools: configured, discovered and connected, without duplicates", () => {
+    const { m, client } = setup({ configured: ["/dev/ttyACM0"], discovered: ["/dev/ttyACM0", "/dev/ttyUSB1"] });
+    const c = client();
+    m.message(c, '{"command":"connect","pool":"/tmp/x"}');
+    m.message(c, '{"list":"pools"}');
+    expect(c.take()).toEqual([{ response: "pools", pools: ["/dev/ttyACM0", "/dev/ttyUSB1", "/tmp/x"] }]);
+  });
+
+  test("connect waits for the handshake; list buzzers shows connected pools only", () => {
+    const { m, client, pool } = setup({ configured: ["/dev/a"] });
+    const c = client();
+    m.message(c, '{"command":"connect","pool":"/dev/b"}');
+    expect(c.take()).toEqual([]);
+    pool("/dev/b").sink.up([5]);
+    expect(c.take()).toEqual([
+      { result: "connect", pool: "/dev/b", buzzers: [5] },
+      { event: "connected", pool: "/dev/b", buzzer: 5, ts: expect.any(Number) },
+    ]);
+    m.message(c, '{"list":"buzzers"}');
+    expect(c.take()).toEqual([{ response: "buzzers", pools: [{ pool: "/dev/b", buzzers: [5] }] }]);
+    // connecting a connected pool answers at once
+    m.message(c, '{"command":"connect","pool":"/dev/b"}');
+    expect(c.take()).toEqual([{ result: "connect", pool: "/dev/b", buzzers: [5] }]);
+  });
+
+  test("connect to a device that cannot be opened: connect error, pool forgotten", () => {
+    const { m, client, pool, opened } = setup();
+    const c = client();
+    m.message(c, '{"command":"connect","pool":"/dev/ttyACM7"}');
+    pool("/dev/ttyACM7").sink.failed("Couldn't open serial port '/dev/ttyACM7'");
+    expect(c.take()).toEqual([{ error: "connect", message: "Couldn't open serial port '/dev/ttyACM7'", cause: null }]);
+    expect(opened[0]!.closed).toBe(true);
+    m.message(c, '{"list":"pools"}');
+    expect(c.take()).toEqual([{ response: "pools", pools: [] }]);
+  });
+
+  test("connect to a device that never answers: connect error after the timeout", () => {
+    const { m, client, clock, opened } = setup();
+    const c = client();
+    m.message(c, '{"command":"connect","pool":"/dev/quiet"}');
+    clock.advance(2999);
+    expect(c.take()).toEqual([]);
+    clock.advance(1);
+    expect(c.take()).toEqual([{ error: "connect", message: "No answer from the buzzer receiver on '/dev/quiet'", cause: null }]);
+    expect(opened[0]!.closed).toBe(true);
+  });
+
+  test("a pool that goes away is kept and re-announced when it comes back", () => {
+    const { m, client, pool, opened } = setup({ configured: ["/dev/a"] });
+    const c = client();
+    const p = pool("/dev/a");
+    p.sink.up([1, 2]);
+    p.sink.disconnected(2);
+    p.sink.down("unplugged");
+    p.sink.down("unplugged"); // reported once
+    p.sink.failed("Couldn't open serial port '/dev/a'"); // retries failing: still kept
+    m.message(c, '{"list":"buzzers"}');
+    p.sink.up([1, 3]);
+    expect(c.take().map(({ ts, ...e }) => e)).toEqual([
+      { event: "connected", pool: "/dev/a", buzzer: 1 },
+      { event: "connected", pool: "/dev/a", buzzer: 2 },
+      { event: "disconnected", pool: "/dev/a", buzzer: 2 },
+      { event: "disconnected", pool: "/dev/a", buzzer: null },
+      { response: "buzzers", pools: [] },
+      { event: "connected", pool: "/dev/a", buzzer: 1 },
+      { event: "connected", pool: "/dev/a", buzzer: 3 },
+    ]);
+    expect(opened.length).toBe(1);
+  });
+
+  test("disconnect closes the pool and tells everyone; unknown pools are an invalid value", () => {
+    const { m, client, pool } = setup({ configured: ["/dev/a"] });
+    const c = client();
+    const other = client();
+    pool("/dev/a").sink.up([1]);
+    other.take();
+    c.take();
+    m.message(c, '{"command":"disconnect","pool":"/dev/a"}');
+    expect(pool("/dev/a").closed).toBe(true);
+    expect(c.take().map(({ ts, ...e }) => e)).toEqual([{ event: "disconnected", pool: "/dev/a", buzzer: null }, { result: "disconnect", pool: "/dev/a" }]);
+    expect(other.take().length).toBe(1);
+    pool("/dev/a").sink.buzz(1); // a late report from the closed driver is ignored
+    expect(other.take()).toEqual([]);
+    m.message(c, '{"command":"disconnect","pool":"/dev/a"}');
+    expect(c.take()).toEqual([{ error: "invalid_data_type", message: "expected the id of a connected pool", cause: "pool" }]);
+  });
+
+  test("set_color reaches the driver; checks the pool and the buzzer", () => {
+    const { m, client, pool } = setup({ configured: ["/dev/a"] });
+    const c = client();
+    pool("/dev/a").sink.up([1]);
+    c.take();
+    m.message(c, '{"command":"set_color","pool":"/dev/a","buzzer":1,"color":[10,20,30]}');
+    expect(c.take()).toEqual([{ result: "set_color", pool: "/dev/a", buzzer: 1, color: [10, 20, 30] }]);
+    expect(pool("/dev/a").colors).toEqual([[1, [10, 20, 30]]]);
+    m.message(c, '{"command":"set_color","pool":"/dev/a","buzzer":9,"color":[1,2,3]}');
+    m.message(c, '{"command":"set_color","pool":"/dev/zz","buzzer":1,"color":[1,2,3]}');
+    expect(c.take().map((e) => e.cause)).toEqual(["buzzer", "pool"]);
+  });
+
+  test("keyboard pools have no lights", () => {
+    const { m, client, pool } = setup({ configured: ["/dev/input/event3"], keyboard: true });
+    const c = client();
+    pool("/dev/input/event3").sink.up([]);
+    pool("/dev/input/event3").sink.connected(30);
+    c.take();
+    m.message(c, '{"command":"set_color","pool":"/dev/input/event3","buzzer":30,"color":[1,2,3]}');
+    expect(c.take()[0]).toMatchObject({ error: "invalid_data_type", cause: "pool" });
+  });
+
+  test("bad frames get the seed's errors and change nothing", () => {
+    const { m, client, pool } = setup({ configured: ["/dev/a"] });
+    const c = client();
+    pool("/dev/a").sink.up([1]);
+    c.take();
+    m.message(c, "{nope");
+    m.message(c, '{"command":"fly"}');
+    m.message(c, '{"command":"connect","pool":1}');
+    expect(c.take()).toEqual([
+      { error: "invalid_json", message: null, cause: "{nope" },
+      { error: "unknown_command", message: null, cause: '{"command":"fly"}' },
+      { error: "invalid_data_type", message: "expected a non-empty string (a pool id)", cause: "pool" },
+    ]);
+    m.message(c, '{"list":"buzzers"}');
+    expect(c.take()).toEqual([{ response: "buzzers", pools: [{ pool: "/dev/a", buzzers: [1] }] }]);
+  });
+
+  test("a client that leaves gets no late connect reply; stop closes every device", async () => {
+    const { m, client, pool, clock, opened } = setup({ configured: ["/dev/a"] });
+    const c = client();
+    m.message(c, '{"command":"connect","pool":"/dev/b"}');
+    m.forget(c);
+    clock.advance(10_000);
+    expect(c.take()).toEqual([]);
+    pool("/dev/a").sink.up([]);
+    await m.stop();
+    expect(opened.every((p) => p.closed)).toBe(true);
+    expect(clock.pending).toBe(0);
+  });
+});
