@@ -18,6 +18,7 @@ function setup(opts: { configured?: string[]; discovered?: string[]; keyboard?: 
     topics,
     connectTimeoutMs: 3000,
     discover: () => opts.discovered ?? [],
+    vet: (spec) => (spec.id === "/dev/watchdog" ? "'/dev/watchdog' is not a serial port or input device" : null),
     openPool: (spec, sink) => {
       const p: FakePool = { spec, sink, closed: false, colors: [] };
       opened.push(p);
@@ -92,6 +93,23 @@ describe("mediator", () => {
     expect(opened[0]!.closed).toBe(true);
     m.message(c, '{"list":"pools"}');
     expect(c.take()).toEqual([{ response: "pools", pools: [] }]);
+  });
+
+  test("connect refuses what the vetting refuses, without opening it", () => {
+    const { m, client, opened } = setup();
+    const c = client();
+    m.message(c, '{"command":"connect","pool":"/dev/watchdog"}');
+    expect(c.take()).toEqual([{ error: "connect", message: "'/dev/watchdog' is not a serial port or input device", cause: null }]);
+    expect(opened).toEqual([]);
+  });
+
+  test("pool specs: suffixes select the firmware numbering or a keyboard", async () => {
+    const { parsePoolSpec } = await import("../../src/protocols/buzzer/mediator.ts");
+    expect(parsePoolSpec("/dev/ttyACM0")).toEqual({ id: "/dev/ttyACM0", kind: "serial", numbering: "v1" });
+    expect(parsePoolSpec("/dev/ttyACM0#v2")).toEqual({ id: "/dev/ttyACM0", kind: "serial", numbering: "v2" });
+    expect(parsePoolSpec("/dev/input/event3")).toEqual({ id: "/dev/input/event3", kind: "keyboard", numbering: "v1" });
+    expect(parsePoolSpec("/dev/buzzers#keyboard")).toEqual({ id: "/dev/buzzers", kind: "keyboard", numbering: "v1" });
+    expect(parsePoolSpec("/dev/x#v3")).toEqual({ id: "/dev/x#v3", kind: "serial", numbering: "v1" });
   });
 
   test("connect to a device that never answers: connect error after the timeout", () => {

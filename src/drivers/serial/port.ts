@@ -31,7 +31,8 @@ export class FdPort {
   /** Open and configure `path`; throws (SysError or a libc load Error) when it cannot. */
   static async open(path: string, kind: PortKind, events: PortEvents): Promise<FdPort> {
     const sys = await loadSys();
-    const flags = (kind.kind === "serial" ? O_RDWR | O_NOCTTY : O_RDONLY) | O_NONBLOCK | O_CLOEXEC;
+    // O_NOCTTY: a terminal must never become the server's controlling tty (its hangup would signal us).
+    const flags = (kind.kind === "serial" ? O_RDWR : O_RDONLY) | O_NOCTTY | O_NONBLOCK | O_CLOEXEC;
     const fd = sys.open(path, flags);
     try {
       if (kind.kind === "serial") configureSerial(sys, fd, path, kind.baud);

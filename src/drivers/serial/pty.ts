@@ -3,7 +3,7 @@
 // master whether any process has the slave open (read → EIO when none does), which is how the
 // emulator notices "the port was opened" and plays the Arduino's reset-on-open.
 import { loadSys, type Sys } from "./sys.ts";
-import { EAGAIN, EIO, O_CLOEXEC, O_NOCTTY, O_NONBLOCK, O_RDWR } from "./termios.ts";
+import { EAGAIN, EIO, makeRaw, O_CLOEXEC, O_NOCTTY, O_NONBLOCK, O_RDWR, TCGETS2, TCSETS2, TERMIOS2_SIZE } from "./termios.ts";
 
 export type PtyRead = { open: false } | { open: true; bytes: Uint8Array };
 
@@ -34,6 +34,17 @@ export class PtyMaster {
   /** Write to the slave's reader; false when nobody has the slave open or the buffer is full. */
   write(bytes: Uint8Array): boolean {
     return !this.closed && this.sys.write(this.fd, bytes) === bytes.byteLength;
+  }
+
+  /**
+   * Put the pair in raw mode from the master side (a pty pair shares one termios). The mediator
+   * does this itself for serial pools; a keyboard pool on a pty (tests) needs it done here.
+   */
+  raw(): void {
+    const t = new Uint8Array(TERMIOS2_SIZE);
+    this.sys.ioctl(this.fd, TCGETS2, t, "TCGETS2 pty");
+    makeRaw(t, 38400);
+    this.sys.ioctl(this.fd, TCSETS2, t, "TCSETS2 pty");
   }
 
   /** Closing the master hangs up the slave: its reader sees end of file / EIO (an unplug). */

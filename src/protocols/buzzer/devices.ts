@@ -1,7 +1,7 @@
 // Wiring from pool ids to real drivers: a serial receiver (Device + jeoparty Link) or an evdev
 // keyboard (Device + EvdevDecoder), reported to the mediator through its PoolSink. Also the
 // discovery of available devices. The only buzzer file besides plugin.ts that touches devices.
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { Link, defaultTimings, type LinkTimings } from "../../drivers/jeoparty/link.ts";
 import { EvdevDecoder } from "../../drivers/keyboard/evdev.ts";
 import { Device } from "../../drivers/serial/device.ts";
@@ -18,11 +18,52 @@ export interface DeviceOptions {
   maxBackoffMs?: number;
 }
 
-/** Keyboards live under /dev/input; everything else is treated as a serial port. */
-export const isInputDevice = (id: string) => id.startsWith("/dev/input/");
-
 export function deviceOpener(o: DeviceOptions): OpenPool {
-  return (spec, sink) => (isInputDevice(spec.id) ? openKeyboard(spec, sink, o) : openSerial(spec, sink, o));
+  return (spec, sink) => (spec.kind === "keyboard" ? openKeyboard(spec, sink, o) : openSerial(spec, sink, o));
+}
+
+/** The seed's connect error message for a device that cannot be opened. */
+export const cannotOpen = (spec: PoolSpec) =>
+  spec.kind === "keyboard" ? `Couldn't open input device '${spec.id}'` : `Couldn't open serial port '${spec.id}'`;
+
+/**
+ * What a client's connect command may open: only terminals (serial ports, ptys) and input
+ * devices. Any client can send connect, and merely opening some device files has effects
+ * (opening /dev/watchdog arms a reboot; /dev/tty1 is a console), so the device number is
+ * checked against the driver names in /proc/devices first. Pools from --pool are trusted.
+ */
+export function vetDevice(spec: PoolSpec): string | null {
+  let rdev: number;
+  try {
+    const st = statSync(spec.id); // follows /dev/serial/by-id symlinks
+    if (!st.isCharacterDevice()) return `'${spec.id}' is not a serial port or input device`;
+    rdev = st.rdev;
+  } catch {
+    return cannotOpen(spec);
+  }
+  const major = (rdev >>> 8) & 0xfff;
+  const minor = (rdev & 0xff) | ((rdev >>> 12) & 0xfff00);
+  const names = charDrivers().get(major);
+  if (!names) return null; // no /proc/devices on this host: a character device is all we can check
+  // Major 4 is shared: minors 0-63 are virtual consoles (tty), 64+ the ttyS serial ports.
+  const ok = names.some((n) => (n === "input" || n === "pts" || n === "rfcomm" || /^tty\w+$/.test(n)) && !(major === 4 && minor < 64));
+  return ok ? null : `'${spec.id}' is not a serial port or input device`;
+}
+
+/** Character device majors → driver names, from /proc/devices. */
+function charDrivers(): Map<number, string[]> {
+  const map = new Map<number, string[]>();
+  let text = "";
+  try {
+    text = readFileSync("/proc/devices", "utf8");
+  } catch {
+    return map;
+  }
+  for (const line of text.split("Block devices:")[0]!.split("\n")) {
+    const m = /^\s*(\d+)\s+(\S+)/.exec(line);
+    if (m) map.set(Number(m[1]), [...(map.get(Number(m[1])) ?? []), m[2]!]);
+  }
+  return map;
 }
 
 function openSerial(spec: PoolSpec, sink: PoolSink, o: DeviceOptions): PoolHandle {
@@ -63,7 +104,7 @@ function openSerial(spec: PoolSpec, sink: PoolSink, o: DeviceOptions): PoolHandl
       },
       openFailed: (reason, attempt) => {
         if (attempt === 1) log.warn("cannot open serial port; retrying", { reason });
-        sink.failed(`Couldn't open serial port '${spec.id}'`);
+        sink.failed(cannotOpen(spec));
       },
     },
   );
@@ -107,7 +148,7 @@ function openKeyboard(spec: PoolSpec, sink: PoolSink, o: DeviceOptions): PoolHan
       },
       openFailed: (reason, attempt) => {
         if (attempt === 1) log.warn("cannot open input device; retrying", { reason });
-        sink.failed(`Couldn't open input device '${spec.id}'`);
+        sink.failed(cannotOpen(spec));
       },
     },
   );

@@ -24,13 +24,21 @@ export interface PoolHandle {
   close(): void | Promise<void>;
 }
 
-/** A pool spec is a pool id (device path) with an optional "#v2" suffix for the renumbered firmware. */
+/**
+ * A pool spec is a pool id (a device path) with an optional suffix: "#v2" for the renumbered
+ * firmware, "#keyboard" for an evdev device outside /dev/input (a udev symlink). Paths under
+ * /dev/input/ are keyboards anyway. The pool id reported to clients never has the suffix.
+ */
 export interface PoolSpec {
   id: string;
+  kind: "serial" | "keyboard";
   numbering: "v1" | "v2";
 }
 export function parsePoolSpec(spec: string): PoolSpec {
-  return spec.endsWith("#v2") ? { id: spec.slice(0, -3), numbering: "v2" } : { id: spec.replace(/#v1$/, ""), numbering: "v1" };
+  const m = /^(.*)#(v1|v2|keyboard)$/.exec(spec);
+  const id = m ? m[1]! : spec;
+  const kind = m?.[2] === "keyboard" || id.startsWith("/dev/input/") ? "keyboard" : "serial";
+  return { id, kind, numbering: m?.[2] === "v2" ? "v2" : "v1" };
 }
 
 export type OpenPool = (spec: PoolSpec, sink: PoolSink) => PoolHandle;
@@ -41,6 +49,8 @@ export interface MediatorDeps {
   openPool: OpenPool;
   /** Serial (and input) devices present now. */
   discover(): string[];
+  /** Why a client may not open this pool (a connect error message), or null when it may. */
+  vet(spec: PoolSpec): string | null;
   /** How long a connect command waits for the handshake before answering with a connect error. */
   connectTimeoutMs: number;
 }
@@ -139,10 +149,12 @@ export class Mediator {
   private connect(conn: Conn, spec: PoolSpec): void {
     const existing = this.pools.get(spec.id);
     if (existing?.up) return conn.send(encode.connected(spec.id, sorted(existing.buzzers)));
+    const refused = existing ? null : this.deps.vet(spec);
+    if (refused) return conn.send(encode.error(errorReply("connect", refused, null)));
     const p = existing ?? this.ensure(spec, false);
     if (!this.pools.has(spec.id)) {
       // the driver failed synchronously and the pool is already gone
-      return conn.send(encode.error(errorReply("connect", `Couldn't open serial port '${spec.id}'`, null)));
+      return conn.send(encode.error(errorReply("connect", `Couldn't open '${spec.id}'`, null)));
     }
     const w: Waiter = { conn, cancel: () => {} };
     const cancelTimer = this.deps.clock.setTimer(this.deps.connectTimeoutMs, () => {

@@ -3,7 +3,7 @@
 import type { LinkTimings } from "../../drivers/jeoparty/link.ts";
 import type { ProtocolFactory } from "../types.ts";
 import { encode, errorReply } from "./codec.ts";
-import { deviceOpener, discoverDevices } from "./devices.ts";
+import { deviceOpener, discoverDevices, vetDevice } from "./devices.ts";
 import { EVENTS_TOPIC, Mediator } from "./mediator.ts";
 
 export interface BuzzerOptions {
@@ -26,6 +26,7 @@ export function buzzerProtocol(opts: Partial<BuzzerOptions> = {}): ProtocolFacto
       topics: transport.topics("buzzer"),
       openPool: deviceOpener({ clock, log, baud: config.serialBaud, timings: opts.timings, minBackoffMs: opts.minBackoffMs, maxBackoffMs: opts.maxBackoffMs }),
       discover: opts.discover ?? discoverDevices,
+      vet: vetDevice,
       connectTimeoutMs: opts.connectTimeoutMs ?? 5000,
     });
     ctx.metrics.gauge("switchboard_buzzer_pools", "Buzzer pools connected now.", () => mediator.connectedCount);
