@@ -36,7 +36,14 @@ function setup(opts: { configured?: string[]; discovered?: string[]; keyboard?: 
     return c;
   };
   const pool = (id: string) => opened.filter((p) => p.spec.id === id).at(-1)!;
-  return { clock, m, opened, client, pool };
+  /** A client that has seen pool `id` come up with `buzzers` (its inbox then cleared). */
+  const afterUp = (id: string, buzzers: number[]) => {
+    const c = client();
+    pool(id).sink.up(buzzers);
+    c.take();
+    return c;
+  };
+  return { clock, m, opened, client, pool, afterUp };
 }
 
 describe("mediator", () => {
@@ -164,10 +171,8 @@ describe("mediator", () => {
   });
 
   test("set_color reaches the driver; checks the pool and the buzzer", () => {
-    const { m, client, pool } = setup({ configured: ["/dev/a"] });
-    const c = client();
-    pool("/dev/a").sink.up([1]);
-    c.take();
+    const { m, pool, afterUp } = setup({ configured: ["/dev/a"] });
+    const c = afterUp("/dev/a", [1]);
     m.message(c, '{"command":"set_color","pool":"/dev/a","buzzer":1,"color":[10,20,30]}');
     expect(c.take()).toEqual([{ result: "set_color", pool: "/dev/a", buzzer: 1, color: [10, 20, 30] }]);
     expect(pool("/dev/a").colors).toEqual([[1, [10, 20, 30]]]);
@@ -187,10 +192,8 @@ describe("mediator", () => {
   });
 
   test("bad frames get the seed's errors and change nothing", () => {
-    const { m, client, pool } = setup({ configured: ["/dev/a"] });
-    const c = client();
-    pool("/dev/a").sink.up([1]);
-    c.take();
+    const { m, afterUp } = setup({ configured: ["/dev/a"] });
+    const c = afterUp("/dev/a", [1]);
     m.message(c, "{nope");
     m.message(c, '{"command":"fly"}');
     m.message(c, '{"command":"connect","pool":1}');

@@ -66,6 +66,38 @@ function charDrivers(): Map<number, string[]> {
   return map;
 }
 
+/** Per-kind reactions to the device; opening failures and losses are handled alike for both kinds. */
+interface DeviceHooks {
+  opened(): void;
+  data(bytes: Uint8Array): void;
+  lost(reason: string): void;
+}
+
+function startDevice(spec: PoolSpec, sink: PoolSink, o: DeviceOptions, log: Logger, hooks: DeviceHooks): Device {
+  const what = spec.kind === "keyboard" ? "input device" : "serial port";
+  const kind = spec.kind === "keyboard" ? ({ kind: "evdev" } as const) : ({ kind: "serial", baud: o.baud } as const);
+  const device = new Device(
+    { path: spec.id, kind, clock: o.clock, minBackoffMs: o.minBackoffMs, maxBackoffMs: o.maxBackoffMs },
+    {
+      opened: () => {
+        log.info(`${what} open`);
+        hooks.opened();
+      },
+      data: (b) => hooks.data(b),
+      lost: (reason) => {
+        log.info(`${what} lost`, { reason });
+        hooks.lost(reason);
+      },
+      openFailed: (reason, attempt) => {
+        if (attempt === 1) log.warn(`cannot open ${what}; retrying`, { reason });
+        sink.failed(cannotOpen(spec));
+      },
+    },
+  );
+  device.start();
+  return device;
+}
+
 function openSerial(spec: PoolSpec, sink: PoolSink, o: DeviceOptions): PoolHandle {
   const log = o.log.child({ pool: spec.id });
   const link: Link = new Link(
@@ -90,25 +122,11 @@ function openSerial(spec: PoolSpec, sink: PoolSink, o: DeviceOptions): PoolHandl
     },
     o.timings ?? defaultTimings,
   );
-  const device = new Device(
-    { path: spec.id, kind: { kind: "serial", baud: o.baud }, clock: o.clock, minBackoffMs: o.minBackoffMs, maxBackoffMs: o.maxBackoffMs },
-    {
-      opened: () => {
-        log.debug("serial port open");
-        link.opened();
-      },
-      data: (b) => link.data(b),
-      lost: (reason) => {
-        log.info("serial port lost", { reason });
-        link.closed(reason);
-      },
-      openFailed: (reason, attempt) => {
-        if (attempt === 1) log.warn("cannot open serial port; retrying", { reason });
-        sink.failed(cannotOpen(spec));
-      },
-    },
-  );
-  device.start();
+  const device = startDevice(spec, sink, o, log, {
+    opened: () => link.opened(),
+    data: (b) => link.data(b),
+    lost: (reason) => link.closed(reason),
+  });
   return {
     colors: true,
     setColor: (b, rgb) => link.setColor(b, rgb),
@@ -120,39 +138,26 @@ function openSerial(spec: PoolSpec, sink: PoolSink, o: DeviceOptions): PoolHandl
 }
 
 function openKeyboard(spec: PoolSpec, sink: PoolSink, o: DeviceOptions): PoolHandle {
-  const log = o.log.child({ pool: spec.id });
   let decoder = new EvdevDecoder();
   // A keyboard cannot say which buttons exist: a key is announced as a connected buzzer on its first press.
   const seen = new Set<number>();
-  const device = new Device(
-    { path: spec.id, kind: { kind: "evdev" }, clock: o.clock, minBackoffMs: o.minBackoffMs, maxBackoffMs: o.maxBackoffMs },
-    {
-      opened: () => {
-        decoder = new EvdevDecoder();
-        seen.clear();
-        log.info("input device open");
-        sink.up([]);
-      },
-      data: (bytes) => {
-        for (const id of decoder.push(bytes)) {
-          if (!seen.has(id)) {
-            seen.add(id);
-            sink.connected(id);
-          }
-          sink.buzz(id);
-        }
-      },
-      lost: (reason) => {
-        log.info("input device lost", { reason });
-        sink.down(reason);
-      },
-      openFailed: (reason, attempt) => {
-        if (attempt === 1) log.warn("cannot open input device; retrying", { reason });
-        sink.failed(cannotOpen(spec));
-      },
+  const device = startDevice(spec, sink, o, o.log.child({ pool: spec.id }), {
+    opened: () => {
+      decoder = new EvdevDecoder();
+      seen.clear();
+      sink.up([]);
     },
-  );
-  device.start();
+    data: (bytes) => {
+      for (const id of decoder.push(bytes)) {
+        if (!seen.has(id)) {
+          seen.add(id);
+          sink.connected(id);
+        }
+        sink.buzz(id);
+      }
+    },
+    lost: (reason) => sink.down(reason),
+  });
   return { colors: false, setColor: () => false, close: () => device.stop() };
 }
 
