@@ -83,7 +83,7 @@ function makeSys() {
       const n = Number(c.write(fd, bytes, bytes.byteLength));
       return n < 0 ? -errno() : n;
     },
-    /** ioctl(2) with a struct pointer, or an int passed by value (TCFLSH, EVIOCGRAB); throws SysError. */
+    /** ioctl(2) with a struct pointer, or an int passed by value (EVIOCGRAB); throws SysError. */
     ioctl(fd: number, request: number, arg: Uint8Array | number | null, what: string): void {
       if (c.ioctl(fd, request, typeof arg === "number" ? (arg as Pointer) : arg) < 0) fail(what);
     },

@@ -6,7 +6,7 @@
 // reader first, then close(fd), or the port never really closes and never drops DTR.
 import { loadSys, type Sys } from "./sys.ts";
 import {
-  EAGAIN, EINTR, makeRaw, O_CLOEXEC, O_NOCTTY, O_NONBLOCK, O_RDONLY, O_RDWR, TCFLSH, TCGETS2, TCIOFLUSH, TCSETS2, TERMIOS2_SIZE, TIOCEXCL,
+  EAGAIN, EINTR, makeRaw, O_CLOEXEC, O_NOCTTY, O_NONBLOCK, O_RDONLY, O_RDWR, TCGETS2, TCSETS2, TERMIOS2_SIZE, TIOCEXCL,
 } from "./termios.ts";
 
 export interface PortEvents {
@@ -110,7 +110,11 @@ export class FdPort {
   }
 }
 
-/** Raw 8N1 at `baud` via TCGETS2/TCSETS2 + BOTHER, exclusive, with stale input dropped. */
+/**
+ * Raw 8N1 at `baud` via TCGETS2/TCSETS2 + BOTHER, exclusive. Input already waiting is kept, not
+ * flushed: a receiver (or an emulator on a pty) may have sent its `00 42 VV` just before the
+ * open, and the link ignores anything else that arrives before the handshake.
+ */
 function configureSerial(sys: Sys, fd: number, path: string, baud: number): void {
   sys.lockExclusive(fd, path);
   sys.ioctl(fd, TIOCEXCL, null, `TIOCEXCL ${path}`);
@@ -118,8 +122,6 @@ function configureSerial(sys: Sys, fd: number, path: string, baud: number): void
   sys.ioctl(fd, TCGETS2, t, `TCGETS2 ${path} (not a serial port?)`);
   makeRaw(t, baud);
   sys.ioctl(fd, TCSETS2, t, `TCSETS2 ${path}`);
-  // Bytes that arrived before raw mode may have been mangled by the line discipline.
-  sys.ioctl(fd, TCFLSH, TCIOFLUSH, `TCFLSH ${path}`);
 }
 
 function grabKeyboard(sys: Sys, fd: number, path: string): void {

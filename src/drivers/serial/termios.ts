@@ -14,8 +14,6 @@ const OFF = { iflag: 0, oflag: 4, cflag: 8, lflag: 12, line: 16, cc: 17, ispeed:
 export const TCGETS2 = 0x802c542a;
 export const TCSETS2 = 0x402c542b;
 export const TIOCEXCL = 0x540c;
-export const TCFLSH = 0x540b;
-export const TCIOFLUSH = 2;
 
 // open(2) flags and flock(2) operations (asm-generic).
 export const O_RDONLY = 0;
