@@ -45,7 +45,7 @@ describe("syncparty codec", () => {
   });
 
   test("the error catalog is the contract's list", () => {
-    expect([...ErrorCodes].sort()).toEqual(
+    expect<string[]>([...ErrorCodes].sort()).toEqual(
       ["bad_json", "bad_request", "unknown_type", "auth_required", "token_invalid", "token_expired", "forbidden", "room_exists", "room_missing", "invite_required", "invite_invalid", "invite_room_mismatch", "not_host", "room_full", "rate_limited"].sort(),
     );
   });

@@ -1,0 +1,58 @@
+// A watch-party client for integration tests: real WebSocket, envelopes in and out.
+import { TestClient } from "../helpers/ws-client.ts";
+
+export const PATH = "/OpenSyncParty/ws";
+
+export class PartyClient {
+  private constructor(readonly ws: TestClient, public client: string) {}
+
+  static async open(url: string, client: string): Promise<PartyClient> {
+    return new PartyClient(await TestClient.open(url), client);
+  }
+
+  send(type: string, room: string | null, payload: object = {}, client: string | null = this.client): void {
+    this.ws.send({ type, room, client, payload, ts: Date.now() });
+  }
+
+  /** The next message, parsed. */
+  next(timeoutMs?: number): Promise<any> {
+    return this.ws.nextJson(timeoutMs);
+  }
+
+  /** The next message, which must be of this type (else the test fails with what came instead). */
+  async expect(type: string, timeoutMs?: number): Promise<any> {
+    const m = await this.next(timeoutMs);
+    if (m.type !== type) throw new Error(`expected ${type}, got ${JSON.stringify(m)}`);
+    return m;
+  }
+
+  /** The next message must be an error with this code. */
+  async expectError(code: string): Promise<any> {
+    const m = await this.expect("error");
+    if (m.payload.code !== code) throw new Error(`expected error ${code}, got ${JSON.stringify(m)}`);
+    return m;
+  }
+
+  async create(room: string | null, payload: object = {}): Promise<any> {
+    this.send("create_room", room, { media_url: "https://example.test/movie.mp4", start_pos: 0, name: this.client, options: {}, ...payload });
+    return this.expect("room_state");
+  }
+
+  async join(room: string, payload: object = {}): Promise<any> {
+    this.send("join_room", room, { name: this.client, ...payload });
+    return this.expect("room_state");
+  }
+
+  /** Skip messages until one of this type arrives. */
+  async until(type: string, timeoutMs = 3000): Promise<any> {
+    return JSON.parse(await this.ws.until((t) => JSON.parse(t).type === type, timeoutMs));
+  }
+
+  quiet(ms?: number): Promise<boolean> {
+    return this.ws.quiet(ms);
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
