@@ -241,6 +241,8 @@ describe("watch party over WebSocket", () => {
     await c.expectError("bad_request");
     c.ws.send(new TextEncoder().encode('{"type":"ping","payload":{"client_ts":5}}'));
     expect((await c.expect("pong")).payload.client_ts).toBe(5);
+    const text = await (await fetch(s.http + "/metrics")).text();
+    expect(Number(/^switchboard_errors_total\{protocol="syncparty"\} (\d+)$/m.exec(text)?.[1])).toBeGreaterThanOrEqual(5);
   });
 
   test("a plain HTTP request gets 426", async () => {

@@ -41,6 +41,7 @@ export const syncparty: ProtocolFactory = (ctx) => {
       log.error("handler error", { protocol: "syncparty", conn: conn.id, err: err as Error });
       conn.close(Close.internal, "internal error");
     },
+    onErrorReply: () => void ep.counters.errors++,
   });
   ctx.metrics.gauge("switchboard_syncparty_rooms", "Watch-party rooms, including empty ones in their grace period.", () => rooms.count);
   ctx.metrics.gauge("switchboard_syncparty_participants", "Watch-party participants seated in a room.", () => rooms.participantCount);

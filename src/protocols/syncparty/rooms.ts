@@ -72,10 +72,12 @@ export class Rooms {
     return s && this.rooms.get(s.roomId);
   }
 
-  /** Position now: extrapolated while playing (position + elapsed seconds), rounded to ms. */
+  /**
+   * Position now (PROTOCOLS.md §2 room_state): while playing, the last reported position plus
+   * the seconds since, rounded to the millisecond; while paused, exactly what was reported.
+   */
   positionOf(r: Room): number {
-    const p = r.playState === "playing" ? r.position + (this.d.clock.mono() - r.updatedAt) / 1000 : r.position;
-    return round3(p);
+    return r.playState === "playing" ? round3(r.position + (this.d.clock.mono() - r.updatedAt) / 1000) : r.position;
   }
 
   /** The room_state payload (PROTOCOLS.md §2), exactly these keys. */

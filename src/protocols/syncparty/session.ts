@@ -21,6 +21,8 @@ export interface SessionsDeps {
   clock: Clock;
   /** A handler failed after an await (a bug): the plugin logs it and closes the socket with 1011. */
   onAsyncError(conn: Conn, err: unknown): void;
+  /** An error reply was sent (the errors counter of /metrics). */
+  onErrorReply?(): void;
 }
 
 const DEFAULT_INVITE_S = 3600;
@@ -167,6 +169,7 @@ export class Sessions {
   }
 
   private reply(p: Peer, f: Fail, room: string | null, client: string | null): void {
+    this.d.onErrorReply?.();
     p.conn.send(encodeError(f, room ?? this.d.rooms.roomOf(p.conn)?.id ?? null, client, this.d.clock.now()));
   }
 }
