@@ -1,31 +1,16 @@
 // Integration: the permission matrix (PROTOCOLS.md §2 "Authentication"; docs/syncparty.md table),
 // with a JWT secret and audience configured, and without any secret.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { bootServer, type TestServer } from "../helpers/server.ts";
-import { PartyClient, PATH } from "./client.ts";
+import { describe, expect, test } from "bun:test";
+import { freshRoomId, useParty } from "./client.ts";
 import { signToken } from "./tokens.ts";
 
 const SECRET = "integration-secret";
 const AUD = "watch-party";
-const open: PartyClient[] = [];
-let seq = 0;
-const roomId = () => `auth-room-${++seq}`;
+const roomId = () => freshRoomId("auth-room");
 const valid = (claims: object = {}) => signToken(SECRET, { aud: AUD, ...claims }, 600);
-afterEach(() => {
-  for (const c of open.splice(0)) c.close();
-});
 
 describe("with --jwt-secret and --jwt-audience", () => {
-  let s: TestServer;
-  const party = async (client: string) => {
-    const c = await PartyClient.open(s.ws(PATH), client);
-    open.push(c);
-    return c;
-  };
-  beforeAll(async () => {
-    s = await bootServer({ jwtSecret: SECRET, jwtAudience: AUD });
-  });
-  afterAll(() => s.stop());
+  const { party } = useParty({ jwtSecret: SECRET, jwtAudience: AUD });
 
   /** A room made by a properly authenticated host. */
   const hostRoom = async (options: object = {}) => {
@@ -110,16 +95,7 @@ describe("with --jwt-secret and --jwt-audience", () => {
 });
 
 describe("without a secret", () => {
-  let s: TestServer;
-  const party = async (client: string) => {
-    const c = await PartyClient.open(s.ws(PATH), client);
-    open.push(c);
-    return c;
-  };
-  beforeAll(async () => {
-    s = await bootServer();
-  });
-  afterAll(() => s.stop());
+  const { party } = useParty();
 
   test("anyone creates and joins; tokens are not looked at", async () => {
     const room = roomId();

@@ -1,4 +1,7 @@
 // A watch-party client for integration tests: real WebSocket, envelopes in and out.
+import { afterAll, afterEach, beforeAll } from "bun:test";
+import type { Config } from "../../src/config.ts";
+import { bootServer, type TestServer } from "../helpers/server.ts";
 import { TestClient } from "../helpers/ws-client.ts";
 
 export const PATH = "/OpenSyncParty/ws";
@@ -55,4 +58,49 @@ export class PartyClient {
   close(): void {
     this.ws.close();
   }
+}
+
+let roomSeq = 0;
+/** A room id not used before in this test process. */
+export const freshRoomId = (prefix = "room") => `${prefix}-${++roomSeq}`;
+
+/**
+ * One real server for a describe block (booted before, stopped after); sockets a test opens
+ * through party() are closed after that test.
+ */
+export function useParty(overrides: Partial<Config> = {}) {
+  let server: TestServer | null = null;
+  const open: PartyClient[] = [];
+  beforeAll(async () => {
+    server = await bootServer(overrides);
+  });
+  afterEach(() => {
+    for (const c of open.splice(0)) c.close();
+  });
+  afterAll(() => server?.stop());
+  const party = async (client: string) => {
+    const c = await PartyClient.open(server!.ws(PATH), client);
+    open.push(c);
+    return c;
+  };
+  return {
+    get server(): TestServer {
+      return server!;
+    },
+    party,
+    /** A fresh room hosted by "h" with these guests seated in order; every inbox drained. */
+    async room<const G extends readonly string[]>(guests: G, createPayload: object = {}): Promise<{ id: string; h: PartyClient; gs: { [K in keyof G]: PartyClient } }> {
+      const id = freshRoomId();
+      const h = await party("h");
+      await h.create(id, createPayload);
+      const gs: PartyClient[] = [];
+      for (const g of guests) {
+        const c = await party(g);
+        await c.join(id);
+        gs.push(c);
+      }
+      for (const c of [h, ...gs]) while (!(await c.quiet(60))) c.ws.inbox.length = 0;
+      return { id, h, gs: gs as { [K in keyof G]: PartyClient } };
+    },
+  };
 }

@@ -1,42 +1,13 @@
 // Integration: abuse from one participant leaves the room and everyone else unharmed.
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { ErrorCodes } from "../../src/protocols/syncparty/codec.ts";
-import { bootServer, type TestServer } from "../helpers/server.ts";
-import { PartyClient, PATH } from "./client.ts";
+import { useParty, type PartyClient } from "./client.ts";
 import { junkFrames } from "./junk.ts";
 
-let s: TestServer | null = null;
-const open: PartyClient[] = [];
-const party = async (client: string) => {
-  const c = await PartyClient.open(s!.ws(PATH), client);
-  open.push(c);
-  return c;
-};
-afterEach(async () => {
-  for (const c of open.splice(0)) c.close();
-  await s?.stop();
-  s = null;
-});
-
-/** host h, then guests in join order; everyone's inbox drained. */
-async function room(name: string, guests: string[]) {
-  const h = await party("h");
-  await h.create(name);
-  const gs: PartyClient[] = [];
-  for (const g of guests) {
-    const c = await party(g);
-    await c.join(name);
-    gs.push(c);
-  }
-  for (const c of [h, ...gs]) while (c.ws.inbox.length || !(await c.quiet(80))) c.ws.inbox.length = 0;
-  return { h, gs };
-}
-
-describe("watch party under abuse", () => {
+describe("watch party under a flood", () => {
+  const srv = useParty({ rateLimit: 20, rateBurst: 20 });
   test("a flooding participant gets rate_limited then 1008; the others keep flowing", async () => {
-    s = await bootServer({ rateLimit: 20, rateBurst: 20 });
-    const { h, gs } = await room("flood", ["flooder", "calm"]);
-    const [flooder, calm] = gs as [PartyClient, PartyClient];
+    const { id: room, h, gs: [flooder, calm] } = await srv.room(["flooder", "calm"]);
     const calmSaw: any[] = [];
     const calmNext = async (type: string) => {
       for (;;) {
@@ -45,13 +16,13 @@ describe("watch party under abuse", () => {
         if (m.type === type) return m;
       }
     };
-    for (let i = 0; i < 120; i++) flooder.send("ping", "flood", { client_ts: i });
+    for (let i = 0; i < 120; i++) flooder.send("ping", room, { client_ts: i });
     // meanwhile the host keeps playing and the calm guest keeps pinging, within its own limit
     for (let i = 0; i < 5; i++) {
       const t0 = performance.now();
-      h.send("player_event", "flood", { action: "seek", position: i });
+      h.send("player_event", room, { action: "seek", position: i });
       expect((await calmNext("player_event")).payload.position).toBe(i);
-      calm.send("ping", "flood", { client_ts: i });
+      calm.send("ping", room, { client_ts: i });
       expect((await calmNext("pong")).payload.client_ts).toBe(i);
       expect(performance.now() - t0).toBeLessThan(1500);
     }
@@ -66,21 +37,23 @@ describe("watch party under abuse", () => {
     const limited = got.filter((m) => m.type === "error");
     expect(got.filter((m) => m.type === "pong").length).toBeGreaterThanOrEqual(15);
     expect(limited.length).toBeGreaterThan(0);
-    expect(limited.every((m) => m.payload.code === "rate_limited" && m.client === "flooder" && m.room === "flood")).toBe(true);
+    expect(limited.every((m) => m.payload.code === "rate_limited" && m.client === "flooder" && m.room === room)).toBe(true);
     expect((await flooder.ws.waitClose()).code).toBe(1008);
     if (!calmSaw.some((m) => m.type === "client_left")) await calmNext("client_left");
-    expect(calmSaw.filter((m) => m.type === "client_left")).toMatchObject([{ client: "flooder", room: "flood" }]);
+    expect(calmSaw.filter((m) => m.type === "client_left")).toMatchObject([{ client: "flooder", room }]);
     expect(calmSaw.some((m) => m.type === "error")).toBe(false);
   });
 
+});
+
+describe("watch party under malformed traffic", () => {
+  const srv = useParty({ rateLimit: 1_000_000, rateBurst: 1_000_000 });
   test("1000 random malformed frames: 1000 error replies, the room intact, the server answering", async () => {
-    s = await bootServer({ rateLimit: 1_000_000, rateBurst: 1_000_000 });
-    const { h, gs } = await room("sturdy", ["junk", "watcher"]);
-    const [junk, watcher] = gs as [PartyClient, PartyClient];
-    h.send("player_event", "sturdy", { action: "play", position: 10 });
+    const { id: room, h, gs: [junk, watcher] } = await srv.room(["junk", "watcher"]);
+    h.send("player_event", room, { action: "play", position: 10 });
     await junk.expect("player_event");
     await watcher.expect("player_event");
-    const frames = junkFrames(20261122, 1000, "sturdy", "junk");
+    const frames = junkFrames(20261122, 1000, room, "junk");
     for (let i = 0; i < frames.length; i += 100) {
       for (const f of frames.slice(i, i + 100)) junk.ws.send(f);
       await Bun.sleep(5);
@@ -98,17 +71,17 @@ describe("watch party under abuse", () => {
     expect(junk.ws.closed).toBeNull();
     expect(watcher.ws.inbox.length).toBe(0); // nobody else heard a thing
     // the room is intact: same participants, same host, still playing, control still relayed
-    const late = await party("late");
-    const rs = await late.join("sturdy");
+    const late = await srv.party("late");
+    const rs = await late.join(room);
     expect(rs.payload.participants.map((p: any) => p.client_id)).toEqual(["h", "junk", "watcher", "late"]);
     expect(rs.payload.host_id).toBe("h");
     expect(rs.payload.state.play_state).toBe("playing");
     expect(rs.payload.state.position).toBeGreaterThanOrEqual(10);
-    h.send("player_event", "sturdy", { action: "pause", position: 12 });
+    h.send("player_event", room, { action: "pause", position: 12 });
     expect((await watcher.until("player_event")).payload).toEqual({ action: "pause", position: 12 });
-    junk.send("ping", "sturdy", { client_ts: 99 });
+    junk.send("ping", room, { client_ts: 99 });
     expect((await junk.until("pong")).payload.client_ts).toBe(99);
-    const health = (await (await fetch(s.http + "/healthz")).json()) as any;
+    const health = (await (await fetch(srv.server.http + "/healthz")).json()) as any;
     expect(health.status).toBe("ok");
     expect(health.connections.syncparty).toBe(4);
   });

@@ -14,6 +14,16 @@ const make = (over: Partial<{ graceMs: number; maxParticipants: number }> = {}) 
 const conn = () => new FakeConn(hub);
 const args = (over: Partial<CreateArgs> = {}): CreateArgs => ({ room: "r1", clientId: "host", name: "Hana", mediaUrl: "m.mp4", startPos: 10, options: { free_play: false, private: false }, ...over });
 const types = (c: FakeConn) => c.take().map((m) => m.type);
+/** Room r1 hosted by "host", with guest "g" seated; both inboxes drained. */
+const hostWithGuest = () => {
+  const h = conn();
+  const g = conn();
+  rooms.create(h, args());
+  rooms.join(g, "r1", "g", "G");
+  h.take();
+  g.take();
+  return { h, g };
+};
 
 beforeEach(() => make());
 
@@ -107,22 +117,14 @@ describe("rooms: play state", () => {
   });
 
   test("control is relayed to the others only, with the sender's client, room and ts", () => {
-    const h = conn();
-    const g = conn();
-    rooms.create(h, args());
-    rooms.join(g, "r1", "g", "G");
-    h.take();
-    g.take();
+    const { h, g } = hostWithGuest();
     expect(rooms.control(h, { type: "player_event", payload: { action: "play", position: 3 } }, 1234)).toBeNull();
     expect(h.take()).toEqual([]);
     expect(g.take()).toEqual([{ type: "player_event", room: "r1", client: "host", payload: { action: "play", position: 3 }, ts: 1234, server_ts: clock.now() }]);
   });
 
   test("non-hosts get not_host unless free_play; the state is untouched", () => {
-    const h = conn();
-    const g = conn();
-    rooms.create(h, args());
-    rooms.join(g, "r1", "g", "G");
+    const { h, g } = hostWithGuest();
     expect(rooms.control(g, { type: "state_update", payload: { position: 99, play_state: "playing" } }, null)?.code).toBe("not_host");
     expect(rooms.get("r1")!.position).toBe(10);
     expect(rooms.control(conn(), { type: "state_update", payload: { position: 1, play_state: "paused" } }, null)?.code).toBe("bad_request");
@@ -164,11 +166,7 @@ describe("rooms: leaving, host migration, grace", () => {
   });
 
   test("a guest leaving sends no host_change", () => {
-    const h = conn();
-    const g = conn();
-    rooms.create(h, args());
-    rooms.join(g, "r1", "g", "G");
-    h.take();
+    const { h, g } = hostWithGuest();
     rooms.leave(g);
     expect(types(h)).toEqual(["client_left", "participants_update"]);
   });
@@ -202,10 +200,7 @@ describe("rooms: leaving, host migration, grace", () => {
   });
 
   test("another client first back in the grace period becomes host", () => {
-    const h = conn();
-    const g = conn();
-    rooms.create(h, args());
-    rooms.join(g, "r1", "g", "G");
+    const { h, g } = hostWithGuest();
     rooms.leave(g);
     rooms.leave(h);
     const g2 = conn();
@@ -224,12 +219,7 @@ describe("rooms: leaving, host migration, grace", () => {
 
 describe("rooms: replace on rejoin", () => {
   test("the same client id on a new socket takes over the seat and the host role", () => {
-    const h = conn();
-    const g = conn();
-    rooms.create(h, args());
-    rooms.join(g, "r1", "g", "G");
-    g.take();
-    h.take();
+    const { h, g } = hostWithGuest();
     const h2 = conn();
     expect(rooms.join(h2, "r1", "host", "Hana")).toBeNull();
     expect(h.closed?.code).toBe(4001);
@@ -246,11 +236,7 @@ describe("rooms: replace on rejoin", () => {
 
   test("a full room still lets a participant replace its own seat; a rename is announced", () => {
     make({ maxParticipants: 2 });
-    const h = conn();
-    const g = conn();
-    rooms.create(h, args());
-    rooms.join(g, "r1", "g", "G");
-    h.take();
+    const { h, g } = hostWithGuest();
     expect(rooms.join(conn(), "r1", "g", "Gustav")).toBeNull();
     const [upd] = h.take();
     expect(upd.type).toBe("participants_update");

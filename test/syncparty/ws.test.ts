@@ -1,29 +1,13 @@
 // Integration: the real server on port 0, real WebSocket clients, no JWT secret.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { bootServer, type TestServer } from "../helpers/server.ts";
-import { PartyClient, PATH } from "./client.ts";
+import { describe, expect, test } from "bun:test";
+import { freshRoomId as roomId, PATH, useParty } from "./client.ts";
 
-let s: TestServer;
-const open: PartyClient[] = [];
-const party = async (client: string) => {
-  const c = await PartyClient.open(s.ws(PATH), client);
-  open.push(c);
-  return c;
-};
-let seq = 0;
-const roomId = () => `room-${++seq}`;
+const srv = useParty({ roomGraceMs: 300 });
+const party = srv.party;
 const metric = async (name: string) => {
-  const text = await (await fetch(s.http + "/metrics")).text();
+  const text = await (await fetch(srv.server.http + "/metrics")).text();
   return Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1]);
 };
-
-beforeAll(async () => {
-  s = await bootServer({ roomGraceMs: 300 });
-});
-afterEach(() => {
-  for (const c of open.splice(0)) c.close();
-});
-afterAll(() => s.stop());
 
 describe("watch party over WebSocket", () => {
   test("create_room → room_state with the exact shape; ping → pong", async () => {
@@ -83,13 +67,7 @@ describe("watch party over WebSocket", () => {
   });
 
   test("host control is relayed to the others with the sender's envelope; guests get not_host", async () => {
-    const room = roomId();
-    const h = await party("h");
-    await h.create(room);
-    const g = await party("g");
-    await g.join(room);
-    await h.expect("client_joined");
-    await h.expect("participants_update");
+    const { id: room, h, gs: [g] } = await srv.room(["g"]);
     h.ws.send({ type: "player_event", room, client: "h", payload: { action: "play", position: 3 }, ts: 111 });
     const ev = await g.expect("player_event");
     expect(ev).toMatchObject({ room, client: "h", payload: { action: "play", position: 3 }, ts: 111 });
@@ -104,11 +82,7 @@ describe("watch party over WebSocket", () => {
   });
 
   test("free_play lets anyone control", async () => {
-    const room = roomId();
-    const h = await party("h");
-    await h.create(room, { options: { free_play: true } });
-    const g = await party("g");
-    await g.join(room);
+    const { id: room, h, gs: [g] } = await srv.room(["g"], { options: { free_play: true } });
     g.send("player_event", room, { action: "seek", position: 42 });
     const ev = await h.until("player_event");
     expect(ev).toMatchObject({ client: "g", payload: { action: "seek", position: 42 } });
@@ -130,14 +104,7 @@ describe("watch party over WebSocket", () => {
   });
 
   test("host leaves mid-playback: the oldest participant becomes host and playback goes on", async () => {
-    const room = roomId();
-    const h = await party("h");
-    await h.create(room);
-    const a = await party("a");
-    await a.join(room);
-    const b = await party("b");
-    await b.join(room);
-    await a.until("participants_update");
+    const { id: room, h, gs: [a, b] } = await srv.room(["a", "b"]);
     h.send("player_event", room, { action: "play", position: 50 });
     await a.expect("player_event");
     await b.expect("player_event");
@@ -158,12 +125,7 @@ describe("watch party over WebSocket", () => {
   });
 
   test("leave_room: the others are told, the socket can join elsewhere", async () => {
-    const room = roomId();
-    const h = await party("h");
-    await h.create(room);
-    const g = await party("g");
-    await g.join(room);
-    await h.until("participants_update");
+    const { id: room, h, gs: [g] } = await srv.room(["g"]);
     g.send("leave_room", room);
     expect(await h.expect("client_left")).toMatchObject({ client: "g" });
     expect((await h.expect("participants_update")).payload.participant_count).toBe(1);
@@ -172,11 +134,7 @@ describe("watch party over WebSocket", () => {
   });
 
   test("replace-on-rejoin: the old socket is closed with 4001, the seat and host role stay", async () => {
-    const room = roomId();
-    const h = await party("h");
-    await h.create(room);
-    const g = await party("g");
-    await g.join(room);
+    const { id: room, h, gs: [g] } = await srv.room(["g"]);
     const h2 = await party("h");
     const rs = await h2.join(room);
     expect((await h.ws.waitClose()).code).toBe(4001);
@@ -188,11 +146,7 @@ describe("watch party over WebSocket", () => {
   });
 
   test("a bound socket cannot speak for another participant", async () => {
-    const room = roomId();
-    const h = await party("h");
-    await h.create(room);
-    const g = await party("g");
-    await g.join(room);
+    const { id: room, gs: [g] } = await srv.room(["g"]);
     g.send("player_event", room, { action: "pause", position: 0 }, "h");
     expect(await g.expectError("bad_request")).toMatchObject({ client: "g" });
     g.send("join_room", room, {}, "h");
@@ -219,11 +173,7 @@ describe("watch party over WebSocket", () => {
   });
 
   test("gauges count rooms and participants", async () => {
-    const room = roomId();
-    const h = await party("h");
-    await h.create(room);
-    const g = await party("g");
-    await g.join(room);
+    await srv.room(["g"]);
     expect(await metric("switchboard_syncparty_participants")).toBeGreaterThanOrEqual(2);
     expect(await metric("switchboard_syncparty_rooms")).toBeGreaterThanOrEqual(1);
   });
@@ -241,11 +191,11 @@ describe("watch party over WebSocket", () => {
     await c.expectError("bad_request");
     c.ws.send(new TextEncoder().encode('{"type":"ping","payload":{"client_ts":5}}'));
     expect((await c.expect("pong")).payload.client_ts).toBe(5);
-    const text = await (await fetch(s.http + "/metrics")).text();
+    const text = await (await fetch(srv.server.http + "/metrics")).text();
     expect(Number(/^switchboard_errors_total\{protocol="syncparty"\} (\d+)$/m.exec(text)?.[1])).toBeGreaterThanOrEqual(5);
   });
 
   test("a plain HTTP request gets 426", async () => {
-    expect((await fetch(s.http + PATH)).status).toBe(426);
+    expect((await fetch(srv.server.http + PATH)).status).toBe(426);
   });
 });
