@@ -20,7 +20,7 @@ describe("with --jwt-secret and --jwt-audience", () => {
     return { room, h };
   };
 
-  test("create_room: no token, expired, wrong signature, wrong audience, no exp, an invite, another sub", async () => {
+  test("create_room: no token, expired, wrong signature, wrong audience, no exp, an invite", async () => {
     const c = await party("c");
     const room = roomId();
     const cases: [string | undefined, string][] = [
@@ -31,14 +31,13 @@ describe("with --jwt-secret and --jwt-audience", () => {
       [await signToken(SECRET, { aud: AUD }, null), "token_invalid"],
       ["garbage", "token_invalid"],
       [await signToken(SECRET, { aud: AUD, type: "invite", room }, 600), "forbidden"],
-      [await valid({ sub: "someone-else" }), "forbidden"],
     ];
     for (const [auth_token, code] of cases) {
       c.send("create_room", room, { name: "C", auth_token });
       await c.expectError(code);
     }
     // expired less than 60 s ago is still inside the leeway
-    await c.create(room, { auth_token: await signToken(SECRET, { aud: AUD, sub: "c" }, -30) });
+    await c.create(room, { auth_token: await signToken(SECRET, { aud: AUD, sub: "user-1" }, -30) });
   });
 
   test("join_room: an auth token or an invite; everything else refused", async () => {

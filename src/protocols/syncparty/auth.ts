@@ -17,7 +17,7 @@ export interface AuthOptions {
 export interface TokenAuth {
   /** True when --jwt-secret is set: create needs an auth token, join a token or an invite. */
   readonly required: boolean;
-  verifyAuth(token: string, clientId: string): Promise<Fail | null>;
+  verifyAuth(token: string): Promise<Fail | null>;
   verifyInvite(token: string, roomId: string): Promise<Fail | null>;
   signInvite(roomId: string, expiresInS: number): Promise<{ token: string; expiresAt: number }>;
 }
@@ -55,16 +55,15 @@ export class JwtAuth implements TokenAuth {
   }
 
   /**
-   * A login token. Valid but of the wrong kind (an invite) or issued to another client id
-   * (`sub` present and different from the envelope client) → forbidden.
+   * A login token. Valid but of the wrong kind (an invite) → forbidden. Its claims are not
+   * tied to the envelope client: client ids name a browser tab, `sub` names a user.
    */
-  async verifyAuth(token: string, clientId: string): Promise<Fail | null> {
+  async verifyAuth(token: string): Promise<Fail | null> {
     const claims = { audience: this.o.audience || undefined, issuer: this.o.issuer || undefined };
     const v = await this.verify(token, this.authKey, claims);
     if (v === "expired") return fail("token_expired", "auth_token has expired");
     if (v === "invalid") return fail("token_invalid", "auth_token is not a valid token for this server");
     if (v.type === "invite") return fail("forbidden", "an invite cannot be used as auth_token");
-    if (typeof v.sub === "string" && v.sub !== clientId) return fail("forbidden", "auth_token was issued to another client id");
     return null;
   }
 

@@ -123,7 +123,7 @@ export class Sessions {
   /** create_room / join_room: admission first (maybe async), then the room rules. */
   private enter(p: Peer, m: Extract<ClientMessage, { type: "create_room" | "join_room" }>, client: string): Promise<void> | void {
     if (m.type === "join_room" && m.room === null) return this.reply(p, fail("bad_request", "room is required"), null, client);
-    const check = m.type === "create_room" ? this.admitCreate(m.payload, client) : this.admitJoin(m.payload, m.room!, client);
+    const check = m.type === "create_room" ? this.admitCreate(m.payload) : this.admitJoin(m.payload, m.room!);
     const finish = (denied: Fail | null) => {
       if (p.closed) return; // closed while a check was pending: must not end up in a room
       const f = denied ?? this.seat(p, m, client);
@@ -145,10 +145,10 @@ export class Sessions {
   }
 
   /** create_room needs a valid auth token only when a secret is configured. */
-  private admitCreate(o: CreateRoom, client: string): Promise<Fail | null> | Fail | null {
+  private admitCreate(o: CreateRoom): Promise<Fail | null> | Fail | null {
     if (!this.d.auth.required) return null;
     if (!o.auth_token) return fail("auth_required", "create_room needs an auth_token");
-    return this.d.auth.verifyAuth(o.auth_token, client);
+    return this.d.auth.verifyAuth(o.auth_token);
   }
 
   /**
@@ -158,14 +158,14 @@ export class Sessions {
    * unknown room is room_missing at once; with one, token errors come first so unauthenticated
    * clients learn nothing about which rooms exist.
    */
-  private admitJoin(o: JoinRoom, roomId: string, client: string): Promise<Fail | null> | Fail | null {
+  private admitJoin(o: JoinRoom, roomId: string): Promise<Fail | null> | Fail | null {
     const room = this.d.rooms.get(roomId);
     const isPrivate = room?.options.private === true;
     if (!this.d.auth.required && !isPrivate) return null; // the room rules report room_missing
     if (o.invite_token) return this.d.auth.verifyInvite(o.invite_token, roomId);
     if (isPrivate) return fail("invite_required", `room ${roomId} is private: join with an invite_token`);
     if (!o.auth_token) return fail("auth_required", "join_room needs an auth_token or an invite_token");
-    return this.d.auth.verifyAuth(o.auth_token, client);
+    return this.d.auth.verifyAuth(o.auth_token);
   }
 
   private reply(p: Peer, f: Fail, room: string | null, client: string | null): void {
