@@ -123,6 +123,6 @@ describe("without a secret", () => {
     h.send("create_invite", room, { expires_in: 60 });
     const { invite_token } = (await h.expect("invite_created")).payload;
     const rs = await g.join(room, { invite_token });
-    expect(rs.payload.options).toEqual({ free_play: false, private: true });
+    expect(rs.payload.options).toEqual({ private: true });
   });
 });

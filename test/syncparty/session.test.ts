@@ -133,7 +133,7 @@ describe("sessions", () => {
     auth.required = false;
     const h = open();
     send(h, { type: "create_room", room: "r", client: "h", payload: { options: { free_play: true, theme: "dark" } } });
-    expect(h.take()[0].payload.options).toEqual({ theme: "dark", free_play: true, private: false });
+    expect(h.take()[0].payload.options).toEqual({ free_play: true, theme: "dark" });
     const g = open();
     send(g, { type: "join_room", room: "r", client: "g", payload: {} });
     g.take();

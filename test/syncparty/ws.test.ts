@@ -22,7 +22,7 @@ describe("watch party over WebSocket", () => {
       room: "movie-night",
       host_id: "host-1",
       media_url: "m.mp4",
-      options: { free_play: false, private: false },
+      options: { free_play: false },
       state: { position: 12.5, play_state: "paused" },
       participants: [{ client_id: "host-1", name: "Hana", is_host: true }],
       participant_count: 1,

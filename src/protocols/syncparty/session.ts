@@ -138,10 +138,8 @@ export class Sessions {
     const rooms = this.d.rooms;
     if (m.type === "join_room") return rooms.join(p.conn, m.room!, client, m.payload.name ?? client);
     const o = m.payload;
-    const { free_play, private: priv, ...rest } = o.options ?? {};
-    // Keep extra options as given; normalise the two the server acts on to booleans.
-    const options = { ...rest, free_play: free_play === true, private: priv === true };
-    return rooms.create(p.conn, { room: m.room, clientId: client, name: o.name ?? client, mediaUrl: o.media_url ?? "", startPos: o.start_pos ?? 0, options });
+    // Options are stored and echoed exactly as sent; only `true` turns free_play/private on.
+    return rooms.create(p.conn, { room: m.room, clientId: client, name: o.name ?? client, mediaUrl: o.media_url ?? "", startPos: o.start_pos ?? 0, options: o.options ?? {} });
   }
 
   /** create_room needs a valid auth token only when a secret is configured. */
