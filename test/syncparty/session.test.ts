@@ -158,6 +158,19 @@ describe("sessions", () => {
     expect(g.take()[0].type).toBe("room_state");
   });
 
+  test("a failure after an await is reported as a bug, and later frames are still handled", async () => {
+    auth.required = false;
+    auth.signInvite = () => Promise.reject(new Error("key store gone"));
+    const h = open();
+    send(h, { type: "create_room", room: "r", client: "h" });
+    h.take();
+    send(h, { type: "create_invite", payload: {} });
+    send(h, { type: "ping", payload: { client_ts: 3 } });
+    await flush();
+    expect(asyncErrors.splice(0).map((e) => (e as Error).message)).toEqual(["key store gone"]);
+    expect(h.take().map((m) => m.type)).toEqual(["pong"]);
+  });
+
   test("rate_limited reply is the error envelope with the bound ids", () => {
     auth.required = false;
     const h = open();

@@ -61,23 +61,30 @@ export class Sessions {
     const pending = this.handle(p, text);
     if (!pending) return;
     p.queue = [];
-    pending
-      .catch((err) => {
+    pending.then(
+      () => this.drain(p),
+      (err) => {
         if (!p.closed) this.d.onAsyncError(p.conn, err);
-      })
-      .finally(() => {
-        const q = p.queue ?? [];
-        p.queue = null;
-        for (let i = 0; i < q.length; i++) {
-          if (p.closed) return;
-          if (p.queue) {
-            // A queued frame started another check: the rest wait behind it, still in order.
-            (p.queue as string[]).push(...q.slice(i));
-            return;
-          }
-          this.run(p, q[i]!);
-        }
-      });
+        this.drain(p);
+      },
+    );
+  }
+
+  /** A check is over: handle the frames that waited, in order, until one starts another check. */
+  private drain(p: Peer): void {
+    const waiting = p.queue ?? [];
+    p.queue = null;
+    while (waiting.length > 0 && !p.closed) {
+      try {
+        this.run(p, waiting.shift()!);
+      } catch (err) {
+        // Same as a synchronous handler error in the transport: a bug, close with 1011.
+        this.d.onAsyncError(p.conn, err);
+        return;
+      }
+      const again = p.queue as string[] | null; // run() may have started another check
+      if (again) return void again.push(...waiting);
+    }
   }
 
   /** Handle one frame; returns a promise only when it had to wait for a token check. */
