@@ -124,5 +124,9 @@ describe("without a secret", () => {
     const { invite_token } = (await h.expect("invite_created")).payload;
     const rs = await g.join(room, { invite_token });
     expect(rs.payload.options).toEqual({ private: true });
+    // the host's tab reloads: its seat is its admission, no invite needed
+    const reloaded = await party("h");
+    expect((await reloaded.join(room)).payload.host_id).toBe("h");
+    expect((await h.ws.waitClose()).code).toBe(4001);
   });
 });

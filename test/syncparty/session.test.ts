@@ -156,6 +156,15 @@ describe("sessions", () => {
     auth.settle(null);
     await flush();
     expect(g.take()[0].type).toBe("room_state");
+    // a seat already held needs no new invite: the guest's and the host's tabs reload
+    for (const id of ["g", "h"]) {
+      const again = open();
+      send(again, { type: "join_room", room: "p", client: id, payload: {} });
+      expect(again.take()[0].type).toBe("room_state");
+    }
+    expect(g.closed?.code).toBe(4001);
+    expect(h.closed?.code).toBe(4001);
+    expect(auth.pending).toEqual([]);
   });
 
   test("a failure after an await is reported as a bug, and later frames are still handled", async () => {

@@ -189,6 +189,14 @@ export class Rooms {
     return true;
   }
 
+  /**
+   * Was this client id already admitted to the room: seated now (a reload replaces its seat),
+   * or the host of a room that is empty in its grace period?
+   */
+  holdsSeat(r: Room, clientId: string): boolean {
+    return r.participants.has(clientId) || (r.participants.size === 0 && r.hostId === clientId);
+  }
+
   /** May this socket control playback? Host only, unless options.free_play (PROTOCOLS.md §2). */
   canControl(conn: Conn): Fail | null {
     const seat = this.seats.get(conn.id);

@@ -130,7 +130,7 @@ export class Sessions {
   /** create_room / join_room: admission first (maybe async), then the room rules. */
   private enter(p: Peer, m: Extract<ClientMessage, { type: "create_room" | "join_room" }>, client: string): Promise<void> | void {
     if (m.type === "join_room" && m.room === null) return this.reply(p, fail("bad_request", "room is required"), null, client);
-    const check = m.type === "create_room" ? this.admitCreate(m.payload) : this.admitJoin(m.payload, m.room!);
+    const check = m.type === "create_room" ? this.admitCreate(m.payload) : this.admitJoin(m.payload, m.room!, client);
     const finish = (denied: Fail | null) => {
       if (p.closed) return; // closed while a check was pending: must not end up in a room
       const f = denied ?? this.seat(p, m, client);
@@ -158,14 +158,15 @@ export class Sessions {
 
   /**
    * join_room admission (docs/syncparty.md, permission table):
-   * private room → a valid invite for it; else with a secret → the invite if given, otherwise
+   * private room → a valid invite for it, unless this client id already holds a seat there (a
+   * reloading tab, or the host back in the grace period); else with a secret → the invite if given, otherwise
    * the auth token; with neither a secret nor a private room → open. Without a secret an
    * unknown room is room_missing at once; with one, token errors come first so unauthenticated
    * clients learn nothing about which rooms exist.
    */
-  private admitJoin(o: JoinRoom, roomId: string): Promise<Fail | null> | Fail | null {
+  private admitJoin(o: JoinRoom, roomId: string, client: string): Promise<Fail | null> | Fail | null {
     const room = this.d.rooms.get(roomId);
-    const isPrivate = room?.options.private === true;
+    const isPrivate = room !== undefined && room.options.private === true && !this.d.rooms.holdsSeat(room, client);
     if (!this.d.auth.required && !isPrivate) return null; // the room rules report room_missing
     if (o.invite_token) return this.d.auth.verifyInvite(o.invite_token, roomId);
     if (isPrivate) return fail("invite_required", `room ${roomId} is private: join with an invite_token`);
