@@ -87,7 +87,7 @@ function parseScore(args: string[]): Score | ParseError {
   const score = integer(args[1], "score");
   if (typeof score !== "number") return score;
   const cmd: Score = { kind: "score", ts, score };
-  if (!ScoreCheck.Check(cmd)) return fail("bad_arguments", `integers must be within ±${Number.MAX_SAFE_INTEGER}`);
+  if (!ScoreCheck.Check(cmd)) return fail("bad_arguments", `integers must be between ${Number.MIN_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}`);
   return cmd;
 }
 

@@ -24,6 +24,8 @@ interface Peer {
   secret: string | null;
   /** The ids of its last LISTEN (a connection may both send and listen). */
   listening: string[];
+  /** The batch its scores wait in, while that batch is still open. */
+  batch: Batch | null;
 }
 
 interface Sender {
@@ -78,7 +80,14 @@ export class ClickerRelay {
   message(conn: Conn, frame: string | Uint8Array): void {
     const p = this.peer(conn);
     if (p.closed) return;
-    p.queue.push(parse(frame));
+    const cmd = parse(frame);
+    // More scores while this connection's last ones wait in the open batch: same commit,
+    // and the replies still go out in the order sent.
+    if (cmd.kind === "score" && p.queue.length === 0 && p.batch && p.batch === this.open_ && p.senderId !== null) {
+      p.batch.items.push({ peer: p, rec: { id: p.senderId, ts: cmd.ts, score: cmd.score } });
+      return;
+    }
+    p.queue.push(cmd);
     this.pump(p).catch((err: unknown) => {
       // A bug, not bad input: log it and drop the connection like the transport does.
       this.deps.log.error("clicker handler error", { conn: conn.id, err: err as Error });
@@ -109,7 +118,7 @@ export class ClickerRelay {
   private peer(conn: Conn): Peer {
     let p = this.peers.get(conn.id);
     if (!p) {
-      p = { conn, queue: [], busy: false, closed: false, senderId: null, secret: null, listening: [] };
+      p = { conn, queue: [], busy: false, closed: false, senderId: null, secret: null, listening: [], batch: null };
       this.peers.set(conn.id, p);
     }
     return p;
@@ -187,7 +196,9 @@ export class ClickerRelay {
       this.deps.defer(() => this.flush(b));
     }
     for (const s of scores) batch.items.push({ peer: p, rec: { id, ts: s.ts, score: s.score } });
+    p.batch = batch;
     await batch.done;
+    p.batch = null;
   }
 
   private flush(batch: Batch): void {

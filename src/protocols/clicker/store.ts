@@ -47,7 +47,8 @@ export class SqliteClickerStore implements ClickerStore {
   private readonly latestOf: Statement<{ ts: number; score: number }, [string]>;
   private readonly saveAll: (scores: readonly ScoreRecord[]) => boolean[];
 
-  constructor(private readonly db: Database) {
+  /** randomTries: random ids to try before taking the smallest free one. */
+  constructor(db: Database, private readonly randomTries = RANDOM_TRIES) {
     this.byHash = db.query("SELECT id FROM clicker_senders WHERE secret_hash = ?");
     this.insertSender = db.query("INSERT INTO clicker_senders (id, secret_hash) VALUES (?, ?)");
     this.idTaken = db.query("SELECT count(*) AS n FROM clicker_senders WHERE id = ?");
@@ -91,7 +92,7 @@ export class SqliteClickerStore implements ClickerStore {
 
   /** Random ids (not guessable in sequence); unique across every secret ever issued. */
   private freeId(): string {
-    for (let i = 0; i < RANDOM_TRIES; i++) {
+    for (let i = 0; i < this.randomTries; i++) {
       const id = formatId(randomInt(ID_SPACE));
       if (this.idTaken.get(id)?.n === 0) return id;
     }
