@@ -37,6 +37,15 @@ async function register(c: FakeConn, secret = ""): Promise<{ id: string; secret:
   return { id: id!, secret: s! };
 }
 
+/** A registered sender and a connection listening to it, with the LISTEN reply consumed. */
+async function senderAndListener(): Promise<{ a: FakeConn; l: FakeConn; id: string; secret: string }> {
+  const a = connect();
+  const l = connect();
+  const r = await register(a);
+  await say(l, `LISTEN ${r.id}`);
+  return { a, l, ...r };
+}
+
 describe("clicker relay", () => {
   test("REGISTER answers with id and secret and tells the id's listeners", async () => {
     const l = connect();
@@ -82,11 +91,7 @@ describe("clicker relay", () => {
   });
 
   test("a retried (id, timestamp) is acknowledged again but not broadcast twice, even in one batch", async () => {
-    const a = connect();
-    const l = connect();
-    const { id } = await register(a);
-    await say(l, `LISTEN ${id}`);
-    l.take();
+    const { a, l, id } = await senderAndListener();
     expect(await say(a, "SCORE -5 1", "SCORE -5 1")).toEqual(["SCORED -5", "SCORED -5"]);
     expect(await say(a, "SCORE -5 9")).toEqual(["SCORED -5"]);
     expect(l.take()).toEqual([`SCORE -5 ${id} 1`]);
@@ -135,22 +140,14 @@ describe("clicker relay", () => {
   });
 
   test("DISCONNECT goes to listeners when a sender's socket closes", async () => {
-    const a = connect();
-    const l = connect();
-    const { id } = await register(a);
-    await say(l, `LISTEN ${id}`);
-    l.take();
+    const { a, l, id } = await senderAndListener();
     relay.close(a);
     expect(l.take()).toEqual([`DISCONNECT ${id}`]);
     expect(relay.isLive(id)).toBe(false);
   });
 
   test("REGISTER with a known secret takes the id over: old socket closed 4001, no DISCONNECT", async () => {
-    const old = connect();
-    const l = connect();
-    const { id, secret } = await register(old);
-    await say(l, `LISTEN ${id}`);
-    l.take();
+    const { a: old, l, id, secret } = await senderAndListener();
     const fresh = connect();
     expect(await say(fresh, `REGISTER ${secret}`)).toEqual([`REGISTERED ${id} ${secret}`]);
     expect(old.closedWith?.code).toBe(4001);

@@ -12,6 +12,15 @@ describe("clicker /ws: sessions", () => {
     open.push(c);
     return c;
   };
+  /** A registered clicker and a scoreboard listening to it. */
+  const clickerAndBoard = async () => {
+    const clicker = await client();
+    const r = await registerOn(clicker);
+    const board = await client();
+    board.send(`LISTEN ${r.id}`);
+    expect(await board.next()).toBe(`CONNECT ${r.id}`);
+    return { clicker, board, r };
+  };
   beforeAll(async () => {
     s = await bootServer();
   });
@@ -80,11 +89,7 @@ describe("clicker /ws: sessions", () => {
   });
 
   test("reconnect with the secret: same id, old socket closed 4001, listeners never see it leave", async () => {
-    const old = await client();
-    const r = await registerOn(old);
-    const board = await client();
-    board.send(`LISTEN ${r.id}`);
-    expect(await board.next()).toBe(`CONNECT ${r.id}`);
+    const { clicker: old, board, r } = await clickerAndBoard();
 
     const again = await client();
     expect(await registerOn(again, r.secret)).toEqual(r);
@@ -100,11 +105,7 @@ describe("clicker /ws: sessions", () => {
   });
 
   test("a retried (id, timestamp) is acknowledged each time and broadcast once", async () => {
-    const a = await client();
-    const r = await registerOn(a);
-    const board = await client();
-    board.send(`LISTEN ${r.id}`);
-    expect(await board.next()).toBe(`CONNECT ${r.id}`);
+    const { clicker: a, board, r } = await clickerAndBoard();
     for (let i = 0; i < 3; i++) {
       a.send("SCORE 5000 4");
       expect(await a.next()).toBe("SCORED 5000");
