@@ -74,10 +74,11 @@ export function parse(frame: string | Uint8Array): Command | ParseError {
 }
 
 function parseRegister(args: string[]): Register | ParseError {
-  if (args.length === 0) return { kind: "register", secret: null };
+  if (args.length > 1) return fail("bad_arguments", "usage: REGISTER [secret]");
+  // "REGISTER " is what a client formatting `REGISTER ${secret}` sends before it has a secret:
+  // an empty secret is no secret.
   const [secret = ""] = args;
-  if (args.length > 1 || secret === "") return fail("bad_arguments", "usage: REGISTER [secret]");
-  return { kind: "register", secret };
+  return { kind: "register", secret: secret === "" ? null : secret };
 }
 
 function parseScore(args: string[]): Score | ParseError {
