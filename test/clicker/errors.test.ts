@@ -101,7 +101,7 @@ describe("clicker /ws: rate limit", () => {
       const c = await TestClient.open(s.ws("/ws"));
       for (let i = 0; i < 30; i++) c.send("LISTEN 000001");
       const seen: string[] = [];
-      while (!c.closed) seen.push(await c.next().catch(() => ""));
+      for (let i = 0; i < 40 && !c.closed; i++) seen.push(await c.next().catch(() => ""));
       expect(seen).toContain("ERROR rate_limited too many messages, slow down");
       expect((await c.waitClose()).code).toBe(1008);
     } finally {

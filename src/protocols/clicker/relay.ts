@@ -172,6 +172,7 @@ export class ClickerRelay {
     p.secret = reg.secret;
     this.senders.set(reg.id, { peer: p, latest: null });
     p.conn.send(fmt.registered(reg.id, reg.secret));
+    this.deps.log.debug("clicker registered", { id: reg.id, conn: p.conn.id, known: reg.known, replaced: prev?.peer.conn.id });
     this.deps.topics.publish(topicOf(reg.id), fmt.connect([reg.id]));
     if (prev && prev.peer !== p) {
       // The device came back before its old TCP connection died: the newer socket keeps the id.
