@@ -9,6 +9,18 @@ export interface SmokeProbe {
 
 export const smokeProbes: SmokeProbe[] = [
   {
+    // Clicker (PROTOCOLS.md §3): REGISTER, then a SCORE that must be written to the database.
+    path: "/ws",
+    async run(c) {
+      c.send("REGISTER");
+      const reg = await c.next();
+      if (!/^REGISTERED \d{6} [0-9a-f]{32}$/.test(reg)) throw new Error(`clicker: unexpected REGISTER reply ${JSON.stringify(reg)}`);
+      c.send("SCORE 1 1");
+      const scored = await c.next();
+      if (scored !== "SCORED 1") throw new Error(`clicker: unexpected SCORE reply ${JSON.stringify(scored)}`);
+    },
+  },
+  {
     // Watch party (PROTOCOLS.md §2): create_room → room_state for the same room; ping → pong.
     path: "/OpenSyncParty/ws",
     async run(c) {
