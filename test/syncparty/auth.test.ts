@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { SignJWT } from "jose";
 import { JwtAuth } from "../../src/protocols/syncparty/auth.ts";
-import { FakeClock } from "./fakes.ts";
+import { FakeClock } from "../helpers/fakes.ts";
 import { signToken } from "./tokens.ts";
 
 const SECRET = "unit-secret";

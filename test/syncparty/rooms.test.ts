@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, test } from "bun:test";
 import { Rooms, type CreateArgs } from "../../src/protocols/syncparty/rooms.ts";
-import { FakeClock, FakeConn, FakeHub } from "./fakes.ts";
+import { FakeClock, FakeConn, FakeHub } from "../helpers/fakes.ts";
 
 let clock: FakeClock;
 let hub: FakeHub;
@@ -13,15 +13,15 @@ const make = (over: Partial<{ graceMs: number; maxParticipants: number }> = {}) 
 };
 const conn = () => new FakeConn(hub);
 const args = (over: Partial<CreateArgs> = {}): CreateArgs => ({ room: "r1", clientId: "host", name: "Hana", mediaUrl: "m.mp4", startPos: 10, options: { free_play: false, private: false }, ...over });
-const types = (c: FakeConn) => c.take().map((m) => m.type);
+const types = (c: FakeConn) => c.takeJson().map((m) => m.type);
 /** Room r1 hosted by "host", with guest "g" seated; both inboxes drained. */
 const hostWithGuest = () => {
   const h = conn();
   const g = conn();
   rooms.create(h, args());
   rooms.join(g, "r1", "g", "G");
-  h.take();
-  g.take();
+  h.takeJson();
+  g.takeJson();
   return { h, g };
 };
 
@@ -31,7 +31,7 @@ describe("rooms: create and join", () => {
   test("create sends room_state with the exact shape", () => {
     const h = conn();
     expect(rooms.create(h, args())).toBeNull();
-    const [m] = h.take();
+    const [m] = h.takeJson();
     expect(m).toEqual({
       type: "room_state",
       room: "r1",
@@ -53,7 +53,7 @@ describe("rooms: create and join", () => {
   test("without a room id the server makes one; an existing id is room_exists", () => {
     const a = conn();
     expect(rooms.create(a, args({ room: null }))).toBeNull();
-    expect(a.take()[0].payload.room).toBe("gen" + n);
+    expect(a.takeJson()[0].payload.room).toBe("gen" + n);
     const b = conn();
     rooms.create(b, args({ clientId: "x" }));
     expect(rooms.create(conn(), args({ clientId: "y" }))?.code).toBe("room_exists");
@@ -62,17 +62,17 @@ describe("rooms: create and join", () => {
   test("join: room_missing; joiner gets room_state, others client_joined then participants_update", () => {
     const h = conn();
     rooms.create(h, args());
-    h.take();
+    h.takeJson();
     const g = conn();
     expect(rooms.join(g, "nope", "g", "Gus")?.code).toBe("room_missing");
     expect(rooms.join(g, "r1", "g", "Gus")).toBeNull();
-    const [rs] = g.take();
+    const [rs] = g.takeJson();
     expect(rs.type).toBe("room_state");
     expect(rs.payload.participants).toEqual([
       { client_id: "host", name: "Hana", is_host: true },
       { client_id: "g", name: "Gus", is_host: false },
     ]);
-    const [joined, upd] = h.take();
+    const [joined, upd] = h.takeJson();
     expect(joined).toMatchObject({ type: "client_joined", room: "r1", client: "g", payload: { name: "Gus" } });
     expect(upd).toMatchObject({ type: "participants_update", payload: { participant_count: 2 } });
   });
@@ -90,7 +90,7 @@ describe("rooms: create and join", () => {
     rooms.create(conn(), args({ room: "r2", clientId: "z" }));
     expect(rooms.join(h, "r2", "host", "Hana")?.code).toBe("bad_request");
     expect(rooms.create(h, args({ room: "r3" }))?.code).toBe("bad_request");
-    h.take();
+    h.takeJson();
     expect(rooms.join(h, "r1", "host", "Hana")).toBeNull(); // its own room again: room_state again
     expect(types(h)).toEqual(["room_state"]);
   });
@@ -113,14 +113,14 @@ describe("rooms: play state", () => {
     clock.advance(1000);
     const g = conn();
     rooms.join(g, "r1", "late", "L");
-    expect(g.take()[0].payload.state).toEqual({ position: 51, play_state: "playing" });
+    expect(g.takeJson()[0].payload.state).toEqual({ position: 51, play_state: "playing" });
   });
 
   test("control is relayed to the others only, with the sender's client, room and ts", () => {
     const { h, g } = hostWithGuest();
     expect(rooms.control(h, { type: "player_event", payload: { action: "play", position: 3 } }, 1234)).toBeNull();
-    expect(h.take()).toEqual([]);
-    expect(g.take()).toEqual([{ type: "player_event", room: "r1", client: "host", payload: { action: "play", position: 3 }, ts: 1234, server_ts: clock.now() }]);
+    expect(h.takeJson()).toEqual([]);
+    expect(g.takeJson()).toEqual([{ type: "player_event", room: "r1", client: "host", payload: { action: "play", position: 3 }, ts: 1234, server_ts: clock.now() }]);
   });
 
   test("non-hosts get not_host unless free_play; the state is untouched", () => {
@@ -147,10 +147,10 @@ describe("rooms: leaving, host migration, grace", () => {
     rooms.join(a, "r1", "a", "A");
     rooms.join(b, "r1", "b", "B");
     rooms.control(h, { type: "player_event", payload: { action: "play", position: 0 } }, null);
-    for (const c of [h, a, b]) c.take();
+    for (const c of [h, a, b]) c.takeJson();
     clock.advance(4000);
     expect(rooms.leave(h)).toBe(true);
-    const got = b.take();
+    const got = b.takeJson();
     expect(got.map((m) => m.type)).toEqual(["client_left", "participants_update", "host_change"]);
     expect(got[0]).toMatchObject({ client: "host", payload: {} });
     expect(got[1].payload.participants).toEqual([
@@ -192,7 +192,7 @@ describe("rooms: leaving, host migration, grace", () => {
     const h2 = conn();
     expect(rooms.create(h2, args({ clientId: "someone-else" }))?.code).toBe("room_exists");
     expect(rooms.create(h2, args({ mediaUrl: "other.mp4", startPos: 0 }))).toBeNull();
-    const [rs] = h2.take();
+    const [rs] = h2.takeJson();
     expect(rs.payload).toMatchObject({ host_id: "host", media_url: "m.mp4", state: { position: 77, play_state: "paused" } });
     clock.advance(60_000); // the grace timer was cancelled
     expect(rooms.get("r1")).toBeDefined();
@@ -205,7 +205,7 @@ describe("rooms: leaving, host migration, grace", () => {
     rooms.leave(h);
     const g2 = conn();
     expect(rooms.join(g2, "r1", "g", "G")).toBeNull();
-    expect(g2.take()[0].payload.host_id).toBe("g");
+    expect(g2.takeJson()[0].payload.host_id).toBe("g");
   });
 
   test("graceMs 0 removes an empty room at once", () => {
@@ -222,11 +222,11 @@ describe("rooms: replace on rejoin", () => {
     const { h, g } = hostWithGuest();
     const h2 = conn();
     expect(rooms.join(h2, "r1", "host", "Hana")).toBeNull();
-    expect(h.closed?.code).toBe(4001);
-    const [rs] = h2.take();
+    expect(h.closedWith?.code).toBe(4001);
+    const [rs] = h2.takeJson();
     expect(rs.payload.host_id).toBe("host");
     expect(rs.payload.participants.map((p: any) => p.client_id)).toEqual(["host", "g"]);
-    expect(g.take()).toEqual([]); // nothing changed for the others
+    expect(g.takeJson()).toEqual([]); // nothing changed for the others
     expect(rooms.leave(h)).toBe(false); // the old socket's close is a no-op
     expect(rooms.participantCount).toBe(2);
     rooms.control(h2, { type: "player_event", payload: { action: "play", position: 1 } }, null);
@@ -238,7 +238,7 @@ describe("rooms: replace on rejoin", () => {
     make({ maxParticipants: 2 });
     const { h, g } = hostWithGuest();
     expect(rooms.join(conn(), "r1", "g", "Gustav")).toBeNull();
-    const [upd] = h.take();
+    const [upd] = h.takeJson();
     expect(upd.type).toBe("participants_update");
     expect(upd.payload.participants[1]).toEqual({ client_id: "g", name: "Gustav", is_host: false });
   });

@@ -3,7 +3,7 @@ import type { TokenAuth } from "../../src/protocols/syncparty/auth.ts";
 import type { Fail } from "../../src/protocols/syncparty/codec.ts";
 import { Rooms } from "../../src/protocols/syncparty/rooms.ts";
 import { Sessions } from "../../src/protocols/syncparty/session.ts";
-import { FakeClock, FakeConn, FakeHub } from "./fakes.ts";
+import { FakeClock, FakeConn, FakeHub } from "../helpers/fakes.ts";
 
 /** Token checks that stay pending until the test settles them. */
 class ManualAuth implements TokenAuth {
@@ -57,7 +57,7 @@ describe("sessions", () => {
     expect(h.sent).toEqual([]);
     auth.settle(null);
     await flush();
-    const got = h.take();
+    const got = h.takeJson();
     expect(got.map((m) => m.type)).toEqual(["room_state", "pong"]); // the play was accepted silently
     expect(rooms.get("r")!.playState).toBe("playing");
   });
@@ -71,10 +71,10 @@ describe("sessions", () => {
     auth.settle(null);
     await flush();
     expect(auth.pending.map((p) => p.token)).toEqual(["t2"]);
-    expect(h.take().map((m) => m.type)).toEqual(["room_state"]);
+    expect(h.takeJson().map((m) => m.type)).toEqual(["room_state"]);
     auth.settle(null);
     await flush();
-    expect(h.take().map((m) => m.type)).toEqual(["room_state", "pong"]);
+    expect(h.takeJson().map((m) => m.type)).toEqual(["room_state", "pong"]);
   });
 
   test("a socket that closes while its check is pending never takes a seat", async () => {
@@ -92,9 +92,9 @@ describe("sessions", () => {
     send(h, { type: "create_room", room: "r", client: "h", payload: { auth_token: "bad" } });
     auth.settle({ code: "token_invalid", message: "no" });
     await flush();
-    expect(h.take()).toEqual([{ type: "error", room: "r", client: "h", payload: { code: "token_invalid", message: "no" }, ts: clock.now(), server_ts: clock.now() }]);
+    expect(h.takeJson()).toEqual([{ type: "error", room: "r", client: "h", payload: { code: "token_invalid", message: "no" }, ts: clock.now(), server_ts: clock.now() }]);
     send(h, { type: "create_room", room: "r", client: "other", payload: {} });
-    expect(h.take()[0].payload.code).toBe("auth_required");
+    expect(h.takeJson()[0].payload.code).toBe("auth_required");
   });
 
   test("binding: another client id on a bound socket is bad_request; an omitted one is the bound id", async () => {
@@ -103,13 +103,13 @@ describe("sessions", () => {
     send(h, { type: "create_room", room: "r", client: "h", payload: { name: "H" } });
     const g = open();
     send(g, { type: "join_room", room: "r", client: "g", payload: {} });
-    h.take();
-    g.take();
+    h.takeJson();
+    g.takeJson();
     send(g, { type: "player_event", room: "r", client: "h", payload: { action: "play", position: 0 } });
-    expect(g.take()[0]).toMatchObject({ type: "error", client: "g", payload: { code: "bad_request" } });
+    expect(g.takeJson()[0]).toMatchObject({ type: "error", client: "g", payload: { code: "bad_request" } });
     expect(rooms.get("r")!.playState).toBe("paused");
     send(h, { type: "player_event", payload: { action: "play", position: 0 } });
-    expect(g.take()[0]).toMatchObject({ type: "player_event", room: "r", client: "h" });
+    expect(g.takeJson()[0]).toMatchObject({ type: "player_event", room: "r", client: "h" });
   });
 
   test("room-bound messages before joining, or naming another room, are bad_request", () => {
@@ -117,32 +117,32 @@ describe("sessions", () => {
     const c = open();
     for (const t of ["player_event", "state_update", "create_invite"]) {
       send(c, { type: t, room: "r", client: "c", payload: { action: "play", position: 1, play_state: "playing" } });
-      expect(c.take()[0].payload.code).toBe("bad_request");
+      expect(c.takeJson()[0].payload.code).toBe("bad_request");
     }
     send(c, { type: "leave_room", client: "c" });
-    expect(c.take()[0].payload.code).toBe("bad_request");
+    expect(c.takeJson()[0].payload.code).toBe("bad_request");
     send(c, { type: "join_room", room: "r", payload: {} });
-    expect(c.take()[0].payload).toEqual({ code: "bad_request", message: "client is required" });
+    expect(c.takeJson()[0].payload).toEqual({ code: "bad_request", message: "client is required" });
     send(c, { type: "create_room", room: "r", client: "c" });
-    c.take();
+    c.takeJson();
     send(c, { type: "state_update", room: "elsewhere", payload: { position: 1, play_state: "playing" } });
-    expect(c.take()[0].payload.code).toBe("bad_request");
+    expect(c.takeJson()[0].payload.code).toBe("bad_request");
   });
 
   test("create_invite: host only, even with free_play", async () => {
     auth.required = false;
     const h = open();
     send(h, { type: "create_room", room: "r", client: "h", payload: { options: { free_play: true, theme: "dark" } } });
-    expect(h.take()[0].payload.options).toEqual({ free_play: true, theme: "dark" });
+    expect(h.takeJson()[0].payload.options).toEqual({ free_play: true, theme: "dark" });
     const g = open();
     send(g, { type: "join_room", room: "r", client: "g", payload: {} });
-    g.take();
+    g.takeJson();
     send(g, { type: "create_invite", payload: {} });
-    expect(g.take()[0].payload.code).toBe("not_host");
-    h.take();
+    expect(g.takeJson()[0].payload.code).toBe("not_host");
+    h.takeJson();
     send(h, { type: "create_invite", payload: { expires_in: 90 } });
     await flush();
-    expect(h.take()[0]).toMatchObject({ type: "invite_created", room: "r", client: "h", payload: { invite_token: "invite:r:90" } });
+    expect(h.takeJson()[0]).toMatchObject({ type: "invite_created", room: "r", client: "h", payload: { invite_token: "invite:r:90" } });
   });
 
   test("a private room asks for an invite even without a secret", async () => {
@@ -151,19 +151,19 @@ describe("sessions", () => {
     send(h, { type: "create_room", room: "p", client: "h", payload: { options: { private: true } } });
     const g = open();
     send(g, { type: "join_room", room: "p", client: "g", payload: { auth_token: "valid-but-irrelevant" } });
-    expect(g.take()[0].payload.code).toBe("invite_required");
+    expect(g.takeJson()[0].payload.code).toBe("invite_required");
     send(g, { type: "join_room", room: "p", client: "g", payload: { invite_token: "i" } });
     auth.settle(null);
     await flush();
-    expect(g.take()[0].type).toBe("room_state");
+    expect(g.takeJson()[0].type).toBe("room_state");
     // a seat already held needs no new invite: the guest's and the host's tabs reload
     for (const id of ["g", "h"]) {
       const again = open();
       send(again, { type: "join_room", room: "p", client: id, payload: {} });
-      expect(again.take()[0].type).toBe("room_state");
+      expect(again.takeJson()[0].type).toBe("room_state");
     }
-    expect(g.closed?.code).toBe(4001);
-    expect(h.closed?.code).toBe(4001);
+    expect(g.closedWith?.code).toBe(4001);
+    expect(h.closedWith?.code).toBe(4001);
     expect(auth.pending).toEqual([]);
   });
 
@@ -172,12 +172,12 @@ describe("sessions", () => {
     auth.signInvite = () => Promise.reject(new Error("key store gone"));
     const h = open();
     send(h, { type: "create_room", room: "r", client: "h" });
-    h.take();
+    h.takeJson();
     send(h, { type: "create_invite", payload: {} });
     send(h, { type: "ping", payload: { client_ts: 3 } });
     await flush();
     expect(asyncErrors.splice(0).map((e) => (e as Error).message)).toEqual(["key store gone"]);
-    expect(h.take().map((m) => m.type)).toEqual(["pong"]);
+    expect(h.takeJson().map((m) => m.type)).toEqual(["pong"]);
   });
 
   test("rate_limited reply is the error envelope with the bound ids", () => {

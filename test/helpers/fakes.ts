@@ -1,5 +1,5 @@
-// Fakes for the pure watch-party modules: a manual clock, connections and a topic hub that
-// deliver synchronously, so tests can read every frame a socket would have received.
+// Fakes for the pure protocol modules (DESIGN.md "Style"): a manual clock, and connections and
+// topics that deliver synchronously, so unit tests read every frame a socket would have received.
 import type { Clock, Conn, Topics } from "../../src/transport/types.ts";
 
 export class FakeClock implements Clock {
@@ -40,7 +40,7 @@ export class FakeClock implements Clock {
 export class FakeHub implements Topics {
   readonly subs = new Map<string, Set<FakeConn>>();
   publish(topic: string, data: string): void {
-    for (const c of this.subs.get(topic) ?? []) c.sent.push(data);
+    for (const c of this.subs.get(topic) ?? []) c.send(data);
   }
 }
 
@@ -48,13 +48,13 @@ let nextId = 1;
 export class FakeConn implements Conn {
   readonly id = nextId++;
   readonly sent: string[] = [];
-  closed: { code: number; reason?: string } | null = null;
+  closedWith: { code: number; reason?: string } | null = null;
   constructor(private readonly hub: FakeHub) {}
   send(data: string): void {
-    if (!this.closed) this.sent.push(data);
+    if (!this.closedWith) this.sent.push(data);
   }
   close(code: number, reason?: string): void {
-    this.closed ??= { code, reason };
+    this.closedWith ??= { code, reason };
   }
   subscribe(topic: string): void {
     let s = this.hub.subs.get(topic);
@@ -65,10 +65,14 @@ export class FakeConn implements Conn {
     this.hub.subs.get(topic)?.delete(this);
   }
   publishOthers(topic: string, data: string): void {
-    for (const c of this.hub.subs.get(topic) ?? []) if (c !== this) c.sent.push(data);
+    for (const c of this.hub.subs.get(topic) ?? []) if (c !== this) c.send(data);
   }
-  /** Every frame received so far, parsed, and forgotten. */
-  take(): any[] {
-    return this.sent.splice(0).map((s) => JSON.parse(s));
+  /** Frames received so far, then forget them. */
+  take(): string[] {
+    return this.sent.splice(0);
+  }
+  /** Frames received so far, parsed as JSON, then forget them. */
+  takeJson(): any[] {
+    return this.take().map((s) => JSON.parse(s));
   }
 }
