@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { EVENTS_TOPIC, Mediator, type PoolSink, type PoolSpec } from "../../src/protocols/buzzer/mediator.ts";
-import { FakeClock, FakeConn, FakeTopics } from "./fakes.ts";
+import { FakeClock, FakeConn, FakeHub } from "../helpers/fakes.ts";
 
 interface FakePool {
   spec: PoolSpec;
@@ -11,7 +11,7 @@ interface FakePool {
 
 function setup(opts: { configured?: string[]; discovered?: string[]; keyboard?: boolean } = {}) {
   const clock = new FakeClock();
-  const topics = new FakeTopics();
+  const topics = new FakeHub();
   const opened: FakePool[] = [];
   const m = new Mediator({
     clock,
@@ -40,7 +40,7 @@ function setup(opts: { configured?: string[]; discovered?: string[]; keyboard?: 
   const afterUp = (id: string, buzzers: number[]) => {
     const c = client();
     pool(id).sink.up(buzzers);
-    c.take();
+    c.takeJson();
     return c;
   };
   return { clock, m, opened, client, pool, afterUp };
@@ -55,15 +55,15 @@ describe("mediator", () => {
     clock.advance(5);
     pool("/dev/ttyACM0").sink.up([2, 1]);
     const ts0 = clock.mono();
-    expect(a.take()).toEqual([
+    expect(a.takeJson()).toEqual([
       { event: "connected", pool: "/dev/ttyACM0", buzzer: 1, ts: ts0 },
       { event: "connected", pool: "/dev/ttyACM0", buzzer: 2, ts: ts0 },
     ]);
     clock.advance(3);
     pool("/dev/ttyACM0").sink.buzz(2);
-    expect(b.take().at(-1)).toEqual({ event: "buzz", pool: "/dev/ttyACM0", buzzer: 2, ts: ts0 + 3 });
+    expect(b.takeJson().at(-1)).toEqual({ event: "buzz", pool: "/dev/ttyACM0", buzzer: 2, ts: ts0 + 3 });
     m.message(a, '{"list":"buzzers"}');
-    expect(a.take()).toEqual([{ event: "buzz", pool: "/dev/ttyACM0", buzzer: 2, ts: ts0 + 3 }, { response: "buzzers", pools: [{ pool: "/dev/ttyACM0", buzzers: [1, 2] }] }]);
+    expect(a.takeJson()).toEqual([{ event: "buzz", pool: "/dev/ttyACM0", buzzer: 2, ts: ts0 + 3 }, { response: "buzzers", pools: [{ pool: "/dev/ttyACM0", buzzers: [1, 2] }] }]);
   });
 
   test("list pools: configured, discovered and connected, without duplicates", () => {
@@ -71,24 +71,24 @@ describe("mediator", () => {
     const c = client();
     m.message(c, '{"command":"connect","pool":"/tmp/x"}');
     m.message(c, '{"list":"pools"}');
-    expect(c.take()).toEqual([{ response: "pools", pools: ["/dev/ttyACM0", "/dev/ttyUSB1", "/tmp/x"] }]);
+    expect(c.takeJson()).toEqual([{ response: "pools", pools: ["/dev/ttyACM0", "/dev/ttyUSB1", "/tmp/x"] }]);
   });
 
   test("connect waits for the handshake; list buzzers shows connected pools only", () => {
     const { m, client, pool } = setup({ configured: ["/dev/a"] });
     const c = client();
     m.message(c, '{"command":"connect","pool":"/dev/b"}');
-    expect(c.take()).toEqual([]);
+    expect(c.takeJson()).toEqual([]);
     pool("/dev/b").sink.up([5]);
-    expect(c.take()).toEqual([
+    expect(c.takeJson()).toEqual([
       { result: "connect", pool: "/dev/b", buzzers: [5] },
       { event: "connected", pool: "/dev/b", buzzer: 5, ts: expect.any(Number) },
     ]);
     m.message(c, '{"list":"buzzers"}');
-    expect(c.take()).toEqual([{ response: "buzzers", pools: [{ pool: "/dev/b", buzzers: [5] }] }]);
+    expect(c.takeJson()).toEqual([{ response: "buzzers", pools: [{ pool: "/dev/b", buzzers: [5] }] }]);
     // connecting a connected pool answers at once
     m.message(c, '{"command":"connect","pool":"/dev/b"}');
-    expect(c.take()).toEqual([{ result: "connect", pool: "/dev/b", buzzers: [5] }]);
+    expect(c.takeJson()).toEqual([{ result: "connect", pool: "/dev/b", buzzers: [5] }]);
   });
 
   test("connect to a device that cannot be opened: connect error, pool forgotten", () => {
@@ -96,17 +96,17 @@ describe("mediator", () => {
     const c = client();
     m.message(c, '{"command":"connect","pool":"/dev/ttyACM7"}');
     pool("/dev/ttyACM7").sink.failed("Couldn't open serial port '/dev/ttyACM7'");
-    expect(c.take()).toEqual([{ error: "connect", message: "Couldn't open serial port '/dev/ttyACM7'", cause: null }]);
+    expect(c.takeJson()).toEqual([{ error: "connect", message: "Couldn't open serial port '/dev/ttyACM7'", cause: null }]);
     expect(opened[0]!.closed).toBe(true);
     m.message(c, '{"list":"pools"}');
-    expect(c.take()).toEqual([{ response: "pools", pools: [] }]);
+    expect(c.takeJson()).toEqual([{ response: "pools", pools: [] }]);
   });
 
   test("connect refuses what the vetting refuses, without opening it", () => {
     const { m, client, opened } = setup();
     const c = client();
     m.message(c, '{"command":"connect","pool":"/dev/watchdog"}');
-    expect(c.take()).toEqual([{ error: "connect", message: "'/dev/watchdog' is not a serial port or input device", cause: null }]);
+    expect(c.takeJson()).toEqual([{ error: "connect", message: "'/dev/watchdog' is not a serial port or input device", cause: null }]);
     expect(opened).toEqual([]);
   });
 
@@ -124,9 +124,9 @@ describe("mediator", () => {
     const c = client();
     m.message(c, '{"command":"connect","pool":"/dev/quiet"}');
     clock.advance(2999);
-    expect(c.take()).toEqual([]);
+    expect(c.takeJson()).toEqual([]);
     clock.advance(1);
-    expect(c.take()).toEqual([{ error: "connect", message: "No answer from the buzzer receiver on '/dev/quiet'", cause: null }]);
+    expect(c.takeJson()).toEqual([{ error: "connect", message: "No answer from the buzzer receiver on '/dev/quiet'", cause: null }]);
     expect(opened[0]!.closed).toBe(true);
   });
 
@@ -141,7 +141,7 @@ describe("mediator", () => {
     p.sink.failed("Couldn't open serial port '/dev/a'"); // retries failing: still kept
     m.message(c, '{"list":"buzzers"}');
     p.sink.up([1, 3]);
-    expect(c.take().map(({ ts, ...e }) => e)).toEqual([
+    expect(c.takeJson().map(({ ts, ...e }) => e)).toEqual([
       { event: "connected", pool: "/dev/a", buzzer: 1 },
       { event: "connected", pool: "/dev/a", buzzer: 2 },
       { event: "disconnected", pool: "/dev/a", buzzer: 2 },
@@ -158,27 +158,27 @@ describe("mediator", () => {
     const c = client();
     const other = client();
     pool("/dev/a").sink.up([1]);
-    other.take();
-    c.take();
+    other.takeJson();
+    c.takeJson();
     m.message(c, '{"command":"disconnect","pool":"/dev/a"}');
     expect(pool("/dev/a").closed).toBe(true);
-    expect(c.take().map(({ ts, ...e }) => e)).toEqual([{ event: "disconnected", pool: "/dev/a", buzzer: null }, { result: "disconnect", pool: "/dev/a" }]);
-    expect(other.take().length).toBe(1);
+    expect(c.takeJson().map(({ ts, ...e }) => e)).toEqual([{ event: "disconnected", pool: "/dev/a", buzzer: null }, { result: "disconnect", pool: "/dev/a" }]);
+    expect(other.takeJson().length).toBe(1);
     pool("/dev/a").sink.buzz(1); // a late report from the closed driver is ignored
-    expect(other.take()).toEqual([]);
+    expect(other.takeJson()).toEqual([]);
     m.message(c, '{"command":"disconnect","pool":"/dev/a"}');
-    expect(c.take()).toEqual([{ error: "invalid_data_type", message: "expected the id of a connected pool", cause: "pool" }]);
+    expect(c.takeJson()).toEqual([{ error: "invalid_data_type", message: "expected the id of a connected pool", cause: "pool" }]);
   });
 
   test("set_color reaches the driver; checks the pool and the buzzer", () => {
     const { m, pool, afterUp } = setup({ configured: ["/dev/a"] });
     const c = afterUp("/dev/a", [1]);
     m.message(c, '{"command":"set_color","pool":"/dev/a","buzzer":1,"color":[10,20,30]}');
-    expect(c.take()).toEqual([{ result: "set_color", pool: "/dev/a", buzzer: 1, color: [10, 20, 30] }]);
+    expect(c.takeJson()).toEqual([{ result: "set_color", pool: "/dev/a", buzzer: 1, color: [10, 20, 30] }]);
     expect(pool("/dev/a").colors).toEqual([[1, [10, 20, 30]]]);
     m.message(c, '{"command":"set_color","pool":"/dev/a","buzzer":9,"color":[1,2,3]}');
     m.message(c, '{"command":"set_color","pool":"/dev/zz","buzzer":1,"color":[1,2,3]}');
-    expect(c.take().map((e) => e.cause)).toEqual(["buzzer", "pool"]);
+    expect(c.takeJson().map((e) => e.cause)).toEqual(["buzzer", "pool"]);
   });
 
   test("keyboard pools have no lights", () => {
@@ -186,9 +186,9 @@ describe("mediator", () => {
     const c = client();
     pool("/dev/input/event3").sink.up([]);
     pool("/dev/input/event3").sink.connected(30);
-    c.take();
+    c.takeJson();
     m.message(c, '{"command":"set_color","pool":"/dev/input/event3","buzzer":30,"color":[1,2,3]}');
-    expect(c.take()[0]).toMatchObject({ error: "invalid_data_type", cause: "pool" });
+    expect(c.takeJson()[0]).toMatchObject({ error: "invalid_data_type", cause: "pool" });
   });
 
   test("bad frames get the seed's errors and change nothing", () => {
@@ -197,13 +197,13 @@ describe("mediator", () => {
     m.message(c, "{nope");
     m.message(c, '{"command":"fly"}');
     m.message(c, '{"command":"connect","pool":1}');
-    expect(c.take()).toEqual([
+    expect(c.takeJson()).toEqual([
       { error: "invalid_json", message: null, cause: "{nope" },
       { error: "unknown_command", message: null, cause: '{"command":"fly"}' },
       { error: "invalid_data_type", message: "expected a non-empty string (a pool id)", cause: "pool" },
     ]);
     m.message(c, '{"list":"buzzers"}');
-    expect(c.take()).toEqual([{ response: "buzzers", pools: [{ pool: "/dev/a", buzzers: [1] }] }]);
+    expect(c.takeJson()).toEqual([{ response: "buzzers", pools: [{ pool: "/dev/a", buzzers: [1] }] }]);
   });
 
   test("a client that leaves gets no late connect reply; stop closes every device", async () => {
@@ -212,7 +212,7 @@ describe("mediator", () => {
     m.message(c, '{"command":"connect","pool":"/dev/b"}');
     m.forget(c);
     clock.advance(10_000);
-    expect(c.take()).toEqual([]);
+    expect(c.takeJson()).toEqual([]);
     pool("/dev/a").sink.up([]);
     await m.stop();
     expect(opened.every((p) => p.closed)).toBe(true);

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { Link, type LinkEvents } from "../../src/drivers/jeoparty/link.ts";
 import type { Numbering } from "../../src/drivers/jeoparty/codec.ts";
-import { FakeClock } from "../buzzer/fakes.ts";
+import { FakeClock } from "../helpers/fakes.ts";
 
 function setup(numbering: Numbering = "v1") {
   const clock = new FakeClock();
