@@ -32,4 +32,13 @@ export const smokeProbes: SmokeProbe[] = [
       if (pong.type !== "pong" || pong.payload.client_ts !== 42 || typeof pong.server_ts !== "number") throw new Error("bad pong: " + JSON.stringify(pong));
     },
   },
+  {
+    // Buzzer mediator (PROTOCOLS.md §5): list pools → the seed's pools reply with an array.
+    path: "/mediator",
+    async run(c) {
+      c.send({ list: "pools" });
+      const r = await c.nextJson();
+      if (r.response !== "pools" || !Array.isArray(r.pools)) throw new Error("buzzer: unexpected list pools reply " + JSON.stringify(r));
+    },
+  },
 ];
