@@ -1,38 +1,7 @@
-// Fakes for the pure Engine.IO/Socket.IO modules: a manual clock and a recording WebSocket link.
-import type { Clock } from "../../src/transport/types.ts";
+// Fakes for the pure Engine.IO/Socket.IO modules: the shared manual clock, and a WebSocket link
+// that records text and binary frames (the shared FakeConn carries text only).
 import type { WsLink } from "../../src/protocols/socketio/engine/session.ts";
-
-/** Time moves only when the test says so; timers fire in order. */
-export class FakeClock implements Clock {
-  t = 0;
-  private timers: Array<{ at: number; fn: () => void; live: boolean }> = [];
-  now(): number {
-    return 1_700_000_000_000 + this.t;
-  }
-  mono(): number {
-    return this.t;
-  }
-  setTimer(ms: number, fn: () => void): () => void {
-    const timer = { at: this.t + ms, fn, live: true };
-    this.timers.push(timer);
-    return () => void (timer.live = false);
-  }
-  advance(ms: number): void {
-    const end = this.t + ms;
-    for (;;) {
-      const due = this.timers.filter((x) => x.live && x.at <= end).sort((a, b) => a.at - b.at)[0];
-      if (!due) break;
-      this.t = due.at;
-      due.live = false;
-      due.fn();
-    }
-    this.t = end;
-    this.timers = this.timers.filter((x) => x.live);
-  }
-  pending(): number {
-    return this.timers.filter((x) => x.live).length;
-  }
-}
+export { FakeClock } from "../helpers/fakes.ts";
 
 let nextLink = 1;
 export class FakeLink implements WsLink {

@@ -102,7 +102,7 @@ describe("polling", () => {
     expect(closedWith).toEqual([]);
     clock.advance(1);
     expect(closedWith).toEqual(["forced close"]);
-    expect(clock.pending()).toBe(0);
+    expect(clock.pending).toBe(0);
   });
 });
 
@@ -127,7 +127,7 @@ describe("heartbeat", () => {
     expect(closedWith).toEqual([]);
     clock.advance(1);
     expect(closedWith).toEqual(["ping timeout"]);
-    expect(clock.pending()).toBe(0);
+    expect(clock.pending).toBe(0);
   });
 
   test("another packet while a pong is awaited refreshes the timeout once", () => {
