@@ -23,6 +23,15 @@ const peer = (key: string) => {
   return p;
 };
 
+/** Monitor "m" registered as "dev", and users that queried it. */
+const monitorWithUsers = (...users: string[]): FakePeer[] => {
+  const peers = users.map(peer);
+  peer("m");
+  relay.con("m", { monitor_id: "dev" });
+  for (const u of users) relay.query(u, { monitor_id: "dev" });
+  return peers;
+};
+
 beforeEach(() => {
   n = 0;
   pending = new MemoryPendingCommands();
@@ -85,12 +94,7 @@ describe("monitor", () => {
   });
 
   test("command done by id, without id (oldest first), and command error reach the right users", () => {
-    const u1 = peer("u1");
-    const u2 = peer("u2");
-    peer("m");
-    relay.con("m", { monitor_id: "dev" });
-    relay.query("u1", { monitor_id: "dev" });
-    relay.query("u2", { monitor_id: "dev" });
+    const [u1, u2] = monitorWithUsers("u1", "u2") as [FakePeer, FakePeer];
     relay.commandSend("u1", { command: "a" }); // id1
     relay.commandSend("u2", { command: "b" }); // id2
     relay.commandSend("u1", { command: "c" }); // id3
@@ -119,12 +123,7 @@ describe("monitor", () => {
   });
 
   test("a monitor that leaves fails every unfinished command to its sender, once", () => {
-    const u = peer("u");
-    const other = peer("other");
-    peer("m");
-    relay.con("m", { monitor_id: "dev" });
-    relay.query("u", { monitor_id: "dev" });
-    relay.query("other", { monitor_id: "dev" });
+    const [u, other] = monitorWithUsers("u", "other") as [FakePeer, FakePeer];
     relay.commandSend("u", { command: "a" });
     relay.commandSend("u", { command: "b" });
     relay.commandDone("m", { id: "id1" });
@@ -141,10 +140,7 @@ describe("monitor", () => {
   });
 
   test("a user that left gets nothing, and its pending command can still be finished", () => {
-    peer("u");
-    peer("m");
-    relay.con("m", { monitor_id: "dev" });
-    relay.query("u", { monitor_id: "dev" });
+    monitorWithUsers("u");
     relay.commandSend("u", { command: "a" });
     relay.leave("u");
     expect(relay.commandDone("m", {}).payload).toEqual({ reason: "ok", id: "id1" });

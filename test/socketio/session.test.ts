@@ -25,6 +25,15 @@ async function get(s: EngineSession): Promise<string> {
   return ok ? body : "refused";
 }
 
+/** A session past its handshake, with a GET held open; `reply.body` is what that GET got. */
+async function withPendingGet(): Promise<{ s: EngineSession; reply: { body: string } }> {
+  const s = session();
+  await get(s);
+  const reply = { body: "" };
+  s.poll((b) => (reply.body = b));
+  return { s, reply };
+}
+
 beforeEach(() => {
   clock = new FakeClock();
   closedWith = [];
@@ -55,22 +64,16 @@ describe("polling", () => {
   });
 
   test("a GET while one is pending: the old one gets a close, the new one is refused, the session ends", async () => {
-    const s = session();
-    await get(s);
-    let first = "";
-    s.poll((b) => (first = b));
+    const { s, reply } = await withPendingGet();
     expect(await get(s)).toBe("refused");
-    expect(first).toBe("1");
+    expect(reply.body).toBe("1");
     expect(closedWith).toEqual(["transport error"]);
   });
 
   test("the client's close packet releases the pending GET with a noop", async () => {
-    const s = session();
-    await get(s);
-    let pending = "";
-    s.poll((b) => (pending = b));
+    const { s, reply } = await withPendingGet();
     s.post("1");
-    expect(pending).toBe("6");
+    expect(reply.body).toBe("6");
     expect(closedWith).toEqual(["transport close"]);
   });
 
@@ -164,16 +167,13 @@ describe("websocket", () => {
   });
 
   test("upgrade: probe answered, pending GET released, buffered packets move to the socket", async () => {
-    const s = session();
-    await get(s);
-    let pending = "";
-    s.poll((b) => (pending = b));
+    const { s, reply } = await withPendingGet();
     const link = new FakeLink();
     expect(s.attachProbe(link)).toBe(true);
     expect(s.attachProbe(new FakeLink())).toBe(false); // one probe at a time
     s.wsFrame(link, "2probe");
     expect(link.take()).toEqual(["3probe"]);
-    expect(pending).toBe("6");
+    expect(reply.body).toBe("6");
     s.send({ type: "message", data: "queued" });
     s.wsFrame(link, "5");
     expect(s.transport).toBe("websocket");
