@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, test } from "bun:test";
 import { EngineSession, type EngineOptions } from "../../src/protocols/socketio/engine/session.ts";
 import { FakeClock, FakeLink } from "./fakes.ts";
 
-const opts: EngineOptions = { pingIntervalMs: 1000, pingTimeoutMs: 500, maxPayload: 1000, upgradeTimeoutMs: 2000, closeTimeoutMs: 3000 };
+const opts: EngineOptions = { pingIntervalMs: 1000, pingTimeoutMs: 500, maxPayload: 1000, upgradeTimeoutMs: 2000, closeTimeoutMs: 3000, maxBufferedPackets: 5 };
 let clock: FakeClock;
 let closedWith: string[];
 let messages: Array<string | Uint8Array>;
@@ -95,6 +95,15 @@ describe("polling", () => {
     expect(await get(s)).toBe("4bye");
     expect(await get(s)).toBe("1");
     expect(closedWith).toEqual(["forced close"]);
+  });
+
+  test("a polling client that never fetches its packets is dropped past maxBufferedPackets", async () => {
+    const s = session();
+    await get(s);
+    for (let i = 0; i < 5; i++) s.send({ type: "message", data: String(i) });
+    expect(closedWith).toEqual([]);
+    s.send({ type: "message", data: "one too many" });
+    expect(closedWith).toEqual(["backpressure"]);
   });
 
   test("server close with nobody polling ends after closeTimeout", async () => {

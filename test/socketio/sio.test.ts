@@ -13,6 +13,7 @@ const base: SioOptions = {
   maxPayload: 10_000,
   upgradeTimeoutMs: 1_000,
   closeTimeoutMs: 1_000,
+  maxBufferedPackets: 1_000,
   connectTimeoutMs: 3_000,
   corsOrigin: ["*"],
   rateLimit: 1000,

@@ -29,6 +29,7 @@ export function sioOptions(ctx: PluginContext, overrides: Partial<SioOptions> = 
     maxPayload: c.sioMaxPayload,
     upgradeTimeoutMs: 10_000,
     closeTimeoutMs: c.sioPingIntervalMs + c.sioPingTimeoutMs,
+    maxBufferedPackets: 10_000,
     connectTimeoutMs: 45_000,
     corsOrigin: c.corsOrigin,
     rateLimit: c.rateLimit,

@@ -33,7 +33,7 @@ export class EngineServer {
   constructor(
     private readonly clock: Clock,
     readonly opts: EngineServerOptions,
-    private readonly counters: PacketCounters,
+    private readonly counters: PacketCounters & { errors: number },
     private readonly log: Logger,
   ) {
     this.cors = new Cors(opts.corsOrigin);
@@ -56,6 +56,7 @@ export class EngineServer {
   }
 
   private error(e: EngineErrorValue, origin: string | null): Response {
+    this.counters.errors++;
     return Response.json(e, { status: 400, headers: this.cors.headers(origin) });
   }
 
@@ -133,8 +134,17 @@ export class EngineServer {
     const max = this.opts.maxPayload;
     const declared = Number(request.headers.get("content-length") ?? "0");
     // maxPayload bounds every polling body (the reference answers 413 and drops the session).
-    const text = declared > max ? null : await request.text();
+    let text: string | null = null;
+    if (declared <= max) {
+      try {
+        text = await request.text();
+      } catch {
+        s.terminate("transport error"); // the client went away mid-body
+        return this.error(EngineError.badRequest, request.headers.get("origin"));
+      }
+    }
     if (text === null || Buffer.byteLength(text) > max) {
+      this.counters.errors++;
       s.terminate("payload too large");
       return new Response(null, { status: 413, headers: cors });
     }
@@ -143,6 +153,7 @@ export class EngineServer {
       decoded = s.post(text);
     } catch (err) {
       // A handler threw: a bug. Like the WebSocket seam's 1011, log it and drop this session only.
+      this.counters.errors++;
       this.log.error("handler error", { protocol: "socketio", sid: s.sid, err: err as Error });
       s.terminate("internal error");
       return new Response(null, { status: 500, headers: cors });

@@ -22,6 +22,11 @@ export interface EngineOptions {
   upgradeTimeoutMs: number;
   /** How long a server-closed polling session waits for the GET that carries its last packets. */
   closeTimeoutMs: number;
+  /**
+   * Packets queued for a polling client that does not come to fetch them; past this the session
+   * is dropped, as a WebSocket is on backpressure (a dropped packet would corrupt the session).
+   */
+  maxBufferedPackets: number;
 }
 
 export interface SessionEvents {
@@ -87,6 +92,7 @@ export class EngineSession {
       this.ws.send(encodeFrame(p));
       return;
     }
+    if (this.buffer.length >= this.opts.maxBufferedPackets) return this.fail("backpressure");
     this.buffer.push(p);
     // Batch the packets of one tick (e.g. an event and its binary attachments) into one poll reply.
     if (this.waiter && !this.flushQueued) {
