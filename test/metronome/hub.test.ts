@@ -295,4 +295,13 @@ describe("sync_time", () => {
     call(c, "start_metronome", tempo(c.id, 60));
     expect(c.peer.take()[0].params.start_ts).toBe(now + LEAD + skew + 5);
   });
+
+  test("a sync_time notification reports its previous exchange without a reply", () => {
+    const c = client(0);
+    const previous = { client_ts: clock.now() - 1000 + 250, server_recv_ts: clock.now() - 1000 + 10, server_send_ts: clock.now() - 1000 + 11, client_recv_ts: clock.now() - 1000 + 250 + 21 };
+    send(c, { jsonrpc: "2.0", method: "sync_time", params: { client_ts: clock.now() + 250, previous } });
+    expect(c.peer.sent).toEqual([]);
+    expect(c.s.clock.offset).toBe(250); // 10 ms each way
+    expect(c.s.clock.rtt).toBe(20);
+  });
 });
