@@ -31,11 +31,11 @@ describe("beat grid", () => {
 
   test("update_temp: the new tempo starts on the next beat of the old grid", () => {
     const g = { anchor: T, bpm: 120 }; // beats at T, T+500, T+1000 …
-    // 1200 ms in: the old grid's next beat (with the delivery guard) is T+1500.
+    // 1200 ms in: the old grid's next beat is T+1500.
     expect(retempo(g, T + 1200, 60)).toEqual({ anchor: T + 1500, bpm: 60 });
-    // Too close to deliver (guard): the beat after it, still on the old grid.
-    expect(retempo(g, T + 1450, 60)).toEqual({ anchor: T + 2000, bpm: 60 });
-    expect(retempo(g, T + 1500 - SCHEDULE_GUARD_MS, 60).anchor).toBe(T + 1500);
+    expect(retempo(g, T + 1499, 60).anchor).toBe(T + 1500);
+    // A beat sounding right now is not the next one.
+    expect(retempo(g, T + 1500, 60)).toEqual({ anchor: T + 2000, bpm: 60 });
     // Before the first beat has sounded, the new tempo starts on that first beat.
     expect(retempo(g, T - 800, 200)).toEqual({ anchor: T, bpm: 200 });
   });
@@ -50,6 +50,8 @@ describe("beat grid", () => {
 
   test("late join: the next beat of the running grid at least the guard ahead", () => {
     const g = { anchor: T, bpm: 60 };
+    expect(joinBeat(g, T + 2000 - SCHEDULE_GUARD_MS)).toBe(T + 2000);
+    expect(joinBeat(g, T + 2001 - SCHEDULE_GUARD_MS)).toBe(T + 3000);
     expect(joinBeat(g, T + 2300)).toBe(T + 3000);
     expect(joinBeat(g, T + 2950)).toBe(T + 4000);
     expect(joinBeat(g, T - 600)).toBe(T); // first beat still ahead

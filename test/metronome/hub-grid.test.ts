@@ -46,15 +46,16 @@ describe("the beat grid", () => {
     expect(hub.groups.get(o.id)!.grid).toBeNull();
   });
 
-  test("stop: stop_sound to every member; stopping a stopped group sends nothing", () => {
+  test("stop: stop_sound to every member, also when already stopped", () => {
     const o = group();
     const m = client();
     call(m, "subscribe_to_group", { group_id: o.id });
     expect(call(o, "stop_metronome", { group_id: o.id, current_client_ts: 1 })).toEqual({ status: "success" });
-    expect(o.peer.sent.concat(m.peer.sent)).toEqual([]);
+    for (const c of [o, m]) expect(c.peer.take()).toEqual([{ jsonrpc: "2.0", method: "stop_sound", params: null, id: 1 }]);
     call(o, "start_metronome", tempo(o.id, 100));
     call(o, "stop_metronome", { group_id: o.id, current_client_ts: 1 });
-    for (const c of [o, m]) expect(c.peer.take().map((f) => [f.method, f.params, f.id])).toEqual([["play_sound", expect.anything(), 1], ["stop_sound", null, 2]]);
+    for (const c of [o, m]) expect(c.peer.take().map((f) => [f.method, f.params, f.id])).toEqual([["play_sound", expect.anything(), 2], ["stop_sound", null, 3]]);
+    expect(hub.groups.get(o.id)!.grid).toBeNull();
   });
 
   test("late joiner to a playing group gets the running grid at once", () => {

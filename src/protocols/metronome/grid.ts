@@ -8,9 +8,8 @@ export interface Grid {
 }
 
 /**
- * A beat closer than this to "now" is not announced: the play_sound would reach phones after the
- * instant it names. Late joiners and tempo changes take the first beat of the grid at least this far
- * ahead (still a beat of that grid, so the phase is kept).
+ * A late joiner is told about the first beat of the running grid at least this far ahead, so the
+ * play_sound reaches the phone before the instant it names (PROTOCOLS.md §1: it "joins in phase").
  */
 export const SCHEDULE_GUARD_MS = 100;
 
@@ -30,7 +29,9 @@ export function beatAtOrAfter(g: Grid, earliest: number): number {
 export const joinBeat = (g: Grid, now: number): number => beatAtOrAfter(g, now + SCHEDULE_GUARD_MS);
 
 /**
- * update_temp while playing: the new tempo starts on the next beat of the OLD grid, so every phone
- * changes tempo on a beat it was going to play anyway (phase continuous).
+ * update_temp while playing (PROTOCOLS.md §1): the new tempo starts on the next beat of the OLD grid,
+ * strictly after now, so every phone changes tempo on a beat it was going to play anyway (phase
+ * continuous). That beat may be only a few ms ahead; it is on both grids, so a phone that gets the
+ * play_sound late has already played it.
  */
-export const retempo = (g: Grid, now: number, bpm: number): Grid => ({ anchor: beatAtOrAfter(g, now + SCHEDULE_GUARD_MS), bpm });
+export const retempo = (g: Grid, now: number, bpm: number): Grid => ({ anchor: beatAtOrAfter(g, now + 1), bpm });

@@ -166,9 +166,8 @@ export class MetronomeHub {
   stop(s: Session, groupId: number): HubOutcome {
     const g = this.owned(s, groupId);
     if (!isGroup(g)) return g;
-    const wasPlaying = g.grid !== null;
     g.grid = null;
-    if (!wasPlaying) return ok(); // nothing is clicking: no stop_sound to send
+    // Sent even when already stopped: stop_sound is idempotent and puts out of step phones right.
     const members = [...g.members];
     return ok({}, () => {
       for (const m of members) m.stopSound();
