@@ -1,7 +1,7 @@
 // The beat grid and the clock offset math, pinned to the millisecond.
 import { describe, expect, test } from "bun:test";
 import { ClockSync, exchangeOffset, MAX_PLAUSIBLE_OFFSET_MS } from "../../src/protocols/metronome/clock-sync.ts";
-import { beatAtOrAfter, beatPeriod, joinBeat, retempo, SCHEDULE_GUARD_MS, startGrid } from "../../src/protocols/metronome/grid.ts";
+import { beatAtOrAfter, beatPeriod, joinBeat, retempo, JOIN_GUARD_MS, startGrid } from "../../src/protocols/metronome/grid.ts";
 
 const T = 1_700_000_000_000;
 
@@ -50,8 +50,8 @@ describe("beat grid", () => {
 
   test("late join: the next beat of the running grid at least the guard ahead", () => {
     const g = { anchor: T, bpm: 60 };
-    expect(joinBeat(g, T + 2000 - SCHEDULE_GUARD_MS)).toBe(T + 2000);
-    expect(joinBeat(g, T + 2001 - SCHEDULE_GUARD_MS)).toBe(T + 3000);
+    expect(joinBeat(g, T + 2000 - JOIN_GUARD_MS)).toBe(T + 2000);
+    expect(joinBeat(g, T + 2001 - JOIN_GUARD_MS)).toBe(T + 3000);
     expect(joinBeat(g, T + 2300)).toBe(T + 3000);
     expect(joinBeat(g, T + 2950)).toBe(T + 4000);
     expect(joinBeat(g, T - 600)).toBe(T); // first beat still ahead

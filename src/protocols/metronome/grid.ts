@@ -11,7 +11,7 @@ export interface Grid {
  * A late joiner is told about the first beat of the running grid at least this far ahead, so the
  * play_sound reaches the phone before the instant it names (PROTOCOLS.md §1: it "joins in phase").
  */
-export const SCHEDULE_GUARD_MS = 100;
+export const JOIN_GUARD_MS = 100;
 
 export const beatPeriod = (bpm: number): number => 60000 / bpm;
 
@@ -26,7 +26,7 @@ export function beatAtOrAfter(g: Grid, earliest: number): number {
 }
 
 /** The beat a late joiner (or a resync) is told to start from. */
-export const joinBeat = (g: Grid, now: number): number => beatAtOrAfter(g, now + SCHEDULE_GUARD_MS);
+export const joinBeat = (g: Grid, now: number): number => beatAtOrAfter(g, now + JOIN_GUARD_MS);
 
 /**
  * update_temp while playing (PROTOCOLS.md §1): the new tempo starts on the next beat of the OLD grid,

@@ -167,7 +167,8 @@ export class MetronomeHub {
     const g = this.owned(s, groupId);
     if (!isGroup(g)) return g;
     g.grid = null;
-    // Sent even when already stopped: stop_sound is idempotent and puts out of step phones right.
+    // Sent even when already stopped (PROTOCOLS.md §1 does not qualify it): stop_sound is idempotent
+    // and brings a phone that missed a frame back in line.
     const members = [...g.members];
     return ok({}, () => {
       for (const m of members) m.stopSound();
