@@ -1,5 +1,7 @@
 // Every protocol served on the one port. Each entry lives in its own folder (DESIGN.md).
+import { clickerProtocol } from "./clicker/plugin.ts";
 import { metronomeProtocol } from "./metronome/plugin.ts";
+import { syncparty } from "./syncparty/plugin.ts";
 import type { ProtocolFactory } from "./types.ts";
 
-export const protocols: ProtocolFactory[] = [metronomeProtocol];
+export const protocols: ProtocolFactory[] = [clickerProtocol, syncparty, metronomeProtocol];

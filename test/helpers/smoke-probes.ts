@@ -9,6 +9,30 @@ export interface SmokeProbe {
 
 export const smokeProbes: SmokeProbe[] = [
   {
+    // Clicker (PROTOCOLS.md §3): REGISTER, then a SCORE that must be written to the database.
+    path: "/ws",
+    async run(c) {
+      c.send("REGISTER");
+      const reg = await c.next();
+      if (!/^REGISTERED \d{6} [0-9a-f]{32}$/.test(reg)) throw new Error(`clicker: unexpected REGISTER reply ${JSON.stringify(reg)}`);
+      c.send("SCORE 1 1");
+      const scored = await c.next();
+      if (scored !== "SCORED 1") throw new Error(`clicker: unexpected SCORE reply ${JSON.stringify(scored)}`);
+    },
+  },
+  {
+    // Watch party (PROTOCOLS.md §2): create_room → room_state for the same room; ping → pong.
+    path: "/OpenSyncParty/ws",
+    async run(c) {
+      c.send({ type: "create_room", room: "smoke-room", client: "smoke", payload: { media_url: "m", start_pos: 0, name: "S", options: {} }, ts: Date.now() });
+      const rs = await c.nextJson();
+      if (rs.type !== "room_state" || rs.room !== "smoke-room" || rs.payload.room !== "smoke-room") throw new Error("bad room_state: " + JSON.stringify(rs));
+      c.send({ type: "ping", room: "smoke-room", client: "smoke", payload: { client_ts: 42 }, ts: Date.now() });
+      const pong = await c.nextJson();
+      if (pong.type !== "pong" || pong.payload.client_ts !== 42 || typeof pong.server_ts !== "number") throw new Error("bad pong: " + JSON.stringify(pong));
+    },
+  },
+  {
     // Metronome (PROTOCOLS.md §1): the open frame, then get_id → a client id.
     path: "/connect",
     async run(c) {

@@ -53,7 +53,7 @@ describe("ids and groups", () => {
     expect(call(o, "get_id", [1, 2]).code).toBe(-32602);
     expect(call(o, "sync_time", { client_ts: 1, previous: { client_ts: 1 } }).code).toBe(-32602);
     expect(call(o, "start_metronome", [o.id, clock.now(), 20])).toEqual({ status: "success" });
-    o.peer.take(); // its play_sound
+    o.peer.takeJson(); // its play_sound
     expect(call(o, "update_temp", [o.id, clock.now(), 400])).toEqual({ status: "success" });
   });
 
@@ -82,9 +82,9 @@ describe("membership", () => {
     const m = client();
     call(m, "subscribe_to_group", { group_id: a.id });
     call(a, "start_metronome", tempo(a.id, 100));
-    m.peer.take();
+    m.peer.takeJson();
     call(m, "subscribe_to_group", { group_id: b.id });
-    expect(m.peer.take().map((f) => f.method)).toEqual(["stop_sound"]);
+    expect(m.peer.takeJson().map((f) => f.method)).toEqual(["stop_sound"]);
     expect(hub.groups.get(a.id)!.members.has(m.s)).toBe(false);
     expect(hub.groups.get(b.id)!.members.has(m.s)).toBe(true);
     // a's next start no longer reaches m
@@ -107,9 +107,9 @@ describe("membership", () => {
     const m = client();
     call(m, "subscribe_to_group", { group_id: o.id });
     call(o, "start_metronome", tempo(o.id, 100));
-    m.peer.take();
+    m.peer.takeJson();
     hub.disconnect(o.s);
-    expect(m.peer.take().map((f) => [f.method, f.id])).toEqual([["stop_sound", 2]]);
+    expect(m.peer.takeJson().map((f) => [f.method, f.id])).toEqual([["stop_sound", 2]]);
     expect(hub.groups.size).toBe(0);
     expect(call(m, "subscribe_to_group", { group_id: o.id })).toEqual({ status: "error", message: Msg.noGroup });
     // A silent group dissolves silently.

@@ -4,7 +4,7 @@ import { expect } from "bun:test";
 import { MetronomeHub, type Session } from "../../src/protocols/metronome/hub.ts";
 import { dispatch } from "../../src/protocols/metronome/jsonrpc.ts";
 import { metronomeMethods } from "../../src/protocols/metronome/methods.ts";
-import { FakeClock, FakePeer } from "./fakes.ts";
+import { FakeClock, FakeConn, FakeHub } from "../helpers/fakes.ts";
 
 export const LEAD = 1000;
 export let clock: FakeClock;
@@ -13,7 +13,7 @@ let methods: ReturnType<typeof metronomeMethods>;
 let nextId = 1;
 
 export interface Client {
-  peer: FakePeer;
+  peer: FakeConn;
   s: Session;
 }
 
@@ -25,7 +25,7 @@ export function resetHub(): void {
 }
 
 export const connect = (): Client => {
-  const peer = new FakePeer();
+  const peer = new FakeConn(new FakeHub());
   return { peer, s: hub.connect(peer) };
 };
 
