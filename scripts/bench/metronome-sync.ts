@@ -1,6 +1,6 @@
 // Metronome sync accuracy (issue 4): how far apart do N phones click?
 //
-//   bun scripts/bench/metronome-sync.ts [--clients 50] [--trials 3] [--seed 1] [--max-skew 5000]
+//   bun scripts/bench/metronome-sync.ts [--clients 50] [--trials 3] [--max-skew 5000]
 //        [--min-delay 5] [--max-delay 80] [--jitter 5,10] [--asymmetry 0]
 //        [--sync-calls 5] [--json]
 //
@@ -24,7 +24,6 @@ import { SimClient, type NetProfile } from "./metronome-sim-client.ts";
 export interface SyncOptions {
   clients: number;
   trials: number;
-  seed: number;
   maxSkewMs: number;
   minDelayMs: number;
   maxDelayMs: number;
@@ -38,7 +37,6 @@ export interface SyncOptions {
 export const defaultSyncOptions: SyncOptions = {
   clients: 50,
   trials: 3,
-  seed: 1,
   maxSkewMs: 5000,
   minDelayMs: 5,
   maxDelayMs: 80,
@@ -57,18 +55,6 @@ export interface TrialResult {
 
 const BPM_START = 120;
 const BPM_UPDATE = 150;
-
-/** mulberry32: a small seeded PRNG, so a run's skews and delays can be reproduced. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function profile(o: SyncOptions, jitterMs: number, rand: () => number): NetProfile {
   // Base delays leave room for the jitter so every one-way delay stays within min..max.
@@ -159,7 +145,7 @@ async function bootChild(): Promise<{ url: string; stop: () => Promise<void> }> 
 /** Run every trial for each jitter level and both client kinds, alternating them (seed, sync, seed, sync…). */
 export async function runMetronomeSync(opts: Partial<SyncOptions> = {}, log: (line: string) => void = () => {}): Promise<TrialResult[]> {
   const o = { ...defaultSyncOptions, ...opts };
-  const rand = prng(o.seed);
+  const rand = Math.random;
   const server = await bootChild();
   const results: TrialResult[] = [];
   try {
@@ -199,7 +185,7 @@ export function syncTable(results: TrialResult[], o: SyncOptions): string {
     }),
   );
   return [
-    `Metronome sync spread, ${o.trials} trials, median (worst) in ms; clock skew ±${o.maxSkewMs} ms, one-way delay ${o.minDelayMs}–${o.maxDelayMs} ms incl. jitter, asymmetry ≤ ${o.asymmetryMs} ms, seed ${o.seed}`,
+    `Metronome sync spread, ${o.trials} trials, median (worst) in ms; clock skew ±${o.maxSkewMs} ms, one-way delay ${o.minDelayMs}–${o.maxDelayMs} ms incl. jitter, asymmetry ≤ ${o.asymmetryMs} ms`,
     "",
     "| client | jitter (ms) | phones | first beat spread | 10th beat after update_temp spread |",
     "|---|---|---|---|---|",
@@ -213,7 +199,6 @@ if (import.meta.main) {
     options: {
       clients: { type: "string" },
       trials: { type: "string" },
-      seed: { type: "string" },
       "max-skew": { type: "string" },
       "min-delay": { type: "string" },
       "max-delay": { type: "string" },
@@ -229,7 +214,6 @@ if (import.meta.main) {
     ...d,
     clients: Math.min(200, Math.max(2, num(values.clients, d.clients))),
     trials: Math.min(10, Math.max(1, num(values.trials, d.trials))),
-    seed: num(values.seed, d.seed),
     maxSkewMs: num(values["max-skew"], d.maxSkewMs),
     minDelayMs: num(values["min-delay"], d.minDelayMs),
     maxDelayMs: num(values["max-delay"], d.maxDelayMs),
