@@ -81,6 +81,8 @@ async function trial(url: string, kind: Kind, jitterMs: number, o: SyncOptions, 
         phones.map(async (p) => {
           let previous: object | undefined;
           for (let i = 0; i < o.syncCalls; i++) {
+            // Phones are not in lockstep: a random pause keeps 50 of them from all queueing at once.
+            await Bun.sleep(rand() * 100);
             const d = await p.call("sync_time", (now) => ({ client_ts: now, ...(previous ? { previous } : {}) }));
             const { client_ts, server_recv_ts, server_send_ts } = d.msg.result;
             previous = { client_ts, server_recv_ts, server_send_ts, client_recv_ts: d.recvTs };
