@@ -58,6 +58,14 @@ describe("connection and raw frames", () => {
     expect((await c.result("get_id", { time_utc: Date.now() })).status).toBe("success");
   });
 
+  test("a binary frame is read as UTF-8 JSON; invalid UTF-8 is a parse error", async () => {
+    const c = await connect();
+    c.send(new TextEncoder().encode('{"jsonrpc":"2.0","method":"get_id","params":{"time_utc":1},"id":"bin"}'));
+    expect(await c.reply()).toMatchObject({ id: "bin", result: { status: "success" } });
+    c.send(new Uint8Array([0x7b, 0xff, 0x7d]));
+    expect(await c.reply()).toMatchObject({ error: { code: -32700 }, id: null });
+  });
+
   test("error classes over the wire: -32601, -32602, -32600 with the id echoed", async () => {
     const c = await client();
     expect(await c.call("no_such_method", {})).toMatchObject({ error: { code: -32601, message: "Method not found" } });
