@@ -42,6 +42,18 @@ export const smokeProbes: SmokeProbe[] = [
     },
   },
   {
+    // Metronome (PROTOCOLS.md §1): the open frame, then get_id → a client id.
+    path: "/connect",
+    async run(c) {
+      const open = await c.next();
+      if (open !== '{"jsonrpc":"2.0","id":null,"result":{"status":"success"}}') throw new Error(`metronome open frame: ${open}`);
+      c.send({ jsonrpc: "2.0", method: "get_id", params: { time_utc: Date.now() }, id: 1 });
+      const r = await c.nextJson();
+      if (r.id !== 1 || r.result?.status !== "success" || !Number.isInteger(r.result.client_id) || r.result.client_id < 1)
+        throw new Error(`metronome get_id: ${JSON.stringify(r)}`);
+    },
+  },
+  {
     // Socket.IO relay (PROTOCOLS.md §4): raw Engine.IO open packet, then a Socket.IO CONNECT to "/".
     path: "/socket.io/?EIO=4&transport=websocket",
     async run(c) {
