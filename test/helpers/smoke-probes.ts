@@ -53,4 +53,15 @@ export const smokeProbes: SmokeProbe[] = [
         throw new Error(`metronome get_id: ${JSON.stringify(r)}`);
     },
   },
+  {
+    // Socket.IO relay (PROTOCOLS.md §4): raw Engine.IO open packet, then a Socket.IO CONNECT to "/".
+    path: "/socket.io/?EIO=4&transport=websocket",
+    async run(c) {
+      const open = await c.next();
+      if (!open.startsWith('0{"sid"')) throw new Error(`socket.io: expected the Engine.IO open packet, got ${open}`);
+      c.send("40");
+      const connected = await c.next();
+      if (!connected.startsWith('40{"sid"')) throw new Error(`socket.io: expected a Socket.IO CONNECT reply, got ${connected}`);
+    },
+  },
 ];
