@@ -1,6 +1,7 @@
 // The Engine.IO v4 server: the session table, request verification (the reference server's
 // error catalog), the HTTP long-polling requests and the WebSocket side of each session.
 // Works on web-standard Request/Response and the WsLink interface; the plugin does the wiring.
+import { Close } from "../../../transport/close-codes.ts";
 import type { Clock } from "../../../transport/types.ts";
 import type { Logger } from "../../../log.ts";
 import { EngineError, type EngineErrorValue } from "./codec.ts";
@@ -165,7 +166,7 @@ export class EngineServer {
   /** Graceful stop: every session is closed (polling clients get "1" on their pending GET). */
   closeAll(): void {
     for (const s of [...this.sessions.values()]) {
-      s.close();
+      s.close(Close.goingAway);
       s.terminate("server shutting down"); // a polling client with no GET pending is not waited for
     }
   }

@@ -261,9 +261,10 @@ export class EngineSession {
    * then "1" in a reply of its own: socket.io-client handles the packets of one reply after the
    * close, so a close in the same reply would swallow the last events (the reference does the same).
    */
-  close(): void {
+  /** Server-side close; `wsCode` is the WebSocket close code (1001 when the server shuts down). */
+  close(wsCode = 1000): void {
     if (this.state !== "open") return;
-    if (this.ws) return this.finish("forced close");
+    if (this.ws) return this.finish("forced close", wsCode);
     this.state = "closing";
     this.stopTimers();
     this.stopClosing = this.clock.setTimer(this.opts.closeTimeoutMs, () => this.finish("forced close"));
@@ -290,7 +291,7 @@ export class EngineSession {
     this.finish(reason);
   }
 
-  private finish(reason: string): void {
+  private finish(reason: string, wsCode = 1000): void {
     if (this.state === "closed") return;
     this.state = "closed";
     this.stopTimers();
@@ -298,7 +299,7 @@ export class EngineSession {
     this.waiter = null;
     const ws = this.ws;
     this.ws = null;
-    ws?.close(1000, "");
+    ws?.close(wsCode, "");
     if (this.probe) this.dropProbe();
     this.events.closed(reason);
   }
