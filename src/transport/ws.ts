@@ -45,7 +45,9 @@ export class WsConn<S = unknown> implements Conn {
   lastSeen: number;
   lastPing: number;
   private readonly bucket: TokenBucket;
+  /** Frames refused by the rate limit since the client last stayed under it for a whole window. */
   private strikes = 0;
+  private lastStrike = 0;
 
   constructor(readonly endpoint: Endpoint<S>, public state: S) {
     this.lastSeen = this.lastPing = performance.now();
@@ -97,6 +99,11 @@ export class WsConn<S = unknown> implements Conn {
     }
     if (ep.spec.rateLimit !== false && !this.bucket.take(now)) {
       ep.counters.errors++;
+      // "Over the limit: the error reply, then 1008 if it continues" (PROTOCOLS.md common rules).
+      // Strikes are forgiven only after a quiet window, not by one accepted frame: a client pacing
+      // itself above the sustained rate gets every other frame through and must still be closed.
+      if (now - this.lastStrike > ep.transport.strikeWindowMs) this.strikes = 0;
+      this.lastStrike = now;
       if (++this.strikes > ep.transport.limits.rateBurst) {
         ws.close(Close.policy, "rate limit exceeded");
         return;
@@ -105,7 +112,6 @@ export class WsConn<S = unknown> implements Conn {
       if (reply != null) this.send(reply);
       return;
     }
-    this.strikes = 0;
     ep.guard(this, () => ep.spec.message(this, data));
   }
   /**
@@ -163,8 +169,13 @@ export class Transport implements Topics {
   readonly live = new Set<WsConn<any>>();
   server: Server<any> | null = null;
   private sweepTimer: ReturnType<typeof setInterval> | null = null;
+  /** How long a client must go without a refused frame before its strikes are forgiven. */
+  readonly strikeWindowMs: number;
 
-  constructor(readonly limits: TransportLimits, readonly metrics: Metrics, readonly log: Logger) {}
+  constructor(readonly limits: TransportLimits, readonly metrics: Metrics, readonly log: Logger) {
+    // The time an emptied bucket takes to refill completely, and at least a second.
+    this.strikeWindowMs = Math.max(1000, (limits.rateBurst * 1000) / limits.rateLimit);
+  }
 
   endpoint<S>(spec: EndpointSpec<S>): Endpoint<S> {
     this.metrics.protocol(spec.protocol);
