@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { bootServer, type TestServer } from "./helpers/server.ts";
 import { TestClient } from "./helpers/ws-client.ts";
 import { echoProtocol } from "./helpers/echo-protocol.ts";
+import type { ProtocolFactory } from "../src/protocols/types.ts";
 
 describe("WebSocket seam", () => {
   let s: TestServer;
@@ -94,5 +95,38 @@ describe("graceful stop", () => {
     const closed = c.waitClose();
     await s.stop();
     expect((await closed).code).toBe(1001);
+  });
+});
+
+describe("robustness of the seam", () => {
+  // A test-only endpoint whose handler is async and fails after an await,.
+  const faulty: ProtocolFactory = ({ transport }) => {
+    const ep = transport.endpoint<null>({
+      protocol: "faulty",
+      async message(conn, data) {
+        await Bun.sleep(1);
+        if (data === "boom") throw new Error("async handler bug");
+        conn.send(data as string);
+      },
+    });
+    return {
+      name: "faulty",
+      routes: (app) => app.get("/test/faulty", ({ request, server }) => (server && ep.upgrade(request, server, null) ? undefined : new Response("", { status: 426 }))),
+    };
+  };
+
+  test("an async handler that rejects closes that socket with 1011; the server and other sockets go on", async () => {
+    const s = await bootServer({}, { protocols: [faulty, echoProtocol] });
+    try {
+      const bad = await TestClient.open(s.ws("/test/faulty"));
+      const other = await TestClient.open(s.ws("/test/echo"));
+      bad.send("boom");
+      expect((await bad.waitClose()).code).toBe(1011);
+      other.send("still here");
+      expect(await other.next()).toBe("still here");
+      other.close();
+    } finally {
+      await s.stop();
+    }
   });
 });

@@ -28,9 +28,9 @@ export interface EndpointSpec<S> {
   maxFrameBytes?: number;
   /** false: the protocol does its own rate limiting (e.g. per Socket.IO packet). */
   rateLimit?: boolean;
-  open?(conn: WsConn<S>): void;
-  message(conn: WsConn<S>, data: string | Uint8Array): void;
-  close?(conn: WsConn<S>, code: number, reason: string): void;
+  open?(conn: WsConn<S>): void | Promise<void>;
+  message(conn: WsConn<S>, data: string | Uint8Array): void | Promise<void>;
+  close?(conn: WsConn<S>, code: number, reason: string): void | Promise<void>;
   /** The protocol's own error reply for a frame refused by the rate limit (null: none). */
   rateLimited?(conn: WsConn<S>): string | null;
 }
@@ -153,13 +153,18 @@ export class Endpoint<S> {
   }
 
   /** Run protocol code; an uncaught error is a bug: log it and close with 1011. */
-  guard(conn: WsConn<S>, fn: () => void, closeOnError = true): void {
-    try {
-      fn();
-    } catch (err) {
+  guard(conn: WsConn<S>, fn: () => unknown, closeOnError = true): void {
+    const fail = (err: unknown) => {
       this.counters.errors++;
       this.transport.log.error("handler error", { protocol: this.spec.protocol, conn: conn.id, err: err as Error });
       if (closeOnError) conn.close(Close.internal, "internal error");
+    };
+    try {
+      const r = fn();
+      // An async handler's rejection is a thrown handler error too; unhandled, it would end the process.
+      if (r instanceof Promise) r.catch(fail);
+    } catch (err) {
+      fail(err);
     }
   }
 }
