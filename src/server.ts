@@ -48,6 +48,9 @@ function openDataDir(dataDir: string, log: Logger): Store {
   }
 }
 
+/** How long one plugin may take to stop before shutdown goes on without it. */
+const PLUGIN_STOP_MS = 1000;
+
 /** Largest frame any endpoint may accept; each endpoint enforces its own, smaller limit. */
 const socketLimit = (c: Config) => Math.max(c.maxFrameBytes, c.sioMaxPayload);
 
@@ -101,11 +104,17 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     (stopping ??= (async () => {
       // Plugins first: they flush pending work and end their sessions in their own protocol
       // (a Socket.IO long poll gets its close packet before the HTTP side goes away).
+      // Each gets a bounded time: a device that hangs on close must not cost the other sockets
+      // their 1001 or the database its flush (PROTOCOLS.md: all of it within 5 s).
       for (const p of plugins) {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const late = new Promise<"late">((r) => (timer = setTimeout(() => r("late"), PLUGIN_STOP_MS)));
         try {
-          await p.stop?.();
+          if ((await Promise.race([Promise.resolve(p.stop?.()), late])) === "late") log.warn("plugin stop timed out", { plugin: p.name });
         } catch (err) {
           log.error("plugin stop failed", { plugin: p.name, err: err as Error });
+        } finally {
+          clearTimeout(timer);
         }
       }
       server.stop(false); // stop accepting; existing connections stay for the close handshake

@@ -99,7 +99,8 @@ describe("graceful stop", () => {
 });
 
 describe("robustness of the seam", () => {
-  // A test-only endpoint whose handler is async and fails after an await,.
+  // A test-only endpoint whose handler is async and fails after an await, and whose plugin
+  // never finishes stopping (a device that hangs on close).
   const faulty: ProtocolFactory = ({ transport }) => {
     const ep = transport.endpoint<null>({
       protocol: "faulty",
@@ -112,6 +113,7 @@ describe("robustness of the seam", () => {
     return {
       name: "faulty",
       routes: (app) => app.get("/test/faulty", ({ request, server }) => (server && ep.upgrade(request, server, null) ? undefined : new Response("", { status: 426 }))),
+      stop: () => new Promise<void>(() => {}),
     };
   };
 
@@ -128,5 +130,15 @@ describe("robustness of the seam", () => {
     } finally {
       await s.stop();
     }
+  });
+
+  test("a plugin that never finishes stopping does not keep sockets from their 1001", async () => {
+    const s = await bootServer({}, { protocols: [faulty, echoProtocol] });
+    const c = await TestClient.open(s.ws("/test/echo"));
+    const closed = c.waitClose(4000);
+    const t0 = performance.now();
+    await s.stop();
+    expect((await closed).code).toBe(1001);
+    expect(performance.now() - t0).toBeLessThan(4000);
   });
 });
