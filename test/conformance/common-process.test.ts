@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { build, hostTarget } from "../../scripts/build.ts";
 import { tempDir } from "../helpers/server.ts";
 import { TestClient } from "../helpers/ws-client.ts";
-import { open, openSocketIO } from "./endpoints.ts";
+import { closeCode, mute, open, openSocketIO } from "./endpoints.ts";
 import { fromSource, runToExit, startChild, type Child } from "./process.ts";
 
 const dir = tempDir("switchboard-conformance-");
@@ -53,8 +53,10 @@ async function busy(port: number) {
   await fetch(`${http}&sid=${sid}`, { method: "POST", body: "40" });
   expect(await (await fetch(`${http}&sid=${sid}`)).text()).toStartWith("40");
   const longPoll = fetch(`${http}&sid=${sid}`).then((r) => r.text()); // held: nothing to send yet
+  // Clients that never answer the close handshake must not hold the exit past 5 s.
+  const mutes = await Promise.all(["/connect", "/OpenSyncParty/ws", "/ws", "/mediator", "/socket.io/?EIO=4&transport=websocket"].map((p) => mute(port, p)));
   await Bun.sleep(100);
-  return { sockets, id, longPoll };
+  return { sockets, id, longPoll, mutes };
 }
 
 for (const rt of runtimes) {
@@ -64,9 +66,9 @@ for (const rt of runtimes) {
         const data = join(dir, `data-${rt.name.length}-${signal}`);
         const child = await startChild(rt.cmd(["--port", "0", "--host", "127.0.0.1", "--data-dir", data, "--log-format", "json"]), dir);
         try {
-          const { sockets, id, longPoll } = await busy(child.port);
+          const { sockets, id, longPoll, mutes } = await busy(child.port);
           const h = (await (await fetch(`http://127.0.0.1:${child.port}/healthz`)).json()) as any;
-          expect(h.connections).toEqual({ metronome: 2 * PER_PROTOCOL, syncparty: PER_PROTOCOL, clicker: PER_PROTOCOL, socketio: PER_PROTOCOL + 1, buzzer: PER_PROTOCOL });
+          expect(h.connections).toEqual({ metronome: 2 * PER_PROTOCOL + 1, syncparty: PER_PROTOCOL + 1, clicker: PER_PROTOCOL + 1, socketio: PER_PROTOCOL + 2, buzzer: PER_PROTOCOL + 1 });
 
           const closes = sockets.map((c) => c.waitClose(5000));
           const firstClose = Promise.race(closes);
@@ -84,6 +86,8 @@ for (const rt of runtimes) {
           expect(await longPoll).toBe("1"); // Engine.IO close packet
           expect(await child.proc.exited).toBe(0);
           expect(performance.now() - t0).toBeLessThan(5000);
+          await Promise.all(mutes.map((m) => m.ended));
+          expect(mutes.map((m) => closeCode(m.bytes()))).toEqual([1001, 1001, 1001, 1001, 1001]);
           expect(child.stderr()).toContain('"msg":"stopped"');
 
           // Flushed: the WAL was checkpointed into the database file and removed.
