@@ -102,7 +102,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   let stopping: Promise<void> | null = null;
   const stop = () =>
     (stopping ??= (async () => {
-      // Plugins first: they flush pending work and end their sessions in their own protocol
+      // PROTOCOLS.md: "stops accepting" comes first. Open connections and held requests stay.
+      server.stop(false);
+      // Then the plugins flush pending work and end their sessions in their own protocol
       // (a Socket.IO long poll gets its close packet before the HTTP side goes away).
       // Each gets a bounded time: a device that hangs on close must not cost the other sockets
       // their 1001 or the database its flush (PROTOCOLS.md: all of it within 5 s).
@@ -117,7 +119,6 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
           clearTimeout(timer);
         }
       }
-      server.stop(false); // stop accepting; existing connections stay for the close handshake
       transport.closeAll();
       const deadline = performance.now() + 2000;
       // Let answered requests (a released long poll) reach the wire and close handshakes finish.

@@ -142,3 +142,22 @@ describe("robustness of the seam", () => {
     expect(performance.now() - t0).toBeLessThan(4000);
   });
 });
+
+describe("graceful stop order", () => {
+  test("new connections are refused from the moment stopping begins, while plugins are still stopping", async () => {
+    const slowStop: ProtocolFactory = () => ({ name: "slow", routes: (app) => app, stop: () => Bun.sleep(400) });
+    const s = await bootServer({}, { protocols: [slowStop, echoProtocol] });
+    const c = await TestClient.open(s.ws("/test/echo"));
+    const closed = c.waitClose(4000);
+    const stopped = s.stop();
+    await Bun.sleep(100); // the slow plugin is still stopping
+    expect(c.closed).toBeNull();
+    const late = await TestClient.open(s.ws("/test/echo"), 1000).then(
+      (x) => (x.close(), "accepted"),
+      () => "refused",
+    );
+    expect(late).toBe("refused");
+    await stopped;
+    expect((await closed).code).toBe(1001);
+  });
+});
