@@ -115,6 +115,32 @@ describe("common rules with the default configuration", () => {
       });
     }
 
+    test("frames far above every limit (3 MB) still close with 1009, on every endpoint", async () => {
+      for (const ep of endpoints) {
+        const c = await open(s.ws(ep.path), ep.greeting);
+        c.send("x".repeat(3_000_000));
+        expect((await c.waitClose()).code).toBe(1009);
+      }
+      const sio = await openSocketIO(s.ws(""));
+      sio.send("4" + "x".repeat(3_000_000));
+      expect((await sio.waitClose()).code).toBe(1009);
+    });
+
+    test("the limit is --max-frame-bytes", async () => {
+      const t = await bootServer({ maxFrameBytes: 1000 });
+      try {
+        for (const ep of endpoints) {
+          const c = await open(t.ws(ep.path), ep.greeting);
+          c.send(ep.padded(1000, "é"));
+          await c.next();
+          c.send(ep.padded(1001, "é"));
+          expect((await c.waitClose()).code).toBe(1009);
+        }
+      } finally {
+        await t.stop();
+      }
+    });
+
     test("socket.io websocket transport: its frame limit is the advertised maxPayload (1000000)", async () => {
       const c = await openSocketIO(s.ws(""));
       const frame = sized('42["query",{"monitor_id":"m1","pad":"', '"}]', 1_000_000, "é");
