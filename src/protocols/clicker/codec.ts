@@ -19,7 +19,12 @@ export type SenderId = Static<typeof SenderId>;
 
 export const Register = Type.Object({ kind: Type.Literal("register"), secret: Type.Union([Type.String({ minLength: 1 }), Type.Null()]) });
 export type Register = Static<typeof Register>;
-export const Score = Type.Object({ kind: Type.Literal("score"), ts: Int, score: Int });
+/**
+ * `stamp` is the timestamp token exactly as sent: SCORED echoes it (§3 "then `SCORED <timestamp>`
+ * is sent"; common rules: `007` stays `007`), so a client matching the reply against the SCORE it
+ * queued finds it whether it compares strings or numbers. `ts` is its value, the retry key.
+ */
+export const Score = Type.Object({ kind: Type.Literal("score"), ts: Int, score: Int, stamp: Type.String({ pattern: "^-?[0-9]+$" }) });
 export type Score = Static<typeof Score>;
 export const Listen = Type.Object({ kind: Type.Literal("listen"), ids: Type.Array(SenderId, { minItems: 1 }) });
 export type Listen = Static<typeof Listen>;
@@ -87,7 +92,7 @@ function parseScore(args: string[]): Score | ParseError {
   if (typeof ts !== "number") return ts;
   const score = integer(args[1], "score");
   if (typeof score !== "number") return score;
-  const cmd: Score = { kind: "score", ts, score };
+  const cmd: Score = { kind: "score", ts, score, stamp: args[0]! };
   if (!ScoreCheck.Check(cmd)) return fail("bad_arguments", `integers must be between ${Number.MIN_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}`);
   return cmd;
 }
@@ -104,7 +109,7 @@ function parseListen(args: string[]): Listen | ParseError {
 // ---- replies (upper case, single spaces) ----
 export const fmt = {
   registered: (id: string, secret: string) => `REGISTERED ${id} ${secret}`,
-  scored: (ts: number) => `SCORED ${ts}`,
+  scored: (stamp: string | number) => `SCORED ${stamp}`,
   connect: (ids: readonly string[]) => (ids.length ? `CONNECT ${ids.join(" ")}` : "CONNECT"),
   disconnect: (id: string) => `DISCONNECT ${id}`,
   score: (ts: number, id: string, score: number) => `SCORE ${ts} ${id} ${score}`,

@@ -35,7 +35,8 @@ interface Sender {
 }
 
 interface Batch {
-  items: { peer: Peer; rec: ScoreRecord }[];
+  /** ack: the timestamp as the client spelled it, for its SCORED. */
+  items: { peer: Peer; rec: ScoreRecord; ack: string }[];
   started: boolean;
   done: Promise<void>;
   resolve: () => void;
@@ -84,7 +85,7 @@ export class ClickerRelay {
     // More scores while this connection's last ones wait in the open batch: same commit,
     // and the replies still go out in the order sent.
     if (cmd.kind === "score" && p.queue.length === 0 && p.batch && p.batch === this.open_ && p.senderId !== null) {
-      p.batch.items.push({ peer: p, rec: { id: p.senderId, ts: cmd.ts, score: cmd.score } });
+      p.batch.items.push({ peer: p, rec: { id: p.senderId, ts: cmd.ts, score: cmd.score }, ack: cmd.stamp });
       return;
     }
     p.queue.push(cmd);
@@ -196,7 +197,7 @@ export class ClickerRelay {
       const b: Batch = (batch = this.open_ = { items: [], started: false, done, resolve });
       this.deps.defer(() => this.flush(b));
     }
-    for (const s of scores) batch.items.push({ peer: p, rec: { id, ts: s.ts, score: s.score } });
+    for (const s of scores) batch.items.push({ peer: p, rec: { id, ts: s.ts, score: s.score }, ack: s.stamp });
     p.batch = batch;
     await batch.done;
     p.batch = null;
@@ -222,8 +223,8 @@ export class ClickerRelay {
       this.deps.log.error("clicker: storing scores failed", { scores: batch.items.length, err: err as Error });
       return;
     }
-    batch.items.forEach(({ peer, rec }, i) => {
-      peer.conn.send(fmt.scored(rec.ts));
+    batch.items.forEach(({ peer, rec, ack }, i) => {
+      peer.conn.send(fmt.scored(ack));
       if (!fresh[i]) return;
       const sender = this.senders.get(rec.id);
       if (sender) sender.latest = rec;
