@@ -112,6 +112,38 @@ describe("§3 REGISTER", () => {
     expect(await board.quiet(100)).toBe(true);
   });
 
+  test("every REGISTER on one connection is answered as the contract says, and listeners follow the id", async () => {
+    const c = await pool.client();
+    const first = await register(c);
+    const other = await pool.client();
+    const taken = await register(other);
+    const board = await pool.listener(`${first.id} ${taken.id}`, `CONNECT ${first.id} ${taken.id}`);
+
+    // Its own secret: the same registration, nothing changes hands.
+    expect(await register(c, `REGISTER ${first.secret}`)).toEqual(first);
+    expect(await board.quiet(150)).toBe(true);
+
+    // No secret, or one the server did not issue: a fresh id and secret; the old id has left.
+    const fresh = await register(c, "REGISTER");
+    expect(fresh.id).not.toBe(first.id);
+    expect(fresh.secret).not.toBe(first.secret);
+    expect(await board.next()).toBe(`DISCONNECT ${first.id}`);
+    const fresher = await register(c, "REGISTER 0123456789abcdef0123456789abcdef");
+    expect(new Set([first.id, taken.id, fresh.id, fresher.id]).size).toBe(4);
+    expect(fresher.secret).not.toBe("0123456789abcdef0123456789abcdef");
+
+    // Another device's secret: that id comes here, its old socket is closed 4001.
+    expect(await register(c, `REGISTER ${taken.secret}`)).toEqual(taken);
+    expect((await other.waitClose()).code).toBe(4001);
+    expect(await board.next()).toBe(`CONNECT ${taken.id}`);
+    c.send("SCORE 1 1");
+    expect(await c.next()).toBe("SCORED 1");
+    expect(await board.next()).toBe(`SCORE 1 ${taken.id} 1`);
+    expect(await board.quiet(150)).toBe(true);
+    board.send(`LISTEN ${first.id} ${fresh.id} ${fresher.id} ${taken.id}`);
+    expect(await take(board, 2)).toEqual([`CONNECT ${taken.id}`, `SCORE 1 ${taken.id} 1`]);
+  });
+
   test("two sockets racing with one secret: the later keeps the id, exactly one is closed 4001", async () => {
     const first = await pool.client();
     const r = await register(first);
