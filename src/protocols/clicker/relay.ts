@@ -101,7 +101,13 @@ export class ClickerRelay {
     if (!p) return;
     this.peers.delete(conn.id);
     this.retire(p);
+    this.release(p);
+  }
+
+  /** The connection stops sending as its id (socket closed, or it registered as another id). */
+  private release(p: Peer): void {
     const id = p.senderId;
+    p.senderId = p.secret = null;
     // Only the socket that holds the id announces its departure: a socket replaced by a newer
     // registration of the same id must not tell listeners the id went away.
     if (id !== null && this.senders.get(id)?.peer === p) {
@@ -159,15 +165,19 @@ export class ClickerRelay {
     p.conn.send(fmt.error(e.code, e.message));
   }
 
-  /** §3 REGISTER. A second REGISTER on a registered connection repeats its registration. */
+  /**
+   * §3 REGISTER. Every REGISTER is answered as the contract says, also on a connection that is
+   * already registered: its own secret repeats the registration; no secret or an unknown one
+   * gets a fresh id, another device's secret takes that id over, and either way the old id leaves.
+   */
   private async register(p: Peer, secret: string | null): Promise<void> {
-    if (p.senderId !== null && p.secret !== null) {
-      if (secret === null || secret.toLowerCase() === p.secret) p.conn.send(fmt.registered(p.senderId, p.secret));
-      else this.fail(p, { code: "bad_arguments", message: `this connection is already registered as ${p.senderId}` });
+    if (p.senderId !== null && p.secret !== null && secret !== null && secret.toLowerCase() === p.secret) {
+      p.conn.send(fmt.registered(p.senderId, p.secret));
       return;
     }
     const reg = await this.deps.store.register(secret);
     if (p.closed) return;
+    this.release(p);
     const prev = this.senders.get(reg.id);
     p.senderId = reg.id;
     p.secret = reg.secret;
@@ -178,7 +188,7 @@ export class ClickerRelay {
     if (prev && prev.peer !== p) {
       // The device came back before its old TCP connection died: the newer socket keeps the id.
       this.retire(prev.peer);
-      prev.peer.senderId = null;
+      prev.peer.senderId = prev.peer.secret = null;
       prev.peer.conn.close(Close.replaced, "this id registered again on another connection");
     }
   }
