@@ -32,6 +32,11 @@ export interface ClickerStore {
 /** Secrets the server issues: 128 random bits as lower-case hex (§3). */
 const ISSUED = /^[0-9a-fA-F]{32}$/;
 const ID_SPACE = 1_000_000;
+/**
+ * 000000 is never issued: the RopeScore clicker firmware shows `#000000` while it has no id yet,
+ * so a device holding that id would look unregistered. Ids are 000001..999999.
+ */
+const FIRST_ID = "000001";
 const RANDOM_TRIES = 32;
 
 /** Only a hash of each secret is kept, so a copied database file does not hand out identities. */
@@ -54,7 +59,7 @@ export class SqliteClickerStore implements ClickerStore {
     this.idTaken = db.query("SELECT count(*) AS n FROM clicker_senders WHERE id = ?");
     // The smallest 6-digit id not yet issued (a fallback once random picks keep colliding).
     this.firstFree = db.query(
-      `SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM clicker_senders WHERE id = '000000') THEN '000000' ELSE
+      `SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM clicker_senders WHERE id = '${FIRST_ID}') THEN '${FIRST_ID}' ELSE
          (SELECT printf('%06d', CAST(a.id AS INTEGER) + 1) FROM clicker_senders a
           WHERE CAST(a.id AS INTEGER) + 1 < ${ID_SPACE}
             AND NOT EXISTS (SELECT 1 FROM clicker_senders b WHERE b.id = printf('%06d', CAST(a.id AS INTEGER) + 1))
@@ -93,11 +98,11 @@ export class SqliteClickerStore implements ClickerStore {
   /** Random ids (not guessable in sequence); unique across every secret ever issued. */
   private freeId(): string {
     for (let i = 0; i < this.randomTries; i++) {
-      const id = formatId(randomInt(ID_SPACE));
+      const id = formatId(randomInt(1, ID_SPACE));
       if (this.idTaken.get(id)?.n === 0) return id;
     }
     const id = this.firstFree.get()?.id;
-    if (!id) throw new Error("clicker: all 1,000,000 ids have been issued");
+    if (!id) throw new Error("clicker: all 999,999 ids have been issued");
     return id;
   }
 }
