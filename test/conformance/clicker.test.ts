@@ -213,6 +213,32 @@ describe("§3 SCORE", () => {
     expect(await late.next()).toBe(`SCORE ${ts} ${r.id} ${score}`);
   });
 
+  test("big values: every signed 64-bit integer is exact (no rounding past 2^53); beyond is bad_arguments", async () => {
+    const c = await pool.client();
+    const r = await register(c);
+    const board = await pool.listener(r.id, `CONNECT ${r.id}`);
+    const big: Array<[string, string]> = [
+      ["9007199254740992", "9007199254740993"],
+      ["9007199254740993", "1"], // rounds to ...992 as a double: must still be a new timestamp
+      ["9223372036854775807", "-9223372036854775808"],
+      ["-9223372036854775808", "9223372036854775807"],
+    ];
+    for (const [ts, score] of big) {
+      c.send(`SCORE ${ts} ${score}`);
+      expect(await c.next()).toBe(`SCORED ${ts}`);
+      expect(await board.next()).toBe(`SCORE ${ts} ${r.id} ${score}`);
+    }
+    c.send("SCORE 9223372036854775807 5"); // a retry, exactly
+    expect(await c.next()).toBe("SCORED 9223372036854775807");
+    for (const frame of ["SCORE 9223372036854775808 1", "SCORE -9223372036854775809 1", "SCORE 1 18446744073709551615"]) {
+      c.send(frame);
+      expect(await c.next()).toMatch(/^ERROR bad_arguments \S/);
+    }
+    expect(await board.quiet(150)).toBe(true);
+    const late = await pool.listener(r.id, `CONNECT ${r.id}`);
+    expect(await late.next()).toBe(`SCORE -9223372036854775808 ${r.id} 9223372036854775807`);
+  });
+
   test("SCORED echoes the timestamp as sent; a leading-zero spelling is the same timestamp", async () => {
     const c = await pool.client();
     const r = await register(c);
