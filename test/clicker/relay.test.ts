@@ -95,7 +95,7 @@ describe("clicker relay", () => {
     expect(await say(a, "SCORE -5 1", "SCORE -5 1")).toEqual(["SCORED -5", "SCORED -5"]);
     expect(await say(a, "SCORE -5 9")).toEqual(["SCORED -5"]);
     expect(l.take()).toEqual([`SCORE -5 ${id} 1`]);
-    expect(store.scores).toEqual([{ id, ts: -5, score: 1 }]);
+    expect(store.scores).toEqual([{ id, ts: -5n, score: 1n }]);
   });
 
   test("LISTEN: live subset in the order asked, then each one's latest stored score", async () => {

@@ -11,10 +11,11 @@ export interface Registration {
   known: boolean;
 }
 
+/** ts and score are signed 64-bit integers (§3 SCORE), exact as bigint. */
 export interface ScoreRecord {
   id: string;
-  ts: number;
-  score: number;
+  ts: bigint;
+  score: bigint;
 }
 
 export interface ClickerStore {
@@ -48,8 +49,8 @@ export class SqliteClickerStore implements ClickerStore {
   private readonly insertSender: Statement<unknown, [string, string]>;
   private readonly idTaken: Statement<{ n: number }, [string]>;
   private readonly firstFree: Statement<{ id: string | null }, []>;
-  private readonly insertScore: Statement<unknown, [string, number, number]>;
-  private readonly latestOf: Statement<{ ts: number; score: number }, [string]>;
+  private readonly insertScore: Statement<unknown, [string, bigint, bigint]>;
+  private readonly latestOf: Statement<{ ts: bigint; score: bigint }, [string]>;
   private readonly saveAll: (scores: readonly ScoreRecord[]) => boolean[];
 
   /** randomTries: random ids to try before taking the smallest free one. */
@@ -66,7 +67,8 @@ export class SqliteClickerStore implements ClickerStore {
           ORDER BY a.id LIMIT 1) END AS id`,
     );
     this.insertScore = db.query("INSERT INTO clicker_scores (sender_id, ts, score) VALUES (?, ?, ?) ON CONFLICT (sender_id, ts) DO NOTHING");
-    this.latestOf = db.query("SELECT ts, score FROM clicker_scores WHERE sender_id = ? ORDER BY seq DESC LIMIT 1");
+    // safeIntegers: read INTEGER columns back as bigint, exact past 2^53.
+    this.latestOf = db.query<{ ts: bigint; score: bigint }, [string]>("SELECT ts, score FROM clicker_scores WHERE sender_id = ? ORDER BY seq DESC LIMIT 1").safeIntegers(true);
     // One transaction per batch: with synchronous=FULL that is one fsync for the whole batch.
     this.saveAll = db.transaction((scores: readonly ScoreRecord[]) => scores.map((s) => this.insertScore.run(s.id, s.ts, s.score).changes === 1));
   }
