@@ -159,8 +159,8 @@ export class Sessions {
   /**
    * join_room admission (docs/syncparty.md, permission table):
    * private room → a valid invite for it, unless this client id already holds a seat there (a
-   * reloading tab, or the host back in the grace period); else with a secret → the invite if given, otherwise
-   * the auth token; with neither a secret nor a private room → open. Without a secret an
+   * reloading tab, or the host back in the grace period); else with a secret → a valid auth
+   * token or a valid invite, whichever is given; with neither a secret nor a private room → open. Without a secret an
    * unknown room is room_missing at once; with one, token errors come first so unauthenticated
    * clients learn nothing about which rooms exist.
    */
@@ -168,10 +168,15 @@ export class Sessions {
     const room = this.d.rooms.get(roomId);
     const isPrivate = room !== undefined && room.options.private === true && !this.d.rooms.holdsSeat(room, client);
     if (!this.d.auth.required && !isPrivate) return null; // the room rules report room_missing
-    if (o.invite_token) return this.d.auth.verifyInvite(o.invite_token, roomId);
-    if (isPrivate) return fail("invite_required", `room ${roomId} is private: join with an invite_token`);
-    if (!o.auth_token) return fail("auth_required", "join_room needs an auth_token or an invite_token");
-    return this.d.auth.verifyAuth(o.auth_token);
+    const auth = this.d.auth;
+    if (isPrivate) return o.invite_token ? auth.verifyInvite(o.invite_token, roomId) : fail("invite_required", `room ${roomId} is private: join with an invite_token`);
+    if (!o.auth_token && !o.invite_token) return fail("auth_required", "join_room needs an auth_token or an invite_token");
+    if (!o.invite_token) return auth.verifyAuth(o.auth_token!);
+    if (!o.auth_token) return auth.verifyInvite(o.invite_token, roomId);
+    // Both given: "a valid auth_token or an invite_token" (PROTOCOLS.md §2), so a valid login
+    // admits even beside a stale invite link; when both fail, the invite's error is reported.
+    const invite = o.invite_token;
+    return auth.verifyAuth(o.auth_token).then((f) => (f ? auth.verifyInvite(invite, roomId) : null));
   }
 
   private reply(p: Peer, f: Fail, room: string | null, client: string | null): void {
