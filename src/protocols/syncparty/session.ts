@@ -112,8 +112,7 @@ export class Sessions {
       case "state_update":
       case "create_invite": {
         const room = this.d.rooms.roomOf(p.conn);
-        if (!room) return this.reply(p, fail("bad_request", "join a room first"), m.room, client);
-        if (m.room !== null && m.room !== room.id) return this.reply(p, fail("bad_request", `this connection is in room ${room.id}`), m.room, client);
+        if (!room || (m.room !== null && m.room !== room.id)) return this.reply(p, this.outsider(m.type, m.room), m.room, client);
         if (m.type !== "create_invite") {
           const f = this.d.rooms.control(p.conn, m, m.ts);
           return f ? this.reply(p, f, room.id, client) : undefined;
@@ -125,6 +124,20 @@ export class Sessions {
         });
       }
     }
+  }
+
+  /**
+   * Control or create_invite aimed at a room this socket is not seated in. PROTOCOLS.md §2 lets
+   * only the host (or anyone, with free_play) control a room, so an outsider naming a room is
+   * not_host; in a free_play room it is forbidden (not a participant); an unknown room is
+   * room_missing; no room named and none joined is bad_request.
+   */
+  private outsider(type: "player_event" | "state_update" | "create_invite", roomId: string | null): Fail {
+    if (roomId === null) return fail("bad_request", "join a room first");
+    const r = this.d.rooms.get(roomId);
+    if (!r) return fail("room_missing", `room ${roomId} does not exist`);
+    if (type !== "create_invite" && r.options.free_play === true) return fail("forbidden", `this connection is not a participant of room ${roomId}`);
+    return fail("not_host", `this connection is not the host of room ${roomId}`);
   }
 
   /** create_room / join_room: admission first (maybe async), then the room rules. */
