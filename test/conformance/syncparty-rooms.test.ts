@@ -354,3 +354,26 @@ describe("leaving, host migration, grace period (§2)", () => {
     expect(s.payload.state.position).toBe(33);
   });
 });
+
+describe("switching rooms on one socket (seed clients know no leave_room)", () => {
+  test("join_room elsewhere moves the socket; a refused one leaves it seated", async () => {
+    const a = await H.room(["g1"]);
+    const b = await H.room([]);
+    const g = a.gs[0]!;
+    g.send("join_room", "missing-" + roomName(), {});
+    await g.expectError("room_missing");
+    expect(await a.h.quiet()).toBe(true);
+    const s = await g.join(b.id);
+    expect(s.room).toBe(b.id);
+    expect(s.payload.participants.map((p: any) => p.client_id)).toEqual(["h", "g1"]);
+    expect((await a.h.expect("client_left")).client).toBe("g1");
+    expect((await a.h.expect("participants_update")).payload.participant_count).toBe(1);
+    await b.h.expect("client_joined");
+    await b.h.expect("participants_update");
+    // it now hears room b only
+    b.h.send("player_event", b.id, { action: "play", position: 1 });
+    await g.expect("player_event");
+    a.h.send("player_event", a.id, { action: "play", position: 1 });
+    expect(await g.quiet()).toBe(true);
+  });
+});
