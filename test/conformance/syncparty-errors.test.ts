@@ -157,7 +157,7 @@ describe("bad input: the error reply, the connection stays, nobody else notices 
 
   test("unknown and server-only types → unknown_type", async () => {
     const p = await H.peer("p");
-    for (const type of ["pong", "room_state", "error", "client_joined", "host_change", "PING", "", "__proto__", "constructor", "toString"]) {
+    for (const type of ["pong", "room_state", "error", "client_joined", "host_change", "PING", "", "__proto__", "constructor", "toString", "x".repeat(5000)]) {
       p.raw({ type, client: "p", payload: {} });
       await p.expectError("unknown_type");
     }

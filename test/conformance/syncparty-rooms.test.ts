@@ -198,10 +198,12 @@ describe("client id binding, spoofing, replace-on-rejoin (§2)", () => {
 describe("player_event / state_update: permission and relay (§2)", () => {
   test("host's player_event reaches every other client with the sender's envelope; never echoed", async () => {
     const { id, h, gs } = await H.room(["g1", "g2"]);
-    h.raw({ type: "player_event", room: id, client: "h", payload: { action: "seek", position: 12.5 }, ts: 1111 });
+    const t0 = Date.now();
+    h.raw({ type: "player_event", room: id, client: "h", payload: { action: "seek", position: 12.5 }, ts: 1111, server_ts: 1 });
     for (const g of gs) {
       const m = await g.expect("player_event");
       expect(Object.keys(m).sort()).toEqual(SIX);
+      expect(m.server_ts).toBeGreaterThanOrEqual(t0); // the server's stamp, never the sender's
       expect(m).toMatchObject({ room: id, client: "h", ts: 1111, payload: { action: "seek", position: 12.5 } });
     }
     expect(await h.quiet()).toBe(true);
