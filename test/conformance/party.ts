@@ -65,6 +65,15 @@ export class Peer {
     return m;
   }
 
+  /** Skip frames until one of this type (each still envelope-checked). */
+  async until(type: string, timeoutMs = 3000): Promise<Msg> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const m = await this.next(Math.max(1, deadline - Date.now()));
+      if (m.type === type) return m;
+    }
+  }
+
   /** Nothing arrives for ms. */
   quiet(ms = 150): Promise<boolean> {
     return this.ws.quiet(ms);

@@ -110,6 +110,10 @@ describe("with --jwt-secret, --jwt-audience, --jwt-issuer", () => {
     await g.join(id, { invite_token });
     const g2 = await H.peer("g2");
     await g2.join(id, { invite_token });
+    // a sub-second lifetime still yields an expiry in the future, not one already past
+    const t0 = Date.now();
+    h.send("create_invite", id, { expires_in: 0.2 });
+    expect((await h.until("invite_created")).payload.expires_at).toBeGreaterThanOrEqual(t0 + 200);
   });
 
   test("invites: another room → invite_room_mismatch; forged, expired, garbage → invite_invalid", async () => {

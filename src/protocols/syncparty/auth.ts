@@ -81,9 +81,12 @@ export class JwtAuth implements TokenAuth {
     return null;
   }
 
-  /** invite_created: exp is whole seconds (JWT NumericDate); expiresAt is the same instant in ms. */
+  /**
+   * invite_created: exp is whole seconds (JWT NumericDate), rounded up so the invite lives at
+   * least expires_in and expires_at is never already past; expiresAt is the same instant in ms.
+   */
   async signInvite(roomId: string, expiresInS: number): Promise<{ token: string; expiresAt: number }> {
-    const exp = Math.floor(this.o.clock.now() / 1000 + expiresInS);
+    const exp = Math.ceil(this.o.clock.now() / 1000 + expiresInS);
     const token = await new SignJWT({ type: "invite", room: roomId })
       .setProtectedHeader({ alg: ALG, typ: "JWT" })
       .setIssuedAt(Math.floor(this.o.clock.now() / 1000))
