@@ -212,3 +212,33 @@ describe("without a server secret", () => {
     await x.expectError("invite_room_mismatch");
   });
 });
+
+describe("private rooms without a secret: the invite key belongs to one server process", () => {
+  const A = harness({});
+  const B = harness({});
+  beforeAll(async () => {
+    await A.boot();
+    await B.boot();
+  });
+  afterAll(async () => {
+    await A.stop();
+    await B.stop();
+  });
+  afterEach(() => {
+    A.cleanup();
+    B.cleanup();
+  });
+
+  test("an invite minted by another server instance is invite_invalid", async () => {
+    const id = roomName("twin");
+    const ha = await A.peer("h");
+    const hb = await B.peer("h");
+    await ha.create(id, { options: { private: true } });
+    await hb.create(id, { options: { private: true } });
+    ha.send("create_invite", id, {});
+    const fromA = (await ha.expect("invite_created")).payload.invite_token;
+    const g = await B.peer("g");
+    g.send("join_room", id, { invite_token: fromA });
+    await g.expectError("invite_invalid");
+  });
+});
