@@ -303,6 +303,9 @@ describe("leaving, host migration, grace period (§2)", () => {
 
   test("host leaves: oldest remaining becomes host, everyone left gets host_change {host_id}", async () => {
     const { id, h, gs } = await H.room(["g1", "g2"]);
+    h.send("leave_room", "some-other-room");
+    await h.expectError("bad_request"); // naming another room leaves nothing
+    expect(await gs[0]!.quiet()).toBe(true);
     h.send("leave_room", id);
     for (const p of gs) {
       expect((await p.expect("client_left")).client).toBe("h");

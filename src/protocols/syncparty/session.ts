@@ -105,9 +105,13 @@ export class Sessions {
       case "join_room":
         if (client === null) return this.reply(p, fail("bad_request", "client is required"), m.room, null);
         return this.enter(p, m, client);
-      case "leave_room":
-        if (!this.d.rooms.leave(p.conn)) return this.reply(p, fail("bad_request", "not in a room"), m.room, client);
+      case "leave_room": {
+        // Naming a room the socket is not in must not make it leave the one it is in.
+        const room = this.d.rooms.roomOf(p.conn);
+        if (!room || (m.room !== null && m.room !== room.id)) return this.reply(p, fail("bad_request", `not in room ${m.room ?? ""}`.trim()), m.room, client);
+        this.d.rooms.leave(p.conn);
         return;
+      }
       case "player_event":
       case "state_update":
       case "create_invite": {
