@@ -3,20 +3,16 @@
 // (private rooms). Black-box over real sockets.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { decodeProtectedHeader, jwtVerify, SignJWT, type JWTPayload } from "jose";
+import { keyOf, nowS, signJwt } from "./jwt.ts";
 import { harness, roomName } from "./party.ts";
 
 const SECRET = "conformance-secret-🔑";
 const AUD = "party-aud";
 const ISS = "https://issuer.test";
-const key = (s: string) => new TextEncoder().encode(s);
-const nowS = () => Math.floor(Date.now() / 1000);
-
-/** An HS256 JWT; expOffsetS relative to now (null: no exp claim at all). */
-function jwt(claims: JWTPayload, expOffsetS: number | null, opts: { secret?: string; alg?: string } = {}): Promise<string> {
-  let j = new SignJWT(claims).setProtectedHeader({ alg: opts.alg ?? "HS256", typ: "JWT" }).setIssuedAt();
-  if (expOffsetS !== null) j = j.setExpirationTime(nowS() + expOffsetS);
-  return j.sign(key(opts.secret ?? SECRET));
-}
+/** An HS256 JWT signed with SECRET unless told otherwise; expOffsetS relative to now (null: no exp). */
+const jwt = (claims: JWTPayload, expOffsetS: number | null, opts: { secret?: string; alg?: string } = {}) =>
+  signJwt(opts.secret ?? SECRET, claims, expOffsetS, opts.alg);
+const key = keyOf;
 const login = (extra: JWTPayload = {}, exp: number | null = 600) => jwt({ sub: "user-1", aud: AUD, iss: ISS, ...extra }, exp);
 /** An unsigned token (alg none), which must never pass. */
 const unsigned = (claims: object) =>
