@@ -84,6 +84,18 @@ describe("envelope and room_state (§2)", () => {
     expect((await later.join(id)).payload.state).toEqual({ position: 200.5, play_state: "paused" });
   });
 
+  test("huge positions stay numbers in room_state, playing or paused", async () => {
+    for (const play_state of ["playing", "paused"]) {
+      const { id, h } = await H.room([]);
+      h.send("state_update", id, { position: 1.7e308, play_state });
+      const v = await H.peer("v");
+      const s = await v.join(id);
+      expect(s.payload.state).toEqual({ position: 1.7e308, play_state });
+      h.close();
+      v.close();
+    }
+  });
+
   test("state_update sets both fields; seek keeps the play state", async () => {
     const { id, h, gs } = await H.room(["g"]);
     h.send("state_update", id, { position: 7, play_state: "playing" });

@@ -48,7 +48,8 @@ export interface CreateArgs {
 }
 
 const topicOf = (roomId: string) => `room:${roomId}`;
-const round3 = (n: number) => Math.round(n * 1000) / 1000;
+/** To the millisecond; a position too large for that (n * 1000 overflows) is already coarser. */
+const round3 = (n: number) => (Math.abs(n) < 1e300 ? Math.round(n * 1000) / 1000 : n);
 
 export class Rooms {
   private readonly rooms = new Map<string, Room>();
