@@ -1,12 +1,14 @@
 // Black-box watch-party client for the conformance tests (PROTOCOLS.md §2): a real WebSocket,
 // raw envelopes out, and every frame in checked against the common envelope rule
 // ("every message the server sends carries server_ts (server epoch ms) and ts").
-import { expect } from "bun:test";
+import { afterAll, afterEach, beforeAll, expect } from "bun:test";
 import type { Config } from "../../src/config.ts";
 import { bootServer, type TestServer } from "../helpers/server.ts";
 import { TestClient } from "../helpers/ws-client.ts";
 
 export const PATH = "/OpenSyncParty/ws";
+/** The keys of every server message, sorted (PROTOCOLS.md §2 envelope plus server_ts). */
+export const ENVELOPE_KEYS = ["client", "payload", "room", "server_ts", "ts", "type"];
 
 export interface Msg {
   type: string;
@@ -137,4 +139,13 @@ export function harness(overrides: Partial<Config> = {}) {
       return { id, h, gs };
     },
   };
+}
+
+/** harness() booted before the enclosing block, stopped after it, its peers closed after each test. */
+export function useHarness(overrides: Partial<Config> = {}) {
+  const h = harness(overrides);
+  beforeAll(() => h.boot());
+  afterAll(() => h.stop());
+  afterEach(() => h.cleanup());
+  return h;
 }

@@ -4,7 +4,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { decodeProtectedHeader, jwtVerify, SignJWT, type JWTPayload } from "jose";
 import { keyOf, nowS, signJwt } from "./jwt.ts";
-import { harness, roomName } from "./party.ts";
+import { harness, roomName, useHarness } from "./party.ts";
 
 const SECRET = "conformance-secret-🔑";
 const AUD = "party-aud";
@@ -19,10 +19,7 @@ const unsigned = (claims: object) =>
   `${Buffer.from(JSON.stringify({ alg: "none", typ: "JWT" })).toString("base64url")}.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.`;
 
 describe("with --jwt-secret, --jwt-audience, --jwt-issuer", () => {
-  const H = harness({ jwtSecret: SECRET, jwtAudience: AUD, jwtIssuer: ISS });
-  beforeAll(() => H.boot());
-  afterAll(() => H.stop());
-  afterEach(() => H.cleanup());
+  const H = useHarness({ jwtSecret: SECRET, jwtAudience: AUD, jwtIssuer: ISS });
 
   const hosted = async (options: object = {}) => {
     const id = roomName("auth");
@@ -166,10 +163,7 @@ describe("with --jwt-secret, --jwt-audience, --jwt-issuer", () => {
 });
 
 describe("without a server secret", () => {
-  const H = harness({});
-  beforeAll(() => H.boot());
-  afterAll(() => H.stop());
-  afterEach(() => H.cleanup());
+  const H = useHarness({});
 
   test("normal rooms ignore tokens entirely", async () => {
     const id = roomName("open");

@@ -1,15 +1,10 @@
 // Conformance, PROTOCOLS.md §2 (watch party), no JWT secret: player_event / state_update,
 // host-only control vs free_play, relay to every other client with the sender's envelope.
 // Black-box: the real server on port 0 and real WebSocket clients.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { harness, type Msg } from "./party.ts";
+import { describe, expect, test } from "bun:test";
+import { ENVELOPE_KEYS, type Msg, useHarness } from "./party.ts";
 
-const H = harness({});
-beforeAll(() => H.boot());
-afterAll(() => H.stop());
-afterEach(() => H.cleanup());
-
-const SIX = ["client", "payload", "room", "server_ts", "ts", "type"];
+const H = useHarness({});
 
 describe("player_event / state_update: permission and relay (§2)", () => {
   test("host's player_event reaches every other client with the sender's envelope; never echoed", async () => {
@@ -18,7 +13,7 @@ describe("player_event / state_update: permission and relay (§2)", () => {
     h.raw({ type: "player_event", room: id, client: "h", payload: { action: "seek", position: 12.5 }, ts: 1111, server_ts: 1 });
     for (const g of gs) {
       const m = await g.expect("player_event");
-      expect(Object.keys(m).sort()).toEqual(SIX);
+      expect(Object.keys(m).sort()).toEqual(ENVELOPE_KEYS);
       expect(m.server_ts).toBeGreaterThanOrEqual(t0); // the server's stamp, never the sender's
       expect(m).toMatchObject({ room: id, client: "h", ts: 1111, payload: { action: "seek", position: 12.5 } });
     }

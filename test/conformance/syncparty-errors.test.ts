@@ -2,10 +2,10 @@
 // every error code of the contract made to occur over the wire, junk input of every kind
 // (answered, connection kept, nobody else disturbed), binary frames, rate limit (error reply,
 // then 1008), frame size (1009), idle close. Black-box over real sockets.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { silentWebSocket } from "../helpers/raw-socket.ts";
 import { signJwt } from "./jwt.ts";
-import { harness, roomName, type Peer } from "./party.ts";
+import { type Peer, roomName, useHarness } from "./party.ts";
 
 // Restated from PROTOCOLS.md §2 "Errors" on purpose, not imported from the server's catalog:
 // a code missing there must fail this test.
@@ -15,10 +15,7 @@ const SECRET = "errors-secret";
 const sign = (claims: object, expOffsetS: number | null, secret = SECRET) => signJwt(secret, { ...claims }, expOffsetS);
 
 describe("every error code of the contract occurs over the wire", () => {
-  const H = harness({ jwtSecret: SECRET, roomMaxParticipants: 2, rateLimit: 5, rateBurst: 10 });
-  beforeAll(() => H.boot());
-  afterAll(() => H.stop());
-  afterEach(() => H.cleanup());
+  const H = useHarness({ jwtSecret: SECRET, roomMaxParticipants: 2, rateLimit: 5, rateBurst: 10 });
 
   test("all fifteen codes, each with the exact error envelope", async () => {
     const seen = new Set<string>();
@@ -84,10 +81,7 @@ describe("every error code of the contract occurs over the wire", () => {
 });
 
 describe("bad input: the error reply, the connection stays, nobody else notices (no secret)", () => {
-  const H = harness({ roomGraceMs: 200 });
-  beforeAll(() => H.boot());
-  afterAll(() => H.stop());
-  afterEach(() => H.cleanup());
+  const H = useHarness({ roomGraceMs: 200 });
 
   const alive = async (p: Peer) => {
     p.raw({ type: "ping", payload: { client_ts: 42 } });
@@ -212,10 +206,7 @@ describe("bad input: the error reply, the connection stays, nobody else notices 
 });
 
 describe("rate limit, frame size, idle close on /OpenSyncParty/ws", () => {
-  const H = harness({ rateLimit: 2, rateBurst: 5, maxFrameBytes: 1024, pingIntervalMs: 100, idleTimeoutMs: 500 });
-  beforeAll(() => H.boot());
-  afterAll(() => H.stop());
-  afterEach(() => H.cleanup());
+  const H = useHarness({ rateLimit: 2, rateBurst: 5, maxFrameBytes: 1024, pingIntervalMs: 100, idleTimeoutMs: 500 });
 
   test("over the rate: rate_limited replies, then close 1008; the room sees the flooder leave", async () => {
     const { id, h, gs } = await H.room(["g"]);

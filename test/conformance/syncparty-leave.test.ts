@@ -1,14 +1,11 @@
 // Conformance, PROTOCOLS.md §2 (watch party, /OpenSyncParty/ws), no JWT secret: leaving (close
 // and leave_room), host migration, grace period, switching rooms on one socket. Black-box: the
 // real server on port 0 and real WebSocket clients.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { harness, roomName } from "./party.ts";
+import { describe, expect, test } from "bun:test";
+import { roomName, useHarness } from "./party.ts";
 
 const GRACE_MS = 400;
-const H = harness({ roomGraceMs: GRACE_MS });
-beforeAll(() => H.boot());
-afterAll(() => H.stop());
-afterEach(() => H.cleanup());
+const H = useHarness({ roomGraceMs: GRACE_MS });
 
 describe("leaving, host migration, grace period (§2)", () => {
   test("guest closes: others get client_left {} (client = leaver) then participants_update; no host_change", async () => {

@@ -1,15 +1,10 @@
 // Conformance, PROTOCOLS.md §2 (watch party, /OpenSyncParty/ws), no JWT secret: envelope,
 // room_state, join order, room_full, binding, replace-on-rejoin, ping (control and relay:
 // syncparty-control.test.ts; leaving and host migration: syncparty-leave.test.ts). Black-box: the real server on port 0 and real WebSocket clients.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { harness, roomName, type Msg } from "./party.ts";
+import { describe, expect, test } from "bun:test";
+import { ENVELOPE_KEYS, roomName, useHarness } from "./party.ts";
 
-const H = harness({ roomMaxParticipants: 3 });
-beforeAll(() => H.boot());
-afterAll(() => H.stop());
-afterEach(() => H.cleanup());
-
-const SIX = ["client", "payload", "room", "server_ts", "ts", "type"];
+const H = useHarness({ roomMaxParticipants: 3 });
 
 describe("envelope and room_state (§2)", () => {
   test("create_room answers room_state with the exact payload shape and the full envelope", async () => {
@@ -18,7 +13,7 @@ describe("envelope and room_state (§2)", () => {
     const before = Date.now();
     a.raw({ type: "create_room", room: id, client: "alice", ts: 1700000000000, payload: { media_url: "https://x.test/ü.mp4", start_pos: 42.25, name: "Älice 🎬", options: { free_play: false } } });
     const m = await a.expect("room_state");
-    expect(Object.keys(m).sort()).toEqual(SIX);
+    expect(Object.keys(m).sort()).toEqual(ENVELOPE_KEYS);
     expect(m.room).toBe(id);
     expect(m.client).toBe("alice");
     expect(m.server_ts).toBeGreaterThanOrEqual(before);

@@ -1,8 +1,8 @@
 // Conformance, common rules applied to /OpenSyncParty/ws (PROTOCOLS.md): the route, /healthz
 // and /metrics for the endpoint, 1001 on shutdown, room_full at the default limit (§2).
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { TestClient } from "../helpers/ws-client.ts";
-import { harness, Peer, roomName } from "./party.ts";
+import { harness, Peer, roomName, useHarness } from "./party.ts";
 
 describe("server lifecycle on /OpenSyncParty/ws", () => {
   test("the endpoint accepts a query string and a trailing slash; a plain GET is refused", async () => {
@@ -44,10 +44,7 @@ describe("server lifecycle on /OpenSyncParty/ws", () => {
 });
 
 describe("room_full at the default limit", () => {
-  const H = harness({});
-  beforeAll(() => H.boot());
-  afterAll(() => H.stop());
-  afterEach(() => H.cleanup());
+  const H = useHarness({});
 
   test("100 participants fit; the 101st gets room_full", async () => {
     const id = roomName("full");
