@@ -117,6 +117,14 @@ describe("sync_time", () => {
     expect(c.peer.takeJson()[0].params.start_ts).toBe(now + LEAD + skew + 5);
   });
 
+  test("previous: null is a first call with nothing to report (a one-way sample only)", () => {
+    const c = client(0);
+    expect(call(c, "sync_time", { client_ts: clock.now() + 700, previous: null })).toEqual({ status: "success", client_ts: clock.now() + 700, server_recv_ts: clock.now(), server_send_ts: clock.now() });
+    expect(call(c, "sync_time", [clock.now() + 700, null]).status).toBe("success");
+    expect(c.s.clock.offset).toBe(700);
+    expect(c.s.clock.rtt).toBeNull();
+  });
+
   test("a sync_time notification reports its previous exchange without a reply", () => {
     const c = client(0);
     const previous = { client_ts: clock.now() - 1000 + 250, server_recv_ts: clock.now() - 1000 + 10, server_send_ts: clock.now() - 1000 + 11, client_recv_ts: clock.now() - 1000 + 250 + 21 };

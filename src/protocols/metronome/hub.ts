@@ -176,7 +176,7 @@ export class MetronomeHub {
   }
 
   /** sync_time (PROTOCOLS.md §1 "Clock" extension): NTP-style timestamps, and learn from `previous`. */
-  syncTime(s: Session, clientTs: number, previous: Exchange | undefined): HubOutcome {
+  syncTime(s: Session, clientTs: number, previous: Exchange | null | undefined): HubOutcome {
     if (s.clientId === null) return fail(Msg.noId);
     const recv = this.clock.now();
     s.clock.oneWaySample(clientTs, recv);
