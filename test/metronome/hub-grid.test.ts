@@ -38,6 +38,39 @@ describe("the beat grid", () => {
     expect(o.peer.takeJson()[0].params).toEqual({ start_ts: t0 + 3333, bpm: 60 });
   });
 
+  test("update_temp keeps each phone's offset of the running grid; start and resync take the new estimate", () => {
+    // The owner's first samples lagged 40 ms in transit: offset 260 where its clock is really +300.
+    const o = group(300 - 40);
+    const m = client(500);
+    call(m, "subscribe_to_group", { group_id: o.id });
+    const t0 = clock.now() + LEAD;
+    call(o, "start_metronome", tempo(o.id, 120, 300 - 40));
+    expect(o.peer.takeJson()[0].params.start_ts).toBe(t0 + 260);
+    m.peer.takeJson();
+    clock.advance(LEAD + 1700);
+    call(o, "update_temp", tempo(o.id, 90, 300)); // a sample with no lag: the estimate is now 300
+    expect(o.s.clock.offset).toBe(300);
+    // Still t0 + 2000 on the grid the owner is playing (offset 260), not 40 ms off it.
+    expect(o.peer.takeJson()[0].params).toEqual({ start_ts: t0 + 2000 + 260, bpm: 90 });
+    expect(m.peer.takeJson()[0].params).toEqual({ start_ts: t0 + 2000 + 500, bpm: 90 });
+    // Chained changes keep it too.
+    clock.advance(1200);
+    call(o, "update_temp", tempo(o.id, 60, 300));
+    expect(o.peer.takeJson()[0].params).toEqual({ start_ts: t0 + 3333 + 260, bpm: 60 });
+    // A resync (subscribing to its own group again) takes the better estimate.
+    call(o, "subscribe_to_group", { group_id: o.id });
+    expect(o.peer.takeJson()[0].params).toEqual({ start_ts: t0 + 3333 + 300, bpm: 60 });
+    // …and so does the next update_temp, continuing from that resync.
+    call(o, "update_temp", tempo(o.id, 100, 300));
+    expect(o.peer.takeJson()[0].params).toEqual({ start_ts: t0 + 3333 + 300, bpm: 100 });
+    // After a stop, a new start uses the current estimate.
+    call(o, "stop_metronome", { group_id: o.id, current_client_ts: 0 });
+    o.peer.takeJson();
+    const now = clock.now();
+    call(o, "start_metronome", tempo(o.id, 120, 300));
+    expect(o.peer.takeJson()[0].params.start_ts).toBe(now + LEAD + 300);
+  });
+
   test("update_temp while stopped only stores the tempo", () => {
     const o = group();
     expect(call(o, "update_temp", tempo(o.id, 77))).toEqual({ status: "success" });

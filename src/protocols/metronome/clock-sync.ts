@@ -54,8 +54,8 @@ export class ClockSync {
     return this.best?.rtt ?? null;
   }
 
-  /** A server instant expressed on this client's clock, in whole ms. */
-  toClient(serverInstant: number): number {
-    return Math.round(serverInstant + this.offset);
+  /** A server instant expressed on this client's clock (by `offset`, default the current estimate), in whole ms. */
+  toClient(serverInstant: number, offset = this.offset): number {
+    return Math.round(serverInstant + offset);
   }
 }

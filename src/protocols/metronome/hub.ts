@@ -35,6 +35,12 @@ export class Session {
   readonly clock = new ClockSync();
   /** Server request ids are unique per connection: a counter per connection. */
   private lastRequestId = 0;
+  /**
+   * The grid this client was last sent play_sound for, and the clock offset that start_ts used.
+   * update_temp reuses that offset, so its start_ts lands exactly on the grid the phone is playing
+   * (PROTOCOLS.md §1: "phase continuous"), even if the estimate moved meanwhile.
+   */
+  private playing: { grid: Grid; offset: number } | null = null;
 
   constructor(readonly peer: Peer) {}
 
@@ -43,12 +49,19 @@ export class Session {
     this.peer.send(encodeRequest(method, paramsJson, ++this.lastRequestId));
   }
 
-  /** play_sound for a server-time beat, converted to this client's clock. */
-  playSound(beat: number, bpm: number): void {
-    this.request("play_sound", `{"start_ts":${this.clock.toClient(beat)},"bpm":${bpm}}`);
+  /**
+   * play_sound for a server-time beat of `grid`, converted to this client's clock. `from`: the grid
+   * that `grid` continues (update_temp); if this client was playing it, its offset is kept, else
+   * (start, join, resync) the current estimate is taken.
+   */
+  playSound(beat: number, grid: Grid, from?: Grid): void {
+    const offset = from && this.playing?.grid === from ? this.playing.offset : this.clock.offset;
+    this.playing = { grid, offset };
+    this.request("play_sound", `{"start_ts":${this.clock.toClient(beat, offset)},"bpm":${grid.bpm}}`);
   }
 
   stopSound(): void {
+    this.playing = null;
     this.request("stop_sound", "null");
   }
 }
@@ -130,7 +143,7 @@ export class MetronomeHub {
       // Leaving a playing group for a silent one: stop the old clicks.
       if (leftPlaying && !grid) s.stopSound();
       // Joining (or re-subscribing to) a playing group: the running grid at once, so it joins in phase.
-      if (grid) s.playSound(joinBeat(grid, this.clock.now()), grid.bpm);
+      if (grid) s.playSound(joinBeat(grid, this.clock.now()), grid);
     });
   }
 
@@ -158,9 +171,10 @@ export class MetronomeHub {
     if (!isGroup(g)) return g;
     g.bpm = bpm;
     if (!g.grid) return ok(); // stopped: only store the tempo
-    const grid = retempo(g.grid, this.clock.now(), bpm);
+    const old = g.grid;
+    const grid = retempo(old, this.clock.now(), bpm);
     g.grid = grid;
-    return ok({}, broadcastPlay(g, grid));
+    return ok({}, broadcastPlay(g, grid, old));
   }
 
   stop(s: Session, groupId: number): HubOutcome {
@@ -188,12 +202,13 @@ export class MetronomeHub {
 const isGroup = (g: Group<Session> | HubOutcome): g is Group<Session> => "members" in g;
 
 /**
- * play_sound to every member of a group for the grid's anchor beat. Not one topic publish: each
- * member's frame differs in start_ts (its own clock) and in the request id K (its own counter).
+ * play_sound to every member of a group for the grid's anchor beat (`from`: the grid it continues).
+ * Not one topic publish: each member's frame differs in start_ts (its own clock) and in the request
+ * id K (its own counter).
  */
-function broadcastPlay(g: Group<Session>, grid: Grid): () => void {
+function broadcastPlay(g: Group<Session>, grid: Grid, from?: Grid): () => void {
   const members = [...g.members];
   return () => {
-    for (const m of members) m.playSound(grid.anchor, grid.bpm);
+    for (const m of members) m.playSound(grid.anchor, grid, from);
   };
 }
