@@ -75,6 +75,24 @@ describe("start_ts in the receiving client's clock", () => {
     for (const p of [pa, pb, pp]) expect(p.start).toBeGreaterThan(p.at + LEAD - 200);
   });
 
+  test("clients whose clocks agree with the server's all get the same server instant, lead_ms ahead", async () => {
+    const o = await owner(0);
+    // Same clock as the server; their get_id spent 0, 3, 12 and 30 ms in transit.
+    const members = [];
+    for (const lag of [0, 3, 12, 30]) {
+      const m = await MetronomeClient.open(s.ws("/connect"));
+      open.push(m);
+      await m.result("get_id", { time_utc: Date.now() - lag });
+      await m.result("subscribe_to_group", { group_id: o.id });
+      members.push(m);
+    }
+    const before = Date.now();
+    await o.result("start_metronome", tempo(o, o.id, 100));
+    const po = await play(o);
+    expect(po.start).toBeGreaterThanOrEqual(before + LEAD);
+    for (const m of members) expect((await play(m)).start).toBe(po.start);
+  });
+
   test("a client with no usable clock sample gets server time unchanged", async () => {
     const o = await owner(0);
     const m = await MetronomeClient.open(s.ws("/connect"));

@@ -96,15 +96,15 @@ describe("the beat grid", () => {
     const t0 = clock.now() + LEAD;
     call(o, "start_metronome", tempo(o.id, 60));
     clock.advance(LEAD + 2300);
-    const late = client(-50);
+    const late = client(-500);
     expect(call(late, "subscribe_to_group", { group_id: o.id })).toEqual({ status: "success" });
-    expect(late.peer.takeJson()).toEqual([{ jsonrpc: "2.0", method: "play_sound", params: { start_ts: t0 + 3000 - 50, bpm: 60 }, id: 1 }]);
+    expect(late.peer.takeJson()).toEqual([{ jsonrpc: "2.0", method: "play_sound", params: { start_ts: t0 + 3000 - 500, bpm: 60 }, id: 1 }]);
     // After a tempo change the joiner gets the new segment's grid.
     call(o, "update_temp", tempo(o.id, 120)); // from t0 + 3000, the next 60 bpm beat
     late.peer.takeJson();
     clock.advance(2000); // now t0 + 4300
     call(late, "subscribe_to_group", { group_id: o.id }); // re-subscribe = resync
-    expect(late.peer.takeJson()[0].params).toEqual({ start_ts: t0 + 4500 - 50, bpm: 120 });
+    expect(late.peer.takeJson()[0].params).toEqual({ start_ts: t0 + 4500 - 500, bpm: 120 });
   });
 
   test("start while playing restarts the grid lead_ms ahead", () => {
