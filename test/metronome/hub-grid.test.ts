@@ -71,6 +71,24 @@ describe("the beat grid", () => {
     expect(o.peer.takeJson()[0].params.start_ts).toBe(now + LEAD + 300);
   });
 
+  test("a phone hearing two playing groups (its own and a joined one) keeps each grid's offset", () => {
+    const a = group(1000);
+    const b = group();
+    call(a, "subscribe_to_group", { group_id: b.id });
+    call(a, "start_metronome", tempo(a.id, 120, 1000));
+    const ta = clock.now() + LEAD;
+    clock.advance(10);
+    call(b, "start_metronome", tempo(b.id, 60));
+    const tb = clock.now() + LEAD;
+    expect(a.peer.takeJson().map((f) => f.params?.start_ts)).toEqual([ta + 1000, tb + 1000]);
+    call(a, "sync_time", { client_ts: clock.now() + 2000 }); // the estimate moves by 1000
+    clock.advance(LEAD + 100);
+    call(b, "update_temp", tempo(b.id, 90));
+    expect(a.peer.takeJson()[0].params).toEqual({ start_ts: tb + 1000 + 1000, bpm: 90 });
+    call(a, "update_temp", tempo(a.id, 100, 2000));
+    expect(a.peer.takeJson()[0].params).toEqual({ start_ts: ta + 500 + 1000, bpm: 100 });
+  });
+
   test("update_temp while stopped only stores the tempo", () => {
     const o = group();
     expect(call(o, "update_temp", tempo(o.id, 77))).toEqual({ status: "success" });

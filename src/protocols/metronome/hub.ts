@@ -36,11 +36,12 @@ export class Session {
   /** Server request ids are unique per connection: a counter per connection. */
   private lastRequestId = 0;
   /**
-   * The grid this client was last sent play_sound for, and the clock offset that start_ts used.
-   * update_temp reuses that offset, so its start_ts lands exactly on the grid the phone is playing
-   * (PROTOCOLS.md §1: "phase continuous"), even if the estimate moved meanwhile.
+   * Per group this client is hearing (its own and the joined one): the grid it was last sent
+   * play_sound for and the clock offset that start_ts used. update_temp reuses that offset, so its
+   * start_ts lands exactly on the grid the phone is playing (PROTOCOLS.md §1: "phase continuous"),
+   * even if the estimate moved meanwhile.
    */
-  private playing: { grid: Grid; offset: number } | null = null;
+  private readonly playing = new Map<Group<Session>, { grid: Grid; offset: number }>();
 
   constructor(readonly peer: Peer) {}
 
@@ -54,15 +55,21 @@ export class Session {
    * that `grid` continues (update_temp); if this client was playing it, its offset is kept, else
    * (start, join, resync) the current estimate is taken.
    */
-  playSound(beat: number, grid: Grid, from?: Grid): void {
-    const offset = from && this.playing?.grid === from ? this.playing.offset : this.clock.offset;
-    this.playing = { grid, offset };
+  playSound(g: Group<Session>, beat: number, grid: Grid, from?: Grid): void {
+    const heard = this.playing.get(g);
+    const offset = from && heard?.grid === from ? heard.offset : this.clock.offset;
+    this.playing.set(g, { grid, offset });
     this.request("play_sound", `{"start_ts":${this.clock.toClient(beat, offset)},"bpm":${grid.bpm}}`);
   }
 
-  stopSound(): void {
-    this.playing = null;
+  stopSound(g: Group<Session>): void {
+    this.playing.delete(g);
     this.request("stop_sound", "null");
+  }
+
+  /** No longer hearing g (moved away from it). */
+  leave(g: Group<Session>): void {
+    this.playing.delete(g);
   }
 }
 
@@ -104,7 +111,7 @@ export class MetronomeHub {
     for (const m of g.members) {
       if (m === g.owner) continue;
       m.joined = null;
-      if (g.grid) m.stopSound();
+      if (g.grid) m.stopSound(g);
     }
   }
 
@@ -132,8 +139,11 @@ export class MetronomeHub {
     if (!g) return fail(Msg.noGroup);
     const old = s.joined;
     const moved = g.owner !== s && old !== g;
+    if (moved && old) {
+      old.members.delete(s);
+      s.leave(old);
+    }
     if (moved) {
-      old?.members.delete(s);
       g.members.add(s);
       s.joined = g;
     }
@@ -141,9 +151,9 @@ export class MetronomeHub {
     const leftPlaying = moved && old?.grid != null;
     return ok({}, () => {
       // Leaving a playing group for a silent one: stop the old clicks.
-      if (leftPlaying && !grid) s.stopSound();
+      if (leftPlaying && old && !grid) s.stopSound(old);
       // Joining (or re-subscribing to) a playing group: the running grid at once, so it joins in phase.
-      if (grid) s.playSound(joinBeat(grid, this.clock.now()), grid);
+      if (grid) s.playSound(g, joinBeat(grid, this.clock.now()), grid);
     });
   }
 
@@ -185,7 +195,7 @@ export class MetronomeHub {
     // and brings a phone that missed a frame back in line.
     const members = [...g.members];
     return ok({}, () => {
-      for (const m of members) m.stopSound();
+      for (const m of members) m.stopSound(g);
     });
   }
 
@@ -209,6 +219,6 @@ const isGroup = (g: Group<Session> | HubOutcome): g is Group<Session> => "member
 function broadcastPlay(g: Group<Session>, grid: Grid, from?: Grid): () => void {
   const members = [...g.members];
   return () => {
-    for (const m of members) m.playSound(grid.anchor, grid, from);
+    for (const m of members) m.playSound(g, grid.anchor, grid, from);
   };
 }
