@@ -238,6 +238,28 @@ describe("start, stop, and what every member sees", () => {
     }
   });
 
+  test("K stays unique on a connection that hears two groups, and stop_sound comes also when already stopped", async () => {
+    const a = await owner();
+    const b = await owner();
+    await a.result("subscribe_to_group", { group_id: b.id });
+    await a.result("stop_metronome", stopParams(a, a.id)); // already stopped: stop_sound anyway (documented)
+    await a.result("start_metronome", tempo(a, a.id, 100));
+    await b.result("start_metronome", tempo(b, b.id, 120));
+    await b.result("stop_metronome", stopParams(b, b.id));
+    const ks = [(await a.request("stop_sound")).json.id, (await a.request("play_sound")).json.id, (await a.request("play_sound")).json.id, (await a.request("stop_sound")).json.id];
+    expect(ks).toEqual([1, 2, 3, 4]);
+  });
+
+  test("a member moving from a playing group to a silent one gets stop_sound (documented choice)", async () => {
+    const a = await owner();
+    const b = await owner();
+    const m = await member(a.id);
+    await a.result("start_metronome", tempo(a, a.id, 100));
+    await m.request("play_sound");
+    expect(await m.result("subscribe_to_group", { group_id: b.id })).toEqual({ status: "success" });
+    expect((await m.request("stop_sound")).text).toBe(STOP(2));
+  });
+
   test("a member that disconnects is removed; the others carry on", async () => {
     const o = await owner();
     const gone = await member(o.id);

@@ -28,8 +28,8 @@ const INVALID = '{"jsonrpc":"2.0","error":{"code":-32600,"message":"Invalid Requ
 const NOT_FOUND = (id: string) => `{"jsonrpc":"2.0","error":{"code":-32601,"message":"Method not found"},"id":${id}}`;
 
 describe("connection", () => {
-  test("the open frame, byte for byte, on /connect and on /metronome", async () => {
-    for (const path of ["/connect", "/metronome"]) {
+  test("the open frame, byte for byte, on /connect and on /metronome (also with a query or a trailing slash)", async () => {
+    for (const path of ["/connect", "/metronome", "/connect?client=phone", "/metronome/"]) {
       const c = await TestClient.open(s.ws(path));
       expect(await c.next()).toBe(OPEN_FRAME);
       expect(await c.quiet(100)).toBe(true);
