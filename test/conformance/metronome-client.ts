@@ -2,6 +2,9 @@
 // exact text the server sent, server requests (play_sound/stop_sound) kept apart from replies so a
 // test can await either without losing the other. Timestamps are the client's own clock, which a
 // test may skew to play a phone whose clock is off.
+import { afterAll, afterEach, beforeAll } from "bun:test";
+import type { Config } from "../../src/config.ts";
+import { bootServer, type TestServer } from "../helpers/server.ts";
 import { TestClient } from "../helpers/ws-client.ts";
 
 export const OPEN_FRAME = '{"jsonrpc":"2.0","id":null,"result":{"status":"success"}}';
@@ -88,4 +91,54 @@ export class MetronomeClient {
   close(): void {
     this.ws.close();
   }
+}
+
+/**
+ * One real server (default options unless overridden) for a test file, and phones on it: every
+ * socket opened through it is closed after each test, the server after the file.
+ */
+export function metronomeServer(overrides: Partial<Config> = {}) {
+  let server: TestServer | undefined;
+  const open: MetronomeClient[] = [];
+  beforeAll(async () => {
+    server = await bootServer(overrides);
+  });
+  afterAll(() => server?.stop());
+  afterEach(() => {
+    for (const c of open.splice(0)) c.close();
+  });
+
+  const phones = {
+    get server(): TestServer {
+      if (!server) throw new Error("server not started");
+      return server;
+    },
+    /** A connected client whose clock is `skew` ms ahead of the server's. */
+    async connect(skew = 0, path = "/connect"): Promise<MetronomeClient> {
+      const c = await MetronomeClient.open(phones.server.ws(path), skew);
+      open.push(c);
+      return c;
+    },
+    /** A client with an id (its clock taught by time_utc). */
+    async withId(skew = 0) {
+      const c = await phones.connect(skew);
+      const { client_id } = await c.result("get_id", { time_utc: c.now() });
+      return Object.assign(c, { id: client_id as number });
+    },
+    /** A client that owns its group. */
+    async owner(skew = 0) {
+      const o = await phones.withId(skew);
+      const r = await o.result("create_group", { time_utc: o.now() });
+      if (r.group_id !== o.id) throw new Error(`create_group: ${JSON.stringify(r)}`);
+      return o;
+    },
+    /** A client subscribed to group g. */
+    async member(g: number, skew = 0) {
+      const m = await phones.withId(skew);
+      const r = await m.result("subscribe_to_group", { group_id: g });
+      if (r.status !== "success") throw new Error(`subscribe_to_group: ${JSON.stringify(r)}`);
+      return m;
+    },
+  };
+  return phones;
 }

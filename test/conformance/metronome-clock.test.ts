@@ -1,39 +1,12 @@
 // Conformance of /connect (PROTOCOLS.md §1): the beat grid and clock offsets, checked from each
 // client's own view. A client's clock is simulated by a skew added to every timestamp it sends and
 // to the instant it notes a frame's arrival; start_ts must come in that clock.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { bootServer, type TestServer } from "../helpers/server.ts";
-import { MetronomeClient } from "./metronome-client.ts";
+import { describe, expect, test } from "bun:test";
+import { MetronomeClient, metronomeServer } from "./metronome-client.ts";
 
 const LEAD = 1000; // the contract's default lead_ms
-let s: TestServer;
-const open: MetronomeClient[] = [];
-
-beforeAll(async () => {
-  s = await bootServer();
-});
-afterAll(() => s.stop());
-afterEach(() => {
-  for (const c of open.splice(0)) c.close();
-});
-
-/** A client whose clock is `skew` ms ahead of the server's, with an id (taught by time_utc). */
-async function withId(skew = 0) {
-  const c = await MetronomeClient.open(s.ws("/connect"), skew);
-  open.push(c);
-  const { client_id } = await c.result("get_id", { time_utc: c.now() });
-  return Object.assign(c, { id: client_id as number });
-}
-async function owner(skew = 0) {
-  const o = await withId(skew);
-  await o.result("create_group", { time_utc: o.now() });
-  return o;
-}
-async function member(g: number, skew = 0) {
-  const m = await withId(skew);
-  expect(await m.result("subscribe_to_group", { group_id: g })).toEqual({ status: "success" });
-  return m;
-}
+const phones = metronomeServer();
+const { connect, withId, owner, member } = phones;
 const tempo = (c: MetronomeClient, g: number, bpm: number, ts = c.now()) => ({ group_id: g, current_client_ts: ts, bpm });
 async function play(c: MetronomeClient) {
   const f = await c.request("play_sound");
@@ -80,8 +53,7 @@ describe("start_ts in the receiving client's clock", () => {
     // Same clock as the server; their get_id spent 0, 3, 12 and 30 ms in transit.
     const members = [];
     for (const lag of [0, 3, 12, 30]) {
-      const m = await MetronomeClient.open(s.ws("/connect"));
-      open.push(m);
+      const m = await connect();
       await m.result("get_id", { time_utc: Date.now() - lag });
       await m.result("subscribe_to_group", { group_id: o.id });
       members.push(m);
@@ -95,8 +67,7 @@ describe("start_ts in the receiving client's clock", () => {
 
   test("a client with no usable clock sample gets server time unchanged", async () => {
     const o = await owner(0);
-    const m = await MetronomeClient.open(s.ws("/connect"));
-    open.push(m);
+    const m = await connect();
     await m.result("get_id", { time_utc: 123123123 }); // the seed's placeholder value, not a clock
     await m.result("subscribe_to_group", { group_id: o.id });
     await o.result("start_metronome", tempo(o, o.id, 100));
@@ -126,8 +97,7 @@ describe("sync_time", () => {
   test("a reported exchange wins over one-way samples: start_ts follows the exchange's offset", async () => {
     const o = await owner(0);
     // This phone's clock is really +3 s, but its first frames claimed +10 s (a one-way sample).
-    const m = await MetronomeClient.open(s.ws("/connect"), 3000);
-    open.push(m);
+    const m = await connect(3000);
     await m.result("get_id", { time_utc: Date.now() + 10_000 });
     await m.result("subscribe_to_group", { group_id: o.id });
     let previous: Record<string, number> | undefined;
@@ -189,8 +159,7 @@ describe("the beat grid", () => {
 
   test("update_temp keeps the owner's phase even when its clock samples got better meanwhile", async () => {
     // The owner's first frames spent 40 ms in transit (their timestamps lag); later ones arrive at once.
-    const o = await MetronomeClient.open(s.ws("/connect"), 3000);
-    open.push(o);
+    const o = await connect(3000);
     const { client_id: g } = await o.result("get_id", { time_utc: o.now() - 40 });
     await o.result("create_group", { time_utc: o.now() - 40 });
     await o.result("start_metronome", tempo(o, g, 120, o.now() - 40));

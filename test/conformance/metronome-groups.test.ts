@@ -1,41 +1,11 @@
 // Conformance of /connect (PROTOCOLS.md §1): the methods' exact result shapes and messages, ids,
 // groups, owner rules, params checking, late joiners, moving, leaving and dissolving.
 // Black box: the real server with default options, real sockets.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { bootServer, type TestServer } from "../helpers/server.ts";
-import { MetronomeClient } from "./metronome-client.ts";
+import { describe, expect, test } from "bun:test";
+import { MetronomeClient, metronomeServer } from "./metronome-client.ts";
 
-let s: TestServer;
-const open: MetronomeClient[] = [];
-
-beforeAll(async () => {
-  s = await bootServer();
-});
-afterAll(() => s.stop());
-afterEach(() => {
-  for (const c of open.splice(0)) c.close();
-});
-
-async function connect(skew = 0, path = "/connect"): Promise<MetronomeClient> {
-  const c = await MetronomeClient.open(s.ws(path), skew);
-  open.push(c);
-  return c;
-}
-async function withId(skew = 0) {
-  const c = await connect(skew);
-  const { client_id } = await c.result("get_id", { time_utc: c.now() });
-  return Object.assign(c, { id: client_id as number });
-}
-async function owner(skew = 0) {
-  const o = await withId(skew);
-  expect(await o.result("create_group", { time_utc: o.now() })).toEqual({ status: "success", group_id: o.id });
-  return o;
-}
-async function member(g: number, skew = 0) {
-  const m = await withId(skew);
-  expect(await m.result("subscribe_to_group", { group_id: g })).toEqual({ status: "success" });
-  return m;
-}
+const phones = metronomeServer();
+const { connect, withId, owner, member } = phones;
 const tempo = (c: MetronomeClient, g: number | string, bpm: unknown) => ({ group_id: g, current_client_ts: c.now(), bpm });
 const stopParams = (c: MetronomeClient, g: number | string) => ({ group_id: g, current_client_ts: c.now() });
 

@@ -1,27 +1,13 @@
 // Conformance of /connect (PROTOCOLS.md §1) on the wire: JSON-RPC 2.0 exactly as the specification
 // writes it (its own examples, replayed against the metronome's method table), raw frames, client
 // replies, and the common rules (frame size, rate limit). Black box: the real server, real sockets.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { bootServer, type TestServer } from "../helpers/server.ts";
+import { describe, expect, test } from "bun:test";
+import { bootServer } from "../helpers/server.ts";
 import { TestClient } from "../helpers/ws-client.ts";
-import { MetronomeClient, OPEN_FRAME } from "./metronome-client.ts";
+import { MetronomeClient, metronomeServer, OPEN_FRAME } from "./metronome-client.ts";
 
-let s: TestServer;
-const open: MetronomeClient[] = [];
-
-beforeAll(async () => {
-  s = await bootServer();
-});
-afterAll(() => s.stop());
-afterEach(() => {
-  for (const c of open.splice(0)) c.close();
-});
-
-async function connect(path = "/connect"): Promise<MetronomeClient> {
-  const c = await MetronomeClient.open(s.ws(path));
-  open.push(c);
-  return c;
-}
+const phones = metronomeServer();
+const connect = (path = "/connect") => phones.connect(0, path);
 
 const PARSE = '{"jsonrpc":"2.0","error":{"code":-32700,"message":"Parse error"},"id":null}';
 const INVALID = '{"jsonrpc":"2.0","error":{"code":-32600,"message":"Invalid Request"},"id":null}';
@@ -30,7 +16,7 @@ const NOT_FOUND = (id: string) => `{"jsonrpc":"2.0","error":{"code":-32601,"mess
 describe("connection", () => {
   test("the open frame, byte for byte, on /connect and on /metronome (also with a query or a trailing slash)", async () => {
     for (const path of ["/connect", "/metronome", "/connect?client=phone", "/metronome/"]) {
-      const c = await TestClient.open(s.ws(path));
+      const c = await TestClient.open(phones.server.ws(path));
       expect(await c.next()).toBe(OPEN_FRAME);
       expect(await c.quiet(100)).toBe(true);
       c.close();
@@ -38,7 +24,7 @@ describe("connection", () => {
   });
 
   test("plain HTTP on either path is refused with 426", async () => {
-    for (const path of ["/connect", "/metronome"]) expect((await fetch(s.http + path)).status).toBe(426);
+    for (const path of ["/connect", "/metronome"]) expect((await fetch(phones.server.http + path)).status).toBe(426);
   });
 });
 
