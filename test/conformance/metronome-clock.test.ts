@@ -145,7 +145,7 @@ describe("the beat grid", () => {
       expect(b.bpm).toBe(140);
       expect(offGrid(b.start, a.start, 90)).toBeLessThanOrEqual(1); // a beat the phone was about to play
       expect(b.start).toBeGreaterThan(sentAt[i]! - 5); // the next one, not a past one…
-      expect(b.start - sentAt[i]!).toBeLessThanOrEqual(60000 / 90 + 5); // …and not a later one
+      expect(b.start - sentAt[i]!).toBeLessThanOrEqual(60000 / 90 + 50); // …and not a later one (bound: a loaded box)
     });
     // A second change chains on the 140 bpm grid.
     await Bun.sleep(700);
