@@ -208,10 +208,12 @@ describe("common rules on /connect", () => {
     expect(await bystander.reply()).toBe(NOT_FOUND("2"));
   });
 
-  test("an oversized binary frame also closes with 1009", async () => {
-    const c = await connect();
-    c.send(new Uint8Array(65537).fill(0x20));
-    expect((await c.ws.waitClose()).code).toBe(1009);
+  test("oversized binary frames, and frames far over every limit, also close with 1009", async () => {
+    for (const frame of [new Uint8Array(65537).fill(0x20), "x".repeat(2 * 1024 * 1024)]) {
+      const c = await connect();
+      c.send(frame);
+      expect((await c.ws.waitClose()).code).toBe(1009);
+    }
   });
 
   test("rate limit: the -32005 error with id null while over, then close 1008 if it keeps going", async () => {
