@@ -118,7 +118,9 @@ describe("Engine.IO: upgrade", () => {
     c.send("5");
     await Bun.sleep(30);
     expect((await poll.get(sid)).status).toBe(400);
-    await refused(`EIO=4&transport=websocket&sid=${sid}`);
+    const second = await ws(`EIO=4&transport=websocket&sid=${sid}`); // accepted, then closed, like the reference
+    await second.waitClose();
+    expect(second.inbox).toEqual([]);
     c.send("40");
     expect(await c.until((m) => m.startsWith("40"))).toMatch(/^40\{"sid":"[^"]+"\}$/);
   });
