@@ -68,7 +68,7 @@ export class EngineServer {
     const sid = q.get("sid");
     if (sid !== null) {
       const s = this.sessions.get(sid);
-      if (!s) return EngineError.unknownSid;
+      if (!s || s.expireIfOverdue()) return EngineError.unknownSid;
       // A polling request must match the session's transport. A WebSocket with a known sid is
       // accepted even when the session already upgraded or is upgrading, and wsOpened closes
       // it: the reference does so, and clients (the protocol test suite's "ws") wait for a
