@@ -27,7 +27,11 @@ export const relayProtocol: ProtocolFactory = (ctx) => {
   const nsp = io.of("/");
   const token = ctx.config.sioToken;
   // --sio-token: both roles must present auth {token} in the CONNECT packet (§4 "Optional auth").
-  if (token) nsp.use((auth) => (sameToken(auth.token, token) ? null : { message: "invalid or missing auth token" }));
+  // The refusal carries the reason too (§4: every payload has a `reason`): at the top for
+  // python-socketio, whose connect_error handler gets the whole object, and in `data` for
+  // socket.io-client, which exposes only `message` and `data` on its error.
+  const refusal = { message: Reason.badToken, reason: Reason.badToken, data: { reason: Reason.badToken } };
+  if (token) nsp.use((auth) => (sameToken(auth.token, token) ? null : refusal));
 
   const answer = (socket: SioSocket, ack: Ack | null, reply: Reply) => {
     if (reply.event) socket.emit(reply.event, reply.payload);

@@ -46,6 +46,7 @@ export const Reason = {
   commandDo: "command from user",
   finished: "command finished",
   rateLimited: "rate limited",
+  badToken: "invalid or missing auth token",
 } as const;
 
 export class Relay {
