@@ -340,13 +340,51 @@ describe("real clients", () => {
     }
   }, 30_000);
 
-  test("python user: a bad monitor_id gets query failed, then the server disconnects it", async () => {
-    const p = PyPeer.start({ url: s.http, role: "user", monitorId: "bad id!", transport: "default" });
-    cleanup.push(() => p.kill());
-    expect(await p.next("query failed")).toEqual({ reason: expect.any(String) });
-    expect(await p.next("disconnected")).toBeDefined();
-  }, 20_000);
+  for (const transport of ["polling", "websocket"] as const) {
+    test(`python user (${transport}): a bad monitor_id gets query failed, then the server disconnects it`, async () => {
+      const p = PyPeer.start({ url: s.http, role: "user", monitorId: "bad id!", transport });
+      cleanup.push(() => p.kill());
+      const failed = await p.next("query failed");
+      expect(failed).toEqual({ reason: expect.any(String) });
+      expect(await p.next("query ack")).toEqual(failed);
+      expect(await p.next("disconnected")).toBe(true);
+      await p.proc.exited;
+    }, 20_000);
+  }
 });
+
+test("python monitor with a taken id: con failed, then disconnected", async () => {
+  const holder = await rawMonitor();
+  const p = PyPeer.start({ url: s.http, role: "monitor", monitorId: holder.id, transport: "websocket" });
+  cleanup.push(() => p.kill());
+  expect(await p.next("con failed")).toEqual({ reason: "monitor_id already registered" });
+  expect(await p.next("disconnected")).toBe(true);
+  await p.proc.exited;
+}, 20_000);
+
+test("heartbeat 300/200: idle real clients of every kind stay connected and keep working", async () => {
+  const t = await bootServer({ sioPingIntervalMs: 300, sioPingTimeoutMs: 200 });
+  try {
+    const pm = PyPeer.start({ url: t.http, role: "monitor", monitorId: "hb-py", transport: "polling" });
+    cleanup.push(() => pm.kill());
+    expect(await pm.next("con ok")).toEqual({ reason: "ok" });
+    const users: SioTestClient[] = [];
+    for (const mode of modes) {
+      const u = await SioTestClient.connect(t.http, mode);
+      cleanup.push(() => u.close());
+      expect(await u.emitWithAck("query", { monitor_id: "hb-py" })).toEqual({ reason: "ok", online: true });
+      users.push(u);
+    }
+    await Bun.sleep(1600); // several ping rounds with nothing else on the wire
+    for (const u of users) {
+      expect(u.disconnected).toBeNull();
+      const ok = await u.emitWithAck("command send", { command: "still there?" });
+      expect(await u.next("command finish")).toEqual({ reason: expect.any(String), id: ok.id });
+    }
+  } finally {
+    await t.stop();
+  }
+}, 30_000);
 
 test("over the rate limit: the error reply, then close 1008 (common rules)", async () => {
   const t = await bootServer({ rateLimit: 5, rateBurst: 5 });
