@@ -264,6 +264,19 @@ describe("monitor", () => {
   });
 });
 
+test("an event the relay does not know (the seed's own 'send' example) gets error {reason} and its ack; the connection stays", async () => {
+  const w = await raw();
+  w.send(ev("send", { message: "hello server!" }, 9));
+  w.send(ev("Query", { monitor_id: "m" }));
+  expect(await events(w)).toEqual([
+    ["event", "error", { reason: "unknown event", event: "send" }],
+    ["ack", 9, { reason: "unknown event", event: "send" }],
+    ["event", "error", { reason: "unknown event", event: "Query" }],
+  ]);
+  w.send(ev("query", { monitor_id: "still-fine" }));
+  expect(await events(w)).toEqual([["event", "query ok", { reason: "ok", online: false }]]);
+});
+
 test("every payload the relay emits is an object with a reason string", async () => {
   const m = await rawMonitor();
   const u = await rawUser(m.id);

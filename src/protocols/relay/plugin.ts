@@ -52,6 +52,9 @@ export const relayProtocol: ProtocolFactory = (ctx) => {
     relay.join({ key, emit: (event, payload) => socket.emit(event, payload) });
     socket.onDisconnect(() => relay.leave(key));
     for (const [event, handle] of Object.entries(handlers)) socket.on(event, (args, ack) => answer(socket, ack, handle(key, args[0])));
+    // Common rules: bad input gets the protocol's error reply. An event the relay does not know
+    // is answered with `error` (and its ack, so an emitWithAck does not hang); nothing changes.
+    socket.onUnknown((event, _args, ack) => answer(socket, ack, { event: "error", payload: { reason: Reason.unknownEvent, event: event.slice(0, 64) } }));
   });
 
   // Over the per-session event rate: a refused `command send` is a `command failed`, anything else

@@ -47,6 +47,7 @@ export const Reason = {
   finished: "command finished",
   rateLimited: "rate limited",
   badToken: "invalid or missing auth token",
+  unknownEvent: "unknown event",
 } as const;
 
 export class Relay {

@@ -14,6 +14,7 @@ export class SioSocket {
   /** Free slot for the application (e.g. the relay's role). */
   data: Record<string, unknown> = {};
   private readonly handlers = new Map<string, EventHandler>();
+  private unknown: ((event: string, args: unknown[], ack: Ack | null) => void) | null = null;
   private readonly disconnectHandlers: Array<(reason: string) => void> = [];
   private readonly acks = new Map<number, Ack>();
   private nextAckId = 0;
@@ -28,6 +29,12 @@ export class SioSocket {
 
   on(event: string, handler: EventHandler): this {
     this.handlers.set(event, handler);
+    return this;
+  }
+
+  /** Called for an event no handler is registered for (an application's error reply). */
+  onUnknown(fn: (event: string, args: unknown[], ack: Ack | null) => void): this {
+    this.unknown = fn;
     return this;
   }
 
@@ -80,6 +87,7 @@ export class SioSocket {
     const ack = p.id === undefined ? null : this.ackFor(p.id);
     const handler = this.handlers.get(event);
     if (handler) handler(args, ack);
+    else this.unknown?.(String(event), args, ack);
   }
 
   onAck(p: Packet): void {
