@@ -256,26 +256,25 @@ describe("Socket.IO message", () => {
     expect(await w.next()).toBe('42["message-back",1,"2",{"3":[true]}]');
   });
 
-  test("binary attachments come back as the same placeholders and binary frames", async () => {
-    const w = await initSocketIOConnection();
-    w.send('452-["message",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]');
-    w.send(bytes(1, 2, 3));
-    w.send(bytes(4, 5, 6));
-    expect(await w.packets(3)).toEqual(['452-["message-back",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]', bytes(1, 2, 3), bytes(4, 5, 6)]);
-  });
+  const PH = '{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}';
+  const binaryCases: Array<[string, string, string]> = [
+    ["binary attachments come back as the same placeholders and binary frames", `452-["message",${PH}]`, `452-["message-back",${PH}]`],
+    ["binary attachments with an ack id come back as a BINARY_ACK", `452-789["message-with-ack",${PH}]`, `462-789[${PH}]`],
+  ];
+  for (const [name, sent, back] of binaryCases) {
+    test(name, async () => {
+      const w = await initSocketIOConnection();
+      w.send(sent);
+      w.send(bytes(1, 2, 3));
+      w.send(bytes(4, 5, 6));
+      expect(await w.packets(3)).toEqual([back, bytes(1, 2, 3), bytes(4, 5, 6)]);
+    });
+  }
 
   test("plain-text event with an ack id", async () => {
     const w = await initSocketIOConnection();
     w.send('42456["message-with-ack",1,"2",{"3":[false]}]');
     expect(await w.next()).toBe('43456[1,"2",{"3":[false]}]');
-  });
-
-  test("binary attachments with an ack id come back as a BINARY_ACK", async () => {
-    const w = await initSocketIOConnection();
-    w.send('452-789["message-with-ack",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]');
-    w.send(bytes(1, 2, 3));
-    w.send(bytes(4, 5, 6));
-    expect(await w.packets(3)).toEqual(['462-789[{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]', bytes(1, 2, 3), bytes(4, 5, 6)]);
   });
 
   for (const bad of ["4abc", "42{}", '42abc["message-with-ack",1,"2",{"3":[false]}]']) {
