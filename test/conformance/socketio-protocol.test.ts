@@ -3,7 +3,7 @@
 // (scripts/sio-reference-server.ts: pingInterval 300, pingTimeout 200, maxPayload 1000000), with
 // the suite's own timings and its frame-by-frame reads (pings are not skipped unless it skips them).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { referenceConfig, referenceProtocol } from "../../scripts/sio-reference-server.ts";
+import { AUTH_DELAY_MS, referenceConfig, referenceProtocol } from "../../scripts/sio-reference-server.ts";
 import { bootServer, type TestServer } from "../helpers/server.ts";
 import { Wire } from "./wire.ts";
 
@@ -290,13 +290,12 @@ describe("long-polling payloads", () => {
   test("packets of one reply are joined by \\x1e; binary travels as 'b' + base64 both ways", async () => {
     const sid = await initLongPollingSession();
     const post = (body: string) => fetch(pollUrl(sid), { method: "POST", body });
-    expect(await (await post('40\x1e451-["message",{"_placeholder":true,"num":0}]\x1ebAQID')).text()).toBe("ok");
+    expect(await (await post("40")).text()).toBe("ok");
+    await Bun.sleep(AUTH_DELAY_MS + 30); // the CONNECT reply and the "auth" event are both queued
+    const connected = await (await fetch(pollUrl(sid))).text();
+    expect(connected.split("\x1e")).toEqual([expect.stringMatching(/^40\{"sid":"[^"]+"\}$/), '42["auth",{}]']);
+    expect(await (await post('42["message","a"]\x1e451-["message",{"_placeholder":true,"num":0}]\x1ebAQID')).text()).toBe("ok");
     const body = await (await fetch(pollUrl(sid))).text();
-    expect(body.split("\x1e")).toEqual([
-      expect.stringMatching(/^40\{"sid":"[^"]+"\}$/),
-      '42["auth",{}]',
-      '451-["message-back",{"_placeholder":true,"num":0}]',
-      "bAQID",
-    ]);
+    expect(body.split("\x1e")).toEqual(['42["message-back","a"]', '451-["message-back",{"_placeholder":true,"num":0}]', "bAQID"]);
   });
 });
