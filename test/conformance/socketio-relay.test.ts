@@ -59,6 +59,24 @@ async function rawUser(monitorId: string, online = true): Promise<Wire> {
   return w;
 }
 
+test("handshake defaults on /socket.io/: pingInterval 25000, pingTimeout 20000, maxPayload 1000000; CORS for any origin", async () => {
+  const r = await fetch(`${s.http}/socket.io/?EIO=4&transport=polling`, { headers: { origin: "http://app.example" } });
+  expect(r.status).toBe(200);
+  expect(["*", "http://app.example"]).toContain(r.headers.get("access-control-allow-origin")!);
+  const h = JSON.parse((await r.text()).slice(1));
+  expect(h).toEqual({ sid: expect.any(String), upgrades: ["websocket"], pingInterval: 25000, pingTimeout: 20000, maxPayload: 1000000 });
+  const w = await Wire.open(s.ws("/socket.io/?EIO=4&transport=websocket"));
+  cleanup.push(() => w.close());
+  expect(JSON.parse(((await w.next()) as string).slice(1))).toEqual({ ...h, sid: expect.any(String), upgrades: [] });
+  const pre = await fetch(`${s.http}/socket.io/?EIO=4&transport=polling`, {
+    method: "OPTIONS",
+    headers: { origin: "http://app.example", "access-control-request-method": "POST", "access-control-request-headers": "content-type" },
+  });
+  expect(pre.status).toBe(204);
+  expect(pre.headers.get("access-control-allow-methods")).toContain("POST");
+  expect(pre.headers.get("access-control-allow-headers")?.toLowerCase()).toContain("content-type");
+});
+
 describe("user: query", () => {
   test("query ok {reason, online}; the ack gets the very same payload", async () => {
     const m = await rawMonitor();
