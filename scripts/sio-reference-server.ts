@@ -3,9 +3,10 @@
 //   bun scripts/sio-reference-server.ts PORT
 // pingInterval 300, pingTimeout 200, maxPayload 1000000; namespaces "/" and "/custom"; on
 // connection it emits "auth" with the handshake's auth object (AUTH_DELAY_MS later, see below);
-// "message" is answered with
-// "message-back" and the same arguments; "message-with-ack" is acknowledged with them; any other
-// namespace is refused with {"message":"Invalid namespace"}.
+// "message" is answered with "message-back" and the same arguments; "message-with-ack" is
+// acknowledged with them; "emit-with-ack" (a variant of the suite) is emitted back with an ack
+// request, and the client's ack arguments come back as "emit-with-ack"; any other namespace is
+// refused with {"message":"Invalid namespace"}.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -33,6 +34,7 @@ export const referenceProtocol: ProtocolFactory = (ctx) => {
       setTimeout(() => socket.emit("auth", socket.auth), AUTH_DELAY_MS); // a no-op once disconnected
       socket.on("message", (args) => socket.emit("message-back", ...args));
       socket.on("message-with-ack", (args, ack) => ack?.(...args));
+      socket.on("emit-with-ack", (args) => socket.emit("emit-with-ack", ...args, (...answer: unknown[]) => socket.emit("emit-with-ack", ...answer)));
     });
   }
   return { name: "sio-reference", routes: mounted.routes, stop: mounted.stop };

@@ -42,6 +42,7 @@ async function initSocketIOConnection(): Promise<Wire> {
   return w;
 }
 const bytes = (...b: number[]) => Uint8Array.from(b);
+const PH = '{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}';
 
 describe("Engine.IO handshake", () => {
   test("polling: 200, open packet with exactly sid, upgrades [websocket], pingInterval, pingTimeout, maxPayload", async () => {
@@ -256,7 +257,6 @@ describe("Socket.IO message", () => {
     expect(await w.next()).toBe('42["message-back",1,"2",{"3":[true]}]');
   });
 
-  const PH = '{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}';
   const binaryCases: Array<[string, string, string]> = [
     ["binary attachments come back as the same placeholders and binary frames", `452-["message",${PH}]`, `452-["message-back",${PH}]`],
     ["binary attachments with an ack id come back as a BINARY_ACK", `452-789["message-with-ack",${PH}]`, `462-789[${PH}]`],
@@ -284,6 +284,29 @@ describe("Socket.IO message", () => {
       await w.waitClose();
     });
   }
+});
+
+describe("server-side acks (the suite's variant with an 'acknowledgements' section)", () => {
+  test("emit-with-ack: the server asks with ack id 1, and the client's ack comes back as an event", async () => {
+    const w = await initSocketIOConnection();
+    w.send('42["emit-with-ack",1,"2",{"3":[true]}]');
+    expect(await w.next()).toBe('421["emit-with-ack",1,"2",{"3":[true]}]');
+    w.send('431[1,"2",{"3":[true]}]');
+    expect(await w.next()).toBe('42["emit-with-ack",1,"2",{"3":[true]}]');
+  });
+
+  test("emit-with-ack with binary attachments both ways", async () => {
+    const w = await initSocketIOConnection();
+    const DATA = `${PH},"test"`;
+    w.send(`452-["emit-with-ack",${DATA}]`);
+    w.send(bytes(1, 2, 3));
+    w.send(bytes(4, 5, 6));
+    expect(await w.packets(3)).toEqual([`452-1["emit-with-ack",${DATA}]`, bytes(1, 2, 3), bytes(4, 5, 6)]);
+    w.send(`462-1[${DATA}]`);
+    w.send(bytes(1, 2, 3));
+    w.send(bytes(4, 5, 6));
+    expect(await w.packets(3)).toEqual([`452-["emit-with-ack",${DATA}]`, bytes(1, 2, 3), bytes(4, 5, 6)]);
+  });
 });
 
 describe("long-polling payloads", () => {

@@ -17,7 +17,11 @@ export class SioSocket {
   private unknown: ((event: string, args: unknown[], ack: Ack | null) => void) | null = null;
   private readonly disconnectHandlers: Array<(reason: string) => void> = [];
   private readonly acks = new Map<number, Ack>();
-  private nextAckId = 0;
+  /**
+   * Ack ids of server emits. Any id works for clients; starting at 1 matches the test suite's
+   * variant with server-side acks ('421["emit-with-ack",…]' for the first one).
+   */
+  private nextAckId = 1;
 
   constructor(
     readonly id: string,
