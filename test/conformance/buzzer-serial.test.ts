@@ -249,3 +249,64 @@ describe("/mediator serial pools: the device goes away and comes back", () => {
     expect(rx.msgs[0]?.kind).toBe("reset");
   }, 10_000);
 });
+
+describe("/mediator serial pools: resets from the receiver's side", () => {
+  test("01 from the receiver: disconnected (null) once, then its hello re-announces the pool", async () => {
+    const { rx, pool, clients } = await setup({ clients: 1, configured: true });
+    const [a] = clients as [TestClient];
+    rx.autoPong = true;
+    rx.onAck = () => rx.write(2, 1, 2);
+    rx.onReset = () => rx.hello(); // firmware that reboots whenever it is told to
+    rx.hello();
+    for (const buzzer of [1, 2]) expect(await nextEvent(a)).toEqual({ event: "connected", pool, buzzer });
+    rx.write(0x01);
+    await Bun.sleep(30);
+    rx.hello(); // it rebooted
+    const events = [];
+    for (let i = 0; i < 3; i++) events.push(await nextEvent(a));
+    expect(events).toEqual([
+      { event: "disconnected", pool, buzzer: null },
+      { event: "connected", pool, buzzer: 1 },
+      { event: "connected", pool, buzzer: 2 },
+    ]);
+    expect(await a.quiet(400)).toBe(true);
+  });
+
+  test("a receiver that greeted twice before the port was opened is linked once", async () => {
+    const { rx, pool, clients } = await setup({ clients: 1 });
+    const [a] = clients as [TestClient];
+    rx.autoPong = true;
+    let acks = 0;
+    rx.onAck = () => {
+      if (++acks === 1) rx.write(1, 3);
+    };
+    rx.hello();
+    rx.hello();
+    a.send({ command: "connect", pool });
+    expect(await a.nextJson()).toEqual({ result: "connect", pool, buzzers: [3] });
+    expect(await nextEvent(a)).toEqual({ event: "connected", pool, buzzer: 3 });
+    expect(await a.quiet(400)).toBe(true);
+    rx.write(rx.ops.buzz, 3);
+    expect(await nextEvent(a)).toEqual({ event: "buzz", pool, buzzer: 3 });
+  });
+
+  test("buzzer ids 0 and 255, and an empty receiver", async () => {
+    const { rx, pool, clients } = await setup({ clients: 1 });
+    const [a] = clients as [TestClient];
+    rx.autoPong = true;
+    expect(JSON.parse(await connect(rx, a, pool, []))).toEqual({ result: "connect", pool, buzzers: [] });
+    rx.write(0x06, 0, 0x06, 255, 0x04, 0, 0x04, 255, 0x07, 0);
+    const got = [];
+    for (let i = 0; i < 5; i++) got.push(await nextEvent(a));
+    expect(got).toEqual([
+      { event: "connected", pool, buzzer: 0 },
+      { event: "connected", pool, buzzer: 255 },
+      { event: "buzz", pool, buzzer: 0 },
+      { event: "buzz", pool, buzzer: 255 },
+      { event: "disconnected", pool, buzzer: 0 },
+    ]);
+    const from = rx.msgs.length;
+    a.send({ command: "set_color", pool, buzzer: 255, color: [0, 0, 0] });
+    expect((await rx.next("color", from)).bytes).toEqual([0x05, 255, 0, 0, 0]);
+  });
+});
