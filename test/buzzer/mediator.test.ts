@@ -162,7 +162,7 @@ describe("mediator", () => {
     c.takeJson();
     m.message(c, '{"command":"disconnect","pool":"/dev/a"}');
     expect(pool("/dev/a").closed).toBe(true);
-    expect(c.takeJson().map(({ ts, ...e }) => e)).toEqual([{ event: "disconnected", pool: "/dev/a", buzzer: null }, { result: "disconnect", pool: "/dev/a" }]);
+    expect(c.takeJson().map(({ ts, ...e }) => e)).toEqual([{ result: "disconnect", pool: "/dev/a" }, { event: "disconnected", pool: "/dev/a", buzzer: null }]);
     expect(other.takeJson().length).toBe(1);
     pool("/dev/a").sink.buzz(1); // a late report from the closed driver is ignored
     expect(other.takeJson()).toEqual([]);

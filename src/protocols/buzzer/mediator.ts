@@ -132,8 +132,9 @@ export class Mediator {
         const id = parsePoolSpec(cmd.pool).id;
         const p = this.pools.get(id);
         if (!p) return conn.send(encode.error(invalidField("pool", "expected the id of a connected pool")));
-        this.remove(p, `Pool '${id}' was disconnected`);
-        return conn.send(encode.disconnected(id));
+        // The reply first, then the event to everyone: the same order as connect's result and events.
+        conn.send(encode.disconnected(id));
+        return this.remove(p, `Pool '${id}' was disconnected`);
       }
       case "set_color": {
         const p = this.pools.get(parsePoolSpec(cmd.pool).id);
