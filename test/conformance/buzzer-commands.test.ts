@@ -220,3 +220,53 @@ describe("/mediator pools and the extensions", () => {
     ]);
   });
 });
+
+describe("/mediator and the common rules", () => {
+  test("over the rate: the protocol's error reply, then close 1008; others undisturbed", async () => {
+    const small = await bootServer({ rateLimit: 5, rateBurst: 5 });
+    cleanup.push(() => small.stop());
+    const [c, other] = [await TestClient.open(small.ws("/mediator")), await TestClient.open(small.ws("/mediator"))];
+    cleanup.push(() => other.close());
+    for (let i = 0; i < 40; i++) c.send({ list: "pools" });
+    const replies: string[] = [];
+    const closed = await c.waitClose(3000);
+    for (const m of c.inbox) replies.push(typeof m === "string" ? m : new TextDecoder().decode(m));
+    expect(closed.code).toBe(1008);
+    const limited = replies.map((r) => JSON.parse(r)).filter((r) => r.error);
+    expect(limited.length).toBeGreaterThanOrEqual(1);
+    expect(Object.keys(limited[0])).toEqual(["error", "message", "cause"]);
+    other.send({ list: "buzzers" });
+    expect(await other.nextJson()).toEqual({ response: "buzzers", pools: [] });
+  });
+
+  test("over the frame size: close 1009; a frame just under it is answered", async () => {
+    const c = await client();
+    const other = await client();
+    const pad = (n: number) => JSON.stringify({ list: "nope", pad: "x".repeat(n) });
+    const fits = pad(64 * 1024 - 40);
+    expect(fits.length).toBeLessThanOrEqual(64 * 1024);
+    c.send(fits);
+    expect(await c.next()).toBe(err("unknown_command", null, fits));
+    c.send(pad(64 * 1024));
+    expect((await c.waitClose()).code).toBe(1009);
+    other.send({ list: "buzzers" });
+    expect(await other.nextJson()).toMatchObject({ response: "buzzers" });
+  });
+
+  test("/metrics counts connected buzzer pools; /healthz counts /mediator connections", async () => {
+    const pair = await SocatPair.open();
+    cleanup.push(() => pair.close());
+    const rx = new Receiver(pair.ends[0]);
+    cleanup.push(() => rx.close());
+    rx.autoPong = true;
+    const c = await client();
+    rx.hello();
+    c.send({ command: "connect", pool: pair.ends[1] });
+    await rx.next("ack");
+    rx.write(1, 1);
+    await c.nextJson();
+    expect(await (await fetch(srv.http + "/metrics")).text()).toMatch(/^switchboard_buzzer_pools 1$/m);
+    const health = await (await fetch(srv.http + "/healthz")).json();
+    expect(health.connections.buzzer).toBeGreaterThanOrEqual(1);
+  });
+});
