@@ -266,7 +266,7 @@ describe("/mediator and the common rules", () => {
     rx.write(1, 1);
     await c.nextJson();
     expect(await (await fetch(srv.http + "/metrics")).text()).toMatch(/^switchboard_buzzer_pools 1$/m);
-    const health = await (await fetch(srv.http + "/healthz")).json();
+    const health = (await (await fetch(srv.http + "/healthz")).json()) as { connections: Record<string, number> };
     expect(health.connections.buzzer).toBeGreaterThanOrEqual(1);
   });
 });
