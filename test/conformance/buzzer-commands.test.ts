@@ -36,6 +36,21 @@ async function client(): Promise<TestClient> {
 }
 const err = (error: string, message: string | null, cause: string | null) => JSON.stringify({ error, message, cause });
 
+/** A live receiver on a fresh socat pair, connected by `c`; returns the pool id and the connect reply. */
+async function linkedPool(c: TestClient, buzzers: number[]) {
+  const pair = await SocatPair.open();
+  cleanup.push(() => pair.close());
+  const rx = new Receiver(pair.ends[0]);
+  cleanup.push(() => rx.close());
+  rx.autoPong = true;
+  rx.hello();
+  const pool = pair.ends[1];
+  c.send({ command: "connect", pool });
+  await rx.next("ack");
+  rx.write(buzzers.length, ...buzzers);
+  return { rx, pool, reply: await c.nextJson() };
+}
+
 describe("/mediator errors, exactly the seed's {error, message, cause}", () => {
   test("invalid_json: message null, cause = the raw frame byte for byte; the connection stays open", async () => {
     const c = await client();
@@ -124,8 +139,6 @@ describe("/mediator errors, exactly the seed's {error, message, cause}", () => {
 
 describe("/mediator pools and the extensions", () => {
   test("list pools: configured and connected pools and devices found under /dev, no duplicates", async () => {
-    const pair = await SocatPair.open();
-    cleanup.push(() => pair.close());
     // A receiver that shows up as /dev/ttyACM<n> (socat's link= makes the name a symlink to the pty).
     const acm = `/dev/ttyACM${900 + (process.pid % 90)}`;
     const linked = Bun.spawn(["socat", "pty,raw,echo=0,link=" + acm, "pty,raw,echo=0"], { stderr: "ignore" });
@@ -134,49 +147,35 @@ describe("/mediator pools and the extensions", () => {
       await linked.exited;
     });
     for (let i = 0; i < 200 && !existsSync(acm); i++) await Bun.sleep(5);
-    const rx = new Receiver(pair.ends[0]);
-    cleanup.push(() => rx.close());
-    rx.autoPong = true;
-    rx.hello();
     const c = await client();
-    c.send({ command: "connect", pool: pair.ends[1] });
-    await rx.next("ack");
-    rx.write(0);
-    expect(await c.nextJson()).toEqual({ result: "connect", pool: pair.ends[1], buzzers: [] });
+    const { pool, reply: connected } = await linkedPool(c, []);
+    expect(connected).toEqual({ result: "connect", pool, buzzers: [] });
     c.send({ list: "pools" });
     const reply = await c.nextJson();
     expect(Object.keys(reply)).toEqual(["response", "pools"]);
     expect(reply.response).toBe("pools");
     expect(reply.pools).toContain(configured.ends[1]);
-    expect(reply.pools).toContain(pair.ends[1]);
+    expect(reply.pools).toContain(pool);
     expect(reply.pools).toContain(acm);
     expect(new Set(reply.pools).size).toBe(reply.pools.length);
     for (const p of reply.pools) expect(typeof p).toBe("string");
     // The empty pool is connected: listed with no buzzers.
     c.send({ list: "buzzers" });
-    expect(await c.next()).toBe(JSON.stringify({ response: "buzzers", pools: [{ pool: pair.ends[1], buzzers: [] }] }));
+    expect(await c.next()).toBe(JSON.stringify({ response: "buzzers", pools: [{ pool: pool, buzzers: [] }] }));
   });
 
   test("disconnect: result to the sender, disconnected with buzzer null to everyone, port released", async () => {
-    const pair = await SocatPair.open();
-    cleanup.push(() => pair.close());
-    const rx = new Receiver(pair.ends[0]);
-    cleanup.push(() => rx.close());
-    rx.autoPong = true;
     const [a, b] = [await client(), await client()];
-    rx.hello();
-    a.send({ command: "connect", pool: pair.ends[1] });
-    await rx.next("ack");
-    rx.write(1, 42);
-    expect(await a.nextJson()).toEqual({ result: "connect", pool: pair.ends[1], buzzers: [42] });
-    for (const c of [a, b]) expect(await c.nextJson()).toMatchObject({ event: "connected", pool: pair.ends[1], buzzer: 42 });
+    const { rx, pool, reply } = await linkedPool(a, [42]);
+    expect(reply).toEqual({ result: "connect", pool, buzzers: [42] });
+    for (const c of [a, b]) expect(await c.nextJson()).toMatchObject({ event: "connected", pool: pool, buzzer: 42 });
     // A client that opens later still gets every event.
     const late = await client();
     rx.write(0x04, 42);
-    for (const c of [a, b, late]) expect(await c.nextJson()).toMatchObject({ event: "buzz", pool: pair.ends[1], buzzer: 42 });
-    b.send({ command: "disconnect", pool: pair.ends[1] });
-    expect(await b.next()).toBe(JSON.stringify({ result: "disconnect", pool: pair.ends[1] }));
-    for (const c of [b, a, late]) expect(await c.nextJson()).toEqual({ event: "disconnected", pool: pair.ends[1], buzzer: null, ts: expect.any(Number) });
+    for (const c of [a, b, late]) expect(await c.nextJson()).toMatchObject({ event: "buzz", pool: pool, buzzer: 42 });
+    b.send({ command: "disconnect", pool: pool });
+    expect(await b.next()).toBe(JSON.stringify({ result: "disconnect", pool: pool }));
+    for (const c of [b, a, late]) expect(await c.nextJson()).toEqual({ event: "disconnected", pool: pool, buzzer: null, ts: expect.any(Number) });
     // Nothing from that receiver reaches clients any more, and the mediator stops pinging it.
     rx.write(0x04, 42);
     expect(await a.quiet(300)).toBe(true);
@@ -188,17 +187,8 @@ describe("/mediator pools and the extensions", () => {
   });
 
   test("ts is the receive time in ms on a monotonic clock", async () => {
-    const pair = await SocatPair.open();
-    cleanup.push(() => pair.close());
-    const rx = new Receiver(pair.ends[0]);
-    cleanup.push(() => rx.close());
-    rx.autoPong = true;
     const c = await client();
-    rx.hello();
-    c.send({ command: "connect", pool: pair.ends[1] });
-    await rx.next("ack");
-    rx.write(2, 1, 2);
-    await c.nextJson();
+    const { rx, pool } = await linkedPool(c, [1, 2]);
     await c.nextJson();
     await c.nextJson();
     rx.write(0x04, 1);
@@ -214,9 +204,9 @@ describe("/mediator pools and the extensions", () => {
     rx.write(9);
     const got = [await c.nextJson(), await c.nextJson(), await c.nextJson()].map(({ ts, ...e }) => e);
     expect(got).toEqual([
-      { event: "buzz", pool: pair.ends[1], buzzer: 2 },
-      { event: "buzz", pool: pair.ends[1], buzzer: 1 },
-      { event: "connected", pool: pair.ends[1], buzzer: 9 },
+      { event: "buzz", pool: pool, buzzer: 2 },
+      { event: "buzz", pool: pool, buzzer: 1 },
+      { event: "connected", pool: pool, buzzer: 9 },
     ]);
   });
 });
@@ -254,17 +244,7 @@ describe("/mediator and the common rules", () => {
   });
 
   test("/metrics counts connected buzzer pools; /healthz counts /mediator connections", async () => {
-    const pair = await SocatPair.open();
-    cleanup.push(() => pair.close());
-    const rx = new Receiver(pair.ends[0]);
-    cleanup.push(() => rx.close());
-    rx.autoPong = true;
-    const c = await client();
-    rx.hello();
-    c.send({ command: "connect", pool: pair.ends[1] });
-    await rx.next("ack");
-    rx.write(1, 1);
-    await c.nextJson();
+    await linkedPool(await client(), [1]);
     expect(await (await fetch(srv.http + "/metrics")).text()).toMatch(/^switchboard_buzzer_pools 1$/m);
     const health = (await (await fetch(srv.http + "/healthz")).json()) as { connections: Record<string, number> };
     expect(health.connections.buzzer).toBeGreaterThanOrEqual(1);
