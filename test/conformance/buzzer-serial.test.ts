@@ -310,3 +310,25 @@ describe("/mediator serial pools: resets from the receiver's side", () => {
     expect((await rx.next("color", from)).bytes).toEqual([0x05, 255, 0, 0, 0]);
   });
 });
+
+describe("/mediator serial line settings", () => {
+  for (const [baud, overrides] of [[9600, {}], [115200, { serialBaud: 115200 }]] as const) {
+    test(`the port is raw 8N1 at ${baud} baud, as stty reads it back`, async () => {
+      const pair = await SocatPair.open();
+      cleanup.push(() => pair.close());
+      const rx = new Receiver(pair.ends[0]);
+      cleanup.push(() => rx.close());
+      rx.autoPong = true;
+      rx.hello();
+      const srv = await bootServer({ ...overrides, pool: [pair.ends[1]] });
+      cleanup.push(() => srv.stop());
+      await rx.next("ack");
+      const r = Bun.spawnSync(["stty", "-F", pair.ends[1], "-a"]);
+      const out = r.stdout.toString();
+      expect(out).toContain(`speed ${baud} baud`);
+      for (const flag of ["cs8", "-parenb", "-cstopb", "-crtscts", "-icanon", "-echo", "-isig", "-ixon", "-icrnl", "-opost"]) {
+        expect(out.split(/[\s;]+/)).toContain(flag);
+      }
+    });
+  }
+});

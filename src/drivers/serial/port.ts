@@ -111,7 +111,7 @@ export class FdPort {
 }
 
 /**
- * Raw 8N1 at `baud` via TCGETS2/TCSETS2 + BOTHER, exclusive. Input already waiting is kept, not
+ * Raw 8N1 at `baud` via TCGETS2/TCSETS2 (Bxxx code or BOTHER, see makeRaw), exclusive. Input already waiting is kept, not
  * flushed: a receiver (or an emulator on a pty) may have sent its `00 42 VV` just before the
  * open, and the link ignores anything else that arrives before the handshake.
  */
