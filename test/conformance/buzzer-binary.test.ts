@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { build, hostTarget } from "../../scripts/build.ts";
 import { tempDir } from "../helpers/server.ts";
 import { TestClient } from "../helpers/ws-client.ts";
-import { Receiver, SocatPair } from "./serial-receiver.ts";
+import { receiverOnSocat } from "./serial-receiver.ts";
 
 const dir = tempDir("switchboard-buzzer-bin-");
 let cleanup: Array<() => unknown> = [];
@@ -22,14 +22,10 @@ test("compiled binary: a --pool receiver on a pty is linked and its buzzes reach
   const bin = join(dir, "switchboard");
   copyFileSync(join(dir, "build-out"), bin);
   rmSync(join(dir, "build-out"));
-  const pair = await SocatPair.open();
-  cleanup.push(() => pair.close());
-  const rx = new Receiver(pair.ends[0]);
-  cleanup.push(() => rx.close());
-  rx.autoPong = true;
+  const { rx, pool } = await receiverOnSocat((f) => cleanup.push(f));
   rx.onAck = () => rx.write(2, 4, 5);
   rx.hello();
-  const proc = Bun.spawn([bin, "--port", "0", "--host", "127.0.0.1", "--data-dir", join(dir, "data"), "--log-format", "json", "--pool", pair.ends[1]], {
+  const proc = Bun.spawn([bin, "--port", "0", "--host", "127.0.0.1", "--data-dir", join(dir, "data"), "--log-format", "json", "--pool", pool], {
     cwd: dir,
     env: { PATH: "/usr/bin:/bin" },
     stdout: "ignore",
@@ -58,13 +54,13 @@ test("compiled binary: a --pool receiver on a pty is linked and its buzzes reach
     c.send({ list: "buzzers" });
     const reply = JSON.parse(await c.until((t) => t.startsWith('{"response"')));
     if (reply.pools.length) {
-      expect(reply).toEqual({ response: "buzzers", pools: [{ pool: pair.ends[1], buzzers: [4, 5] }] });
+      expect(reply).toEqual({ response: "buzzers", pools: [{ pool: pool, buzzers: [4, 5] }] });
       break;
     }
     await Bun.sleep(20);
   }
   rx.write(0x04, 5);
-  expect(JSON.parse(await c.until((t) => t.includes('"buzz"')))).toEqual({ event: "buzz", pool: pair.ends[1], buzzer: 5, ts: expect.any(Number) });
+  expect(JSON.parse(await c.until((t) => t.includes('"buzz"')))).toEqual({ event: "buzz", pool: pool, buzzer: 5, ts: expect.any(Number) });
   proc.kill("SIGTERM");
   expect(await proc.exited).toBe(0);
 }, 60_000);

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { existsSync, writeFileSync } from "node:fs";
 import { bootServer, tempDir, type TestServer } from "../helpers/server.ts";
 import { TestClient } from "../helpers/ws-client.ts";
-import { Receiver, SocatPair } from "./serial-receiver.ts";
+import { receiverOnSocat, SocatPair } from "./serial-receiver.ts";
 
 let srv: TestServer;
 let configured: SocatPair;
@@ -38,13 +38,8 @@ const err = (error: string, message: string | null, cause: string | null) => JSO
 
 /** A live receiver on a fresh socat pair, connected by `c`; returns the pool id and the connect reply. */
 async function linkedPool(c: TestClient, buzzers: number[]) {
-  const pair = await SocatPair.open();
-  cleanup.push(() => pair.close());
-  const rx = new Receiver(pair.ends[0]);
-  cleanup.push(() => rx.close());
-  rx.autoPong = true;
+  const { rx, pool } = await receiverOnSocat((f) => cleanup.push(f));
   rx.hello();
-  const pool = pair.ends[1];
   c.send({ command: "connect", pool });
   await rx.next("ack");
   rx.write(buzzers.length, ...buzzers);

@@ -5,7 +5,7 @@ import { afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { bootServer, tempDir, type TestServer } from "../helpers/server.ts";
 import { TestClient } from "../helpers/ws-client.ts";
-import { Receiver, SocatPair, type Numbering } from "./serial-receiver.ts";
+import { Receiver, receiverOnSocat, SocatPair, type Numbering } from "./serial-receiver.ts";
 
 beforeAll(() => {
   // The tests need socat; install it when the host lacks it (never skip).
@@ -21,11 +21,8 @@ afterEach(async () => {
 });
 
 async function setup(opts: { numbering?: Numbering; configured?: boolean; clients?: number } = {}) {
-  const pair = await SocatPair.open();
-  cleanup.push(() => pair.close());
-  const [rxEnd, pool] = pair.ends;
-  const rx = new Receiver(rxEnd, opts.numbering ?? "v1");
-  cleanup.push(() => rx.close());
+  const { rx, pool } = await receiverOnSocat((f) => cleanup.push(f), opts.numbering);
+  rx.autoPong = false; // each test says how alive its receiver is
   const spec = opts.numbering === "v2" ? `${pool}#v2` : pool;
   const srv: TestServer = await bootServer(opts.configured ? { pool: [spec] } : {});
   cleanup.push(() => srv.stop());
@@ -314,16 +311,12 @@ describe("/mediator serial pools: resets from the receiver's side", () => {
 describe("/mediator serial line settings", () => {
   for (const [baud, overrides] of [[9600, {}], [115200, { serialBaud: 115200 }]] as const) {
     test(`the port is raw 8N1 at ${baud} baud, as stty reads it back`, async () => {
-      const pair = await SocatPair.open();
-      cleanup.push(() => pair.close());
-      const rx = new Receiver(pair.ends[0]);
-      cleanup.push(() => rx.close());
-      rx.autoPong = true;
+      const { rx, pool } = await receiverOnSocat((f) => cleanup.push(f));
       rx.hello();
-      const srv = await bootServer({ ...overrides, pool: [pair.ends[1]] });
+      const srv = await bootServer({ ...overrides, pool: [pool] });
       cleanup.push(() => srv.stop());
       await rx.next("ack");
-      const r = Bun.spawnSync(["stty", "-F", pair.ends[1], "-a"]);
+      const r = Bun.spawnSync(["stty", "-F", pool, "-a"]);
       const out = r.stdout.toString();
       expect(out).toContain(`speed ${baud} baud`);
       for (const flag of ["cs8", "-parenb", "-cstopb", "-crtscts", "-icanon", "-echo", "-isig", "-ixon", "-icrnl", "-opost"]) {

@@ -139,3 +139,16 @@ export class Receiver {
     closeSync(this.fd);
   }
 }
+
+/**
+ * A fresh socat pair with a Receiver on one end (pinging back like live firmware); `pool` is the
+ * end the server is given. Both are handed to `track` for the test's cleanup.
+ */
+export async function receiverOnSocat(track: (close: () => unknown) => void, numbering: Numbering = "v1"): Promise<{ rx: Receiver; pool: string }> {
+  const pair = await SocatPair.open();
+  track(() => pair.close());
+  const rx = new Receiver(pair.ends[0], numbering);
+  track(() => rx.close());
+  rx.autoPong = true;
+  return { rx, pool: pair.ends[1] };
+}
