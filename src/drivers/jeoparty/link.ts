@@ -91,7 +91,10 @@ export class Link {
   }
 
   private handleAll(msgs: Msg[]): void {
-    for (const m of msgs) {
+    for (const [i, m] of msgs.entries()) {
+      // Hellos queued up before the port was read (a receiver greeting until it is answered):
+      // only the last one is answered, or every extra 13 37 would bring one more buzzer list.
+      if (m.type === "ready" && msgs[i + 1]?.type === "ready") continue;
       this.handle(m);
       if ((this.state as LinkState) === "closed") return; // a reset: the rest of this read is stale
     }
