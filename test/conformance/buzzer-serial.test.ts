@@ -235,6 +235,24 @@ describe("/mediator serial pools: the device goes away and comes back", () => {
     expect(await nextEvent(c)).toEqual({ event: "buzz", pool, buzzer: 3 });
   }, 15_000);
 
+  test("disconnect, then connect again: the port is reopened and the receiver linked anew", async () => {
+    const { rx, pool, clients } = await setup({ clients: 1 });
+    const [a] = clients as [TestClient];
+    rx.autoPong = true;
+    rx.onAck = () => rx.write(1, 8);
+    rx.onReset = () => rx.hello(); // it cannot see the reopen through socat: it greets when told to reset
+    rx.hello();
+    a.send({ command: "connect", pool });
+    expect(await a.nextJson()).toEqual({ result: "connect", pool, buzzers: [8] });
+    expect(await nextEvent(a)).toEqual({ event: "connected", pool, buzzer: 8 });
+    a.send({ command: "disconnect", pool });
+    expect(await a.nextJson()).toEqual({ result: "disconnect", pool });
+    expect(await nextEvent(a)).toEqual({ event: "disconnected", pool, buzzer: null });
+    a.send({ command: "connect", pool });
+    expect(await a.nextJson(4000)).toEqual({ result: "connect", pool, buzzers: [8] });
+    expect(await nextEvent(a)).toEqual({ event: "connected", pool, buzzer: 8 });
+  }, 10_000);
+
   test("a receiver that stays silent until it gets the reset opcode is still connected", async () => {
     const { rx, pool, clients } = await setup({ clients: 1 });
     const [a] = clients as [TestClient];
