@@ -111,9 +111,9 @@ export class FdPort {
 }
 
 /**
- * Raw 8N1 at `baud` via TCGETS2/TCSETS2 (Bxxx code or BOTHER, see makeRaw), exclusive. Input already waiting is kept, not
- * flushed: a receiver (or an emulator on a pty) may have sent its `00 42 VV` just before the
- * open, and the link ignores anything else that arrives before the handshake.
+ * Raw 8N1 at `baud` via TCGETS2/TCSETS2 (see makeRaw), exclusive. Input already waiting is
+ * kept, not flushed: a receiver (or an emulator on a pty) may have sent its `00 42 VV` just
+ * before the open, and the link ignores anything else that arrives before the handshake.
  */
 function configureSerial(sys: Sys, fd: number, path: string, baud: number): void {
   sys.lockExclusive(fd, path);
