@@ -153,6 +153,8 @@ describe("jeoparty link", () => {
     link.opened();
     feed(0x00, 0x42, 0x00, 0x00, 0x42, 0x00, 0x00, 0x42, 0x00);
     expect(take()).toEqual([[0x13, 0x37]]); // one answer: one buzzer list will follow
+    feed(0x00, 0x42, 0x00); // one more, in a later read
+    expect(take()).toEqual([]);
     feed(0x02, 0x04, 0x05);
     clock.advance(50);
     expect(resets).toEqual([]);

@@ -91,10 +91,7 @@ export class Link {
   }
 
   private handleAll(msgs: Msg[]): void {
-    for (const [i, m] of msgs.entries()) {
-      // Hellos queued up before the port was read (a receiver greeting until it is answered):
-      // only the last one is answered, or every extra 13 37 would bring one more buzzer list.
-      if (m.type === "ready" && msgs[i + 1]?.type === "ready") continue;
+    for (const m of msgs) {
       this.handle(m);
       if ((this.state as LinkState) === "closed") return; // a reset: the rest of this read is stale
     }
@@ -115,6 +112,10 @@ export class Link {
   private handle(m: Msg): void {
     switch (m.type) {
       case "ready":
+        // A hello while the list is awaited is a repeat of the one just answered (a receiver
+        // greeting until answered): a second 13 37 would bring a second list, read as opcodes.
+        // Had it really rebooted, the missing list resets the link after 250 ms.
+        if (this.state === "handshake") return;
         // §5: 00 = the receiver rebooted; answer 13 37 and expect the buzzer list.
         this.goDown("receiver rebooted", "handshake");
         this.version = m.version;
