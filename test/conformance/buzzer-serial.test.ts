@@ -256,6 +256,28 @@ describe("/mediator serial pools: the device goes away and comes back", () => {
     }
   }, 20_000);
 
+  test("a configured pool whose device appears only after the start is opened when it shows up", async () => {
+    const dir = tempDir("buzzer-late-");
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const links: [string, string] = [`${dir}/receiver`, `${dir}/ttyLATE`];
+    const pool = links[1];
+    const srv = await bootServer({ pool: [pool] });
+    cleanup.push(() => srv.stop());
+    const c = await TestClient.open(srv.ws("/mediator"));
+    cleanup.push(() => c.close());
+    c.send({ list: "pools" });
+    expect((await c.nextJson()).pools).toContain(pool);
+    await Bun.sleep(300);
+    const pair = await SocatPair.open(links);
+    cleanup.push(() => pair.close());
+    const rx = new Receiver(links[0]);
+    cleanup.push(() => rx.close());
+    rx.autoPong = true;
+    rx.onAck = () => rx.write(1, 6);
+    rx.hello();
+    expect(await nextEvent(c, 4000)).toEqual({ event: "connected", pool, buzzer: 6 });
+  }, 10_000);
+
   test("a receiver that stays silent until it gets the reset opcode is still connected", async () => {
     const { rx, pool, clients } = await setup({ clients: 1 });
     const [a] = clients as [TestClient];
