@@ -23,8 +23,7 @@ test("compiled binary: a --pool receiver on a pty is linked and its buzzes reach
   copyFileSync(join(dir, "build-out"), bin);
   rmSync(join(dir, "build-out"));
   const { rx, pool } = await receiverOnSocat((f) => cleanup.push(f));
-  rx.onAck = () => rx.write(2, 4, 5);
-  rx.hello();
+  rx.firmware([4, 5]).hello();
   const proc = Bun.spawn([bin, "--port", "0", "--host", "127.0.0.1", "--data-dir", join(dir, "data"), "--log-format", "json", "--pool", pool], {
     cwd: dir,
     env: { PATH: "/usr/bin:/bin" },

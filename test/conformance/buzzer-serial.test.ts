@@ -205,13 +205,7 @@ describe("/mediator serial pools: the device goes away and comes back", () => {
     cleanup.push(() => srv.stop());
     const c = await TestClient.open(srv.ws("/mediator"));
     cleanup.push(() => c.close());
-    const firmware = (r: Receiver, buzzers: number[]) => {
-      r.autoPong = true;
-      r.onAck = () => r.write(buzzers.length, ...buzzers);
-      r.onReset = () => r.hello();
-      r.hello();
-    };
-    firmware(rx, [1, 2]);
+    rx.firmware([1, 2]).hello();
     expect(await nextEvent(c)).toEqual({ event: "connected", pool, buzzer: 1 });
     expect(await nextEvent(c)).toEqual({ event: "connected", pool, buzzer: 2 });
     // Unplug: the cable (socat) goes away.
@@ -228,7 +222,7 @@ describe("/mediator serial pools: the device goes away and comes back", () => {
     cleanup.push(() => pair.close());
     rx = new Receiver(links[0]);
     cleanup.push(() => rx.close());
-    firmware(rx, [2, 3]);
+    rx.firmware([2, 3]).hello();
     expect(await nextEvent(c, 5000)).toEqual({ event: "connected", pool, buzzer: 2 });
     expect(await nextEvent(c)).toEqual({ event: "connected", pool, buzzer: 3 });
     rx.write(rx.ops.buzz, 3);
@@ -238,10 +232,7 @@ describe("/mediator serial pools: the device goes away and comes back", () => {
   test("disconnect, then connect again: the port is reopened and the receiver linked anew", async () => {
     const { rx, pool, clients } = await setup({ clients: 1 });
     const [a] = clients as [TestClient];
-    rx.autoPong = true;
-    rx.onAck = () => rx.write(1, 8);
-    rx.onReset = () => rx.hello(); // it cannot see the reopen through socat: it greets when told to reset
-    rx.hello();
+    rx.firmware([8]).hello();
     a.send({ command: "connect", pool });
     expect(await a.nextJson()).toEqual({ result: "connect", pool, buzzers: [8] });
     expect(await nextEvent(a)).toEqual({ event: "connected", pool, buzzer: 8 });
@@ -270,10 +261,8 @@ describe("/mediator serial pools: the device goes away and comes back", () => {
     await Bun.sleep(300);
     const pair = await SocatPair.open(links);
     cleanup.push(() => pair.close());
-    const rx = new Receiver(links[0]);
+    const rx = new Receiver(links[0]).firmware([6]);
     cleanup.push(() => rx.close());
-    rx.autoPong = true;
-    rx.onAck = () => rx.write(1, 6);
     rx.hello();
     expect(await nextEvent(c, 4000)).toEqual({ event: "connected", pool, buzzer: 6 });
   }, 10_000);
@@ -281,9 +270,7 @@ describe("/mediator serial pools: the device goes away and comes back", () => {
   test("a receiver that stays silent until it gets the reset opcode is still connected", async () => {
     const { rx, pool, clients } = await setup({ clients: 1 });
     const [a] = clients as [TestClient];
-    rx.autoPong = true;
-    rx.onAck = () => rx.write(1, 11);
-    rx.onReset = () => rx.hello();
+    rx.firmware([11]);
     a.send({ command: "connect", pool });
     expect(await a.nextJson(6000)).toEqual({ result: "connect", pool, buzzers: [11] });
     expect(rx.msgs[0]?.kind).toBe("reset");
@@ -294,10 +281,7 @@ describe("/mediator serial pools: resets from the receiver's side", () => {
   test("01 from the receiver: disconnected (null) once, then its hello re-announces the pool", async () => {
     const { rx, pool, clients } = await setup({ clients: 1, configured: true });
     const [a] = clients as [TestClient];
-    rx.autoPong = true;
-    rx.onAck = () => rx.write(2, 1, 2);
-    rx.onReset = () => rx.hello(); // firmware that reboots whenever it is told to
-    rx.hello();
+    rx.firmware([1, 2]).hello(); // it also reboots whenever it is told to
     for (const buzzer of [1, 2]) expect(await nextEvent(a)).toEqual({ event: "connected", pool, buzzer });
     rx.write(0x01);
     await Bun.sleep(30);

@@ -84,6 +84,17 @@ export class Receiver {
     this.lastWrite = performance.now();
   }
 
+  /**
+   * Behave like live firmware with these buzzers: answer pings, send the list after every 13 37,
+   * greet again when told to reset (it cannot see the port reopen through socat).
+   */
+  firmware(buzzers: number[]): this {
+    this.autoPong = true;
+    this.onAck = () => this.write(buzzers.length, ...buzzers);
+    this.onReset = () => this.hello();
+    return this;
+  }
+
   /** The reset-on-open greeting: ready, magic, version 00. */
   hello(version = 0): void {
     this.write(0x00, 0x42, version);
