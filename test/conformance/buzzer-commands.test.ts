@@ -238,6 +238,16 @@ describe("/mediator and the common rules", () => {
     expect(await other.nextJson()).toMatchObject({ response: "buzzers" });
   });
 
+  test("/mediator over plain HTTP is refused with 426; list replies when nothing is connected", async () => {
+    expect((await fetch(srv.http + "/mediator")).status).toBe(426);
+    const c = await client();
+    c.send({ list: "buzzers" });
+    expect(await c.next()).toBe('{"response":"buzzers","pools":[]}');
+    c.send('{"list":"pools"}');
+    const pools = await c.nextJson();
+    expect(pools).toEqual({ response: "pools", pools: expect.any(Array) });
+  });
+
   test("/metrics counts connected buzzer pools; /healthz counts /mediator connections", async () => {
     await linkedPool(await client(), [1]);
     expect(await (await fetch(srv.http + "/metrics")).text()).toMatch(/^switchboard_buzzer_pools 1$/m);
