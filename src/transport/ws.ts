@@ -9,7 +9,7 @@ import type { Server, ServerWebSocket } from "bun";
 import type { Logger } from "../log.ts";
 import { Close } from "./close-codes.ts";
 import type { Metrics, ProtocolCounters } from "./metrics.ts";
-import { TokenBucket } from "./rate.ts";
+import { RateLimiter } from "./rate.ts";
 import type { Conn, Topics } from "./types.ts";
 
 export interface TransportLimits {
@@ -44,14 +44,12 @@ export class WsConn<S = unknown> implements Conn {
   closed = false;
   lastSeen: number;
   lastPing: number;
-  private readonly bucket: TokenBucket;
+  private readonly limiter: RateLimiter;
   /** Frames refused by the rate limit since the client last stayed under it for a whole window. */
-  private strikes = 0;
-  private lastStrike = 0;
 
   constructor(readonly endpoint: Endpoint<S>, public state: S) {
     this.lastSeen = this.lastPing = performance.now();
-    this.bucket = new TokenBucket(endpoint.transport.limits.rateLimit, endpoint.transport.limits.rateBurst, this.lastSeen);
+    this.limiter = new RateLimiter(endpoint.transport.limits.rateLimit, endpoint.transport.limits.rateBurst, this.lastSeen);
   }
 
   // ---- Conn ----
@@ -97,14 +95,11 @@ export class WsConn<S = unknown> implements Conn {
       ws.close(Close.tooBig, `frame larger than ${limit} bytes`);
       return;
     }
-    if (ep.spec.rateLimit !== false && !this.bucket.take(now)) {
+    const verdict = ep.spec.rateLimit === false ? "ok" : this.limiter.check(now);
+    if (verdict !== "ok") {
       ep.counters.errors++;
       // "Over the limit: the error reply, then 1008 if it continues" (PROTOCOLS.md common rules).
-      // Strikes are forgiven only after a quiet window, not by one accepted frame: a client pacing
-      // itself above the sustained rate gets every other frame through and must still be closed.
-      if (now - this.lastStrike > ep.transport.strikeWindowMs) this.strikes = 0;
-      this.lastStrike = now;
-      if (++this.strikes > ep.transport.limits.rateBurst) {
+      if (verdict === "close") {
         ws.close(Close.policy, "rate limit exceeded");
         return;
       }
@@ -174,13 +169,8 @@ export class Transport implements Topics {
   readonly live = new Set<WsConn<any>>();
   server: Server<any> | null = null;
   private sweepTimer: ReturnType<typeof setInterval> | null = null;
-  /** How long a client must go without a refused frame before its strikes are forgiven. */
-  readonly strikeWindowMs: number;
 
-  constructor(readonly limits: TransportLimits, readonly metrics: Metrics, readonly log: Logger) {
-    // The time an emptied bucket takes to refill completely, and at least a second.
-    this.strikeWindowMs = Math.max(1000, (limits.rateBurst * 1000) / limits.rateLimit);
-  }
+  constructor(readonly limits: TransportLimits, readonly metrics: Metrics, readonly log: Logger) {}
 
   endpoint<S>(spec: EndpointSpec<S>): Endpoint<S> {
     this.metrics.protocol(spec.protocol);

@@ -167,6 +167,11 @@ describe("/healthz and /metrics", () => {
     const clicker = await TestClient.open(s.ws("/ws"));
     clicker.send("BOGUS");
     await clicker.next();
+    metro.send("007");
+    await metro.next();
+    const buzzer = await TestClient.open(s.ws("/mediator"));
+    buzzer.send("{");
+    await buzzer.next();
 
     const after = await metrics();
     expect(value(after, "switchboard_connections", "metronome")).toBe(1);
@@ -175,12 +180,14 @@ describe("/healthz and /metrics", () => {
     expect(value(after, "switchboard_metronome_groups")! - value(before, "switchboard_metronome_groups")!).toBe(1);
     expect(value(after, "switchboard_syncparty_rooms")! - value(before, "switchboard_syncparty_rooms")!).toBe(1);
     const delta = (name: string, p: string) => value(after, name, p)! - value(before, name, p)!;
-    expect(delta("switchboard_messages_in_total", "metronome")).toBe(2);
-    expect(delta("switchboard_messages_out_total", "metronome")).toBe(3); // greeting + two replies
+    expect(delta("switchboard_messages_in_total", "metronome")).toBe(3);
+    expect(delta("switchboard_messages_out_total", "metronome")).toBe(4); // greeting + three replies
     expect(delta("switchboard_messages_in_total", "syncparty")).toBe(2);
     expect(delta("switchboard_messages_out_total", "syncparty")).toBe(2);
     expect(delta("switchboard_errors_total", "syncparty")).toBe(1);
     expect(delta("switchboard_errors_total", "clicker")).toBe(1);
-    for (const c of [metro, party, clicker]) c.close();
+    expect(delta("switchboard_errors_total", "metronome")).toBe(1);
+    expect(delta("switchboard_errors_total", "buzzer")).toBe(1);
+    for (const c of [metro, party, clicker, buzzer]) c.close();
   });
 });

@@ -45,6 +45,8 @@ export type OpenPool = (spec: PoolSpec, sink: PoolSink) => PoolHandle;
 
 export interface MediatorDeps {
   clock: Clock;
+  /** Called for each error reply (the protocol's error counter). */
+  onError?(): void;
   topics: Topics;
   openPool: OpenPool;
   /** Serial (and input) devices present now. */
@@ -84,6 +86,12 @@ export class Mediator {
 
   constructor(private readonly deps: MediatorDeps) {}
 
+  /** An error reply in the seed's uniform shape; counted for /metrics. */
+  private fail(conn: Conn, reply: ErrorReply): void {
+    this.deps.onError?.();
+    conn.send(encode.error(reply));
+  }
+
   /** Pools from --pool: opened at start and kept whatever happens to their device. */
   startConfigured(specs: string[]): void {
     for (const s of specs) {
@@ -102,7 +110,7 @@ export class Mediator {
 
   message(conn: Conn, raw: string): void {
     const cmd = parse(raw);
-    if ("error" in cmd) return conn.send(encode.error(cmd));
+    if ("error" in cmd) return this.fail(conn, cmd);
     this.run(conn, cmd);
   }
 
@@ -136,16 +144,16 @@ export class Mediator {
       case "disconnect": {
         const id = parsePoolSpec(cmd.pool).id;
         const p = this.pools.get(id);
-        if (!p) return conn.send(encode.error(invalidField("pool", "expected the id of a connected pool")));
+        if (!p) return this.fail(conn, invalidField("pool", "expected the id of a connected pool"));
         // The reply first, then the event to everyone: the same order as connect's result and events.
         conn.send(encode.disconnected(id));
         return this.remove(p, `Pool '${id}' was disconnected`);
       }
       case "set_color": {
         const p = this.pools.get(parsePoolSpec(cmd.pool).id);
-        if (!p?.up || !p.handle) return conn.send(encode.error(invalidField("pool", "expected the id of a connected pool")));
-        if (!p.handle.colors) return conn.send(encode.error(invalidField("pool", "expected a pool whose buzzers have lights (a serial receiver)")));
-        if (!p.buzzers.has(cmd.buzzer)) return conn.send(encode.error(invalidField("buzzer", "expected a buzzer connected to this pool")));
+        if (!p?.up || !p.handle) return this.fail(conn, invalidField("pool", "expected the id of a connected pool"));
+        if (!p.handle.colors) return this.fail(conn, invalidField("pool", "expected a pool whose buzzers have lights (a serial receiver)"));
+        if (!p.buzzers.has(cmd.buzzer)) return this.fail(conn, invalidField("buzzer", "expected a buzzer connected to this pool"));
         p.handle.setColor(cmd.buzzer, cmd.color);
         return conn.send(encode.colored(p.spec.id, cmd.buzzer, cmd.color));
       }
@@ -156,16 +164,16 @@ export class Mediator {
     const existing = this.pools.get(spec.id);
     if (existing?.up) return conn.send(encode.connected(spec.id, sorted(existing.buzzers)));
     const refused = existing ? null : this.deps.vet(spec);
-    if (refused) return conn.send(encode.error(errorReply("connect", refused, null)));
+    if (refused) return this.fail(conn, errorReply("connect", refused, null));
     const p = existing ?? this.ensure(spec, false);
     if (!this.pools.has(spec.id)) {
       // the driver failed synchronously and the pool is already gone
-      return conn.send(encode.error(errorReply("connect", `Couldn't open '${spec.id}'`, null)));
+      return this.fail(conn, errorReply("connect", `Couldn't open '${spec.id}'`, null));
     }
     const w: Waiter = { conn, cancel: () => {} };
     const cancelTimer = this.deps.clock.setTimer(this.deps.connectTimeoutMs, () => {
       p.waiters = p.waiters.filter((x) => x !== w);
-      conn.send(encode.error(errorReply("connect", `No answer from the buzzer receiver on '${spec.id}'`, null)));
+      this.fail(conn, errorReply("connect", `No answer from the buzzer receiver on '${spec.id}'`, null));
       if (!p.kept && p.waiters.length === 0) this.remove(p, null);
     });
     w.cancel = cancelTimer;
@@ -223,7 +231,7 @@ export class Mediator {
     p.waiters = [];
     for (const w of ws) {
       w.cancel();
-      if (message) w.conn.send(encode.error(errorReply("connect", message, null)));
+      if (message) this.fail(w.conn, errorReply("connect", message, null));
     }
   }
 

@@ -21,8 +21,10 @@ const RATE_LIMITED = encode.error(errorReply("rate_limited", "too many messages:
 export function buzzerProtocol(opts: Partial<BuzzerOptions> = {}): ProtocolFactory {
   return (ctx) => {
     const { config, clock, log, transport } = ctx;
+    const counters = ctx.metrics.protocol("buzzer");
     const mediator = new Mediator({
       clock,
+      onError: () => counters.errors++,
       topics: transport.topics("buzzer"),
       openPool: deviceOpener({ clock, log, baud: config.serialBaud, timings: opts.timings, minBackoffMs: opts.minBackoffMs, maxBackoffMs: opts.maxBackoffMs }),
       discover: opts.discover ?? discoverDevices,

@@ -98,6 +98,8 @@ export interface DispatchResult {
   reply: string | null;
   /** Side effects (server requests to other members…) to run once the reply has been sent. */
   after: Array<() => void>;
+  /** JSON-RPC error objects in the reply (for the protocol's error counter). */
+  errors: number;
 }
 
 /**
@@ -110,42 +112,54 @@ const INVALID_REQUEST: RpcError = rpcError(RpcCode.invalidRequest);
 /** Largest batch handled; a longer one is refused as a whole (documented; the spec sets no limit). */
 export const MAX_BATCH = 100;
 
-function run<C>(item: Incoming, methods: ReadonlyMap<string, Method<C>>, ctx: C, after: Array<() => void>): string | null {
+function run<C>(item: Incoming, methods: ReadonlyMap<string, Method<C>>, ctx: C, out: DispatchResult): string | null {
   switch (item.kind) {
     case "response":
       return null; // §5: a response is never answered
     case "invalid":
+      out.errors++;
       return encodeError(item.id, INVALID_REQUEST);
   }
   const id = item.kind === "request" ? item.id : undefined;
   const method = methods.get(item.method);
   const outcome: Outcome = method ? method(item.params, ctx) : { error: rpcError(RpcCode.methodNotFound) };
-  if ("result" in outcome && outcome.after) after.push(outcome.after);
+  if ("result" in outcome && outcome.after) out.after.push(outcome.after);
   // §4.1: a notification is never answered, not even with an error.
   if (id === undefined) return null;
-  return "error" in outcome ? encodeError(id, outcome.error) : encodeResult(id, outcome.result);
+  if ("error" in outcome) {
+    out.errors++;
+    return encodeError(id, outcome.error);
+  }
+  return encodeResult(id, outcome.result);
 }
 
 /** Handle one frame: parse, run every call in order, and build the reply (§5, §6). */
 export function dispatch<C>(text: string, methods: ReadonlyMap<string, Method<C>>, ctx: C): DispatchResult {
   const parsed = parse(text);
-  const after: Array<() => void> = [];
+  const out: DispatchResult = { reply: null, after: [], errors: 0 };
+  const fail = (error: RpcError) => {
+    out.errors++;
+    out.reply = encodeError(null, error);
+    return out;
+  };
   switch (parsed.kind) {
     case "parse-error":
-      return { reply: encodeError(null, rpcError(RpcCode.parseError)), after };
+      return fail(rpcError(RpcCode.parseError));
     case "empty-batch":
-      return { reply: encodeError(null, INVALID_REQUEST), after };
+      return fail(INVALID_REQUEST);
     case "single":
-      return { reply: run(parsed.item, methods, ctx, after), after };
+      out.reply = run(parsed.item, methods, ctx, out);
+      return out;
     case "batch": {
-      if (parsed.items.length > MAX_BATCH) return { reply: encodeError(null, INVALID_REQUEST), after };
+      if (parsed.items.length > MAX_BATCH) return fail(INVALID_REQUEST);
       const replies: string[] = [];
       for (const item of parsed.items) {
-        const r = run(item, methods, ctx, after);
+        const r = run(item, methods, ctx, out);
         if (r !== null) replies.push(r);
       }
       // §6: a batch with nothing to answer (all notifications) gets no reply at all.
-      return { reply: replies.length ? `[${replies.join(",")}]` : null, after };
+      out.reply = replies.length ? `[${replies.join(",")}]` : null;
+      return out;
     }
   }
 }

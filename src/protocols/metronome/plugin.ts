@@ -16,6 +16,7 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 export const metronomeProtocol: ProtocolFactory = ({ transport, clock, config, metrics }) => {
   const hub = new MetronomeHub({ clock, leadMs: config.metronomeLeadMs });
+  const counters = metrics.protocol("metronome");
   const methods = metronomeMethods(hub);
   metrics.gauge("switchboard_metronome_groups", "Metronome groups that exist.", () => hub.groups.size);
   metrics.gauge("switchboard_metronome_playing_groups", "Metronome groups with a running beat grid.", () => hub.groups.playing());
@@ -35,10 +36,12 @@ export const metronomeProtocol: ProtocolFactory = ({ transport, clock, config, m
         // The contract is text frames; a binary frame holding UTF-8 JSON is read the same way.
         text = typeof data === "string" ? data : utf8.decode(data);
       } catch {
+        counters.errors++;
         conn.send(PARSE_ERROR_FRAME);
         return;
       }
-      const { reply, after } = dispatch(text, methods, session);
+      const { reply, after, errors } = dispatch(text, methods, session);
+      counters.errors += errors;
       if (reply !== null) conn.send(reply);
       for (const fn of after) fn();
     },

@@ -3,7 +3,7 @@
 // rate-limits EVENT packets (the WebSocket seam does not: Engine.IO packets are not "messages").
 import { Decoder, Encoder, PacketType, type Packet } from "socket.io-parser";
 import { Close } from "../../../transport/close-codes.ts";
-import { TokenBucket } from "../../../transport/rate.ts";
+import { RateLimiter } from "../../../transport/rate.ts";
 import type { EngineSession } from "../engine/session.ts";
 import type { SioServer } from "./server.ts";
 import { SioSocket } from "./socket.ts";
@@ -14,14 +14,13 @@ export class SioClient {
   /** Connected sockets by namespace name. */
   readonly sockets = new Map<string, SioSocket>();
   private readonly decoder = new Decoder();
-  private readonly bucket: TokenBucket;
-  private strikes = 0;
+  private readonly limiter: RateLimiter;
   private stopConnectTimer: (() => void) | null;
 
   constructor(readonly server: SioServer, readonly session: EngineSession) {
     const decoded: Packet[] = [];
     this.decoder.on("decoded", (p: Packet) => decoded.push(p));
-    this.bucket = new TokenBucket(server.opts.rateLimit, server.opts.rateBurst, server.clock.mono());
+    this.limiter = new RateLimiter(server.opts.rateLimit, server.opts.rateBurst, server.clock.mono());
     session.events = {
       message: (data) => {
         try {
@@ -106,12 +105,10 @@ export class SioClient {
 
   /** Per-session rate limit on events: refusals get the application's reply; a flood ends the session. */
   private allow(socket: SioSocket, p: Packet): boolean {
-    if (this.bucket.take(this.server.clock.mono())) {
-      this.strikes = 0;
-      return true;
-    }
+    const verdict = this.limiter.check(this.server.clock.mono());
+    if (verdict === "ok") return true;
     this.server.counters.errors++;
-    if (++this.strikes > this.server.opts.rateBurst) {
+    if (verdict === "close") {
       // Common rules: the error reply, then close 1008 if it continues (on a WebSocket).
       this.server.log.debug("socket.io rate limit: closing", { sid: this.session.sid });
       this.close(Close.policy);
