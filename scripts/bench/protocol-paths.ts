@@ -1,0 +1,2 @@
+// The broadcast paths of Switchboard's protocols, registered into paths.ts as each protocol lands.
+export {};
