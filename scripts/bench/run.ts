@@ -9,9 +9,10 @@ import { parseArgs } from "node:util";
 import { machine, loadavg } from "./lib/proc.ts";
 import { log, type Opts, type Section } from "./lib/report.ts";
 import { f1 } from "./scenarios/f1.ts";
+import { m1, startup } from "./scenarios/memory.ts";
 
 type Scenario = (o: Opts) => Promise<Section>;
-export const scenarios: Record<string, Scenario> = { f1 };
+export const scenarios: Record<string, Scenario> = { f1, m1, startup };
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({

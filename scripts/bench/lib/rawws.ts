@@ -35,6 +35,7 @@ interface St {
   texts: string[];
   frames: number;
   closeCode: number | null;
+  ended: boolean;
   out: Uint8Array[];
   opened: (ok: boolean, why?: string) => void;
   closed: () => void;
@@ -53,6 +54,10 @@ export class RawClient {
   }
   get closeCode(): number | null {
     return this.socket.data.closeCode;
+  }
+  /** The TCP connection is gone (closed by either side, with or without a close frame). */
+  get ended(): boolean {
+    return this.socket.data.ended;
   }
   send(text: string): void {
     write(this.socket, frame(1, new TextEncoder().encode(text)));
@@ -184,6 +189,7 @@ const handlers = {
     }
   },
   close(s: Socket<St>) {
+    s.data.ended = true;
     s.data.opened(false, "closed during handshake");
     s.data.closed();
   },
@@ -191,6 +197,7 @@ const handlers = {
     s.data.opened(false, err.message);
   },
   connectError(s: Socket<St>, err: Error) {
+    s.data.ended = true;
     s.data.opened(false, err.message);
     s.data.closed();
   },
@@ -224,6 +231,7 @@ export async function connectRaw(port: number, path: string, opts: RawOptions): 
     texts: [],
     frames: 0,
     closeCode: null,
+    ended: false,
     out: [],
     opened,
     closed,
