@@ -25,6 +25,8 @@ export interface FanoutPath {
   name: string;
   /** What the broadcast is, for the tables. */
   what: string;
+  /** Label of the endpoint in /healthz "connections" (Switchboard paths only). */
+  protocol?: string;
   /** Largest room the path supports (e.g. a protocol's participant cap). */
   maxN?: number;
   room(port: number, id: string, n: number): Promise<Room>;
@@ -38,10 +40,11 @@ export function payload(room: string, seq: number): string {
 const seqRe = /"seq":(\d+)/;
 
 /** The shared bench scheme of B0, B1 and Switchboard's /bench: ?room=R subscribes, &role=pub publishes. */
-export function benchPath(name: string, prefix: string, what: string): FanoutPath {
+export function benchPath(name: string, prefix: string, what: string, protocol?: string): FanoutPath {
   return {
     name,
     what,
+    protocol,
     async room(port, id) {
       const pub = await Ws.open(`ws://127.0.0.1:${port}${prefix}?room=${id}&role=pub`);
       return {
@@ -60,7 +63,7 @@ export function benchPath(name: string, prefix: string, what: string): FanoutPat
 
 export const b0Path = benchPath("b0", "/", "Bun.serve + server.publish");
 export const b1Path = benchPath("b1", "/", "Node + ws send loop");
-export const rawPath = benchPath("raw", "/bench", "Switchboard seam, no protocol");
+export const rawPath = benchPath("raw", "/bench", "Switchboard seam, no protocol", "bench");
 
 const registry = new Map<string, FanoutPath>();
 for (const p of [b0Path, b1Path, rawPath]) registry.set(p.name, p);
