@@ -27,6 +27,8 @@ export interface FanoutPath {
   what: string;
   /** Label of the endpoint in /healthz "connections" (Switchboard paths only). */
   protocol?: string;
+  /** Why M2 leaves this path out (e.g. every join is broadcast to the whole room). */
+  noChurn?: string;
   /** Largest room the path supports (e.g. a protocol's participant cap). */
   maxN?: number;
   room(port: number, id: string, n: number): Promise<Room>;

@@ -16,13 +16,14 @@ export interface Latency {
   n: number;
   p50: number;
   p90: number;
+  p95: number;
   p99: number;
   max: number;
 }
 
 export function latency(samples: number[]): Latency {
   const s = [...samples].sort((a, b) => a - b);
-  return { n: s.length, p50: percentile(s, 50), p90: percentile(s, 90), p99: percentile(s, 99), max: s.length ? s[s.length - 1]! : NaN };
+  return { n: s.length, p50: percentile(s, 50), p90: percentile(s, 90), p95: percentile(s, 95), p99: percentile(s, 99), max: s.length ? s[s.length - 1]! : NaN };
 }
 
 /** Compact number for tables: 123456 → "123k", 0.5 → "0.50". */
