@@ -31,7 +31,7 @@ export interface ChurnResult {
   clientCpu: number;
 }
 
-function slope(pts: { t: number; kib: number }[]): number {
+export function slope(pts: { t: number; kib: number }[]): number {
   const n = pts.length;
   if (n < 2) return NaN;
   const mt = pts.reduce((s, p) => s + p.t, 0) / n;
@@ -99,7 +99,7 @@ if (import.meta.main) {
   clearInterval(pub);
   await sleep(1000);
   for (const { c } of live) c.abort();
-  for (const r of rooms) await r.close();
+  for (const r of rooms) r.close();
   await sleep(2000);
   const result: ChurnResult = {
     rss,

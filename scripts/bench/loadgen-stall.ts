@@ -102,7 +102,7 @@ if (import.meta.main) {
   }
   staller.kill("SIGKILL");
   const last = report.trim().split("\n").pop() ?? "{}";
-  await rc.close();
+  rc.close();
   const result: StallResult = {
     healthy,
     stalled,

@@ -29,6 +29,8 @@ export interface FanoutPath {
   protocol?: string;
   /** Why M2 leaves this path out (e.g. every join is broadcast to the whole room). */
   noChurn?: string;
+  /** Why F2 (many rooms) leaves this path out (e.g. its broadcast reaches the whole endpoint). */
+  noRooms?: string;
   /** Largest room the path supports (e.g. a protocol's participant cap). */
   maxN?: number;
   room(port: number, id: string, n: number): Promise<Room>;

@@ -7,7 +7,6 @@ import { connectMany, connectRaw, type RawClient, type Tally } from "./rawws.ts"
 import { Ws } from "./wsclient.ts";
 
 export class RoomClients {
-  readonly tally: Tally = { frames: 0, bytes: 0 };
   cheap: RawClient[] = [];
   readonly probes: Ws[] = [];
   probeFrames = 0;
@@ -23,18 +22,22 @@ export class RoomClients {
     readonly port: number,
     readonly room: Room,
     readonly n: number,
+    readonly tally: Tally = { frames: 0, bytes: 0 },
   ) {
-    this.tally.onData = () => this.onProgress?.();
+    tally.onData ??= () => this.onProgress?.();
   }
 
-  /** Make a room of n subscribers (n − probes cheap ones) and wait until their joins went quiet. */
-  static async open(port: number, pathName: string, id: string, n: number, probes: number): Promise<RoomClients> {
+  /**
+   * Make a room of n subscribers (n − probes cheap ones) and, unless settle is false, wait until
+   * their joins went quiet. Rooms opened together may share one tally.
+   */
+  static async open(port: number, pathName: string, id: string, n: number, probes: number, opts: { settle?: boolean; tally?: Tally } = {}): Promise<RoomClients> {
     const room = await getPath(pathName).room(port, id, n);
-    const rc = new RoomClients(port, room, n);
+    const rc = new RoomClients(port, room, n, opts.tally);
     const p = Math.min(probes, n);
     rc.cheap = await connectMany(n - p, 64, (i) => rc.subscriber(i));
     for (let i = 0; i < p; i++) await rc.addProbe(n - p + i);
-    await quiesce(() => rc.delivered());
+    if (opts.settle !== false) await quiesce(() => rc.delivered());
     return rc;
   }
 
@@ -71,11 +74,11 @@ export class RoomClients {
     this.room.publish(seq);
   }
 
-  async close(): Promise<void> {
+  /** Drop every client of the room (callers give the server a moment before they measure again). */
+  close(): void {
     for (const c of this.cheap) c.abort();
     for (const w of this.probes) w.close();
     this.room.close();
-    await sleep(100);
   }
 }
 

@@ -2,7 +2,8 @@
 // native server.publish, the ceiling) and B1 (Node + ws send loop), alternated A B A B …
 // Headline: deliveries per server CPU-second. Targets: ≥ 0.8× B0 and ≥ 10× B1.
 import { join } from "node:path";
-import type { FanoutArgs, ShapeResult } from "../loadgen-fanout.ts";
+import type { FanoutArgs } from "../loadgen-fanout.ts";
+import type { ShapeResult } from "../lib/phase.ts";
 import { cpuNote, log, ms, ratio, rotate, table, type Opts, type Section } from "../lib/report.ts";
 import { startServer, type ServerKind } from "../lib/servers.ts";
 import { runJson } from "../lib/spawn.ts";
