@@ -7,7 +7,8 @@ import { tempDir } from "./helpers/server.ts";
 
 describe("store", () => {
   test("creates the data dir, uses WAL, applies migrations once", () => {
-    const dir = join(tempDir(), "nested", "data");
+    const root = tempDir();
+    const dir = join(root, "nested", "data");
     const migrations = [
       { version: 1, name: "one", sql: "CREATE TABLE a (x INTEGER)" },
       { version: 2, name: "two", sql: "CREATE TABLE b (y INTEGER)" },
@@ -23,7 +24,7 @@ describe("store", () => {
     const versions = s.db.query<{ version: number }, []>("SELECT version FROM schema_migrations ORDER BY version").all();
     expect(versions.map((v) => v.version)).toEqual([1, 2, 3]);
     s.close();
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(root, { recursive: true, force: true });
   });
 
   test("a failing migration is rolled back whole", () => {

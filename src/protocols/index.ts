@@ -1,4 +1,5 @@
 // Every protocol served on the one port. Each entry lives in its own folder (DESIGN.md).
+import { clickerProtocol } from "./clicker/plugin.ts";
 import type { ProtocolFactory } from "./types.ts";
 
-export const protocols: ProtocolFactory[] = [];
+export const protocols: ProtocolFactory[] = [clickerProtocol];

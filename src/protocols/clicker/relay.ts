@@ -1,0 +1,251 @@
+// The clicker relay's state and rules (PROTOCOLS.md §3). Pure: it sees connections through
+// Conn, fans out through Topics, and keeps durable data behind ClickerStore.
+//
+// Each connection's commands run one at a time, in arrival order, so replies come back in the
+// order the commands were sent even though the store answers asynchronously. Scores are group
+// committed: every SCORE that arrives in one event-loop turn goes into one batch, the batch is
+// written in one transaction, and only then are its SCORED replies and broadcasts sent.
+import type { Logger } from "../../log.ts";
+import { Close } from "../../transport/close-codes.ts";
+import type { Conn, Topics } from "../../transport/types.ts";
+import { fmt, parse, type Command, type ParseError, type Score } from "./codec.ts";
+import type { ClickerStore, ScoreRecord } from "./store.ts";
+
+/** One topic per sender id; a listener subscribes to the ids it asked for. */
+export const topicOf = (id: string) => `clicker:${id}`;
+
+interface Peer {
+  conn: Conn;
+  queue: (Command | ParseError)[];
+  busy: boolean;
+  closed: boolean;
+  /** The id this connection sends as, while it holds it. */
+  senderId: string | null;
+  secret: string | null;
+  /** The ids of its last LISTEN (a connection may both send and listen). */
+  listening: string[];
+  /** The batch its scores wait in, while that batch is still open. */
+  batch: Batch | null;
+}
+
+interface Sender {
+  peer: Peer;
+  /** Newest score stored while this id is live: wins over a store read that raced with it. */
+  latest: ScoreRecord | null;
+}
+
+interface Batch {
+  items: { peer: Peer; rec: ScoreRecord }[];
+  started: boolean;
+  done: Promise<void>;
+  resolve: () => void;
+}
+
+export interface RelayDeps {
+  store: ClickerStore;
+  topics: Topics;
+  /** Runs fn after the messages of the current event-loop turn have been handled. */
+  defer(fn: () => void): void;
+  log: Logger;
+  /** Called for each ERROR reply (the protocol's error counter). */
+  onError?(): void;
+}
+
+export class ClickerRelay {
+  private readonly peers = new Map<number, Peer>();
+  private readonly senders = new Map<string, Sender>();
+  private open_: Batch | null = null;
+  private readonly inflight = new Set<Promise<void>>();
+
+  constructor(private readonly deps: RelayDeps) {}
+
+  /** Live registered senders (one per id). */
+  senderCount(): number {
+    return this.senders.size;
+  }
+  /** Connections with a non-empty LISTEN set. */
+  listenerCount(): number {
+    let n = 0;
+    for (const p of this.peers.values()) if (p.listening.length) n++;
+    return n;
+  }
+  isLive(id: string): boolean {
+    return this.senders.has(id);
+  }
+
+  open(conn: Conn): void {
+    this.peer(conn);
+  }
+
+  message(conn: Conn, frame: string | Uint8Array): void {
+    const p = this.peer(conn);
+    if (p.closed) return;
+    const cmd = parse(frame);
+    // More scores while this connection's last ones wait in the open batch: same commit,
+    // and the replies still go out in the order sent.
+    if (cmd.kind === "score" && p.queue.length === 0 && p.batch && p.batch === this.open_ && p.senderId !== null) {
+      p.batch.items.push({ peer: p, rec: { id: p.senderId, ts: cmd.ts, score: cmd.score } });
+      return;
+    }
+    p.queue.push(cmd);
+    this.pump(p).catch((err: unknown) => {
+      // A bug, not bad input: log it and drop the connection like the transport does.
+      this.deps.log.error("clicker handler error", { conn: conn.id, err: err as Error });
+      conn.close(Close.internal, "internal error");
+    });
+  }
+
+  close(conn: Conn): void {
+    const p = this.peers.get(conn.id);
+    if (!p) return;
+    this.peers.delete(conn.id);
+    this.retire(p);
+    const id = p.senderId;
+    // Only the socket that holds the id announces its departure: a socket replaced by a newer
+    // registration of the same id must not tell listeners the id went away.
+    if (id !== null && this.senders.get(id)?.peer === p) {
+      this.senders.delete(id);
+      this.deps.topics.publish(topicOf(id), fmt.disconnect(id));
+    }
+  }
+
+  /** Commit whatever is waiting and wait for commits in flight (server shutdown). */
+  async stop(): Promise<void> {
+    if (this.open_) this.flush(this.open_);
+    while (this.inflight.size) await Promise.all([...this.inflight]);
+  }
+
+  private peer(conn: Conn): Peer {
+    let p = this.peers.get(conn.id);
+    if (!p) {
+      p = { conn, queue: [], busy: false, closed: false, senderId: null, secret: null, listening: [], batch: null };
+      this.peers.set(conn.id, p);
+    }
+    return p;
+  }
+
+  private retire(p: Peer): void {
+    p.closed = true;
+    p.queue.length = 0;
+  }
+
+  /** Runs a connection's queued commands in order; at most one pump per connection. */
+  private async pump(p: Peer): Promise<void> {
+    if (p.busy) return;
+    p.busy = true;
+    try {
+      while (p.queue.length && !p.closed) {
+        const head = p.queue[0]!;
+        if (head.kind === "score") {
+          // Consecutive scores of one connection share a batch: a burst costs one commit.
+          let n = 1;
+          while (p.queue[n]?.kind === "score") n++;
+          await this.scores(p, p.queue.splice(0, n) as Score[]);
+          continue;
+        }
+        p.queue.shift();
+        if (head.kind === "error") this.fail(p, head);
+        else if (head.kind === "register") await this.register(p, head.secret);
+        else await this.listen(p, head.ids);
+      }
+    } finally {
+      p.busy = false;
+    }
+  }
+
+  private fail(p: Peer, e: Pick<ParseError, "code" | "message">): void {
+    this.deps.onError?.();
+    p.conn.send(fmt.error(e.code, e.message));
+  }
+
+  /** §3 REGISTER. A second REGISTER on a registered connection repeats its registration. */
+  private async register(p: Peer, secret: string | null): Promise<void> {
+    if (p.senderId !== null && p.secret !== null) {
+      if (secret === null || secret.toLowerCase() === p.secret) p.conn.send(fmt.registered(p.senderId, p.secret));
+      else this.fail(p, { code: "bad_arguments", message: `this connection is already registered as ${p.senderId}` });
+      return;
+    }
+    const reg = await this.deps.store.register(secret);
+    if (p.closed) return;
+    const prev = this.senders.get(reg.id);
+    p.senderId = reg.id;
+    p.secret = reg.secret;
+    this.senders.set(reg.id, { peer: p, latest: null });
+    p.conn.send(fmt.registered(reg.id, reg.secret));
+    this.deps.log.debug("clicker registered", { id: reg.id, conn: p.conn.id, known: reg.known, replaced: prev?.peer.conn.id });
+    this.deps.topics.publish(topicOf(reg.id), fmt.connect([reg.id]));
+    if (prev && prev.peer !== p) {
+      // The device came back before its old TCP connection died: the newer socket keeps the id.
+      this.retire(prev.peer);
+      prev.peer.senderId = null;
+      prev.peer.conn.close(Close.replaced, "this id registered again on another connection");
+    }
+  }
+
+  /** §3 SCORE: durable first, then SCORED; a retried (id, timestamp) is acknowledged, not broadcast. */
+  private async scores(p: Peer, scores: Score[]): Promise<void> {
+    const id = p.senderId;
+    if (id === null) {
+      for (let i = 0; i < scores.length; i++) this.fail(p, { code: "not_registered", message: "send REGISTER before SCORE" });
+      return;
+    }
+    let batch = this.open_;
+    if (!batch) {
+      let resolve!: () => void;
+      const done = new Promise<void>((r) => (resolve = r));
+      const b: Batch = (batch = this.open_ = { items: [], started: false, done, resolve });
+      this.deps.defer(() => this.flush(b));
+    }
+    for (const s of scores) batch.items.push({ peer: p, rec: { id, ts: s.ts, score: s.score } });
+    p.batch = batch;
+    await batch.done;
+    p.batch = null;
+  }
+
+  private flush(batch: Batch): void {
+    if (batch.started) return;
+    batch.started = true;
+    if (this.open_ === batch) this.open_ = null;
+    const work = this.commit(batch).finally(() => {
+      this.inflight.delete(work);
+      batch.resolve();
+    });
+    this.inflight.add(work);
+  }
+
+  private async commit(batch: Batch): Promise<void> {
+    let fresh: boolean[];
+    try {
+      fresh = await this.deps.store.saveScores(batch.items.map((i) => i.rec));
+    } catch (err) {
+      // No SCORED without a write: the seed tells clickers to keep the score and retry later.
+      this.deps.log.error("clicker: storing scores failed", { scores: batch.items.length, err: err as Error });
+      return;
+    }
+    batch.items.forEach(({ peer, rec }, i) => {
+      peer.conn.send(fmt.scored(rec.ts));
+      if (!fresh[i]) return;
+      const sender = this.senders.get(rec.id);
+      if (sender) sender.latest = rec;
+      this.deps.topics.publish(topicOf(rec.id), fmt.score(rec.ts, rec.id, rec.score));
+    });
+  }
+
+  /** §3 LISTEN: replace the set, reply CONNECT with the live subset, then each one's latest score. */
+  private async listen(p: Peer, ids: string[]): Promise<void> {
+    const stored = await this.deps.store.latest(ids);
+    if (p.closed) return;
+    // From here on nothing awaits, so no broadcast can slip between the catch-up and the
+    // subscription: the listener sees every later change exactly once.
+    const keep = new Set(ids);
+    for (const old of p.listening) if (!keep.has(old)) p.conn.unsubscribe(topicOf(old));
+    for (const id of ids) p.conn.subscribe(topicOf(id));
+    p.listening = ids;
+    const live = ids.filter((id) => this.senders.has(id));
+    p.conn.send(fmt.connect(live));
+    for (const id of live) {
+      const rec = this.senders.get(id)?.latest ?? stored.get(id);
+      if (rec) p.conn.send(fmt.score(rec.ts, id, rec.score));
+    }
+  }
+}

@@ -1,0 +1,90 @@
+import { describe, expect, test } from "bun:test";
+import { fmt, parse, shown } from "../../src/protocols/clicker/codec.ts";
+
+describe("clicker codec: commands", () => {
+  const ok: Array<[string, unknown]> = [
+    ["REGISTER", { kind: "register", secret: null }],
+    ["register", { kind: "register", secret: null }],
+    ["ReGiStEr abc", { kind: "register", secret: "abc" }],
+    ["REGISTER\r\n", { kind: "register", secret: null }],
+    ["REGISTER ", { kind: "register", secret: null }],
+    ["REGISTER 0123456789abcdef0123456789abcdef\n", { kind: "register", secret: "0123456789abcdef0123456789abcdef" }],
+    ["SCORE 5 1", { kind: "score", ts: 5, score: 1 }],
+    ["score -2147483648 -3\r\n", { kind: "score", ts: -2147483648, score: -3 }],
+    ["SCORE 4294967295 0", { kind: "score", ts: 4294967295, score: 0 }],
+    ["SCORE 007 -0", { kind: "score", ts: 7, score: 0 }],
+    [`SCORE ${Number.MAX_SAFE_INTEGER} ${Number.MIN_SAFE_INTEGER}`, { kind: "score", ts: Number.MAX_SAFE_INTEGER, score: Number.MIN_SAFE_INTEGER }],
+    ["LISTEN 000001", { kind: "listen", ids: ["000001"] }],
+    ["listen 000001,000002 000003", { kind: "listen", ids: ["000001", "000002", "000003"] }],
+    ["LISTEN 000002, 000001,000002,", { kind: "listen", ids: ["000002", "000001"] }],
+    ["LISTEN 123456\r\n", { kind: "listen", ids: ["123456"] }],
+  ];
+  for (const [line, want] of ok) test(JSON.stringify(line), () => expect(parse(line)).toEqual(want as any));
+});
+
+describe("clicker codec: errors", () => {
+  const bad: Array<[string | Uint8Array, string]> = [
+    ["", "unknown_command"],
+    ["\r\n", "unknown_command"],
+    ["007", "unknown_command"],
+    ['"x"', "unknown_command"],
+    ["3", "unknown_command"],
+    ["HELLO", "unknown_command"],
+    ["SUBSCRIBE 000001", "unknown_command"],
+    [" SCORE 1 2", "unknown_command"],
+    ["ſcore 1 2", "unknown_command"], // "ſ".toUpperCase() is "S": only ASCII spells a verb
+    ["lıSTEN 000001", "unknown_command"],
+    ["SCORE", "bad_arguments"],
+    ["SCORE 1", "bad_arguments"],
+    ["SCORE 1 2 3", "bad_arguments"],
+    ["SCORE 1  2", "bad_arguments"],
+    ["SCORE 1 2 ", "bad_arguments"],
+    ["SCORE 1.5 2", "bad_arguments"],
+    ["SCORE 1 1e3", "bad_arguments"],
+    ["SCORE 0x10 1", "bad_arguments"],
+    ["SCORE +1 1", "bad_arguments"],
+    ["SCORE a b", "bad_arguments"],
+    ["SCORE - 1", "bad_arguments"],
+    ["SCORE 1 NaN", "bad_arguments"],
+    ["SCORE 9007199254740992 1", "bad_arguments"],
+    ["SCORE 1 " + "9".repeat(400), "bad_arguments"],
+    ["REGISTER a b", "bad_arguments"],
+    ["REGISTER  ", "bad_arguments"],
+    ["LISTEN", "bad_arguments"],
+    ["LISTEN ", "bad_arguments"],
+    ["LISTEN ,", "bad_arguments"],
+    ["LISTEN 12345", "bad_arguments"],
+    ["LISTEN 1234567", "bad_arguments"],
+    ["LISTEN 000001 abcdef", "bad_arguments"],
+    [new Uint8Array([83, 67, 79, 82, 69]), "bad_arguments"],
+  ];
+  for (const [line, code] of bad) {
+    test(typeof line === "string" ? JSON.stringify(line) : "binary frame", () => {
+      const r = parse(line);
+      expect(r.kind).toBe("error");
+      if (r.kind === "error") {
+        expect(r.code).toBe(code as any);
+        expect(r.message).toMatch(/^[\x20-\x7e]+$/);
+      }
+    });
+  }
+
+  test("the unknown verb is quoted back as sent, printable and short", () => {
+    const r = parse("007");
+    expect(r.kind === "error" && r.message).toBe("unknown command 007");
+    expect(shown("a\u0000b\u00e9")).toBe("a?b?");
+    expect(shown("x".repeat(100))).toBe("x".repeat(32) + "...");
+  });
+});
+
+describe("clicker codec: replies", () => {
+  test("upper case, single spaces", () => {
+    expect(fmt.registered("000042", "ab")).toBe("REGISTERED 000042 ab");
+    expect(fmt.scored(-5)).toBe("SCORED -5");
+    expect(fmt.connect([])).toBe("CONNECT");
+    expect(fmt.connect(["000001", "000002"])).toBe("CONNECT 000001 000002");
+    expect(fmt.disconnect("000001")).toBe("DISCONNECT 000001");
+    expect(fmt.score(4294967295, "000001", -1)).toBe("SCORE 4294967295 000001 -1");
+    expect(fmt.error("not_registered", "send REGISTER first")).toBe("ERROR not_registered send REGISTER first");
+  });
+});
