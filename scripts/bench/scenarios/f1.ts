@@ -25,7 +25,10 @@ export const baselines: Variant[] = [
   { label: "B0", server: "b0", path: "b0" },
   { label: "B1", server: "b1", path: "b1" },
 ];
-export const candidates: Variant[] = [{ label: "raw seam", server: "switchboard", path: "raw" }];
+export const candidates: Variant[] = [
+  { label: "raw seam", server: "switchboard", path: "raw" },
+  { label: "clicker", server: "switchboard", path: "clicker" },
+];
 
 const loadgen = join(import.meta.dir, "..", "loadgen-fanout.ts");
 
