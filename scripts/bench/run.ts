@@ -13,10 +13,11 @@ import { m1, startup } from "./scenarios/memory.ts";
 import { s1 } from "./scenarios/stall.ts";
 import { m2 } from "./scenarios/churn.ts";
 import { f2 } from "./scenarios/f2.ts";
+import { f3 } from "./scenarios/f3.ts";
 import { f4 } from "./scenarios/f4.ts";
 
 type Scenario = (o: Opts) => Promise<Section>;
-export const scenarios: Record<string, Scenario> = { f1, f2, f4, m1, m2, startup, s1 };
+export const scenarios: Record<string, Scenario> = { f1, f2, f3, f4, m1, m2, startup, s1 };
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
