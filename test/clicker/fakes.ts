@@ -1,43 +1,9 @@
 // Fakes for the clicker relay's unit tests: connections and topics without sockets, an
 // in-memory store whose answers can be held back, and a manual event-loop turn.
-import type { Conn, Topics } from "../../src/transport/types.ts";
 import type { ClickerStore, Registration, ScoreRecord } from "../../src/protocols/clicker/store.ts";
 
-export class FakeHub implements Topics {
-  readonly subs = new Map<string, Set<FakeConn>>();
-  publish(topic: string, data: string): void {
-    for (const c of this.subs.get(topic) ?? []) c.send(data);
-  }
-}
-
-let nextId = 1;
-export class FakeConn implements Conn {
-  readonly id = nextId++;
-  readonly sent: string[] = [];
-  closedWith: { code: number; reason?: string } | null = null;
-  constructor(private readonly hub: FakeHub) {}
-  send(data: string): void {
-    if (!this.closedWith) this.sent.push(data);
-  }
-  close(code: number, reason?: string): void {
-    this.closedWith ??= { code, reason };
-  }
-  subscribe(topic: string): void {
-    let s = this.hub.subs.get(topic);
-    if (!s) this.hub.subs.set(topic, (s = new Set()));
-    s.add(this);
-  }
-  unsubscribe(topic: string): void {
-    this.hub.subs.get(topic)?.delete(this);
-  }
-  publishOthers(topic: string, data: string): void {
-    for (const c of this.hub.subs.get(topic) ?? []) if (c !== this) c.send(data);
-  }
-  /** Frames received so far, then forget them. */
-  take(): string[] {
-    return this.sent.splice(0);
-  }
-}
+// The generic connection/topic fakes are shared by every protocol's unit tests.
+export { FakeConn, FakeHub } from "../helpers/fakes.ts";
 
 /** Deferred callbacks run only when the test says the event-loop turn is over. */
 export class ManualTurns {

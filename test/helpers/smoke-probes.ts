@@ -20,4 +20,25 @@ export const smokeProbes: SmokeProbe[] = [
       if (scored !== "SCORED 1") throw new Error(`clicker: unexpected SCORE reply ${JSON.stringify(scored)}`);
     },
   },
+  {
+    // Watch party (PROTOCOLS.md §2): create_room → room_state for the same room; ping → pong.
+    path: "/OpenSyncParty/ws",
+    async run(c) {
+      c.send({ type: "create_room", room: "smoke-room", client: "smoke", payload: { media_url: "m", start_pos: 0, name: "S", options: {} }, ts: Date.now() });
+      const rs = await c.nextJson();
+      if (rs.type !== "room_state" || rs.room !== "smoke-room" || rs.payload.room !== "smoke-room") throw new Error("bad room_state: " + JSON.stringify(rs));
+      c.send({ type: "ping", room: "smoke-room", client: "smoke", payload: { client_ts: 42 }, ts: Date.now() });
+      const pong = await c.nextJson();
+      if (pong.type !== "pong" || pong.payload.client_ts !== 42 || typeof pong.server_ts !== "number") throw new Error("bad pong: " + JSON.stringify(pong));
+    },
+  },
+  {
+    // Buzzer mediator (PROTOCOLS.md §5): list pools → the seed's pools reply with an array.
+    path: "/mediator",
+    async run(c) {
+      c.send({ list: "pools" });
+      const r = await c.nextJson();
+      if (r.response !== "pools" || !Array.isArray(r.pools)) throw new Error("buzzer: unexpected list pools reply " + JSON.stringify(r));
+    },
+  },
 ];

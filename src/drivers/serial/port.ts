@@ -1,0 +1,142 @@
+// One open device file: configure it, read it event-driven, write to it, notice when it goes
+// away, close it properly. Used for serial ports (termios) and evdev keyboards alike.
+//
+// DESIGN.md "Serial driver notes": Bun.file(fd).stream() reads a tty without a polling loop,
+// but only on an O_NONBLOCK fd, and it keeps its own hold on the fd: closing = cancel the
+// reader first, then close(fd), or the port never really closes and never drops DTR.
+import { loadSys, type Sys } from "./sys.ts";
+import {
+  EAGAIN, EINTR, makeRaw, O_CLOEXEC, O_NOCTTY, O_NONBLOCK, O_RDONLY, O_RDWR, TCGETS2, TCSETS2, TERMIOS2_SIZE, TIOCEXCL,
+} from "./termios.ts";
+
+export interface PortEvents {
+  data(bytes: Uint8Array): void;
+  /** The device went away (unplug, peer closed, read error). Not called after close(). */
+  end(reason: string): void;
+}
+
+export type PortKind = { kind: "serial"; baud: number } | { kind: "evdev" };
+
+/** EVIOCGRAB = _IOW('E', 0x90, int): keys of a grabbed keyboard reach only us, not the desktop. */
+const EVIOCGRAB = 0x40044590;
+
+export class FdPort {
+  private reader: { cancel(): Promise<void> } | null = null;
+  private closed = false;
+  private pending: Uint8Array[] = [];
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
+
+  private constructor(private readonly sys: Sys, readonly fd: number, readonly path: string, private readonly events: PortEvents) {}
+
+  /** Open and configure `path`; throws (SysError or a libc load Error) when it cannot. */
+  static async open(path: string, kind: PortKind, events: PortEvents): Promise<FdPort> {
+    const sys = await loadSys();
+    // O_NOCTTY: a terminal must never become the server's controlling tty (its hangup would signal us).
+    const flags = (kind.kind === "serial" ? O_RDWR : O_RDONLY) | O_NOCTTY | O_NONBLOCK | O_CLOEXEC;
+    const fd = sys.open(path, flags);
+    try {
+      if (kind.kind === "serial") configureSerial(sys, fd, path, kind.baud);
+      else grabKeyboard(sys, fd, path);
+    } catch (err) {
+      sys.close(fd);
+      throw err;
+    }
+    const port = new FdPort(sys, fd, path, events);
+    port.startReading();
+    return port;
+  }
+
+  private startReading(): void {
+    const reader = Bun.file(this.fd).stream().getReader();
+    this.reader = reader;
+    (async () => {
+      let reason = "device closed (end of file)";
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          if (this.closed) return;
+          if (value && value.byteLength) this.events.data(value);
+        }
+      } catch (err) {
+        reason = `read failed: ${(err as Error).message}`;
+      }
+      this.lost(reason);
+    })();
+  }
+
+  private lost(reason: string): void {
+    if (this.closed) return;
+    void this.close();
+    this.events.end(reason);
+  }
+
+  /** Queue bytes for the device; false once the port is closed. Short writes are retried. */
+  write(bytes: Uint8Array): boolean {
+    if (this.closed) return false;
+    this.pending.push(bytes);
+    this.flush();
+    return true;
+  }
+
+  private flush(): void {
+    this.flushTimer = null;
+    while (!this.closed && this.pending.length) {
+      const head = this.pending[0]!;
+      const n = this.sys.write(this.fd, head);
+      if (n === -EAGAIN || n === -EINTR) break; // kernel buffer full: try again shortly
+      if (n < 0) return this.lost(`write failed (errno ${-n})`);
+      if (n < head.byteLength) {
+        this.pending[0] = head.subarray(n);
+        break;
+      }
+      this.pending.shift();
+    }
+    if (!this.closed && this.pending.length && !this.flushTimer) this.flushTimer = setTimeout(() => this.flush(), 5);
+  }
+
+  /** Cancel the reader, then close the fd (in that order; see the file comment). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.pending = [];
+    try {
+      await this.reader?.cancel();
+    } catch {
+      // the stream already failed: nothing holds the fd any more
+    }
+    this.sys.close(this.fd);
+  }
+}
+
+/**
+ * Raw 8N1 at `baud` via TCGETS2/TCSETS2 + BOTHER, exclusive. Input already waiting is kept, not
+ * flushed: a receiver (or an emulator on a pty) may have sent its `00 42 VV` just before the
+ * open, and the link ignores anything else that arrives before the handshake.
+ */
+function configureSerial(sys: Sys, fd: number, path: string, baud: number): void {
+  sys.lockExclusive(fd, path);
+  sys.ioctl(fd, TIOCEXCL, null, `TIOCEXCL ${path}`);
+  const t = new Uint8Array(TERMIOS2_SIZE);
+  sys.ioctl(fd, TCGETS2, t, `TCGETS2 ${path} (not a serial port?)`);
+  makeRaw(t, baud);
+  sys.ioctl(fd, TCSETS2, t, `TCSETS2 ${path}`);
+}
+
+function grabKeyboard(sys: Sys, fd: number, path: string): void {
+  sys.lockExclusive(fd, path);
+  try {
+    sys.ioctl(fd, EVIOCGRAB, 1, `EVIOCGRAB ${path}`); // the int argument is passed by value
+  } catch {
+    // Not every input device can be grabbed; buzzes still arrive, they just also reach the desktop.
+  }
+}
+
+/** Read the termios2 of an open fd (tests and diagnostics). */
+export async function readTermiosBytes(fd: number): Promise<Uint8Array> {
+  const sys = await loadSys();
+  const t = new Uint8Array(TERMIOS2_SIZE);
+  sys.ioctl(fd, TCGETS2, t, "TCGETS2");
+  return t;
+}

@@ -1,0 +1,15 @@
+// Lazy access to ffi.ts: the dynamic import keeps bun:ffi (and dlopen of libc) off the start-up
+// path, so hosts that never open a device never load it (issue 7).
+import type { Sys } from "./ffi.ts";
+export type { Sys } from "./ffi.ts";
+
+let loading: Promise<Sys> | null = null;
+export function loadSys(): Promise<Sys> {
+  loading ??= import("./ffi.ts").then((m) => m.getSys());
+  // A failed load is not cached: the error is reported per open, and a later attempt retries.
+  loading.catch(() => (loading = null));
+  return loading;
+}
+
+export const isSysError = (e: unknown): e is Error & { errno: number; call: string } =>
+  e instanceof Error && typeof (e as { errno?: unknown }).errno === "number";

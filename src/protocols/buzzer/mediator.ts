@@ -1,0 +1,254 @@
+// The buzzer mediator's state and rules (PROTOCOLS.md §5), pure: pools registry, commands,
+// discovery list, events. Devices are reached only through OpenPool/PoolHandle (the plugin
+// supplies real serial/keyboard drivers, tests supply fakes); time comes from the Clock.
+import type { Clock, Conn, Topics } from "../../transport/types.ts";
+import { encode, errorReply, invalidField, parse, type Command, type ErrorReply, type EventKind, type Rgb } from "./codec.ts";
+
+/** What a pool driver reports. */
+export interface PoolSink {
+  /** Linked (handshake done / device open): these buzzers are connected now. */
+  up(buzzers: number[]): void;
+  /** The link went down; the driver keeps trying to bring it back. */
+  down(reason: string): void;
+  buzz(buzzer: number): void;
+  connected(buzzer: number): void;
+  disconnected(buzzer: number): void;
+  /** An attempt to open the device failed (message in the seed's words, for connect errors). */
+  failed(message: string): void;
+}
+
+export interface PoolHandle {
+  /** Whether the pool's buzzers have lights (serial receivers do, keyboards do not). */
+  readonly colors: boolean;
+  setColor(buzzer: number, rgb: Rgb): boolean;
+  close(): void | Promise<void>;
+}
+
+/**
+ * A pool spec is a pool id (a device path) with an optional suffix: "#v2" for the renumbered
+ * firmware, "#keyboard" for an evdev device outside /dev/input (a udev symlink). Paths under
+ * /dev/input/ are keyboards anyway. The pool id reported to clients never has the suffix.
+ */
+export interface PoolSpec {
+  id: string;
+  kind: "serial" | "keyboard";
+  numbering: "v1" | "v2";
+}
+export function parsePoolSpec(spec: string): PoolSpec {
+  const m = /^(.*)#(v1|v2|keyboard)$/.exec(spec);
+  const id = m ? m[1]! : spec;
+  const kind = m?.[2] === "keyboard" || id.startsWith("/dev/input/") ? "keyboard" : "serial";
+  return { id, kind, numbering: m?.[2] === "v2" ? "v2" : "v1" };
+}
+
+export type OpenPool = (spec: PoolSpec, sink: PoolSink) => PoolHandle;
+
+export interface MediatorDeps {
+  clock: Clock;
+  topics: Topics;
+  openPool: OpenPool;
+  /** Serial (and input) devices present now. */
+  discover(): string[];
+  /** Why a client may not open this pool (a connect error message), or null when it may. */
+  vet(spec: PoolSpec): string | null;
+  /** How long a connect command waits for the handshake before answering with a connect error. */
+  connectTimeoutMs: number;
+}
+
+/** Every event goes to every client of the endpoint (§5). */
+export const EVENTS_TOPIC = "buzzer:events";
+
+interface Waiter {
+  conn: Conn;
+  cancel: () => void;
+}
+
+interface Pool {
+  spec: PoolSpec;
+  handle: PoolHandle | null;
+  up: boolean;
+  buzzers: Set<number>;
+  /** Configured, or connected once: kept (and reconnected by its driver) until a disconnect command. */
+  kept: boolean;
+  waiters: Waiter[];
+}
+
+export class Mediator {
+  private readonly pools = new Map<string, Pool>();
+  private readonly configured: string[] = [];
+
+  constructor(private readonly deps: MediatorDeps) {}
+
+  /** Pools from --pool: opened at start and kept whatever happens to their device. */
+  startConfigured(specs: string[]): void {
+    for (const s of specs) {
+      const spec = parsePoolSpec(s);
+      if (!this.configured.includes(spec.id)) this.configured.push(spec.id);
+      this.ensure(spec, true);
+    }
+  }
+
+  /** Connected pools (the /metrics gauge). */
+  get connectedCount(): number {
+    let n = 0;
+    for (const p of this.pools.values()) if (p.up) n++;
+    return n;
+  }
+
+  message(conn: Conn, raw: string): void {
+    const cmd = parse(raw);
+    if ("error" in cmd) return conn.send(encode.error(cmd));
+    this.run(conn, cmd);
+  }
+
+  /** A client went away: drop its pending connect replies. */
+  forget(conn: Conn): void {
+    for (const p of this.pools.values()) {
+      for (const w of p.waiters.filter((w) => w.conn === conn)) w.cancel();
+      p.waiters = p.waiters.filter((w) => w.conn !== conn);
+    }
+  }
+
+  async stop(): Promise<void> {
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    for (const p of pools) for (const w of p.waiters) w.cancel();
+    await Promise.all(pools.map((p) => p.handle?.close()));
+  }
+
+  private run(conn: Conn, cmd: Command): void {
+    switch (cmd.kind) {
+      case "list_buzzers": {
+        const pools = [...this.pools.values()].filter((p) => p.up).map((p) => ({ pool: p.spec.id, buzzers: sorted(p.buzzers) }));
+        return conn.send(encode.buzzers(pools));
+      }
+      case "list_pools": {
+        const ids = new Set([...this.configured, ...this.deps.discover(), ...this.pools.keys()]);
+        return conn.send(encode.pools([...ids]));
+      }
+      case "connect":
+        return this.connect(conn, parsePoolSpec(cmd.pool));
+      case "disconnect": {
+        const id = parsePoolSpec(cmd.pool).id;
+        const p = this.pools.get(id);
+        if (!p) return conn.send(encode.error(invalidField("pool", "expected the id of a connected pool")));
+        this.remove(p, `Pool '${id}' was disconnected`);
+        return conn.send(encode.disconnected(id));
+      }
+      case "set_color": {
+        const p = this.pools.get(parsePoolSpec(cmd.pool).id);
+        if (!p?.up || !p.handle) return conn.send(encode.error(invalidField("pool", "expected the id of a connected pool")));
+        if (!p.handle.colors) return conn.send(encode.error(invalidField("pool", "expected a pool whose buzzers have lights (a serial receiver)")));
+        if (!p.buzzers.has(cmd.buzzer)) return conn.send(encode.error(invalidField("buzzer", "expected a buzzer connected to this pool")));
+        p.handle.setColor(cmd.buzzer, cmd.color);
+        return conn.send(encode.colored(p.spec.id, cmd.buzzer, cmd.color));
+      }
+    }
+  }
+
+  private connect(conn: Conn, spec: PoolSpec): void {
+    const existing = this.pools.get(spec.id);
+    if (existing?.up) return conn.send(encode.connected(spec.id, sorted(existing.buzzers)));
+    const refused = existing ? null : this.deps.vet(spec);
+    if (refused) return conn.send(encode.error(errorReply("connect", refused, null)));
+    const p = existing ?? this.ensure(spec, false);
+    if (!this.pools.has(spec.id)) {
+      // the driver failed synchronously and the pool is already gone
+      return conn.send(encode.error(errorReply("connect", `Couldn't open '${spec.id}'`, null)));
+    }
+    const w: Waiter = { conn, cancel: () => {} };
+    const cancelTimer = this.deps.clock.setTimer(this.deps.connectTimeoutMs, () => {
+      p.waiters = p.waiters.filter((x) => x !== w);
+      conn.send(encode.error(errorReply("connect", `No answer from the buzzer receiver on '${spec.id}'`, null)));
+      if (!p.kept && p.waiters.length === 0) this.remove(p, null);
+    });
+    w.cancel = cancelTimer;
+    p.waiters.push(w);
+  }
+
+  private ensure(spec: PoolSpec, kept: boolean): Pool {
+    const had = this.pools.get(spec.id);
+    if (had) {
+      had.kept ||= kept;
+      return had;
+    }
+    const p: Pool = { spec, handle: null, up: false, buzzers: new Set(), kept, waiters: [] };
+    this.pools.set(spec.id, p);
+    const handle = this.deps.openPool(spec, this.sink(p));
+    if (this.pools.get(spec.id) === p) p.handle = handle;
+    else void handle.close(); // it failed (and was removed) before openPool returned
+    return p;
+  }
+
+  /** Close a pool's device and forget it; waiters get `failure` as a connect error (or nothing). */
+  private remove(p: Pool, failure: string | null): void {
+    if (this.pools.get(p.spec.id) !== p) return;
+    this.pools.delete(p.spec.id);
+    this.failWaiters(p, failure);
+    void p.handle?.close();
+    if (p.up) {
+      p.up = false;
+      this.publish("disconnected", p, null);
+    }
+  }
+
+  private failWaiters(p: Pool, message: string | null): void {
+    const ws = p.waiters;
+    p.waiters = [];
+    for (const w of ws) {
+      w.cancel();
+      if (message) w.conn.send(encode.error(errorReply("connect", message, null)));
+    }
+  }
+
+  private sink(p: Pool): PoolSink {
+    const live = () => this.pools.get(p.spec.id) === p;
+    return {
+      up: (buzzers) => {
+        if (!live()) return;
+        p.up = true;
+        p.kept = true;
+        p.buzzers = new Set(buzzers);
+        const ws = p.waiters;
+        p.waiters = [];
+        const list = sorted(p.buzzers);
+        for (const w of ws) {
+          w.cancel();
+          w.conn.send(encode.connected(p.spec.id, list));
+        }
+        // Announce (or re-announce after the device came back) every buzzer of the pool.
+        for (const b of list) this.publish("connected", p, b);
+      },
+      down: () => {
+        if (!live() || !p.up) return;
+        p.up = false;
+        p.buzzers.clear();
+        this.publish("disconnected", p, null);
+      },
+      buzz: (b) => {
+        if (live() && p.up) this.publish("buzz", p, b);
+      },
+      connected: (b) => {
+        if (!live() || !p.up || p.buzzers.has(b)) return;
+        p.buzzers.add(b);
+        this.publish("connected", p, b);
+      },
+      disconnected: (b) => {
+        if (live() && p.up && p.buzzers.delete(b)) this.publish("disconnected", p, b);
+      },
+      failed: (message) => {
+        if (!live()) return;
+        if (p.kept) this.failWaiters(p, message);
+        else this.remove(p, message);
+      },
+    };
+  }
+
+  private publish(kind: EventKind, p: Pool, buzzer: number | null): void {
+    const ts = Math.round(this.deps.clock.mono() * 1000) / 1000;
+    this.deps.topics.publish(EVENTS_TOPIC, encode.event(kind, p.spec.id, buzzer, ts));
+  }
+}
+
+const sorted = (s: Set<number>) => [...s].sort((a, b) => a - b);
+export type { ErrorReply };

@@ -1,0 +1,53 @@
+// /mediator wiring (PROTOCOLS.md §5): the route, the socket events, the pools from --pool, the
+// gauge. The only buzzer file that knows Elysia and sockets.
+import type { LinkTimings } from "../../drivers/jeoparty/link.ts";
+import type { ProtocolFactory } from "../types.ts";
+import { encode, errorReply } from "./codec.ts";
+import { deviceOpener, discoverDevices, vetDevice } from "./devices.ts";
+import { EVENTS_TOPIC, Mediator } from "./mediator.ts";
+
+export interface BuzzerOptions {
+  /** How long a connect command waits for the receiver's handshake (ms). */
+  connectTimeoutMs: number;
+  timings?: LinkTimings;
+  /** Reopen backoff of a lost device (ms). */
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+  discover?: () => string[];
+}
+
+const RATE_LIMITED = encode.error(errorReply("rate_limited", "too many messages: slow down", null));
+
+export function buzzerProtocol(opts: Partial<BuzzerOptions> = {}): ProtocolFactory {
+  return (ctx) => {
+    const { config, clock, log, transport } = ctx;
+    const mediator = new Mediator({
+      clock,
+      topics: transport.topics("buzzer"),
+      openPool: deviceOpener({ clock, log, baud: config.serialBaud, timings: opts.timings, minBackoffMs: opts.minBackoffMs, maxBackoffMs: opts.maxBackoffMs }),
+      discover: opts.discover ?? discoverDevices,
+      vet: vetDevice,
+      connectTimeoutMs: opts.connectTimeoutMs ?? 5000,
+    });
+    ctx.metrics.gauge("switchboard_buzzer_pools", "Buzzer pools connected now.", () => mediator.connectedCount);
+    mediator.startConfigured(config.pool);
+
+    const ep = transport.endpoint<null>({
+      protocol: "buzzer",
+      open: (conn) => conn.subscribe(EVENTS_TOPIC),
+      message: (conn, data) => mediator.message(conn, typeof data === "string" ? data : new TextDecoder().decode(data)),
+      close: (conn) => mediator.forget(conn),
+      rateLimited: () => RATE_LIMITED,
+    });
+    return {
+      name: "buzzer",
+      routes: (app) =>
+        app.get("/mediator", ({ request, server }) =>
+          server && ep.upgrade(request, server, null) ? undefined : new Response("expected a WebSocket", { status: 426 }),
+        ),
+      stop: () => mediator.stop(),
+    };
+  };
+}
+
+export const buzzer: ProtocolFactory = buzzerProtocol();

@@ -1,0 +1,90 @@
+// Watch-party tokens (PROTOCOLS.md §2 "Authentication"): HS256 JWTs checked with jose.
+// Auth tokens come from the operator's issuer (signed with --jwt-secret); invites are minted
+// here: {type:"invite", room, exp}, signed with the secret, or with a per-process random key
+// when no secret is set (private rooms). Time comes from the injected Clock.
+import { errors, jwtVerify, SignJWT, type JWTPayload } from "jose";
+import type { Clock } from "../../transport/types.ts";
+import { fail, type Fail } from "./codec.ts";
+
+export interface AuthOptions {
+  secret: string;
+  audience: string;
+  issuer: string;
+  clock: Clock;
+}
+
+/** What the session needs from token handling; unit tests may substitute their own. */
+export interface TokenAuth {
+  /** True when --jwt-secret is set: create needs an auth token, join a token or an invite. */
+  readonly required: boolean;
+  verifyAuth(token: string): Promise<Fail | null>;
+  verifyInvite(token: string, roomId: string): Promise<Fail | null>;
+  signInvite(roomId: string, expiresInS: number): Promise<{ token: string; expiresAt: number }>;
+}
+
+/** The contract's leeway on exp (and nbf), in seconds. */
+export const CLOCK_TOLERANCE_S = 60;
+const ALG = "HS256";
+
+export class JwtAuth implements TokenAuth {
+  readonly required: boolean;
+  private readonly authKey: Uint8Array;
+  private readonly inviteKey: Uint8Array;
+
+  constructor(private readonly o: AuthOptions) {
+    this.required = o.secret !== "";
+    this.authKey = new TextEncoder().encode(o.secret);
+    this.inviteKey = this.required ? this.authKey : crypto.getRandomValues(new Uint8Array(32));
+  }
+
+  private async verify(token: string, key: Uint8Array, claims: { audience?: string; issuer?: string }): Promise<JWTPayload | "expired" | "invalid"> {
+    try {
+      const { payload } = await jwtVerify(token, key, {
+        algorithms: [ALG],
+        requiredClaims: ["exp"],
+        clockTolerance: CLOCK_TOLERANCE_S,
+        currentDate: new Date(this.o.clock.now()),
+        ...claims,
+      });
+      return payload;
+    } catch (err) {
+      // Every failure is the client's token, never a server fault: malformed, bad signature,
+      // other algorithm, missing exp, wrong aud/iss, nbf in the future.
+      return err instanceof errors.JWTExpired ? "expired" : "invalid";
+    }
+  }
+
+  /**
+   * A login token. Valid but of the wrong kind (an invite) → forbidden. Its claims are not
+   * tied to the envelope client: client ids name a browser tab, `sub` names a user.
+   */
+  async verifyAuth(token: string): Promise<Fail | null> {
+    const claims = { audience: this.o.audience || undefined, issuer: this.o.issuer || undefined };
+    const v = await this.verify(token, this.authKey, claims);
+    if (v === "expired") return fail("token_expired", "auth_token has expired");
+    if (v === "invalid") return fail("token_invalid", "auth_token is not a valid token for this server");
+    if (v.type === "invite") return fail("forbidden", "an invite cannot be used as auth_token");
+    return null;
+  }
+
+  /** An invite for roomId. Expired or bad → invite_invalid; another room → invite_room_mismatch. */
+  async verifyInvite(token: string, roomId: string): Promise<Fail | null> {
+    const v = await this.verify(token, this.inviteKey, {});
+    if (v === "expired") return fail("invite_invalid", "invite_token has expired");
+    if (v === "invalid") return fail("invite_invalid", "invite_token is not a valid invite");
+    if (v.type !== "invite") return fail("forbidden", "invite_token is not an invite");
+    if (v.room !== roomId) return fail("invite_room_mismatch", "invite_token is for another room");
+    return null;
+  }
+
+  /** invite_created: exp is whole seconds (JWT NumericDate); expiresAt is the same instant in ms. */
+  async signInvite(roomId: string, expiresInS: number): Promise<{ token: string; expiresAt: number }> {
+    const exp = Math.floor(this.o.clock.now() / 1000 + expiresInS);
+    const token = await new SignJWT({ type: "invite", room: roomId })
+      .setProtectedHeader({ alg: ALG, typ: "JWT" })
+      .setIssuedAt(Math.floor(this.o.clock.now() / 1000))
+      .setExpirationTime(exp)
+      .sign(this.inviteKey);
+    return { token, expiresAt: exp * 1000 };
+  }
+}

@@ -1,0 +1,283 @@
+// Watch-party rooms (PROTOCOLS.md §2): participants in join order, host, play state, grace
+// period, replace-on-rejoin, host-only control. Pure: time comes from the injected Clock, sockets
+// and fan-out from the Conn/Topics interfaces. Admission (tokens, invites) is decided before
+// these methods are called; here only the room rules apply.
+import type { Clock, Conn, Topics } from "../../transport/types.ts";
+import { Close } from "../../transport/close-codes.ts";
+import { encode, fail, type Fail, type PlayerEvent, type PlayState, type RoomOptions, type StateUpdate } from "./codec.ts";
+
+export interface Participant {
+  clientId: string;
+  name: string;
+  conn: Conn;
+}
+
+export interface Room {
+  id: string;
+  /** Current host; while the room is empty, the host it had when the last one left. */
+  hostId: string;
+  mediaUrl: string;
+  /** The creator's options object as sent (extra keys are kept and echoed back). */
+  options: RoomOptions & Record<string, unknown>;
+  position: number;
+  playState: PlayState;
+  /** Clock.mono() of the last position change: the base of extrapolation. */
+  updatedAt: number;
+  /** Insertion order is join order: the oldest participant comes first (host migration). */
+  participants: Map<string, Participant>;
+  /** Cancels the grace timer while the room is empty. */
+  cancelGrace: (() => void) | null;
+}
+
+export interface RoomsDeps {
+  clock: Clock;
+  topics: Topics;
+  graceMs: number;
+  maxParticipants: number;
+  /** A fresh room id (the plugin uses random ids; tests use a counter). */
+  newRoomId(): string;
+}
+
+export interface CreateArgs {
+  room: string | null;
+  clientId: string;
+  name: string;
+  mediaUrl: string;
+  startPos: number;
+  options: RoomOptions & Record<string, unknown>;
+}
+
+const topicOf = (roomId: string) => `room:${roomId}`;
+const round3 = (n: number) => Math.round(n * 1000) / 1000;
+
+export class Rooms {
+  private readonly rooms = new Map<string, Room>();
+  /** conn.id → where that socket sits. A replaced socket is no longer here, so its close is a no-op. */
+  private readonly seats = new Map<number, { roomId: string; clientId: string }>();
+
+  constructor(private readonly d: RoomsDeps) {}
+
+  get count(): number {
+    return this.rooms.size;
+  }
+  get participantCount(): number {
+    return this.seats.size;
+  }
+  get(id: string): Room | undefined {
+    return this.rooms.get(id);
+  }
+  /** The room this socket sits in, if any. */
+  roomOf(conn: Conn): Room | undefined {
+    const s = this.seats.get(conn.id);
+    return s && this.rooms.get(s.roomId);
+  }
+
+  /**
+   * Position now (PROTOCOLS.md §2 room_state): while playing, the last reported position plus
+   * the seconds since, rounded to the millisecond; while paused, exactly what was reported.
+   */
+  positionOf(r: Room): number {
+    return r.playState === "playing" ? round3(r.position + (this.d.clock.mono() - r.updatedAt) / 1000) : r.position;
+  }
+
+  /** The room_state payload (PROTOCOLS.md §2), exactly these keys. */
+  snapshot(r: Room): object {
+    return {
+      room: r.id,
+      host_id: r.hostId,
+      media_url: r.mediaUrl,
+      options: r.options,
+      state: { position: this.positionOf(r), play_state: r.playState },
+      ...this.participantsPayload(r),
+    };
+  }
+
+  /**
+   * create_room. An existing room is room_exists, except that the host it had when it emptied
+   * may re-create it during the grace period: it gets the room back as it was.
+   */
+  create(conn: Conn, a: CreateArgs): Fail | null {
+    if (this.seats.has(conn.id)) return this.alreadySeated(conn);
+    let id = a.room;
+    if (id === null) do id = this.d.newRoomId(); while (this.rooms.has(id));
+    const existing = this.rooms.get(id);
+    if (existing) {
+      if (existing.participants.size === 0 && existing.hostId === a.clientId) return this.join(conn, id, a.clientId, a.name);
+      return fail("room_exists", `room ${id} already exists`);
+    }
+    const r: Room = {
+      id,
+      hostId: a.clientId,
+      mediaUrl: a.mediaUrl,
+      options: a.options,
+      position: a.startPos,
+      playState: "paused",
+      updatedAt: this.d.clock.mono(),
+      participants: new Map(),
+      cancelGrace: null,
+    };
+    this.rooms.set(id, r);
+    this.seat(conn, r, a.clientId, a.name);
+    this.sendRoomState(conn, r, a.clientId);
+    return null;
+  }
+
+  /**
+   * join_room. The same client id already seated on another socket is replaced (that socket is
+   * closed with 4001) and keeps its seat, join order and host role. The same socket joining its
+   * own room again just gets room_state again.
+   */
+  join(conn: Conn, roomId: string, clientId: string, name: string): Fail | null {
+    const r = this.rooms.get(roomId);
+    if (!r) return fail("room_missing", `room ${roomId} does not exist`);
+    const seat = this.seats.get(conn.id);
+    if (seat && seat.roomId === roomId && seat.clientId === clientId) {
+      this.sendRoomState(conn, r, clientId);
+      return null;
+    }
+    if (seat) return this.alreadySeated(conn);
+    const old = r.participants.get(clientId);
+    if (old) {
+      this.seats.delete(old.conn.id);
+      old.conn.unsubscribe(topicOf(r.id));
+      old.conn.close(Close.replaced, "replaced by a newer connection");
+      const renamed = old.name !== name;
+      old.conn = conn;
+      old.name = name;
+      this.seats.set(conn.id, { roomId, clientId });
+      conn.subscribe(topicOf(r.id));
+      this.sendRoomState(conn, r, clientId);
+      if (renamed) this.toOthers(conn, r, "participants_update", clientId, this.participantsPayload(r));
+      return null;
+    }
+    if (r.participants.size >= this.d.maxParticipants) return fail("room_full", `room ${roomId} is full (${this.d.maxParticipants} participants)`);
+    if (r.participants.size === 0) {
+      // Back from the grace period: the first one back is the host (the old host if it is them).
+      r.cancelGrace?.();
+      r.cancelGrace = null;
+      r.hostId = clientId;
+    }
+    this.seat(conn, r, clientId, name);
+    this.sendRoomState(conn, r, clientId);
+    this.toOthers(conn, r, "client_joined", clientId, { name });
+    this.toOthers(conn, r, "participants_update", clientId, this.participantsPayload(r));
+    return null;
+  }
+
+  /**
+   * Socket closed or leave_room. Others get client_left, participants_update and, if the host
+   * left, host_change to the oldest remaining participant. Returns false if it was not seated.
+   */
+  leave(conn: Conn): boolean {
+    const seat = this.seats.get(conn.id);
+    if (!seat) return false;
+    this.seats.delete(conn.id);
+    const r = this.rooms.get(seat.roomId);
+    if (!r) return false;
+    r.participants.delete(seat.clientId);
+    conn.unsubscribe(topicOf(r.id));
+    const oldest = r.participants.values().next().value;
+    if (!oldest) {
+      this.startGrace(r);
+      return true;
+    }
+    const hostLeft = r.hostId === seat.clientId;
+    if (hostLeft) r.hostId = oldest.clientId;
+    this.publish(r, "client_left", seat.clientId, {});
+    this.publish(r, "participants_update", seat.clientId, this.participantsPayload(r));
+    if (hostLeft) this.publish(r, "host_change", r.hostId, { host_id: r.hostId });
+    return true;
+  }
+
+  /**
+   * Was this client id already admitted to the room: seated now (a reload replaces its seat),
+   * or the host of a room that is empty in its grace period?
+   */
+  holdsSeat(r: Room, clientId: string): boolean {
+    return r.participants.has(clientId) || (r.participants.size === 0 && r.hostId === clientId);
+  }
+
+  /** May this socket control playback? Host only, unless options.free_play (PROTOCOLS.md §2). */
+  canControl(conn: Conn): Fail | null {
+    const seat = this.seats.get(conn.id);
+    const r = seat && this.rooms.get(seat.roomId);
+    if (!seat || !r) return fail("bad_request", "join a room first");
+    if (r.options.free_play === true || r.hostId === seat.clientId) return null;
+    return fail("not_host", "only the host can control playback in this room");
+  }
+
+  /** Host only, whatever free_play says: inviting people is not playback control. */
+  isHost(conn: Conn): boolean {
+    const seat = this.seats.get(conn.id);
+    return seat !== undefined && this.rooms.get(seat.roomId)?.hostId === seat.clientId;
+  }
+
+  /**
+   * player_event / state_update from a socket that passed canControl: update the play state,
+   * then relay the sender's envelope (client, room, ts, payload as sent) to every other socket.
+   */
+  control(conn: Conn, ev: { type: "player_event"; payload: PlayerEvent } | { type: "state_update"; payload: StateUpdate }, ts: number | null): Fail | null {
+    const denied = this.canControl(conn);
+    if (denied) return denied;
+    const seat = this.seats.get(conn.id)!;
+    const r = this.rooms.get(seat.roomId)!;
+    r.position = ev.payload.position;
+    r.updatedAt = this.d.clock.mono();
+    if (ev.type === "state_update") r.playState = ev.payload.play_state;
+    else if (ev.payload.action !== "seek") r.playState = ev.payload.action === "play" ? "playing" : "paused";
+    const now = this.d.clock.now();
+    conn.publishOthers(topicOf(r.id), encode(ev.type, r.id, seat.clientId, ev.payload, ts ?? now, now));
+    return null;
+  }
+
+  /** Cancel every grace timer (server stopping). */
+  dispose(): void {
+    for (const r of this.rooms.values()) r.cancelGrace?.();
+    this.rooms.clear();
+    this.seats.clear();
+  }
+
+  // ---- internals ----
+
+  private alreadySeated(conn: Conn): Fail {
+    const seat = this.seats.get(conn.id)!;
+    return fail("bad_request", `this connection is already in room ${seat.roomId}; send leave_room first`);
+  }
+
+  private seat(conn: Conn, r: Room, clientId: string, name: string): void {
+    r.participants.set(clientId, { clientId, name, conn });
+    this.seats.set(conn.id, { roomId: r.id, clientId });
+    conn.subscribe(topicOf(r.id));
+  }
+
+  private startGrace(r: Room): void {
+    const remove = () => {
+      if (this.rooms.get(r.id) === r && r.participants.size === 0) this.rooms.delete(r.id);
+    };
+    if (this.d.graceMs <= 0) return remove();
+    r.cancelGrace = this.d.clock.setTimer(this.d.graceMs, () => {
+      r.cancelGrace = null;
+      remove();
+    });
+  }
+
+  private participantsPayload(r: Room) {
+    const participants = [...r.participants.values()].map((p) => ({ client_id: p.clientId, name: p.name, is_host: p.clientId === r.hostId }));
+    return { participants, participant_count: participants.length };
+  }
+
+  private sendRoomState(conn: Conn, r: Room, clientId: string): void {
+    const now = this.d.clock.now();
+    conn.send(encode("room_state", r.id, clientId, this.snapshot(r), now, now));
+  }
+
+  private toOthers(conn: Conn, r: Room, type: string, clientId: string, payload: object): void {
+    const now = this.d.clock.now();
+    conn.publishOthers(topicOf(r.id), encode(type, r.id, clientId, payload, now, now));
+  }
+
+  private publish(r: Room, type: string, clientId: string, payload: object): void {
+    const now = this.d.clock.now();
+    this.d.topics.publish(topicOf(r.id), encode(type, r.id, clientId, payload, now, now));
+  }
+}

@@ -1,0 +1,181 @@
+// Watch-party sessions: per-socket binding of the client id, dispatch of decoded messages,
+// admission (tokens, invites, private rooms) and in-order handling around async token checks.
+// Pure: no sockets, no Elysia; the plugin feeds it text frames and socket events.
+import type { Clock, Conn } from "../../transport/types.ts";
+import type { TokenAuth } from "./auth.ts";
+import { decode, encode, encodeError, fail, type ClientMessage, type CreateRoom, type Fail, type JoinRoom } from "./codec.ts";
+import type { Rooms } from "./rooms.ts";
+
+interface Peer {
+  conn: Conn;
+  /** Bound by the first successful create/join (PROTOCOLS.md §2); later envelopes must match. */
+  client: string | null;
+  closed: boolean;
+  /** A token check is pending: frames wait here so one connection's messages stay in order. */
+  queue: string[] | null;
+}
+
+export interface SessionsDeps {
+  rooms: Rooms;
+  auth: TokenAuth;
+  clock: Clock;
+  /** A handler failed after an await (a bug): the plugin logs it and closes the socket with 1011. */
+  onAsyncError(conn: Conn, err: unknown): void;
+  /** An error reply was sent (the errors counter of /metrics). */
+  onErrorReply?(): void;
+}
+
+const DEFAULT_INVITE_S = 3600;
+
+export class Sessions {
+  private readonly peers = new Map<number, Peer>();
+  constructor(private readonly d: SessionsDeps) {}
+
+  open(conn: Conn): void {
+    this.peers.set(conn.id, { conn, client: null, closed: false, queue: null });
+  }
+
+  /** Socket closed: leave the room; a pending check finds `closed` set and admits nobody. */
+  close(conn: Conn): void {
+    const p = this.peers.get(conn.id);
+    if (p) p.closed = true;
+    this.peers.delete(conn.id);
+    this.d.rooms.leave(conn);
+  }
+
+  /** One text frame. Frames that arrive while a token check is pending are handled after it. */
+  message(conn: Conn, text: string): void {
+    const p = this.peers.get(conn.id);
+    if (!p) return;
+    if (p.queue) p.queue.push(text);
+    else this.run(p, text);
+  }
+
+  /** The error envelope for a frame refused by the transport's rate limit. */
+  rateLimited(conn: Conn): string {
+    const p = this.peers.get(conn.id);
+    return encodeError(fail("rate_limited", "too many messages; slow down"), this.d.rooms.roomOf(conn)?.id ?? null, p?.client ?? null, this.d.clock.now());
+  }
+
+  private run(p: Peer, text: string): void {
+    const pending = this.handle(p, text);
+    if (!pending) return;
+    p.queue = [];
+    pending.then(
+      () => this.drain(p),
+      (err) => {
+        if (!p.closed) this.d.onAsyncError(p.conn, err);
+        this.drain(p);
+      },
+    );
+  }
+
+  /** A check is over: handle the frames that waited, in order, until one starts another check. */
+  private drain(p: Peer): void {
+    const waiting = p.queue ?? [];
+    p.queue = null;
+    while (waiting.length > 0 && !p.closed) {
+      try {
+        this.run(p, waiting.shift()!);
+      } catch (err) {
+        // Same as a synchronous handler error in the transport: a bug, close with 1011.
+        this.d.onAsyncError(p.conn, err);
+        return;
+      }
+      const again = p.queue as string[] | null; // run() may have started another check
+      if (again) return void again.push(...waiting);
+    }
+  }
+
+  /** Handle one frame; returns a promise only when it had to wait for a token check. */
+  private handle(p: Peer, text: string): Promise<void> | void {
+    const now = this.d.clock.now();
+    const d = decode(text);
+    if (!d.ok) return this.reply(p, d.fail, d.room, p.client ?? d.client);
+    const m = d.msg;
+    // Spoofing: once bound, a socket speaks only for its own client id.
+    if (p.client !== null && m.client !== null && m.client !== p.client) {
+      return this.reply(p, fail("bad_request", `this connection is bound to client ${p.client}`), m.room, p.client);
+    }
+    const client = p.client ?? m.client;
+    switch (m.type) {
+      case "ping":
+        return p.conn.send(encode("pong", m.room ?? this.d.rooms.roomOf(p.conn)?.id ?? null, client, { client_ts: m.payload.client_ts }, now, now));
+      case "create_room":
+      case "join_room":
+        if (client === null) return this.reply(p, fail("bad_request", "client is required"), m.room, null);
+        return this.enter(p, m, client);
+      case "leave_room":
+        if (!this.d.rooms.leave(p.conn)) return this.reply(p, fail("bad_request", "not in a room"), m.room, client);
+        return;
+      case "player_event":
+      case "state_update":
+      case "create_invite": {
+        const room = this.d.rooms.roomOf(p.conn);
+        if (!room) return this.reply(p, fail("bad_request", "join a room first"), m.room, client);
+        if (m.room !== null && m.room !== room.id) return this.reply(p, fail("bad_request", `this connection is in room ${room.id}`), m.room, client);
+        if (m.type !== "create_invite") {
+          const f = this.d.rooms.control(p.conn, m, m.ts);
+          return f ? this.reply(p, f, room.id, client) : undefined;
+        }
+        if (!this.d.rooms.isHost(p.conn)) return this.reply(p, fail("not_host", "only the host can create invites"), room.id, client);
+        return this.d.auth.signInvite(room.id, m.payload.expires_in ?? DEFAULT_INVITE_S).then(({ token, expiresAt }) => {
+          const t = this.d.clock.now();
+          p.conn.send(encode("invite_created", room.id, client, { invite_token: token, expires_at: expiresAt }, t, t));
+        });
+      }
+    }
+  }
+
+  /** create_room / join_room: admission first (maybe async), then the room rules. */
+  private enter(p: Peer, m: Extract<ClientMessage, { type: "create_room" | "join_room" }>, client: string): Promise<void> | void {
+    if (m.type === "join_room" && m.room === null) return this.reply(p, fail("bad_request", "room is required"), null, client);
+    const check = m.type === "create_room" ? this.admitCreate(m.payload) : this.admitJoin(m.payload, m.room!, client);
+    const finish = (denied: Fail | null) => {
+      if (p.closed) return; // closed while a check was pending: must not end up in a room
+      const f = denied ?? this.seat(p, m, client);
+      if (f) this.reply(p, f, m.room, client);
+      else p.client = client;
+    };
+    if (check instanceof Promise) return check.then(finish);
+    finish(check);
+  }
+
+  private seat(p: Peer, m: Extract<ClientMessage, { type: "create_room" | "join_room" }>, client: string): Fail | null {
+    const rooms = this.d.rooms;
+    if (m.type === "join_room") return rooms.join(p.conn, m.room!, client, m.payload.name ?? client);
+    const o = m.payload;
+    // Options are stored and echoed exactly as sent; only `true` turns free_play/private on.
+    return rooms.create(p.conn, { room: m.room, clientId: client, name: o.name ?? client, mediaUrl: o.media_url ?? "", startPos: o.start_pos ?? 0, options: o.options ?? {} });
+  }
+
+  /** create_room needs a valid auth token only when a secret is configured. */
+  private admitCreate(o: CreateRoom): Promise<Fail | null> | Fail | null {
+    if (!this.d.auth.required) return null;
+    if (!o.auth_token) return fail("auth_required", "create_room needs an auth_token");
+    return this.d.auth.verifyAuth(o.auth_token);
+  }
+
+  /**
+   * join_room admission (docs/syncparty.md, permission table):
+   * private room → a valid invite for it, unless this client id already holds a seat there (a
+   * reloading tab, or the host back in the grace period); else with a secret → the invite if given, otherwise
+   * the auth token; with neither a secret nor a private room → open. Without a secret an
+   * unknown room is room_missing at once; with one, token errors come first so unauthenticated
+   * clients learn nothing about which rooms exist.
+   */
+  private admitJoin(o: JoinRoom, roomId: string, client: string): Promise<Fail | null> | Fail | null {
+    const room = this.d.rooms.get(roomId);
+    const isPrivate = room !== undefined && room.options.private === true && !this.d.rooms.holdsSeat(room, client);
+    if (!this.d.auth.required && !isPrivate) return null; // the room rules report room_missing
+    if (o.invite_token) return this.d.auth.verifyInvite(o.invite_token, roomId);
+    if (isPrivate) return fail("invite_required", `room ${roomId} is private: join with an invite_token`);
+    if (!o.auth_token) return fail("auth_required", "join_room needs an auth_token or an invite_token");
+    return this.d.auth.verifyAuth(o.auth_token);
+  }
+
+  private reply(p: Peer, f: Fail, room: string | null, client: string | null): void {
+    this.d.onErrorReply?.();
+    p.conn.send(encodeError(f, room ?? this.d.rooms.roomOf(p.conn)?.id ?? null, client, this.d.clock.now()));
+  }
+}

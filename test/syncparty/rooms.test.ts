@@ -1,0 +1,245 @@
+import { beforeEach, describe, expect, test } from "bun:test";
+import { Rooms, type CreateArgs } from "../../src/protocols/syncparty/rooms.ts";
+import { FakeClock, FakeConn, FakeHub } from "../helpers/fakes.ts";
+
+let clock: FakeClock;
+let hub: FakeHub;
+let rooms: Rooms;
+let n = 0;
+const make = (over: Partial<{ graceMs: number; maxParticipants: number }> = {}) => {
+  clock = new FakeClock();
+  hub = new FakeHub();
+  rooms = new Rooms({ clock, topics: hub, graceMs: 30000, maxParticipants: 100, newRoomId: () => `gen${++n}`, ...over });
+};
+const conn = () => new FakeConn(hub);
+const args = (over: Partial<CreateArgs> = {}): CreateArgs => ({ room: "r1", clientId: "host", name: "Hana", mediaUrl: "m.mp4", startPos: 10, options: { free_play: false, private: false }, ...over });
+const types = (c: FakeConn) => c.takeJson().map((m) => m.type);
+/** Room r1 hosted by "host", with guest "g" seated; both inboxes drained. */
+const hostWithGuest = () => {
+  const h = conn();
+  const g = conn();
+  rooms.create(h, args());
+  rooms.join(g, "r1", "g", "G");
+  h.takeJson();
+  g.takeJson();
+  return { h, g };
+};
+
+beforeEach(() => make());
+
+describe("rooms: create and join", () => {
+  test("create sends room_state with the exact shape", () => {
+    const h = conn();
+    expect(rooms.create(h, args())).toBeNull();
+    const [m] = h.takeJson();
+    expect(m).toEqual({
+      type: "room_state",
+      room: "r1",
+      client: "host",
+      ts: clock.now(),
+      server_ts: clock.now(),
+      payload: {
+        room: "r1",
+        host_id: "host",
+        media_url: "m.mp4",
+        options: { free_play: false, private: false },
+        state: { position: 10, play_state: "paused" },
+        participants: [{ client_id: "host", name: "Hana", is_host: true }],
+        participant_count: 1,
+      },
+    });
+  });
+
+  test("without a room id the server makes one; an existing id is room_exists", () => {
+    const a = conn();
+    expect(rooms.create(a, args({ room: null }))).toBeNull();
+    expect(a.takeJson()[0].payload.room).toBe("gen" + n);
+    const b = conn();
+    rooms.create(b, args({ clientId: "x" }));
+    expect(rooms.create(conn(), args({ clientId: "y" }))?.code).toBe("room_exists");
+  });
+
+  test("join: room_missing; joiner gets room_state, others client_joined then participants_update", () => {
+    const h = conn();
+    rooms.create(h, args());
+    h.takeJson();
+    const g = conn();
+    expect(rooms.join(g, "nope", "g", "Gus")?.code).toBe("room_missing");
+    expect(rooms.join(g, "r1", "g", "Gus")).toBeNull();
+    const [rs] = g.takeJson();
+    expect(rs.type).toBe("room_state");
+    expect(rs.payload.participants).toEqual([
+      { client_id: "host", name: "Hana", is_host: true },
+      { client_id: "g", name: "Gus", is_host: false },
+    ]);
+    const [joined, upd] = h.takeJson();
+    expect(joined).toMatchObject({ type: "client_joined", room: "r1", client: "g", payload: { name: "Gus" } });
+    expect(upd).toMatchObject({ type: "participants_update", payload: { participant_count: 2 } });
+  });
+
+  test("room_full at the limit", () => {
+    make({ maxParticipants: 2 });
+    rooms.create(conn(), args());
+    expect(rooms.join(conn(), "r1", "a", "A")).toBeNull();
+    expect(rooms.join(conn(), "r1", "b", "B")?.code).toBe("room_full");
+  });
+
+  test("a socket already in a room cannot create or join another", () => {
+    const h = conn();
+    rooms.create(h, args());
+    rooms.create(conn(), args({ room: "r2", clientId: "z" }));
+    expect(rooms.join(h, "r2", "host", "Hana")?.code).toBe("bad_request");
+    expect(rooms.create(h, args({ room: "r3" }))?.code).toBe("bad_request");
+    h.takeJson();
+    expect(rooms.join(h, "r1", "host", "Hana")).toBeNull(); // its own room again: room_state again
+    expect(types(h)).toEqual(["room_state"]);
+  });
+});
+
+describe("rooms: play state", () => {
+  test("position is extrapolated while playing and frozen while paused", () => {
+    const h = conn();
+    rooms.create(h, args({ startPos: 0 }));
+    rooms.control(h, { type: "player_event", payload: { action: "play", position: 5 } }, 1);
+    clock.advance(2500);
+    const r = rooms.get("r1")!;
+    expect(rooms.positionOf(r)).toBe(7.5);
+    rooms.control(h, { type: "player_event", payload: { action: "pause", position: 7.6 } }, 2);
+    clock.advance(10_000);
+    expect(rooms.positionOf(r)).toBe(7.6);
+    rooms.control(h, { type: "player_event", payload: { action: "seek", position: 100 } }, 3);
+    expect(r.playState).toBe("paused");
+    rooms.control(h, { type: "state_update", payload: { position: 50, play_state: "playing" } }, 4);
+    clock.advance(1000);
+    const g = conn();
+    rooms.join(g, "r1", "late", "L");
+    expect(g.takeJson()[0].payload.state).toEqual({ position: 51, play_state: "playing" });
+  });
+
+  test("control is relayed to the others only, with the sender's client, room and ts", () => {
+    const { h, g } = hostWithGuest();
+    expect(rooms.control(h, { type: "player_event", payload: { action: "play", position: 3 } }, 1234)).toBeNull();
+    expect(h.takeJson()).toEqual([]);
+    expect(g.takeJson()).toEqual([{ type: "player_event", room: "r1", client: "host", payload: { action: "play", position: 3 }, ts: 1234, server_ts: clock.now() }]);
+  });
+
+  test("non-hosts get not_host unless free_play; the state is untouched", () => {
+    const { h, g } = hostWithGuest();
+    expect(rooms.control(g, { type: "state_update", payload: { position: 99, play_state: "playing" } }, null)?.code).toBe("not_host");
+    expect(rooms.get("r1")!.position).toBe(10);
+    expect(rooms.control(conn(), { type: "state_update", payload: { position: 1, play_state: "paused" } }, null)?.code).toBe("bad_request");
+    const fh = conn();
+    const fg = conn();
+    rooms.create(fh, args({ room: "free", options: { free_play: true } }));
+    rooms.join(fg, "free", "g", "G");
+    expect(rooms.control(fg, { type: "player_event", payload: { action: "seek", position: 42 } }, null)).toBeNull();
+    expect(rooms.get("free")!.position).toBe(42);
+    expect(rooms.isHost(fg)).toBe(false);
+  });
+});
+
+describe("rooms: leaving, host migration, grace", () => {
+  test("host leaves mid-playback: oldest remaining becomes host, playback continues", () => {
+    const h = conn();
+    const a = conn();
+    const b = conn();
+    rooms.create(h, args({ startPos: 0 }));
+    rooms.join(a, "r1", "a", "A");
+    rooms.join(b, "r1", "b", "B");
+    rooms.control(h, { type: "player_event", payload: { action: "play", position: 0 } }, null);
+    for (const c of [h, a, b]) c.takeJson();
+    clock.advance(4000);
+    expect(rooms.leave(h)).toBe(true);
+    const got = b.takeJson();
+    expect(got.map((m) => m.type)).toEqual(["client_left", "participants_update", "host_change"]);
+    expect(got[0]).toMatchObject({ client: "host", payload: {} });
+    expect(got[1].payload.participants).toEqual([
+      { client_id: "a", name: "A", is_host: true },
+      { client_id: "b", name: "B", is_host: false },
+    ]);
+    expect(got[2].payload).toEqual({ host_id: "a" });
+    expect(types(a)).toEqual(["client_left", "participants_update", "host_change"]);
+    expect(rooms.positionOf(rooms.get("r1")!)).toBe(4);
+    expect(rooms.canControl(a)).toBeNull();
+    expect(rooms.canControl(b)?.code).toBe("not_host");
+    expect(rooms.leave(h)).toBe(false);
+  });
+
+  test("a guest leaving sends no host_change", () => {
+    const { h, g } = hostWithGuest();
+    rooms.leave(g);
+    expect(types(h)).toEqual(["client_left", "participants_update"]);
+  });
+
+  test("an empty room lives for the grace period, then is removed", () => {
+    const h = conn();
+    rooms.create(h, args());
+    rooms.leave(h);
+    expect(rooms.count).toBe(1);
+    clock.advance(29_999);
+    expect(rooms.get("r1")).toBeDefined();
+    clock.advance(1);
+    expect(rooms.get("r1")).toBeUndefined();
+    expect(rooms.join(conn(), "r1", "host", "H")?.code).toBe("room_missing");
+  });
+
+  test("the host coming back in the grace period gets the room back, by join or by create", () => {
+    const h = conn();
+    rooms.create(h, args());
+    rooms.control(h, { type: "player_event", payload: { action: "seek", position: 77 } }, null);
+    rooms.leave(h);
+    clock.advance(10_000);
+    const h2 = conn();
+    expect(rooms.create(h2, args({ clientId: "someone-else" }))?.code).toBe("room_exists");
+    expect(rooms.create(h2, args({ mediaUrl: "other.mp4", startPos: 0 }))).toBeNull();
+    const [rs] = h2.takeJson();
+    expect(rs.payload).toMatchObject({ host_id: "host", media_url: "m.mp4", state: { position: 77, play_state: "paused" } });
+    clock.advance(60_000); // the grace timer was cancelled
+    expect(rooms.get("r1")).toBeDefined();
+    expect(clock.pending).toBe(0);
+  });
+
+  test("another client first back in the grace period becomes host", () => {
+    const { h, g } = hostWithGuest();
+    rooms.leave(g);
+    rooms.leave(h);
+    const g2 = conn();
+    expect(rooms.join(g2, "r1", "g", "G")).toBeNull();
+    expect(g2.takeJson()[0].payload.host_id).toBe("g");
+  });
+
+  test("graceMs 0 removes an empty room at once", () => {
+    make({ graceMs: 0 });
+    const h = conn();
+    rooms.create(h, args());
+    rooms.leave(h);
+    expect(rooms.count).toBe(0);
+  });
+});
+
+describe("rooms: replace on rejoin", () => {
+  test("the same client id on a new socket takes over the seat and the host role", () => {
+    const { h, g } = hostWithGuest();
+    const h2 = conn();
+    expect(rooms.join(h2, "r1", "host", "Hana")).toBeNull();
+    expect(h.closedWith?.code).toBe(4001);
+    const [rs] = h2.takeJson();
+    expect(rs.payload.host_id).toBe("host");
+    expect(rs.payload.participants.map((p: any) => p.client_id)).toEqual(["host", "g"]);
+    expect(g.takeJson()).toEqual([]); // nothing changed for the others
+    expect(rooms.leave(h)).toBe(false); // the old socket's close is a no-op
+    expect(rooms.participantCount).toBe(2);
+    rooms.control(h2, { type: "player_event", payload: { action: "play", position: 1 } }, null);
+    expect(types(g)).toEqual(["player_event"]);
+    expect(h.sent.length).toBe(0);
+  });
+
+  test("a full room still lets a participant replace its own seat; a rename is announced", () => {
+    make({ maxParticipants: 2 });
+    const { h, g } = hostWithGuest();
+    expect(rooms.join(conn(), "r1", "g", "Gustav")).toBeNull();
+    const [upd] = h.takeJson();
+    expect(upd.type).toBe("participants_update");
+    expect(upd.payload.participants[1]).toEqual({ client_id: "g", name: "Gustav", is_host: false });
+  });
+});

@@ -1,0 +1,190 @@
+import { beforeEach, describe, expect, test } from "bun:test";
+import type { TokenAuth } from "../../src/protocols/syncparty/auth.ts";
+import type { Fail } from "../../src/protocols/syncparty/codec.ts";
+import { Rooms } from "../../src/protocols/syncparty/rooms.ts";
+import { Sessions } from "../../src/protocols/syncparty/session.ts";
+import { FakeClock, FakeConn, FakeHub } from "../helpers/fakes.ts";
+
+/** Token checks that stay pending until the test settles them. */
+class ManualAuth implements TokenAuth {
+  required = true;
+  pending: { token: string; resolve: (f: Fail | null) => void }[] = [];
+  private wait(token: string) {
+    return new Promise<Fail | null>((resolve) => this.pending.push({ token, resolve }));
+  }
+  verifyAuth(token: string) {
+    return this.wait(token);
+  }
+  verifyInvite(token: string) {
+    return this.wait(token);
+  }
+  async signInvite(room: string, s: number) {
+    return { token: `invite:${room}:${s}`, expiresAt: 0 };
+  }
+  settle(f: Fail | null = null) {
+    this.pending.shift()!.resolve(f);
+  }
+}
+
+let clock: FakeClock;
+let hub: FakeHub;
+let rooms: Rooms;
+let auth: ManualAuth;
+let sessions: Sessions;
+const asyncErrors: unknown[] = [];
+const flush = () => new Promise((r) => setTimeout(r, 0));
+
+beforeEach(() => {
+  clock = new FakeClock();
+  hub = new FakeHub();
+  rooms = new Rooms({ clock, topics: hub, graceMs: 1000, maxParticipants: 10, newRoomId: () => "gen" });
+  auth = new ManualAuth();
+  sessions = new Sessions({ rooms, auth, clock, onAsyncError: (_c, e) => asyncErrors.push(e) });
+});
+const open = () => {
+  const c = new FakeConn(hub);
+  sessions.open(c);
+  return c;
+};
+const send = (c: FakeConn, m: object | string) => sessions.message(c, typeof m === "string" ? m : JSON.stringify(m));
+
+describe("sessions", () => {
+  test("messages behind a pending token check are handled after it, in order", async () => {
+    const h = open();
+    send(h, { type: "create_room", room: "r", client: "h", payload: { auth_token: "t" } });
+    send(h, { type: "player_event", room: "r", client: "h", payload: { action: "play", position: 1 } });
+    send(h, { type: "ping", client: "h", payload: { client_ts: 7 } });
+    expect(h.sent).toEqual([]);
+    auth.settle(null);
+    await flush();
+    const got = h.takeJson();
+    expect(got.map((m) => m.type)).toEqual(["room_state", "pong"]); // the play was accepted silently
+    expect(rooms.get("r")!.playState).toBe("playing");
+  });
+
+  test("a queued create/join that needs another check keeps the rest in order", async () => {
+    const h = open();
+    send(h, { type: "create_room", room: "r", client: "h", payload: { auth_token: "t" } });
+    send(h, { type: "leave_room", client: "h" });
+    send(h, { type: "join_room", room: "r", client: "h", payload: { auth_token: "t2" } });
+    send(h, { type: "ping", client: "h", payload: { client_ts: 1 } });
+    auth.settle(null);
+    await flush();
+    expect(auth.pending.map((p) => p.token)).toEqual(["t2"]);
+    expect(h.takeJson().map((m) => m.type)).toEqual(["room_state"]);
+    auth.settle(null);
+    await flush();
+    expect(h.takeJson().map((m) => m.type)).toEqual(["room_state", "pong"]);
+  });
+
+  test("a socket that closes while its check is pending never takes a seat", async () => {
+    const h = open();
+    send(h, { type: "create_room", room: "r", client: "h", payload: { auth_token: "t" } });
+    sessions.close(h);
+    auth.settle(null);
+    await flush();
+    expect(rooms.get("r")).toBeUndefined();
+    expect(rooms.participantCount).toBe(0);
+  });
+
+  test("a refused token is the error reply; the socket stays unbound", async () => {
+    const h = open();
+    send(h, { type: "create_room", room: "r", client: "h", payload: { auth_token: "bad" } });
+    auth.settle({ code: "token_invalid", message: "no" });
+    await flush();
+    expect(h.takeJson()).toEqual([{ type: "error", room: "r", client: "h", payload: { code: "token_invalid", message: "no" }, ts: clock.now(), server_ts: clock.now() }]);
+    send(h, { type: "create_room", room: "r", client: "other", payload: {} });
+    expect(h.takeJson()[0].payload.code).toBe("auth_required");
+  });
+
+  test("binding: another client id on a bound socket is bad_request; an omitted one is the bound id", async () => {
+    auth.required = false;
+    const h = open();
+    send(h, { type: "create_room", room: "r", client: "h", payload: { name: "H" } });
+    const g = open();
+    send(g, { type: "join_room", room: "r", client: "g", payload: {} });
+    h.takeJson();
+    g.takeJson();
+    send(g, { type: "player_event", room: "r", client: "h", payload: { action: "play", position: 0 } });
+    expect(g.takeJson()[0]).toMatchObject({ type: "error", client: "g", payload: { code: "bad_request" } });
+    expect(rooms.get("r")!.playState).toBe("paused");
+    send(h, { type: "player_event", payload: { action: "play", position: 0 } });
+    expect(g.takeJson()[0]).toMatchObject({ type: "player_event", room: "r", client: "h" });
+  });
+
+  test("room-bound messages before joining, or naming another room, are bad_request", () => {
+    auth.required = false;
+    const c = open();
+    for (const t of ["player_event", "state_update", "create_invite"]) {
+      send(c, { type: t, room: "r", client: "c", payload: { action: "play", position: 1, play_state: "playing" } });
+      expect(c.takeJson()[0].payload.code).toBe("bad_request");
+    }
+    send(c, { type: "leave_room", client: "c" });
+    expect(c.takeJson()[0].payload.code).toBe("bad_request");
+    send(c, { type: "join_room", room: "r", payload: {} });
+    expect(c.takeJson()[0].payload).toEqual({ code: "bad_request", message: "client is required" });
+    send(c, { type: "create_room", room: "r", client: "c" });
+    c.takeJson();
+    send(c, { type: "state_update", room: "elsewhere", payload: { position: 1, play_state: "playing" } });
+    expect(c.takeJson()[0].payload.code).toBe("bad_request");
+  });
+
+  test("create_invite: host only, even with free_play", async () => {
+    auth.required = false;
+    const h = open();
+    send(h, { type: "create_room", room: "r", client: "h", payload: { options: { free_play: true, theme: "dark" } } });
+    expect(h.takeJson()[0].payload.options).toEqual({ free_play: true, theme: "dark" });
+    const g = open();
+    send(g, { type: "join_room", room: "r", client: "g", payload: {} });
+    g.takeJson();
+    send(g, { type: "create_invite", payload: {} });
+    expect(g.takeJson()[0].payload.code).toBe("not_host");
+    h.takeJson();
+    send(h, { type: "create_invite", payload: { expires_in: 90 } });
+    await flush();
+    expect(h.takeJson()[0]).toMatchObject({ type: "invite_created", room: "r", client: "h", payload: { invite_token: "invite:r:90" } });
+  });
+
+  test("a private room asks for an invite even without a secret", async () => {
+    auth.required = false;
+    const h = open();
+    send(h, { type: "create_room", room: "p", client: "h", payload: { options: { private: true } } });
+    const g = open();
+    send(g, { type: "join_room", room: "p", client: "g", payload: { auth_token: "valid-but-irrelevant" } });
+    expect(g.takeJson()[0].payload.code).toBe("invite_required");
+    send(g, { type: "join_room", room: "p", client: "g", payload: { invite_token: "i" } });
+    auth.settle(null);
+    await flush();
+    expect(g.takeJson()[0].type).toBe("room_state");
+    // a seat already held needs no new invite: the guest's and the host's tabs reload
+    for (const id of ["g", "h"]) {
+      const again = open();
+      send(again, { type: "join_room", room: "p", client: id, payload: {} });
+      expect(again.takeJson()[0].type).toBe("room_state");
+    }
+    expect(g.closedWith?.code).toBe(4001);
+    expect(h.closedWith?.code).toBe(4001);
+    expect(auth.pending).toEqual([]);
+  });
+
+  test("a failure after an await is reported as a bug, and later frames are still handled", async () => {
+    auth.required = false;
+    auth.signInvite = () => Promise.reject(new Error("key store gone"));
+    const h = open();
+    send(h, { type: "create_room", room: "r", client: "h" });
+    h.takeJson();
+    send(h, { type: "create_invite", payload: {} });
+    send(h, { type: "ping", payload: { client_ts: 3 } });
+    await flush();
+    expect(asyncErrors.splice(0).map((e) => (e as Error).message)).toEqual(["key store gone"]);
+    expect(h.takeJson().map((m) => m.type)).toEqual(["pong"]);
+  });
+
+  test("rate_limited reply is the error envelope with the bound ids", () => {
+    auth.required = false;
+    const h = open();
+    send(h, { type: "create_room", room: "r", client: "h" });
+    expect(JSON.parse(sessions.rateLimited(h))).toMatchObject({ type: "error", room: "r", client: "h", payload: { code: "rate_limited" } });
+    expect(asyncErrors).toEqual([]);
+  });
+});
