@@ -1,5 +1,6 @@
 // The broadcast paths of Switchboard's protocols (PROTOCOLS.md), registered into paths.ts as each
 // protocol lands on main, plus the endpoints M1 spreads its idle connections over.
+import { join } from "node:path";
 import { Ws } from "./lib/wsclient.ts";
 import { registerPath } from "./paths.ts";
 
@@ -28,3 +29,83 @@ registerPath({
   },
 });
 idlePaths.push("/ws");
+
+// §2 watch party: the host's player_event is relayed to every other participant. Rooms are
+// capped (--room-max-participants, 100 by default; the bench raises it to 101 so the host plus
+// 100 viewers fit). Every join sends the whole participant list to the room, so joins cost
+// O(N²) bytes: N = 1000 (≈ 20 GB of participants_update) and M2's churn are left out.
+const watchMax = 100;
+registerPath({
+  name: "syncparty",
+  what: "watch-party player_event → room",
+  protocol: "syncparty",
+  maxN: watchMax,
+  noChurn: "every join broadcasts the full participant list to the room (O(N) bytes per member per join)",
+  async room(port, id) {
+    const url = `ws://127.0.0.1:${port}/OpenSyncParty/ws`;
+    const host = await Ws.open(url);
+    const env = (type: string, client: string, payload: object) => JSON.stringify({ type, room: id, client, payload, ts: 0 });
+    const st = await host.call(env("create_room", "host", { media_url: "https://example.org/bench.mp4", name: "host" }), (t) => t.includes('"room_state"') || t.includes('"error"'));
+    if (!st.includes('"room_state"')) throw new Error("create_room failed: " + st);
+    return {
+      subPath: "/OpenSyncParty/ws",
+      subSetup: (i) => [env("join_room", `v${i}`, { name: `viewer ${i}` })],
+      publish: (seq) => host.send(env("player_event", "host", { action: "seek", position: seq })),
+      seqOf: (t) => {
+        if (!t.includes('"player_event"')) return null;
+        const m = /"position":(\d+)/.exec(t);
+        return m ? Number(m[1]) : null;
+      },
+      close: () => host.close(),
+    };
+  },
+});
+export const watchFlags = ["--room-max-participants", String(watchMax + 1)];
+idlePaths.push("/OpenSyncParty/ws");
+
+// §5 buzzer: a receiver emulator (scripts/buzzer-emulator.ts, its own process so its serial link
+// keeps answering pings while the load generator is busy) presses buzzers on command; the
+// mediator reads the serial bytes and sends {"event":"buzz",…} to every client of /mediator.
+// The broadcast reaches the whole endpoint, so one room per server and no F2.
+registerPath({
+  name: "buzzer",
+  what: "buzzer serial buzz → every client",
+  protocol: "buzzer",
+  noRooms: "buzzer events go to every client of /mediator: there are no rooms",
+  async room(port) {
+    // The receiver announces its buzzers with a one-byte count: at most 255 of them.
+    const ids = Array.from({ length: 255 }, (_, i) => i).join(",");
+    const emu = Bun.spawn([process.execPath, join(import.meta.dir, "..", "buzzer-emulator.ts"), "--buzzers", ids], { stdin: "pipe", stdout: "pipe", stderr: "ignore" });
+    const reader = emu.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let dev = "";
+    while (!dev.includes("\n")) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error("buzzer emulator exited");
+      dev += value;
+    }
+    const pub = await Ws.open(`ws://127.0.0.1:${port}/mediator`);
+    const r = await pub.call(JSON.stringify({ command: "connect", pool: dev.trim() }), (t) => t.includes('"connect"') || t.includes('"error"'));
+    if (!r.includes('"result"')) throw new Error("buzzer connect failed: " + r);
+    let pending = "";
+    const flush = setInterval(() => {
+      if (pending) emu.stdin.write(pending), emu.stdin.flush(), (pending = "");
+    }, 1);
+    return {
+      subPath: "/mediator",
+      subSetup: () => [],
+      modulo: 255,
+      publish: (seq) => void (pending += `buzz ${seq % 255}\n`),
+      seqOf: (t) => {
+        if (!t.includes('"buzz"')) return null;
+        const m = /"buzzer":(\d+)/.exec(t);
+        return m ? Number(m[1]) : null;
+      },
+      close: () => {
+        clearInterval(flush);
+        pub.close();
+        emu.kill();
+      },
+    };
+  },
+});
+idlePaths.push("/mediator");

@@ -9,7 +9,7 @@ import { startServer, type ServerKind } from "../lib/servers.ts";
 import { runJson } from "../lib/spawn.ts";
 import { fmt, median, pct } from "../lib/stats.ts";
 import { getPath } from "../paths.ts";
-import "../protocol-paths.ts";
+import { watchFlags } from "../protocol-paths.ts";
 
 export interface Variant {
   label: string;
@@ -28,6 +28,8 @@ export const baselines: Variant[] = [
 export const candidates: Variant[] = [
   { label: "raw seam", server: "switchboard", path: "raw" },
   { label: "clicker", server: "switchboard", path: "clicker" },
+  { label: "watch party", server: "switchboard", path: "syncparty", flags: watchFlags },
+  { label: "buzzer", server: "switchboard", path: "buzzer", oneRoomPerServer: true },
 ];
 
 const loadgen = join(import.meta.dir, "..", "loadgen-fanout.ts");
