@@ -14,13 +14,20 @@ export interface StallArgs {
   pid: number;
   path: string;
   n: number;
-  /** Publishes per second. */
-  rate: number;
+  /**
+   * Bytes per second each subscriber should receive: the publish rate is set from the path's
+   * frame size (measured on a first 200 broadcasts), so a stall fills the buffers in seconds
+   * whatever the protocol's frames are, capped at maxRate publishes/s.
+   */
+  bytesPerSec: number;
+  maxRate: number;
   healthyMs: number;
   /** Give up waiting for the server to drop the staller after this long. */
   maxStallMs: number;
 }
 export interface StallResult {
+  rate: number;
+  frameBytes: number;
   healthy: Latency;
   stalled: Latency;
   healthyCpu: number;
@@ -56,11 +63,18 @@ if (import.meta.main) {
   }
   await quiesce(() => rc.delivered());
 
+  const b0 = rc.tally.bytes;
+  const f0 = rc.tally.frames;
+  for (let i = 0; i < 200; i++) rc.publish();
+  await quiesce(() => rc.delivered());
+  const frameBytes = (rc.tally.bytes - b0) / Math.max(1, rc.tally.frames - f0);
+  const rate = Math.min(a.maxRate, Math.round(a.bytesPerSec / frameBytes));
+
   const base = rc.delivered();
   let sent = 0;
   const t0 = performance.now();
   const timer = setInterval(() => {
-    const due = Math.floor(((performance.now() - t0) / 1000) * a.rate);
+    const due = Math.floor(((performance.now() - t0) / 1000) * rate);
     while (sent < due) rc.publish(), sent++;
   }, 5);
   await sleep(300);
@@ -93,15 +107,16 @@ if (import.meta.main) {
   const othersClosed = rc.cheap.filter((c) => c.ended).length + rc.probes.filter((p) => p.closeCode !== null).length;
 
   staller.kill("SIGCONT");
+  // A staller the server never dropped stays connected: give it 10 s to drain and report.
   let report = "";
-  const deadline = performance.now() + 30_000;
-  while (performance.now() < deadline) {
+  const giveUp = setTimeout(() => staller.kill("SIGKILL"), Number.isFinite(dropMs) ? 30_000 : 10_000);
+  for (;;) {
     const { value, done } = await lines.read();
     if (done) break;
     report += value;
   }
-  staller.kill("SIGKILL");
-  const last = report.trim().split("\n").pop() ?? "{}";
+  clearTimeout(giveUp);
+  const last = report.trim().split("\n").pop() ?? "";
   rc.close();
   const result: StallResult = {
     healthy,
@@ -109,7 +124,9 @@ if (import.meta.main) {
     healthyCpu: healthyCpu.server / healthyCpu.wall,
     stalledCpu: stalledCpu.server / stalledCpu.wall,
     dropMs,
-    staller: JSON.parse(last) as StallResult["staller"],
+    staller: last.startsWith("{") ? (JSON.parse(last) as StallResult["staller"]) : { frames: NaN, bytes: NaN, closeCode: null, ended: false },
+    rate,
+    frameBytes,
     othersComplete,
     othersClosed,
   };

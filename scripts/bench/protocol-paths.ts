@@ -72,6 +72,7 @@ registerPath({
   what: "buzzer serial buzz → every client",
   protocol: "buzzer",
   noRooms: "buzzer events go to every client of /mediator: there are no rooms",
+  noCallgrind: "under valgrind the mediator misses its 250 ms serial watchdog and resets the link, dropping buzzes",
   async room(port) {
     // The receiver announces its buzzers with a one-byte count: at most 255 of them.
     const ids = Array.from({ length: 255 }, (_, i) => i).join(",");

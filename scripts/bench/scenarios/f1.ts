@@ -43,9 +43,9 @@ export async function runFanout(v: Variant, ns: number[], o: Opts): Promise<Shap
       path: v.path,
       ns,
       probes: 4,
-      warmMs: o.quick ? 200 : 400,
-      closedMs: o.quick ? 700 : 2000,
-      openMs: o.quick ? 700 : 2000,
+      warmMs: o.quick ? 200 : 300,
+      closedMs: o.quick ? 700 : 1200,
+      openMs: o.quick ? 700 : 1200,
       openRate: 20_000,
       inflight: 16_000,
     };

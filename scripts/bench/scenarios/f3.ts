@@ -73,7 +73,8 @@ export async function f3(o: Opts): Promise<Section> {
   const reps = o.quick ? 3 : 5;
   const dir = mkdtempSync(join(tmpdir(), "switchboard-callgrind-"));
   const vg = ["valgrind", "--tool=callgrind", `--callgrind-out-file=${join(dir, "cg.%p")}`];
-  const sbPaths = candidates.map((c) => c.path).filter((p) => !o.paths || o.paths.includes(p));
+  const sbPaths = candidates.map((c) => c.path).filter((p) => (!o.paths || o.paths.includes(p)) && !getPath(p).noCallgrind);
+  const skipped = candidates.map((c) => getPath(c.path)).filter((p) => p.noCallgrind);
   const results = new Map<string, number[]>();
   const data = join(dir, "data");
   try {
@@ -100,6 +101,7 @@ export async function f3(o: Opts): Promise<Section> {
         "Counted with `valgrind --tool=callgrind` on the whole server process (every thread, JIT on). Includes receiving, parsing, validating, routing and writing the one delivery.",
       "",
       ...table(["path", "instructions / message", "min – max", "× B0"], rows),
+      ...skipped.map((p) => `\nNot measured: ${p.what} (${p.noCallgrind}).`),
     ],
   };
 }
