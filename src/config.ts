@@ -43,7 +43,7 @@ export const Config = Type.Object(
     }),
     pool: Type.Array(Type.String(), {
       default: [],
-      description: "Buzzer: a pool to connect at start (serial device or /dev/input/event*); repeatable. Append '#v2' for the renumbered firmware.",
+      description: "Buzzer: a pool to connect at start (serial device or /dev/input/event*); repeatable. Append '#v2' for the renumbered receiver firmware, '#keyboard' for an evdev device outside /dev/input.",
     }),
     serialBaud: Int(9600, 50, 4_000_000, "Buzzer: serial speed for receivers."),
   },

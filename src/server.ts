@@ -64,8 +64,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   let stopping: Promise<void> | null = null;
   const stop = () =>
     (stopping ??= (async () => {
-      server.stop(false); // stop accepting; existing connections stay for the close handshake
-      transport.closeAll();
+      // Plugins first: they flush pending work and end their sessions in their own protocol
+      // (a Socket.IO long poll gets its close packet before the HTTP side goes away).
       for (const p of plugins) {
         try {
           await p.stop?.();
@@ -73,8 +73,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
           log.error("plugin stop failed", { plugin: p.name, err: err as Error });
         }
       }
+      server.stop(false); // stop accepting; existing connections stay for the close handshake
+      transport.closeAll();
       const deadline = performance.now() + 2000;
-      while (transport.live.size > 0 && performance.now() < deadline) await Bun.sleep(10);
+      // Let answered requests (a released long poll) reach the wire and close handshakes finish.
+      while ((transport.live.size > 0 || server.pendingRequests > 0) && performance.now() < deadline) await Bun.sleep(10);
       await server.stop(true);
       store.close();
     })());

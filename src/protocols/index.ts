@@ -1,7 +1,9 @@
 // Every protocol served on the one port. Each entry lives in its own folder (DESIGN.md).
 import { buzzer } from "./buzzer/plugin.ts";
 import { clickerProtocol } from "./clicker/plugin.ts";
+import { metronomeProtocol } from "./metronome/plugin.ts";
+import { relayProtocol } from "./relay/plugin.ts";
 import { syncparty } from "./syncparty/plugin.ts";
 import type { ProtocolFactory } from "./types.ts";
 
-export const protocols: ProtocolFactory[] = [clickerProtocol, syncparty, buzzer];
+export const protocols: ProtocolFactory[] = [metronomeProtocol, syncparty, clickerProtocol, relayProtocol, buzzer];

@@ -41,4 +41,27 @@ export const smokeProbes: SmokeProbe[] = [
       if (r.response !== "pools" || !Array.isArray(r.pools)) throw new Error("buzzer: unexpected list pools reply " + JSON.stringify(r));
     },
   },
+  {
+    // Metronome (PROTOCOLS.md §1): the open frame, then get_id → a client id.
+    path: "/connect",
+    async run(c) {
+      const open = await c.next();
+      if (open !== '{"jsonrpc":"2.0","id":null,"result":{"status":"success"}}') throw new Error(`metronome open frame: ${open}`);
+      c.send({ jsonrpc: "2.0", method: "get_id", params: { time_utc: Date.now() }, id: 1 });
+      const r = await c.nextJson();
+      if (r.id !== 1 || r.result?.status !== "success" || !Number.isInteger(r.result.client_id) || r.result.client_id < 1)
+        throw new Error(`metronome get_id: ${JSON.stringify(r)}`);
+    },
+  },
+  {
+    // Socket.IO relay (PROTOCOLS.md §4): raw Engine.IO open packet, then a Socket.IO CONNECT to "/".
+    path: "/socket.io/?EIO=4&transport=websocket",
+    async run(c) {
+      const open = await c.next();
+      if (!open.startsWith('0{"sid"')) throw new Error(`socket.io: expected the Engine.IO open packet, got ${open}`);
+      c.send("40");
+      const connected = await c.next();
+      if (!connected.startsWith('40{"sid"')) throw new Error(`socket.io: expected a Socket.IO CONNECT reply, got ${connected}`);
+    },
+  },
 ];

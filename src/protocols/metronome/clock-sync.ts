@@ -1,0 +1,61 @@
+// Per-connection clock offset estimator (PROTOCOLS.md §1 "Clock"). Pure arithmetic, no time source:
+// the caller passes the server's receive instant. offset = client clock − server clock, in ms.
+
+/** A completed NTP-style exchange as reported by the client in sync_time's `previous`. */
+export interface Exchange {
+  client_ts: number; // client clock when the request left
+  server_recv_ts: number; // server clock when it arrived
+  server_send_ts: number; // server clock when the reply left
+  client_recv_ts: number; // client clock when the reply arrived
+}
+
+/**
+ * Samples further than this from the server clock are ignored. The seed's own example sends
+ * `time_utc: 123123123`, and clients that send seconds instead of milliseconds exist; such a value
+ * would otherwise shift every beat by decades. A real phone clock is never a day off.
+ */
+export const MAX_PLAUSIBLE_OFFSET_MS = 24 * 60 * 60 * 1000;
+
+/** Offset and round trip of one full exchange (PROTOCOLS.md §1, the NTP formulas). */
+export function exchangeOffset(x: Exchange): { offset: number; rtt: number } {
+  return {
+    offset: (x.client_ts - x.server_recv_ts + (x.client_recv_ts - x.server_send_ts)) / 2,
+    rtt: x.client_recv_ts - x.client_ts - (x.server_send_ts - x.server_recv_ts),
+  };
+}
+
+export class ClockSync {
+  /** Best one-way sample: the largest client_ts − server_recv spent the least time in transit. */
+  private oneWay: number | null = null;
+  /** Full exchange with the smallest round trip seen; once present it wins over one-way samples. */
+  private best: { offset: number; rtt: number } | null = null;
+
+  /** A client timestamp (time_utc, current_client_ts, sync_time's client_ts) received at serverRecv. */
+  oneWaySample(clientTs: number, serverRecv: number): void {
+    const s = clientTs - serverRecv;
+    if (!Number.isFinite(s) || Math.abs(s) > MAX_PLAUSIBLE_OFFSET_MS) return;
+    if (this.oneWay === null || s > this.oneWay) this.oneWay = s;
+  }
+
+  /** A completed exchange; one with a negative round trip is inconsistent and ignored. */
+  exchange(x: Exchange): void {
+    const e = exchangeOffset(x);
+    if (!Number.isFinite(e.offset) || !Number.isFinite(e.rtt) || e.rtt < 0 || Math.abs(e.offset) > MAX_PLAUSIBLE_OFFSET_MS) return;
+    if (this.best === null || e.rtt < this.best.rtt) this.best = e;
+  }
+
+  /** Current estimate; 0 without samples, so a client that agrees with the server gets server time. */
+  get offset(): number {
+    return this.best?.offset ?? this.oneWay ?? 0;
+  }
+
+  /** Round trip of the exchange in use, or null while only one-way samples are known. */
+  get rtt(): number | null {
+    return this.best?.rtt ?? null;
+  }
+
+  /** A server instant expressed on this client's clock, in whole ms. */
+  toClient(serverInstant: number): number {
+    return Math.round(serverInstant + this.offset);
+  }
+}

@@ -1,0 +1,144 @@
+// A generic JSON-RPC 2.0 codec and dispatcher (https://www.jsonrpc.org/specification). Pure:
+// text in, text out, errors as values. Knows nothing about the metronome; methods are passed in.
+
+/** Standard error codes (§5.1) plus the server-defined one this project uses (-32000..-32099). */
+export const RpcCode = {
+  parseError: -32700,
+  invalidRequest: -32600,
+  methodNotFound: -32601,
+  invalidParams: -32602,
+  internalError: -32603,
+  rateLimited: -32005,
+} as const;
+
+const standardMessage: Record<number, string> = {
+  [RpcCode.parseError]: "Parse error",
+  [RpcCode.invalidRequest]: "Invalid Request",
+  [RpcCode.methodNotFound]: "Method not found",
+  [RpcCode.invalidParams]: "Invalid params",
+  [RpcCode.internalError]: "Internal error",
+  [RpcCode.rateLimited]: "rate limited",
+};
+
+export type RpcId = string | number | null;
+export type RpcParams = unknown[] | Record<string, unknown>;
+
+export interface RpcError {
+  code: number;
+  message: string;
+  data?: unknown;
+}
+
+export const rpcError = (code: number, data?: string): RpcError =>
+  data === undefined ? { code, message: standardMessage[code] ?? "Server error" } : { code, message: standardMessage[code] ?? "Server error", data };
+
+/** One element of the input, classified (§4, §4.1, §5). */
+export type Incoming =
+  | { kind: "request"; method: string; params: RpcParams | undefined; id: RpcId }
+  | { kind: "notification"; method: string; params: RpcParams | undefined }
+  /** A frame without `method` but with `result`/`error`: the peer answering one of our requests. */
+  | { kind: "response"; id: unknown; result?: unknown; error?: unknown }
+  /** Valid JSON that is not a Request object; `id` is echoed when it could be read (§5). */
+  | { kind: "invalid"; id: RpcId; reason: string };
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isId = (v: unknown): v is RpcId => v === null || typeof v === "string" || typeof v === "number";
+const has = (o: object, k: string) => Object.hasOwn(o, k);
+
+/** Classify one parsed value as a request, notification, peer response or invalid request. */
+export function classify(v: unknown): Incoming {
+  if (!isObject(v)) return { kind: "invalid", id: null, reason: "not a Request object" };
+  // §5: an id of the wrong type cannot be "detected", so the error reply carries null.
+  const id = has(v, "id") && isId(v.id) ? v.id : null;
+  if (!has(v, "method") && (has(v, "result") || has(v, "error"))) return { kind: "response", id: v.id, result: v.result, error: v.error };
+  if (v.jsonrpc !== "2.0") return { kind: "invalid", id, reason: 'jsonrpc must be exactly "2.0"' };
+  if (typeof v.method !== "string") return { kind: "invalid", id, reason: "method must be a string" };
+  // §4.2: params, when present, MUST be an Array or an Object.
+  const params = v.params;
+  if (has(v, "params") && !Array.isArray(params) && !isObject(params)) return { kind: "invalid", id, reason: "params must be an array or an object" };
+  if (has(v, "id") && !isId(v.id)) return { kind: "invalid", id: null, reason: "id must be a string, a number or null" };
+  const p = params as RpcParams | undefined;
+  // §4.1: only a Request *without* an id member is a notification; "id": null is a request.
+  return has(v, "id") ? { kind: "request", method: v.method, params: p, id: v.id as RpcId } : { kind: "notification", method: v.method, params: p };
+}
+
+export type Parsed = { kind: "parse-error" } | { kind: "single"; item: Incoming } | { kind: "batch"; items: Incoming[] } | { kind: "empty-batch" };
+
+/** Parse one frame. The text is parsed exactly as received (DESIGN.md: the raw-frame seam). */
+export function parse(text: string): Parsed {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return { kind: "parse-error" };
+  }
+  if (!Array.isArray(v)) return { kind: "single", item: classify(v) };
+  if (v.length === 0) return { kind: "empty-batch" };
+  return { kind: "batch", items: v.map(classify) };
+}
+
+// ---- encoding (compact JSON; member order as in the specification's examples) ----
+
+const idText = (id: RpcId) => JSON.stringify(id);
+
+export const encodeResult = (id: RpcId, result: unknown): string => `{"jsonrpc":"2.0","result":${JSON.stringify(result ?? null)},"id":${idText(id)}}`;
+export const encodeError = (id: RpcId, error: RpcError): string => `{"jsonrpc":"2.0","error":${JSON.stringify(error)},"id":${idText(id)}}`;
+/** A server → client request (§4); `params` is already JSON text so callers can build it cheaply. */
+export const encodeRequest = (method: string, paramsJson: string, id: number): string =>
+  `{"jsonrpc":"2.0","method":${JSON.stringify(method)},"params":${paramsJson},"id":${id}}`;
+
+// ---- dispatch ----
+
+/** What a method returns: a result (plus effects to run after the reply is sent) or an error. */
+export type Outcome = { result: unknown; after?: () => void } | { error: RpcError };
+export type Method<C> = (params: RpcParams | undefined, ctx: C) => Outcome;
+
+export interface DispatchResult {
+  /** The text to send back, or null when nothing is due (notifications, peer responses, §6). */
+  reply: string | null;
+  /** Side effects (server requests to other members…) to run once the reply has been sent. */
+  after: Array<() => void>;
+}
+
+/** Largest batch handled; a longer one is refused as a whole (documented; the spec sets no limit). */
+export const MAX_BATCH = 100;
+
+function run<C>(item: Incoming, methods: ReadonlyMap<string, Method<C>>, ctx: C, after: Array<() => void>): string | null {
+  switch (item.kind) {
+    case "response":
+      return null; // §5: a response is never answered
+    case "invalid":
+      return encodeError(item.id, rpcError(RpcCode.invalidRequest, item.reason));
+  }
+  const id = item.kind === "request" ? item.id : undefined;
+  const method = methods.get(item.method);
+  const outcome: Outcome = method ? method(item.params, ctx) : { error: rpcError(RpcCode.methodNotFound) };
+  if ("result" in outcome && outcome.after) after.push(outcome.after);
+  // §4.1: a notification is never answered, not even with an error.
+  if (id === undefined) return null;
+  return "error" in outcome ? encodeError(id, outcome.error) : encodeResult(id, outcome.result);
+}
+
+/** Handle one frame: parse, run every call in order, and build the reply (§5, §6). */
+export function dispatch<C>(text: string, methods: ReadonlyMap<string, Method<C>>, ctx: C): DispatchResult {
+  const parsed = parse(text);
+  const after: Array<() => void> = [];
+  switch (parsed.kind) {
+    case "parse-error":
+      return { reply: encodeError(null, rpcError(RpcCode.parseError)), after };
+    case "empty-batch":
+      return { reply: encodeError(null, rpcError(RpcCode.invalidRequest, "empty batch")), after };
+    case "single":
+      return { reply: run(parsed.item, methods, ctx, after), after };
+    case "batch": {
+      if (parsed.items.length > MAX_BATCH) return { reply: encodeError(null, rpcError(RpcCode.invalidRequest, `batch larger than ${MAX_BATCH}`)), after };
+      const replies: string[] = [];
+      for (const item of parsed.items) {
+        const r = run(item, methods, ctx, after);
+        if (r !== null) replies.push(r);
+      }
+      // §6: a batch with nothing to answer (all notifications) gets no reply at all.
+      return { reply: replies.length ? `[${replies.join(",")}]` : null, after };
+    }
+  }
+}

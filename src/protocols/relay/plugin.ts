@@ -1,0 +1,61 @@
+// The relay (PROTOCOLS.md §4) on the Socket.IO layer at /socket.io/, namespace "/".
+import { timingSafeEqual } from "node:crypto";
+import type { ProtocolFactory } from "../types.ts";
+import { mountSocketIO } from "../socketio/plugin.ts";
+import type { Ack, SioSocket } from "../socketio/sio/socket.ts";
+import { randomId } from "../socketio/engine/server.ts";
+import { Reason, Relay, type Reply } from "./relay.ts";
+import { MemoryMonitorDirectory, MemoryPendingCommands } from "./registry.ts";
+
+const sameToken = (given: unknown, want: string): boolean => {
+  if (typeof given !== "string") return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(want);
+  return a.length === b.length && timingSafeEqual(a, b);
+};
+
+export const relayProtocol: ProtocolFactory = (ctx) => {
+  const mounted = mountSocketIO(ctx);
+  const { io } = mounted;
+  // Correlation ids: a per-process prefix keeps them unique across restarts and, later, nodes.
+  const prefix = randomId().slice(0, 6);
+  let seq = 0;
+  const relay = new Relay(new MemoryMonitorDirectory(), new MemoryPendingCommands(), () => `${prefix}-${++seq}`);
+  ctx.metrics.gauge("switchboard_socketio_monitors", "Relay monitors connected.", () => relay.monitors());
+  ctx.metrics.gauge("switchboard_socketio_pending_commands", "Relay commands sent and not yet finished.", () => relay.pendingCommands());
+
+  const nsp = io.of("/");
+  const token = ctx.config.sioToken;
+  // --sio-token: both roles must present auth {token} in the CONNECT packet (§4 "Optional auth").
+  if (token) nsp.use((auth) => (sameToken(auth.token, token) ? null : { message: "invalid or missing auth token" }));
+
+  const answer = (socket: SioSocket, ack: Ack | null, reply: Reply) => {
+    if (reply.event) socket.emit(reply.event, reply.payload);
+    ack?.(reply.payload); // §4: an ack gets the same payload as the reply event
+    if (reply.disconnect) socket.disconnect(true);
+  };
+
+  const handlers: Record<string, (key: string, payload: unknown) => Reply> = {
+    query: (k, p) => relay.query(k, p),
+    "command send": (k, p) => relay.commandSend(k, p),
+    con: (k, p) => relay.con(k, p),
+    "command done": (k, p) => relay.commandDone(k, p),
+    "command error": (k, p) => relay.commandError(k, p),
+  };
+
+  nsp.onConnection((socket) => {
+    const key = socket.id;
+    relay.join({ key, emit: (event, payload) => socket.emit(event, payload) });
+    socket.onDisconnect(() => relay.leave(key));
+    for (const [event, handle] of Object.entries(handlers)) socket.on(event, (args, ack) => answer(socket, ack, handle(key, args[0])));
+  });
+
+  // Over the per-session event rate: a refused `command send` is a `command failed`, anything else
+  // an `error` event; a client that keeps going is disconnected (see docs/socketio.md).
+  io.rateLimited = (socket, event, ack) => {
+    const payload = { reason: Reason.rateLimited };
+    answer(socket, ack, { event: event === "command send" ? "command failed" : "error", payload });
+  };
+
+  return { name: "relay", routes: mounted.routes, stop: mounted.stop };
+};

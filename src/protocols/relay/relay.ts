@@ -1,0 +1,185 @@
+// The user/monitor command relay (PROTOCOLS.md §4, seed 003), pure: it speaks to connections
+// through RelayPeer and keeps presence and unfinished commands in the registries. Every handler
+// returns the reply for the caller (event + payload, also used to answer a Socket.IO ack).
+import type { MonitorDirectory, PendingCommand, PendingCommands } from "./registry.ts";
+import { checkCommandDone, checkCommandError, checkCommandSend, checkMonitorRef } from "./schema.ts";
+
+export interface RelayPeer {
+  /** Unique for the server's lifetime. */
+  readonly key: string;
+  emit(event: string, payload: Payload): void;
+}
+
+/** §4: every payload the server emits is an object with a `reason` string. */
+export type Payload = { reason: string } & Record<string, unknown>;
+
+export interface Reply {
+  /** The event to emit to the caller; null when the seed defines none (the ack still gets payload). */
+  event: string | null;
+  payload: Payload;
+  /** §4: `query failed` and `con failed` are followed by a disconnect. */
+  disconnect?: boolean;
+}
+
+interface Peer {
+  peer: RelayPeer;
+  /** As a user: the monitor it queried. */
+  queried: string | null;
+  /** As a monitor: the monitor_id it registered. */
+  monitorId: string | null;
+}
+
+export const Reason = {
+  ok: "ok",
+  badMonitorId: "invalid monitor_id: 1 to 64 characters of A-Z a-z 0-9 _ -",
+  taken: "monitor_id already registered",
+  otherId: "this connection is already registered as another monitor",
+  queryFirst: "query a monitor first",
+  badCommand: "invalid command: a non-empty string of at most 4096 characters",
+  offline: "monitor offline",
+  disconnected: "monitor disconnected",
+  online: "monitor online",
+  notMonitor: "not a monitor: send con first",
+  badPayload: "invalid payload",
+  noCommand: "no unfinished command",
+  unknownId: "unknown command id",
+  commandDo: "command from user",
+  finished: "command finished",
+  rateLimited: "rate limited",
+} as const;
+
+export class Relay {
+  private readonly peers = new Map<string, Peer>();
+  /** Users that queried each monitor_id (for `monitor online/offline`). */
+  private readonly watchers = new Map<string, Set<string>>();
+
+  constructor(
+    private readonly directory: MonitorDirectory,
+    private readonly pending: PendingCommands,
+    private readonly newId: () => string,
+  ) {}
+
+  join(peer: RelayPeer): void {
+    this.peers.set(peer.key, { peer, queried: null, monitorId: null });
+  }
+
+  /** The connection is gone: a monitor's unfinished commands fail, its watchers hear it went offline. */
+  leave(key: string): void {
+    const p = this.peers.get(key);
+    if (!p) return;
+    this.peers.delete(key);
+    if (p.queried) this.unwatch(p.queried, key);
+    const id = p.monitorId;
+    if (!id) return;
+    this.directory.release(id, key);
+    for (const c of this.pending.drain(id)) this.toUser(c, "command failed", { reason: Reason.disconnected, id: c.id });
+    this.notifyWatchers(id, "monitor offline", Reason.disconnected);
+  }
+
+  // ---- user ----
+
+  query(key: string, payload: unknown): Reply {
+    const p = this.must(key);
+    if (!checkMonitorRef.Check(payload)) return { event: "query failed", payload: { reason: Reason.badMonitorId }, disconnect: true };
+    const id = payload.monitor_id;
+    if (p.queried && p.queried !== id) this.unwatch(p.queried, key);
+    p.queried = id;
+    let set = this.watchers.get(id);
+    if (!set) this.watchers.set(id, (set = new Set()));
+    set.add(key);
+    return { event: "query ok", payload: { reason: Reason.ok, online: this.directory.owner(id) !== undefined } };
+  }
+
+  commandSend(key: string, payload: unknown): Reply {
+    const p = this.must(key);
+    const failed = (reason: string): Reply => ({ event: "command failed", payload: { reason } });
+    if (!p.queried) return failed(Reason.queryFirst);
+    if (!checkCommandSend.Check(payload)) return failed(Reason.badCommand);
+    const monitor = this.peerOf(p.queried);
+    // Never a false ok: the command is accepted only when its monitor is connected now.
+    if (!monitor) return failed(Reason.offline);
+    const c: PendingCommand = { id: this.newId(), monitorId: p.queried, userKey: key, command: payload.command };
+    this.pending.add(c);
+    monitor.peer.emit("command do", { reason: Reason.commandDo, command: c.command, id: c.id });
+    return { event: "command ok", payload: { reason: Reason.ok, id: c.id } };
+  }
+
+  // ---- monitor ----
+
+  con(key: string, payload: unknown): Reply {
+    const p = this.must(key);
+    const failed = (reason: string): Reply => ({ event: "con failed", payload: { reason }, disconnect: true });
+    if (!checkMonitorRef.Check(payload)) return failed(Reason.badMonitorId);
+    const id = payload.monitor_id;
+    if (p.monitorId && p.monitorId !== id) return failed(Reason.otherId);
+    if (!this.directory.claim(id, key)) return failed(Reason.taken);
+    const fresh = p.monitorId === null;
+    p.monitorId = id;
+    if (fresh) this.notifyWatchers(id, "monitor online", Reason.online);
+    return { event: "con ok", payload: { reason: Reason.ok } };
+  }
+
+  /** `command done [{id}]`: no event back to the monitor (the seed has none); its ack gets the result. */
+  commandDone(key: string, payload: unknown): Reply {
+    const r = this.finish(key, payload ?? {}, (v) => checkCommandDone.Check(v));
+    if ("error" in r) return r.error;
+    this.toUser(r.cmd, "command finish", { reason: Reason.finished, id: r.cmd.id });
+    return { event: null, payload: { reason: Reason.ok, id: r.cmd.id } };
+  }
+
+  /** `command error {reason, id?}`: the sender gets `command failed` with the monitor's reason. */
+  commandError(key: string, payload: unknown): Reply {
+    const r = this.finish(key, payload ?? {}, (v) => checkCommandError.Check(v));
+    if ("error" in r) return r.error;
+    const given = (payload as { reason?: string }).reason;
+    this.toUser(r.cmd, "command failed", { reason: given || "command error", id: r.cmd.id });
+    return { event: null, payload: { reason: Reason.ok, id: r.cmd.id } };
+  }
+
+  // ---- numbers for /metrics ----
+
+  monitors(): number {
+    return this.directory.size();
+  }
+  pendingCommands(): number {
+    return this.pending.size();
+  }
+
+  // ---- internals ----
+
+  private finish(key: string, payload: unknown, valid: (v: unknown) => boolean): { cmd: PendingCommand } | { error: Reply } {
+    const p = this.must(key);
+    const error = (reason: string) => ({ error: { event: "error", payload: { reason } } });
+    if (!p.monitorId) return error(Reason.notMonitor);
+    if (!valid(payload)) return error(Reason.badPayload);
+    const raw = (payload as { id?: string | number }).id;
+    const cmd = this.pending.take(p.monitorId, raw === undefined ? undefined : String(raw));
+    if (!cmd) return error(raw === undefined ? Reason.noCommand : Reason.unknownId);
+    return { cmd };
+  }
+
+  private must(key: string): Peer {
+    const p = this.peers.get(key);
+    if (!p) throw new Error(`relay: unknown connection ${key}`);
+    return p;
+  }
+
+  private peerOf(monitorId: string): Peer | undefined {
+    const owner = this.directory.owner(monitorId);
+    return owner === undefined ? undefined : this.peers.get(owner);
+  }
+
+  private toUser(c: PendingCommand, event: string, payload: Payload): void {
+    this.peers.get(c.userKey)?.peer.emit(event, payload); // a user that left gets nothing
+  }
+
+  private unwatch(monitorId: string, key: string): void {
+    const set = this.watchers.get(monitorId);
+    set?.delete(key);
+    if (set?.size === 0) this.watchers.delete(monitorId);
+  }
+
+  private notifyWatchers(monitorId: string, event: string, reason: string): void {
+    for (const k of this.watchers.get(monitorId) ?? []) this.peers.get(k)?.peer.emit(event, { reason, monitor_id: monitorId });
+  }
+}

@@ -1,0 +1,173 @@
+// The Engine.IO v4 server: the session table, request verification (the reference server's
+// error catalog), the HTTP long-polling requests and the WebSocket side of each session.
+// Works on web-standard Request/Response and the WsLink interface; the plugin does the wiring.
+import { Close } from "../../../transport/close-codes.ts";
+import type { Clock } from "../../../transport/types.ts";
+import type { Logger } from "../../../log.ts";
+import { EngineError, type EngineErrorValue } from "./codec.ts";
+import { Cors } from "./cors.ts";
+import { EngineSession, type EngineOptions, type PacketCounters, type WsLink } from "./session.ts";
+
+export interface EngineServerOptions extends EngineOptions {
+  corsOrigin: string[];
+}
+
+/** What an upgrade request asks for, once verified. */
+export type WsTarget = { kind: "new" } | { kind: "probe"; sid: string };
+
+const TEXT = { "content-type": "text/plain; charset=UTF-8" };
+
+/** 20 url-safe random characters, like the reference's session ids. */
+export function randomId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(15));
+  return Buffer.from(bytes).toString("base64url");
+}
+
+export class EngineServer {
+  readonly sessions = new Map<string, EngineSession>();
+  readonly cors: Cors;
+  /** Called for every new session, before its first packet is read. */
+  onSession: (s: EngineSession) => void = () => {};
+  /** Sessions opened/closed: /healthz counts sessions, whatever their transport. */
+  onCount: (delta: 1 | -1) => void = () => {};
+
+  constructor(
+    private readonly clock: Clock,
+    readonly opts: EngineServerOptions,
+    private readonly counters: PacketCounters & { errors: number },
+    private readonly log: Logger,
+  ) {
+    this.cors = new Cors(opts.corsOrigin);
+  }
+
+  private create(ws: WsLink | null): EngineSession {
+    const s = new EngineSession(randomId(), this.clock, this.opts, this.counters, ws);
+    this.sessions.set(s.sid, s);
+    this.onCount(1);
+    this.onSession(s);
+    const closed = s.events.closed;
+    s.events.closed = (reason) => {
+      this.sessions.delete(s.sid);
+      this.onCount(-1);
+      this.log.debug("engine.io session closed", { sid: s.sid, reason });
+      closed(reason);
+    };
+    s.start();
+    return s;
+  }
+
+  private error(e: EngineErrorValue, origin: string | null): Response {
+    this.counters.errors++;
+    return Response.json(e, { status: 400, headers: this.cors.headers(origin) });
+  }
+
+  /** engine.io "verify": transport, sid, handshake method and protocol version. */
+  private verify(q: URLSearchParams, method: string, upgrade: boolean): EngineErrorValue | EngineSession | null {
+    const transport = q.get("transport");
+    if (transport !== "polling" && transport !== "websocket") return EngineError.unknownTransport;
+    const sid = q.get("sid");
+    if (sid !== null) {
+      const s = this.sessions.get(sid);
+      if (!s) return EngineError.unknownSid;
+      // A WebSocket with a sid is an upgrade of a polling session; anything else must match its transport.
+      if (upgrade ? s.transport !== "polling" || s.upgrading : s.transport !== transport) return EngineError.badRequest;
+      return s;
+    }
+    if (method !== "GET") return EngineError.badHandshakeMethod;
+    if (q.get("EIO") !== "4") return EngineError.unsupportedProtocol;
+    if ((transport === "websocket") !== upgrade) return EngineError.badRequest;
+    return null;
+  }
+
+  /** Checks an upgrade request before it is accepted; a Response refuses it. */
+  verifyUpgrade(request: Request, q: URLSearchParams): WsTarget | Response {
+    const origin = request.headers.get("origin");
+    const v = this.verify(q, request.method, true);
+    if (v instanceof EngineSession) return { kind: "probe", sid: v.sid };
+    if (v) return this.error(v, origin);
+    return { kind: "new" };
+  }
+
+  /** The WebSocket of a verified upgrade is open. Returns the session it serves, or null (socket closed). */
+  wsOpened(link: WsLink, target: WsTarget): EngineSession | null {
+    if (target.kind === "new") return this.create(link);
+    const s = this.sessions.get(target.sid);
+    if (s?.attachProbe(link)) return s;
+    link.close(1000, "session is gone or already upgraded");
+    return null;
+  }
+
+  /**
+   * An HTTP request on the Engine.IO path. `hold` is called when a GET becomes a long poll (the
+   * plugin lifts the idle timeout for it).
+   */
+  async http(request: Request, q: URLSearchParams, hold: () => void): Promise<Response> {
+    const origin = request.headers.get("origin");
+    const cors = this.cors.headers(origin);
+    if (request.method === "OPTIONS") {
+      return new Response(null, { status: 204, headers: this.cors.preflight(origin, request.headers.get("access-control-request-headers")) });
+    }
+    const v = this.verify(q, request.method, false);
+    if (v !== null && !(v instanceof EngineSession)) return this.error(v, origin);
+    if (v === null) {
+      if (q.get("transport") !== "polling") return this.error(EngineError.badRequest, origin);
+      return this.pollResponse(this.create(null), request, cors, hold);
+    }
+    if (request.method === "GET") return this.pollResponse(v, request, cors, hold);
+    if (request.method === "POST") return this.postResponse(v, request, cors);
+    return this.error(EngineError.badRequest, origin);
+  }
+
+  private pollResponse(s: EngineSession, request: Request, cors: Record<string, string>, hold: () => void): Promise<Response> | Response {
+    let reply!: (body: string) => void;
+    const body = new Promise<string>((r) => (reply = r));
+    if (!s.poll(reply)) return this.error(EngineError.badRequest, request.headers.get("origin"));
+    hold();
+    const onAbort = () => s.pollAborted(reply);
+    request.signal.addEventListener("abort", onAbort, { once: true });
+    return body.then((text) => {
+      request.signal.removeEventListener("abort", onAbort);
+      return new Response(text, { headers: { ...TEXT, ...cors } });
+    });
+  }
+
+  private async postResponse(s: EngineSession, request: Request, cors: Record<string, string>): Promise<Response> {
+    const max = this.opts.maxPayload;
+    const declared = Number(request.headers.get("content-length") ?? "0");
+    // maxPayload bounds every polling body (the reference answers 413 and drops the session).
+    let text: string | null = null;
+    if (declared <= max) {
+      try {
+        text = await request.text();
+      } catch {
+        s.terminate("transport error"); // the client went away mid-body
+        return this.error(EngineError.badRequest, request.headers.get("origin"));
+      }
+    }
+    if (text === null || Buffer.byteLength(text) > max) {
+      this.counters.errors++;
+      s.terminate("payload too large");
+      return new Response(null, { status: 413, headers: cors });
+    }
+    let decoded: boolean;
+    try {
+      decoded = s.post(text);
+    } catch (err) {
+      // A handler threw: a bug. Like the WebSocket seam's 1011, log it and drop this session only.
+      this.counters.errors++;
+      this.log.error("handler error", { protocol: "socketio", sid: s.sid, err: err as Error });
+      s.terminate("internal error");
+      return new Response(null, { status: 500, headers: cors });
+    }
+    if (!decoded) return this.error(EngineError.badRequest, request.headers.get("origin"));
+    return new Response("ok", { headers: { "content-type": "text/html", ...cors } });
+  }
+
+  /** Graceful stop: every session is closed (polling clients get "1" on their pending GET). */
+  closeAll(): void {
+    for (const s of [...this.sessions.values()]) {
+      s.close(Close.goingAway);
+      s.terminate("server shutting down"); // a polling client with no GET pending is not waited for
+    }
+  }
+}

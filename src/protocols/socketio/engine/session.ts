@@ -1,0 +1,312 @@
+// One Engine.IO v4 session (engine.io-protocol v4): its transport (HTTP long-polling or a
+// WebSocket), the write buffer, the polling request held open, the probe/upgrade dance, and the
+// server-driven heartbeat. Pure: time comes from the injected Clock, sockets from WsLink.
+import type { Clock } from "../../../transport/types.ts";
+import { decodeFrame, decodePollBody, encodeFrame, encodePollBody, type EnginePacket, type Frame } from "./codec.ts";
+
+/** The WebSocket under a session (a WsConn in production, a fake in unit tests). */
+export interface WsLink {
+  readonly id: number;
+  send(data: Frame): void;
+  close(code: number, reason?: string): void;
+  subscribe(topic: string): void;
+  unsubscribe(topic: string): void;
+  publishOthers(topic: string, data: string): void;
+}
+
+export interface EngineOptions {
+  pingIntervalMs: number;
+  pingTimeoutMs: number;
+  maxPayload: number;
+  /** How long a probed WebSocket may take to send the upgrade packet "5". */
+  upgradeTimeoutMs: number;
+  /** How long a server-closed polling session waits for the GET that carries its last packets. */
+  closeTimeoutMs: number;
+  /**
+   * Packets queued for a polling client that does not come to fetch them; past this the session
+   * is dropped, as a WebSocket is on backpressure (a dropped packet would corrupt the session).
+   */
+  maxBufferedPackets: number;
+}
+
+export interface SessionEvents {
+  /** A "message" packet: text, or bytes for a binary attachment. */
+  message(data: string | Uint8Array): void;
+  /** The session moved from polling to its WebSocket. */
+  upgraded(): void;
+  closed(reason: string): void;
+}
+
+/** Polling packets in/out (WebSocket frames are counted by the transport seam). */
+export interface PacketCounters {
+  framesIn: number;
+  framesOut: number;
+}
+
+export type TransportName = "polling" | "websocket";
+type PollReply = (body: string) => void;
+const noEvents: SessionEvents = { message() {}, upgraded() {}, closed() {} };
+
+export class EngineSession {
+  transport: TransportName;
+  ws: WsLink | null;
+  state: "open" | "closing" | "closed" = "open";
+  events: SessionEvents = noEvents;
+  private probe: WsLink | null = null;
+  private probed = false;
+  private buffer: EnginePacket[] = [];
+  private waiter: PollReply | null = null;
+  private flushQueued = false;
+  private stopPing: (() => void) | null = null;
+  private stopPong: (() => void) | null = null;
+  private pongRefreshed = false;
+  private stopUpgrade: (() => void) | null = null;
+  private stopClosing: (() => void) | null = null;
+
+  constructor(
+    readonly sid: string,
+    private readonly clock: Clock,
+    private readonly opts: EngineOptions,
+    private readonly counters: PacketCounters,
+    ws: WsLink | null,
+  ) {
+    this.ws = ws;
+    this.transport = ws ? "websocket" : "polling";
+  }
+
+  /** Handshake (§ "Handshake"): the open packet, then the heartbeat starts. */
+  start(): void {
+    const { pingIntervalMs, pingTimeoutMs, maxPayload } = this.opts;
+    const upgrades = this.transport === "polling" ? ["websocket"] : [];
+    this.send({ type: "open", data: JSON.stringify({ sid: this.sid, upgrades, pingInterval: pingIntervalMs, pingTimeout: pingTimeoutMs, maxPayload }) });
+    this.schedulePing();
+  }
+
+  get upgrading(): boolean {
+    return this.probe !== null;
+  }
+
+  send(p: EnginePacket): void {
+    if (this.state !== "open") return;
+    if (this.ws) {
+      this.ws.send(encodeFrame(p));
+      return;
+    }
+    if (this.buffer.length >= this.opts.maxBufferedPackets) return this.fail("backpressure");
+    this.buffer.push(p);
+    // Batch the packets of one tick (e.g. an event and its binary attachments) into one poll reply.
+    if (this.waiter && !this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(() => {
+        this.flushQueued = false;
+        this.flush();
+      });
+    }
+  }
+
+  // ---- HTTP long-polling (§ "HTTP long-polling") ----
+
+  /** A GET. Returns false when one is already pending: the reference server then closes the session. */
+  poll(reply: PollReply): boolean {
+    if (this.waiter) {
+      this.fail("transport error");
+      return false;
+    }
+    this.waiter = reply;
+    if (this.state === "closing") this.closingPoll();
+    else if (this.buffer.length) this.flush();
+    else if (this.probed) this.answer("noop"); // the WebSocket answered the probe: release the poll
+    return true;
+  }
+
+  /** The client went away while its GET was pending. */
+  pollAborted(reply: PollReply): void {
+    if (this.waiter !== reply) return;
+    this.waiter = null;
+    this.fail("transport close");
+  }
+
+  /** A POST body. Returns false when it does not decode (the session is then closed). */
+  post(body: string): boolean {
+    const packets = decodePollBody(body);
+    if (!packets) {
+      this.fail("parse error");
+      return false;
+    }
+    this.counters.framesIn += packets.length;
+    for (const p of packets) this.onPacket(p);
+    return true;
+  }
+
+  private flush(): void {
+    const reply = this.waiter;
+    if (!reply || this.buffer.length === 0) return;
+    this.waiter = null;
+    const packets = this.buffer;
+    this.buffer = [];
+    this.counters.framesOut += packets.length;
+    reply(encodePollBody(packets));
+  }
+
+  private answer(type: "noop" | "close"): void {
+    const reply = this.waiter;
+    if (!reply) return;
+    this.waiter = null;
+    this.counters.framesOut++;
+    reply(encodePollBody([{ type }]));
+  }
+
+  // ---- WebSocket and the upgrade (§ "Upgrade") ----
+
+  /** A WebSocket opened with this sid: it must answer the probe, then send "5". */
+  attachProbe(link: WsLink): boolean {
+    if (this.state !== "open" || this.transport !== "polling" || this.probe) return false;
+    this.probe = link;
+    this.stopUpgrade = this.clock.setTimer(this.opts.upgradeTimeoutMs, () => this.dropProbe());
+    return true;
+  }
+
+  wsFrame(link: WsLink, data: Frame): void {
+    const p = decodeFrame(data);
+    if (link === this.ws) return this.onPacket(p);
+    if (link !== this.probe) return;
+    if (p.type === "ping" && p.data === "probe") {
+      link.send(encodeFrame({ type: "pong", data: "probe" }));
+      this.probed = true;
+      this.answer("noop");
+    } else if (p.type === "upgrade" && this.probed) this.completeUpgrade(link);
+    else this.dropProbe(); // anything else on a probing socket abandons the upgrade
+  }
+
+  wsClosed(link: WsLink): void {
+    if (link === this.ws) this.fail("transport close");
+    else if (link === this.probe) this.clearProbe();
+  }
+
+  private completeUpgrade(link: WsLink): void {
+    this.clearProbe();
+    this.ws = link;
+    this.transport = "websocket";
+    this.answer("noop");
+    const pending = this.buffer;
+    this.buffer = [];
+    for (const p of pending) link.send(encodeFrame(p));
+    this.events.upgraded();
+  }
+
+  private dropProbe(): void {
+    const link = this.probe;
+    this.clearProbe();
+    link?.close(1000, "upgrade abandoned");
+  }
+
+  private clearProbe(): void {
+    this.stopUpgrade?.();
+    this.stopUpgrade = null;
+    this.probe = null;
+    this.probed = false;
+  }
+
+  // ---- packets and heartbeat (§ "Heartbeat") ----
+
+  private onPacket(p: EnginePacket): void {
+    if (this.state !== "open") return;
+    // Like the reference: any packet while a pong is awaited refreshes the timeout once.
+    if (this.stopPong && !this.pongRefreshed && p.type !== "pong") {
+      this.pongRefreshed = true;
+      this.armPongTimeout();
+    }
+    switch (p.type) {
+      case "pong":
+        this.stopPong?.();
+        this.stopPong = null;
+        this.schedulePing();
+        break;
+      case "message":
+        this.events.message(p.data as string | Uint8Array);
+        break;
+      case "close":
+        this.fail("transport close", "noop");
+        break;
+      case "ping": // v4: only the server pings
+        this.fail("transport error");
+        break;
+      case "error":
+        this.fail("parse error");
+        break;
+      default: // open/upgrade/noop from a client mean nothing here
+        break;
+    }
+  }
+
+  private schedulePing(): void {
+    this.stopPing?.();
+    this.stopPing = this.clock.setTimer(this.opts.pingIntervalMs, () => {
+      this.stopPing = null;
+      this.send({ type: "ping" });
+      this.pongRefreshed = false;
+      this.armPongTimeout();
+    });
+  }
+
+  private armPongTimeout(): void {
+    this.stopPong?.();
+    this.stopPong = this.clock.setTimer(this.opts.pingTimeoutMs, () => this.fail("ping timeout"));
+  }
+
+  // ---- closing ----
+
+  /**
+   * Server-initiated close. A WebSocket closes at once. A polling client first gets what is queued,
+   * then "1" in a reply of its own: socket.io-client handles the packets of one reply after the
+   * close, so a close in the same reply would swallow the last events (the reference does the same).
+   */
+  /** Server-side close; `wsCode` is the WebSocket close code (1001 when the server shuts down). */
+  close(wsCode = 1000): void {
+    if (this.state !== "open") return;
+    if (this.ws) return this.finish("forced close", wsCode);
+    this.state = "closing";
+    this.stopTimers();
+    this.stopClosing = this.clock.setTimer(this.opts.closeTimeoutMs, () => this.finish("forced close"));
+    if (this.waiter) this.closingPoll();
+  }
+
+  private closingPoll(): void {
+    if (this.buffer.length) return this.flush();
+    this.buffer.push({ type: "close" });
+    this.flush();
+    this.finish("forced close");
+  }
+
+  /** End now, whatever is still queued (shutdown, or a request the reference treats as a transport error). */
+  terminate(reason: string): void {
+    this.fail(reason);
+  }
+
+  /** Abrupt end (ping timeout, transport gone, bad input): a pending GET is released. */
+  private fail(reason: string, release: "noop" | "close" = "close"): void {
+    if (this.state === "closed") return;
+    this.answer(release);
+    this.buffer = [];
+    this.finish(reason);
+  }
+
+  private finish(reason: string, wsCode = 1000): void {
+    if (this.state === "closed") return;
+    this.state = "closed";
+    this.stopTimers();
+    this.stopClosing?.();
+    this.waiter = null;
+    const ws = this.ws;
+    this.ws = null;
+    ws?.close(wsCode, "");
+    if (this.probe) this.dropProbe();
+    this.events.closed(reason);
+  }
+
+  private stopTimers(): void {
+    this.stopPing?.();
+    this.stopPong?.();
+    this.stopPing = this.stopPong = null;
+  }
+}

@@ -1,0 +1,84 @@
+// Wiring of the Socket.IO layer on Elysia: one route for every method on the Engine.IO path
+// (long-polling GET/POST, CORS preflight, WebSocket upgrade) and the WebSocket seam for frames.
+import type { AnyElysia } from "elysia";
+import type { Server } from "bun";
+import type { PluginContext } from "../types.ts";
+import type { WsTarget } from "./engine/server.ts";
+import type { EngineSession } from "./engine/session.ts";
+import { SioServer, type SioOptions } from "./sio/server.ts";
+
+interface WsState {
+  target: WsTarget;
+  session: EngineSession | null;
+}
+
+export interface MountedSocketIO {
+  io: SioServer;
+  routes(app: AnyElysia): AnyElysia;
+  stop(): void;
+}
+
+export const SOCKET_IO_PATH = "/socket.io/";
+
+/** Options from the server config (§4 handshake defaults), overridable per mount. */
+export function sioOptions(ctx: PluginContext, overrides: Partial<SioOptions> = {}): SioOptions {
+  const c = ctx.config;
+  return {
+    pingIntervalMs: c.sioPingIntervalMs,
+    pingTimeoutMs: c.sioPingTimeoutMs,
+    maxPayload: c.sioMaxPayload,
+    upgradeTimeoutMs: 10_000,
+    closeTimeoutMs: c.sioPingIntervalMs + c.sioPingTimeoutMs,
+    maxBufferedPackets: 10_000,
+    connectTimeoutMs: 45_000,
+    corsOrigin: c.corsOrigin,
+    rateLimit: c.rateLimit,
+    rateBurst: c.rateBurst,
+    ...overrides,
+  };
+}
+
+export function mountSocketIO(ctx: PluginContext, opts: SioOptions = sioOptions(ctx)): MountedSocketIO {
+  const counters = ctx.metrics.protocol("socketio");
+  const io = new SioServer(ctx.clock, ctx.transport.topics("socketio"), opts, counters, ctx.log);
+  // /healthz counts Engine.IO sessions, whatever their transport: the seam's per-socket count is
+  // undone below and the engine's session count is used instead.
+  io.engine.onCount = (delta) => (counters.connections += delta);
+
+  const ep = ctx.transport.endpoint<WsState>({
+    protocol: "socketio",
+    maxFrameBytes: opts.maxPayload,
+    rateLimit: false, // EVENT packets are rate-limited per session by the Socket.IO layer
+    open(conn) {
+      counters.connections--;
+      conn.state.session = io.engine.wsOpened(conn, conn.state.target);
+    },
+    message(conn, data) {
+      conn.state.session?.wsFrame(conn, data);
+    },
+    close(conn) {
+      counters.connections++;
+      conn.state.session?.wsClosed(conn);
+    },
+  });
+
+  // A long poll is held up to one ping interval; Bun's idle timeout (10 s) would cut it.
+  const holdSeconds = Math.min(255, Math.ceil((opts.pingIntervalMs + opts.pingTimeoutMs) / 1000) + 5);
+
+  const handle = ({ request, server }: { request: Request; server: Server<any> | null }) => {
+    const q = new URL(request.url).searchParams;
+    if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {
+      const target = io.engine.verifyUpgrade(request, q);
+      if (target instanceof Response) return target;
+      if (server && ep.upgrade(request, server, { target, session: null })) return undefined;
+      return new Response("expected a WebSocket", { status: 426 });
+    }
+    return io.engine.http(request, q, () => server?.timeout(request, holdSeconds));
+  };
+
+  return {
+    io,
+    routes: (app) => app.all(SOCKET_IO_PATH, (c: any) => handle(c), { parse: "none" }),
+    stop: () => io.close(),
+  };
+}

@@ -1,0 +1,63 @@
+// The generic Socket.IO v5 server: namespaces on top of the Engine.IO server. Applications (the
+// relay, the reference server) use of(name).onConnection(socket => socket.on(...)).
+import type { Logger } from "../../../log.ts";
+import type { Clock, Topics } from "../../../transport/types.ts";
+import { EngineServer, randomId, type EngineServerOptions } from "../engine/server.ts";
+import { SioClient } from "./client.ts";
+import { Namespace } from "./namespace.ts";
+import type { Ack, SioSocket } from "./socket.ts";
+
+export interface SioOptions extends EngineServerOptions {
+  /** Close a session that has not connected to any namespace after this long. */
+  connectTimeoutMs: number;
+  /** EVENT packets per second per session, and the burst above it. */
+  rateLimit: number;
+  rateBurst: number;
+}
+
+export interface SioCounters {
+  framesIn: number;
+  framesOut: number;
+  errors: number;
+}
+
+export class SioServer {
+  readonly engine: EngineServer;
+  private readonly nsps = new Map<string, Namespace>();
+  /** Reply to an event refused by the rate limit; the default emits "error" {reason}. */
+  rateLimited: (socket: SioSocket, event: string, ack: Ack | null) => void = (socket, _event, ack) => {
+    const payload = { reason: "rate limited" };
+    socket.emit("error", payload);
+    ack?.(payload);
+  };
+
+  constructor(
+    readonly clock: Clock,
+    private readonly topics: Topics,
+    readonly opts: SioOptions,
+    readonly counters: SioCounters,
+    readonly log: Logger,
+  ) {
+    this.engine = new EngineServer(clock, opts, counters, log);
+    this.engine.onSession = (session) => void new SioClient(this, session);
+  }
+
+  /** The namespace with this name, created on first use. */
+  of(name: string): Namespace {
+    let nsp = this.nsps.get(name);
+    if (!nsp) this.nsps.set(name, (nsp = new Namespace(name, this.topics)));
+    return nsp;
+  }
+
+  namespace(name: string): Namespace | undefined {
+    return this.nsps.get(name);
+  }
+
+  newSocketId(): string {
+    return randomId();
+  }
+
+  close(): void {
+    this.engine.closeAll();
+  }
+}

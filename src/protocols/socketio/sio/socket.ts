@@ -1,0 +1,111 @@
+// One client's connection to one namespace (Socket.IO v5 "Socket"): events in and out, acks in
+// both directions, rooms, and disconnection from either side.
+import { PacketType, type Packet } from "socket.io-parser";
+import type { SioClient } from "./client.ts";
+import type { Namespace } from "./namespace.ts";
+
+export type Ack = (...args: unknown[]) => void;
+/** An event handler gets the event's arguments and, when the client asked for one, an ack. */
+export type EventHandler = (args: unknown[], ack: Ack | null) => void;
+
+export class SioSocket {
+  connected = true;
+  readonly rooms = new Set<string>();
+  /** Free slot for the application (e.g. the relay's role). */
+  data: Record<string, unknown> = {};
+  private readonly handlers = new Map<string, EventHandler>();
+  private readonly disconnectHandlers: Array<(reason: string) => void> = [];
+  private readonly acks = new Map<number, Ack>();
+  private nextAckId = 0;
+
+  constructor(
+    readonly id: string,
+    readonly nsp: Namespace,
+    readonly client: SioClient,
+    /** The CONNECT packet's payload (Socket.IO v5 "auth"). */
+    readonly auth: Record<string, unknown>,
+  ) {}
+
+  on(event: string, handler: EventHandler): this {
+    this.handlers.set(event, handler);
+    return this;
+  }
+
+  onDisconnect(fn: (reason: string) => void): this {
+    this.disconnectHandlers.push(fn);
+    return this;
+  }
+
+  /** Emit an event; a function as the last argument asks the client for an ack. */
+  emit(event: string, ...args: unknown[]): void {
+    if (!this.connected) return;
+    const packet: Packet = { type: PacketType.EVENT, nsp: this.nsp.name, data: [event, ...args] };
+    const last = args[args.length - 1];
+    if (typeof last === "function") {
+      packet.data = [event, ...args.slice(0, -1)];
+      packet.id = this.nextAckId++;
+      this.acks.set(packet.id, last as Ack);
+    }
+    this.client.sendPacket(packet);
+  }
+
+  join(room: string): void {
+    if (!this.connected || this.rooms.has(room)) return;
+    this.rooms.add(room);
+    this.nsp.rooms.join(this, room);
+  }
+
+  leave(room: string): void {
+    if (!this.rooms.delete(room)) return;
+    this.nsp.rooms.leave(this, room);
+  }
+
+  /** Everyone in the room but this socket. */
+  to(room: string): { emit(event: string, ...args: unknown[]): void } {
+    return { emit: (event, ...args) => this.nsp.rooms.broadcast(room, this, event, args) };
+  }
+
+  /** Server-side disconnect: DISCONNECT to the client; `close` also ends the whole Engine.IO session. */
+  disconnect(close = false): void {
+    if (!this.connected) return;
+    this.client.sendPacket({ type: PacketType.DISCONNECT, nsp: this.nsp.name });
+    this.closed("server namespace disconnect");
+    if (close) this.client.close();
+  }
+
+  // ---- called by SioClient ----
+
+  onEvent(p: Packet): void {
+    const [event, ...args] = p.data as [string, ...unknown[]];
+    const ack = p.id === undefined ? null : this.ackFor(p.id);
+    const handler = this.handlers.get(event);
+    if (handler) handler(args, ack);
+  }
+
+  onAck(p: Packet): void {
+    const fn = p.id === undefined ? undefined : this.acks.get(p.id);
+    if (!fn) return;
+    this.acks.delete(p.id!);
+    fn(...(p.data as unknown[]));
+  }
+
+  /** Ends this socket once, whichever side started it. */
+  closed(reason: string): void {
+    if (!this.connected) return;
+    this.connected = false;
+    for (const room of [...this.rooms]) this.leave(room);
+    this.acks.clear();
+    this.client.removeSocket(this);
+    this.nsp.remove(this);
+    for (const fn of this.disconnectHandlers) fn(reason);
+  }
+
+  private ackFor(id: number): Ack {
+    let sent = false;
+    return (...args) => {
+      if (sent || !this.connected) return; // an ack is answered once
+      sent = true;
+      this.client.sendPacket({ type: PacketType.ACK, nsp: this.nsp.name, id, data: args });
+    };
+  }
+}

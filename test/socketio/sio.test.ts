@@ -1,0 +1,187 @@
+// Unit tests of the Socket.IO layer (namespaces, auth check, events, acks, rooms, rate limit,
+// connect timeout) on a fake clock, fake WebSocket links and recording topics.
+import { beforeEach, describe, expect, test } from "bun:test";
+import { silentLogger } from "../../src/log.ts";
+import type { EngineSession } from "../../src/protocols/socketio/engine/session.ts";
+import { SioServer, type SioOptions } from "../../src/protocols/socketio/sio/server.ts";
+import type { SioSocket } from "../../src/protocols/socketio/sio/socket.ts";
+import { FakeClock, FakeLink } from "./fakes.ts";
+
+const base: SioOptions = {
+  pingIntervalMs: 10_000,
+  pingTimeoutMs: 5_000,
+  maxPayload: 10_000,
+  upgradeTimeoutMs: 1_000,
+  closeTimeoutMs: 1_000,
+  maxBufferedPackets: 1_000,
+  connectTimeoutMs: 3_000,
+  corsOrigin: ["*"],
+  rateLimit: 1000,
+  rateBurst: 1000,
+};
+let clock: FakeClock;
+let published: Array<[string, string]>;
+let io: SioServer;
+let sockets: SioSocket[];
+
+function server(over: Partial<SioOptions> = {}): SioServer {
+  io = new SioServer(clock, { publish: (t, d) => void published.push([t, d]) }, { ...base, ...over }, { framesIn: 0, framesOut: 0, errors: 0 }, silentLogger);
+  io.of("/").onConnection((s) => sockets.push(s));
+  return io;
+}
+/** A WebSocket session, its open packet consumed. */
+function wsSession(): { link: FakeLink; session: EngineSession; send(text: string): void } {
+  const link = new FakeLink();
+  const session = io.engine.wsOpened(link, { kind: "new" })!;
+  link.take();
+  return { link, session, send: (text) => session.wsFrame(link, text) };
+}
+function connected() {
+  const c = wsSession();
+  c.send("40");
+  c.link.take();
+  return { ...c, socket: sockets.at(-1)! };
+}
+
+beforeEach(() => {
+  clock = new FakeClock();
+  published = [];
+  sockets = [];
+  server();
+});
+
+describe("connect", () => {
+  test("CONNECT gets the socket id; the auth payload reaches the application", () => {
+    const c = wsSession();
+    c.send('40{"token":"t"}');
+    const [reply] = c.link.take();
+    expect(reply).toBe(`40{"sid":"${sockets[0]!.id}"}`);
+    expect(sockets[0]!.auth).toEqual({ token: "t" });
+  });
+
+  test("unknown namespace and refused auth get CONNECT_ERROR; the session stays", () => {
+    io.of("/locked").use((auth) => (auth.key === "k" ? null : { message: "no key", data: { hint: "key" } }));
+    const c = wsSession();
+    c.send("40/nowhere,");
+    c.send("40/locked,");
+    expect(c.link.take()).toEqual(['44/nowhere,{"message":"Invalid namespace"}', '44/locked,{"message":"no key","data":{"hint":"key"}}']);
+    c.send('40/locked,{"key":"k"}');
+    expect(c.link.take()[0]).toMatch(/^40\/locked,\{"sid":/);
+    expect(c.link.closed).toBeNull();
+  });
+
+  test("a session that never connects to a namespace is closed after connectTimeout", () => {
+    const c = wsSession();
+    clock.advance(2999);
+    expect(c.link.closed).toBeNull();
+    clock.advance(1);
+    expect(c.link.closed).not.toBeNull();
+    const ok = connected();
+    clock.advance(5000);
+    expect(ok.link.closed).toBeNull();
+  });
+
+  test("a malformed Socket.IO packet closes the connection", () => {
+    const c = connected();
+    c.send("42{}");
+    expect(c.link.closed).not.toBeNull();
+    expect(c.socket.connected).toBe(false);
+  });
+});
+
+describe("events and acks", () => {
+  test("handler gets the arguments and an ack that answers once", () => {
+    const c = connected();
+    const seen: unknown[][] = [];
+    c.socket.on("sum", (args, ack) => {
+      seen.push(args);
+      ack?.((args as number[]).reduce((a, b) => a + b, 0));
+      ack?.("twice");
+    });
+    c.send('42["sum",1,2,3]');
+    c.send('427["sum",4,5]');
+    expect(seen).toEqual([[1, 2, 3], [4, 5]]);
+    expect(c.link.take()).toEqual(["437[9]"]);
+  });
+
+  test("server emit with an ack callback gets the client's ACK; binary goes out as attachments", () => {
+    const c = connected();
+    let answer: unknown[] = [];
+    c.socket.emit("ask", "q", (...a: unknown[]) => (answer = a));
+    expect(c.link.take()).toEqual(['420["ask","q"]']);
+    c.send("430[42]");
+    expect(answer).toEqual([42]);
+    c.socket.emit("blob", Buffer.from([1]));
+    expect(c.link.take()).toEqual(['451-["blob",{"_placeholder":true,"num":0}]', Buffer.from([1])]);
+  });
+
+  test("server disconnect sends DISCONNECT and, with close, ends the session", () => {
+    const c = connected();
+    const reasons: string[] = [];
+    c.socket.onDisconnect((r) => reasons.push(r));
+    c.socket.disconnect(true);
+    expect(c.link.take()).toEqual(["41"]);
+    expect(c.link.closed).not.toBeNull();
+    expect(reasons).toEqual(["server namespace disconnect"]);
+  });
+
+  test("events over the rate get the rateLimited reply; a flood closes the session", () => {
+    server({ rateLimit: 1, rateBurst: 2 });
+    const c = connected();
+    const handled: unknown[] = [];
+    c.socket.on("e", (args) => handled.push(args[0]));
+    const refused: string[] = [];
+    io.rateLimited = (_s, event, ack) => {
+      refused.push(event);
+      ack?.("slow down");
+    };
+    c.send('42["e",1]');
+    c.send('42["e",2]');
+    c.send('421["e",3]');
+    expect(handled).toEqual([1, 2]);
+    expect(refused).toEqual(["e"]);
+    expect(c.link.take()).toEqual(['431["slow down"]']);
+    clock.advance(1000); // one token back
+    c.send('42["e",4]');
+    expect(handled).toEqual([1, 2, 4]);
+    for (let i = 0; i < 3; i++) c.send('42["e",5]');
+    expect(c.link.closed).not.toBeNull();
+  });
+});
+
+describe("rooms", () => {
+  test("WebSocket members are fed through one topic publish; the sender is skipped; leaving unsubscribes", () => {
+    const a = connected();
+    const b = connected();
+    a.socket.join("r");
+    b.socket.join("r");
+    const topic = io.of("/").rooms.topic("r");
+    expect(a.link.topics.has(topic)).toBe(true);
+    io.of("/").to("r").emit("hi", 1);
+    expect(published).toEqual([[topic, '42["hi",1]']]);
+    b.socket.leave("r");
+    expect(b.link.topics.has(topic)).toBe(false);
+    expect(io.of("/").rooms.size("r")).toBe(1);
+  });
+
+  test("polling members get room packets through their session; they subscribe once upgraded", async () => {
+    const r = await io.engine.http(new Request("http://x/socket.io/?EIO=4&transport=polling"), new URLSearchParams("EIO=4&transport=polling"), () => {});
+    const sid = JSON.parse((await r.text()).slice(1)).sid as string;
+    const session = io.engine.sessions.get(sid)!;
+    session.post("40");
+    const polling = sockets.at(-1)!;
+    const ws = connected();
+    polling.join("r");
+    ws.socket.join("r");
+    ws.socket.to("r").emit("news", "x");
+    let body = "";
+    session.poll((b) => (body = b));
+    expect(body).toBe(`40{"sid":"${polling.id}"}\x1e42["news","x"]`);
+    expect(published).toEqual([]); // publishOthers from the sender's own link
+    const link = new FakeLink();
+    session.attachProbe(link);
+    session.wsFrame(link, "2probe");
+    session.wsFrame(link, "5");
+    expect(link.topics.has(io.of("/").rooms.topic("r"))).toBe(true);
+  });
+});
