@@ -7,7 +7,7 @@ import { connectMany, connectRaw, type RawClient, type Tally } from "./lib/rawws
 export interface IdleArgs {
   port: number;
   pid: number;
-  paths: string[];
+  paths: { path: string; setup?: string[] }[];
   steps: number[];
   settleMs: number;
 }
@@ -27,7 +27,10 @@ if (import.meta.main) {
   const steps: IdleResult["steps"] = [];
   for (const n of a.steps) {
     const t0 = performance.now();
-    const more = await connectMany(n - open.length, 64, (i) => connectRaw(a.port, a.paths[(open.length + i) % a.paths.length]!, { tally }));
+    const more = await connectMany(n - open.length, 64, (i) => {
+      const p = a.paths[(open.length + i) % a.paths.length]!;
+      return connectRaw(a.port, p.path, { tally, setup: p.setup });
+    });
     open.push(...more);
     const openMs = performance.now() - t0;
     await sleep(a.settleMs);

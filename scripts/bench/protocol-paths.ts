@@ -5,7 +5,7 @@ import { Ws } from "./lib/wsclient.ts";
 import { registerPath } from "./paths.ts";
 
 /** Endpoints an idle connection may open on Switchboard (M1 spreads its connections over them). */
-export const idlePaths: string[] = [];
+export const idlePaths: { path: string; setup?: string[] }[] = [];
 
 const token = (t: string, i: number) => t.split(" ")[i];
 
@@ -28,7 +28,7 @@ registerPath({
     };
   },
 });
-idlePaths.push("/ws");
+idlePaths.push({ path: "/ws" });
 
 // §2 watch party: the host's player_event is relayed to every other participant. Rooms are
 // capped (--room-max-participants, 100 by default; the bench raises it to 101 so the host plus
@@ -61,7 +61,7 @@ registerPath({
   },
 });
 export const watchFlags = ["--room-max-participants", String(watchMax + 1)];
-idlePaths.push("/OpenSyncParty/ws");
+idlePaths.push({ path: "/OpenSyncParty/ws" });
 
 // §5 buzzer: a receiver emulator (scripts/buzzer-emulator.ts, its own process so its serial link
 // keeps answering pings while the load generator is busy) presses buzzers on command; the
@@ -109,4 +109,44 @@ registerPath({
     };
   },
 });
-idlePaths.push("/mediator");
+idlePaths.push({ path: "/mediator" });
+
+// §1 metronome: the owner's update_temp makes every member receive a play_sound request. Each
+// member's frame is its own (start_ts on that phone's clock, a per-connection request id), so
+// this path serializes once per member instead of publishing one frame to a topic.
+// The broadcast can only carry a bpm (20..400): seq is matched modulo 381.
+registerPath({
+  name: "metronome",
+  what: "metronome update_temp → play_sound to members",
+  protocol: "metronome",
+  async room(port) {
+    const owner = await Ws.open(`ws://127.0.0.1:${port}/connect`);
+    let id = 0;
+    const rpc = (method: string, params: object) => JSON.stringify({ jsonrpc: "2.0", method, params, id: ++id });
+    const call = async (method: string, params: object) => {
+      const want = id + 1;
+      return JSON.parse(await owner.call(rpc(method, params), (t) => t.includes(`"id":${want}`) && t.includes('"result"'))) as { result: { client_id?: number; status: string } };
+    };
+    const me = (await call("get_id", { time_utc: Date.now() })).result.client_id;
+    await call("create_group", { time_utc: Date.now() });
+    await call("start_metronome", { group_id: me, current_client_ts: Date.now(), bpm: 100 });
+    return {
+      subPath: "/connect",
+      subSetup: () => [
+        JSON.stringify({ jsonrpc: "2.0", method: "get_id", params: { time_utc: Date.now() }, id: 1 }),
+        JSON.stringify({ jsonrpc: "2.0", method: "subscribe_to_group", params: { group_id: me }, id: 2 }),
+      ],
+      modulo: 381,
+      publish: (seq) => owner.send(rpc("update_temp", { group_id: me, current_client_ts: Date.now(), bpm: 20 + (seq % 381) })),
+      seqOf: (t) => {
+        if (!t.includes('"play_sound"')) return null;
+        const m = /"bpm":(\d+)/.exec(t);
+        return m ? Number(m[1]) - 20 : null;
+      },
+      close: () => owner.close(),
+    };
+  },
+});
+idlePaths.push({ path: "/connect" });
+// §4 Socket.IO: an idle client is an Engine.IO WebSocket session connected to the "/" namespace.
+idlePaths.push({ path: "/socket.io/?EIO=4&transport=websocket", setup: ["40"] });

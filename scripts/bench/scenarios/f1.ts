@@ -29,6 +29,7 @@ export const candidates: Variant[] = [
   { label: "raw seam", server: "switchboard", path: "raw" },
   { label: "clicker", server: "switchboard", path: "clicker" },
   { label: "watch party", server: "switchboard", path: "syncparty", flags: watchFlags },
+  { label: "metronome", server: "switchboard", path: "metronome" },
   { label: "buzzer", server: "switchboard", path: "buzzer", oneRoomPerServer: true },
 ];
 

@@ -17,10 +17,10 @@ const loadgen = join(import.meta.dir, "..", "loadgen-idle.ts");
 
 export async function m1(o: Opts): Promise<Section> {
   const steps = o.ns ?? (o.quick ? [1000, 2000] : [5000, 10000]);
-  const sbPaths = idlePaths.length ? idlePaths : ["/bench?room=idle"];
-  const variants: { label: string; kind: ServerKind; paths: string[] }[] = [
-    { label: "B0 (Bun.serve)", kind: "b0", paths: ["/?room=idle"] },
-    { label: "B1 (Node + ws)", kind: "b1", paths: ["/?room=idle"] },
+  const sbPaths = idlePaths.length ? idlePaths : [{ path: "/bench?room=idle" }];
+  const variants: { label: string; kind: ServerKind; paths: IdleArgs["paths"] }[] = [
+    { label: "B0 (Bun.serve)", kind: "b0", paths: [{ path: "/?room=idle" }] },
+    { label: "B1 (Node + ws)", kind: "b1", paths: [{ path: "/?room=idle" }] },
     { label: "Switchboard", kind: "switchboard", paths: sbPaths },
   ];
   const res = new Map<string, IdleResult[]>();
@@ -46,7 +46,7 @@ export async function m1(o: Opts): Promise<Section> {
   return {
     title: "M1 idle memory",
     lines: [
-      `Idle WebSocket connections opened in steps; Switchboard's spread round-robin over ${sbPaths.map((p) => "`" + p + "`").join(", ")}. ` +
+      `Idle WebSocket connections opened in steps; Switchboard's spread round-robin over ${sbPaths.map((p) => "`" + p.path + "`" + (p.setup ? ` (after ${p.setup.map((f) => "`" + f + "`").join(", ")})` : "")).join(", ")}. ` +
         `RSS per connection = (RSS_N − RSS_0) / N, read from /proc after ${o.quick ? 0.5 : 1.5} s of quiet; medians of ${o.reps} alternated repetitions.`,
       "",
       ...table(["server", "connections", "RSS₀ MiB", "RSS MiB", "KiB / connection", "target"], rows),
