@@ -11,13 +11,14 @@ import { log, type Opts, type Section } from "./lib/report.ts";
 import { f1 } from "./scenarios/f1.ts";
 import { m1, startup } from "./scenarios/memory.ts";
 import { s1 } from "./scenarios/stall.ts";
+import { sync } from "./scenarios/sync.ts";
 import { m2 } from "./scenarios/churn.ts";
 import { f2 } from "./scenarios/f2.ts";
 import { f3 } from "./scenarios/f3.ts";
 import { f4 } from "./scenarios/f4.ts";
 
 type Scenario = (o: Opts) => Promise<Section>;
-export const scenarios: Record<string, Scenario> = { f1, f2, f3, f4, m1, m2, startup, s1 };
+export const scenarios: Record<string, Scenario> = { f1, f2, f3, f4, m1, m2, s1, startup, sync };
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
