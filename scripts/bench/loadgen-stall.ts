@@ -5,6 +5,7 @@
 // close code it was sent. Prints one JSON line.
 import { join } from "node:path";
 import { cpuWindow } from "./lib/proc.ts";
+import { readUntil } from "./lib/spawn.ts";
 import { quiesce, RoomClients, sleep } from "./lib/room.ts";
 import { latency, type Latency } from "./lib/stats.ts";
 import { getPath } from "./paths.ts";
@@ -55,12 +56,7 @@ if (import.meta.main) {
     stderr: "inherit",
   });
   const lines = staller.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let out = "";
-  while (!out.includes("ready\n")) {
-    const { value, done } = await lines.read();
-    if (done) throw new Error("stall client exited before joining");
-    out += value;
-  }
+  await readUntil(lines, (t) => t.includes("ready\n"), "the stall client");
   await quiesce(() => rc.delivered());
 
   const b0 = rc.tally.bytes;

@@ -1,6 +1,7 @@
 // The broadcast paths of Switchboard's protocols (PROTOCOLS.md), registered into paths.ts as each
 // protocol lands on main, plus the endpoints M1 spreads its idle connections over.
 import { join } from "node:path";
+import { readUntil } from "./lib/spawn.ts";
 import { Ws } from "./lib/wsclient.ts";
 import { registerPath } from "./paths.ts";
 
@@ -78,12 +79,7 @@ registerPath({
     const ids = Array.from({ length: 255 }, (_, i) => i).join(",");
     const emu = Bun.spawn([process.execPath, join(import.meta.dir, "..", "buzzer-emulator.ts"), "--buzzers", ids], { stdin: "pipe", stdout: "pipe", stderr: "ignore" });
     const reader = emu.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let dev = "";
-    while (!dev.includes("\n")) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error("buzzer emulator exited");
-      dev += value;
-    }
+    const dev = await readUntil(reader, (t) => t.includes("\n"), "the buzzer emulator");
     const pub = await Ws.open(`ws://127.0.0.1:${port}/mediator`);
     const r = await pub.call(JSON.stringify({ command: "connect", pool: dev.trim() }), (t) => t.includes('"connect"') || t.includes('"error"'));
     if (!r.includes('"result"')) throw new Error("buzzer connect failed: " + r);

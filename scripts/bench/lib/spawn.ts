@@ -81,3 +81,14 @@ export async function runJson<T>(cmd: string[], timeoutMs: number, env?: Record<
   if (code !== 0 || !last.startsWith("{")) throw new Error(`${cmd.slice(0, 3).join(" ")} … failed (exit ${code}):\n${err.slice(-4000)}\n${out.slice(-2000)}`);
   return JSON.parse(last) as T;
 }
+
+/** Read a child's text output until `until` holds for what was read; throws if it ends first. */
+export async function readUntil(reader: { read(): Promise<{ done: boolean; value?: string }> }, until: (text: string) => boolean, what: string): Promise<string> {
+  let text = "";
+  while (!until(text)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`${what} exited early:\n${text}`);
+    text += value;
+  }
+  return text;
+}
