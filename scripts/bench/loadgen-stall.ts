@@ -33,7 +33,7 @@ export interface StallResult {
   stalled: Latency;
   healthyCpu: number;
   stalledCpu: number;
-  /** ms from SIGSTOP until /healthz showed the staller gone (NaN: never, within maxStallMs). */
+  /** ms from SIGSTOP until /healthz showed the staller gone (-1: not within maxStallMs). */
   dropMs: number;
   staller: { frames: number; bytes: number; closeCode: number | null; ended: boolean };
   /** Frames the others received / frames owed them (1: nobody else lost anything). */
@@ -119,7 +119,7 @@ if (import.meta.main) {
     stalled,
     healthyCpu: healthyCpu.server / healthyCpu.wall,
     stalledCpu: stalledCpu.server / stalledCpu.wall,
-    dropMs,
+    dropMs: Number.isFinite(dropMs) ? dropMs : -1,
     staller: last.startsWith("{") ? (JSON.parse(last) as StallResult["staller"]) : { frames: NaN, bytes: NaN, closeCode: null, ended: false },
     rate,
     frameBytes,

@@ -44,9 +44,9 @@ export async function runFanout(v: Variant, ns: number[], o: Opts): Promise<Shap
       path: v.path,
       ns,
       probes: 4,
-      warmMs: o.quick ? 200 : 300,
-      closedMs: o.quick ? 700 : 1200,
-      openMs: o.quick ? 700 : 1200,
+      warmMs: o.quick ? 200 : 250,
+      closedMs: o.quick ? 700 : 1000,
+      openMs: o.quick ? 700 : 1000,
       openRate: 20_000,
       inflight: 16_000,
     };

@@ -50,7 +50,7 @@ async function measure(srv: Child, dir: string, paths: string[], m: number, reps
   const out = new Map<string, number[]>();
   for (const p of paths) {
     const rc = await RoomClients.open(srv.port, p, `f3${p}`, 1, 0);
-    await batch(rc, 3 * m);
+    await batch(rc, 2 * m);
     dump(srv.pid);
     for (let r = 0; r < reps; r++) {
       await batch(rc, m);
@@ -70,7 +70,7 @@ export async function f3(o: Opts): Promise<Section> {
     if (apt.exitCode !== 0) return { title: "F3 instructions per message", lines: ["valgrind is not installed and `apt-get install valgrind` failed: not measured."] };
   }
   const m = o.quick ? 500 : 1000;
-  const reps = o.quick ? 3 : 5;
+  const reps = o.quick ? 3 : 4;
   const dir = mkdtempSync(join(tmpdir(), "switchboard-callgrind-"));
   const vg = ["valgrind", "--tool=callgrind", `--callgrind-out-file=${join(dir, "cg.%p")}`];
   const sbPaths = candidates.map((c) => c.path).filter((p) => (!o.paths || o.paths.includes(p)) && !getPath(p).noCallgrind);
@@ -97,7 +97,7 @@ export async function f3(o: Opts): Promise<Section> {
   return {
     title: "F3 instructions per message",
     lines: [
-      `One publisher, one subscriber; per path a warm-up of ${3 * m} messages, then ${reps} batches of ${m}: Ir of the batch / ${m}, median and range. ` +
+      `One publisher, one subscriber; per path a warm-up of ${2 * m} messages, then ${reps} batches of ${m}: Ir of the batch / ${m}, median and range. ` +
         "Counted with `valgrind --tool=callgrind` on the whole server process (every thread, JIT on). Includes receiving, parsing, validating, routing and writing the one delivery.",
       "",
       ...table(["path", "instructions / message", "min – max", "× B0"], rows),

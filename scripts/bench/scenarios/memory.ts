@@ -28,7 +28,7 @@ export async function m1(o: Opts): Promise<Section> {
     for (const v of rotate(variants, rep)) {
       const srv = await startServer(v.kind);
       try {
-        const args: IdleArgs = { port: srv.port, pid: srv.pid, paths: v.paths, steps, settleMs: o.quick ? 500 : 1500 };
+        const args: IdleArgs = { port: srv.port, pid: srv.pid, paths: v.paths, steps, settleMs: o.quick ? 500 : 1000 };
         const r = await runJson<IdleResult>([process.execPath, loadgen, JSON.stringify(args)], 180_000);
         log(`M1 rep ${rep + 1}/${o.reps} ${v.label}: RSS0 ${fmt(r.rss0 / 1024)} MiB, ` + r.steps.map((s) => `${s.n} idle → ${fmt(s.rss / 1024)} MiB (${s.perConnKiB.toFixed(2)} KiB/conn, opened in ${Math.round(s.openMs)} ms)`).join(", "));
         res.set(v.label, [...(res.get(v.label) ?? []), r]);
@@ -47,7 +47,7 @@ export async function m1(o: Opts): Promise<Section> {
     title: "M1 idle memory",
     lines: [
       `Idle WebSocket connections opened in steps; Switchboard's spread round-robin over ${sbPaths.map((p) => "`" + p.path + "`" + (p.setup ? ` (after ${p.setup.map((f) => "`" + f + "`").join(", ")})` : "")).join(", ")}. ` +
-        `RSS per connection = (RSS_N − RSS_0) / N, read from /proc after ${o.quick ? 0.5 : 1.5} s of quiet; medians of ${o.reps} alternated repetitions.`,
+        `RSS per connection = (RSS_N − RSS_0) / N, read from /proc after ${o.quick ? 0.5 : 1} s of quiet; medians of ${o.reps} alternated repetitions.`,
       "",
       ...table(["server", "connections", "RSS₀ MiB", "RSS MiB", "KiB / connection", "target"], rows),
     ],
