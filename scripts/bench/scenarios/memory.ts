@@ -43,6 +43,19 @@ export async function m1(o: Opts): Promise<Section> {
       return [v.label, String(n), fmt(median((res.get(v.label) ?? []).map((r) => r.rss0 / 1024))), fmt(median((res.get(v.label) ?? []).map((r) => r.steps[i]!.rss / 1024))), per.toFixed(2), target];
     }),
   );
+  // Where the bytes go: each endpoint alone, once, at the first step's size.
+  const per: string[][] = [];
+  for (const p of [{ path: "/bench?room=idle" }, ...(idlePaths.length ? idlePaths : [])]) {
+    const srv = await startServer("switchboard");
+    try {
+      const args: IdleArgs = { port: srv.port, pid: srv.pid, paths: [p], steps: [steps[0]!], settleMs: o.quick ? 500 : 1000 };
+      const r = await runJson<IdleResult>([process.execPath, loadgen, JSON.stringify(args)], 120_000);
+      log(`M1 ${p.path} alone: ${r.steps[0]!.perConnKiB.toFixed(2)} KiB/conn at ${steps[0]}`);
+      per.push(["`" + p.path + "`", r.steps[0]!.perConnKiB.toFixed(2)]);
+    } finally {
+      await srv.stop();
+    }
+  }
   return {
     title: "M1 idle memory",
     lines: [
@@ -50,6 +63,10 @@ export async function m1(o: Opts): Promise<Section> {
         `RSS per connection = (RSS_N − RSS_0) / N, read from /proc after ${o.quick ? 0.5 : 1} s of quiet; medians of ${o.reps} alternated repetitions.`,
       "",
       ...table(["server", "connections", "RSS₀ MiB", "RSS MiB", "KiB / connection", "target"], rows),
+      "",
+      `Switchboard, one endpoint at a time (${steps[0]} idle connections, one run; \`/bench\` is the seam without a protocol):`,
+      "",
+      ...table(["endpoint", "KiB / connection"], per),
     ],
   };
 }
