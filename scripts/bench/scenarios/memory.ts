@@ -88,7 +88,7 @@ export function ensureBinary(): string {
 
 export async function startup(o: Opts): Promise<Section> {
   const bin = ensureBinary();
-  const runs = o.quick ? 3 : Math.max(5, o.reps * 2);
+  const runs = o.quick ? 3 : Math.max(5, o.reps + 2);
   const times: number[] = [];
   const rss: number[] = [];
   for (let i = 0; i < runs; i++) {
