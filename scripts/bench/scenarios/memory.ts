@@ -119,6 +119,7 @@ export async function startup(o: Opts): Promise<Section> {
   }
   const t = median(times);
   const r = median(rss);
+  const mb = (r * 1048576) / 1e6;
   return {
     title: "Start-up",
     lines: [
@@ -128,7 +129,8 @@ export async function startup(o: Opts): Promise<Section> {
         ["measure", "median", "min – max", "target"],
         [
           ["exec → first 200 on /healthz", `${t.toFixed(1)} ms`, `${Math.min(...times).toFixed(1)} – ${Math.max(...times).toFixed(1)} ms`, t < 50 ? "✓ < 50 ms" : `✗ ${ratio(t / 50)} the target`],
-          ["idle RSS 1 s after start", `${r.toFixed(1)} MiB`, `${Math.min(...rss).toFixed(1)} – ${Math.max(...rss).toFixed(1)} MiB`, r < 40 ? "✓ < 40 MB" : `✗ ${ratio(r / 40)} the target`],
+          // The target is in MB (10⁶ bytes); RSS is read in KiB.
+          ["idle RSS 1 s after start", `${r.toFixed(1)} MiB (${mb.toFixed(1)} MB)`, `${Math.min(...rss).toFixed(1)} – ${Math.max(...rss).toFixed(1)} MiB`, mb < 40 ? "✓ < 40 MB" : `✗ ${ratio(mb / 40)} the target`],
         ],
       ),
     ],
