@@ -3,23 +3,34 @@
 // and K users (`query` their monitor, then `command send`); a command counts when its user gets
 // `command finish`. Closed loop (2 commands outstanding per pair) and open loop (fixed rate),
 // over websocket or polling. Prints one JSON line.
-import { io, type Socket } from "socket.io-client";
+import { io } from "socket.io-client";
 import { phase, type Load, type PhaseArgs, type ShapeResult } from "./lib/phase.ts";
+import { RawSio } from "./lib/sio-raw.ts";
 
 export interface RelayArgs extends Omit<PhaseArgs, "ms" | "inflight"> {
   port: number;
   pairs: number;
   transport: "websocket" | "polling";
+  /** socket.io-client, or lib/sio-raw.ts (websocket only: the same frames, a fraction of the CPU). */
+  client: "sio" | "raw";
   closedMs: number;
   openMs: number;
 }
 
+/** What the load generator needs of a client: socket.io-client's Socket and RawSio both fit. */
+interface Socket {
+  on(event: string, h: (p: any) => void): unknown;
+  once(event: string, h: (p: any) => void): unknown;
+  emit(event: string, payload: unknown): unknown;
+  disconnect(): unknown;
+}
 const once = <T>(s: Socket, ev: string) => new Promise<T>((r) => s.once(ev, r));
 
 if (import.meta.main) {
   const a = JSON.parse(process.argv[2] ?? "{}") as RelayArgs;
   const url = `http://127.0.0.1:${a.port}`;
   const opts = { transports: [a.transport], reconnection: false, forceNew: true };
+  const connect = (): Socket => (a.client === "raw" ? RawSio.open(url) : io(url, opts));
   const sockets: Socket[] = [];
   // A user's commands are answered in order, so `command ok` maps the oldest send time to its id.
   const users: { s: Socket; pending: number[] }[] = [];
@@ -37,13 +48,13 @@ if (import.meta.main) {
   };
   for (let i = 0; i < a.pairs; i++) {
     const monitorId = `bench-${process.pid}-${i}`;
-    const mon = io(url, opts);
+    const mon = connect();
     sockets.push(mon);
     mon.on("command do", (p: { id: string }) => mon.emit("command done", { id: p.id }));
     await once(mon, "connect");
     mon.emit("con", { monitor_id: monitorId });
     await once(mon, "con ok");
-    const user = io(url, opts);
+    const user = connect();
     sockets.push(user);
     await once(user, "connect");
     user.emit("query", { monitor_id: monitorId });
