@@ -58,8 +58,10 @@ async function main(): Promise<number> {
   let failed = 0;
   for (const name of names) {
     log(`== ${name} (load average ${loadavg()})`);
+    const s0 = performance.now();
     try {
       sections.push(await scenarios[name]!(o));
+      log(`== ${name} took ${((performance.now() - s0) / 1000).toFixed(0)} s`);
     } catch (err) {
       failed++;
       log(`${name} FAILED: ${(err as Error).stack ?? err}`);

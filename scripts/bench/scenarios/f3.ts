@@ -70,7 +70,7 @@ export async function f3(o: Opts): Promise<Section> {
     if (apt.exitCode !== 0) return { title: "F3 instructions per message", lines: ["valgrind is not installed and `apt-get install valgrind` failed: not measured."] };
   }
   const m = o.quick ? 500 : 1000;
-  const reps = o.quick ? 3 : 4;
+  const reps = 3;
   const dir = mkdtempSync(join(tmpdir(), "switchboard-callgrind-"));
   const vg = ["valgrind", "--tool=callgrind", `--callgrind-out-file=${join(dir, "cg.%p")}`];
   const sbPaths = candidates.map((c) => c.path).filter((p) => (!o.paths || o.paths.includes(p)) && !getPath(p).noCallgrind);

@@ -21,7 +21,7 @@ export async function s1(o: Opts): Promise<Section> {
     const srv = await startServer(v.server, v.flags);
     let r: StallResult;
     try {
-      const args: StallArgs = { port: srv.port, pid: srv.pid, path: v.path, n, bytesPerSec, maxRate: 12_000, healthyMs: o.quick ? 1000 : 2000, maxStallMs: 30_000 };
+      const args: StallArgs = { port: srv.port, pid: srv.pid, path: v.path, n, bytesPerSec, maxRate: 12_000, healthyMs: o.quick ? 1000 : 1500, maxStallMs: 30_000 };
       r = await runJson<StallResult>([process.execPath, loadgen, JSON.stringify(args)], 120_000);
     } catch (err) {
       log(`S1 ${v.label} FAILED: ${(err as Error).message}`);
