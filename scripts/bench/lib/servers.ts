@@ -10,7 +10,7 @@ const here = join(import.meta.dir, "..", "servers");
 export interface Running extends Child {
   kind: ServerKind;
 }
-export type ServerKind = "b0" | "b1" | "b2" | "switchboard" | "binary";
+export type ServerKind = "b0" | "b1" | "b2" | "switchboard";
 
 /**
  * Flags every Switchboard run gets: the per-connection rate limit (50/s by default, a protection
@@ -26,8 +26,7 @@ export async function startServer(kind: ServerKind, extra: string[] = [], env: R
   else if (kind === "b2") cmd = ["node", join(here, "b2-socketio.mjs")];
   else {
     dataDir = mkdtempSync(join(tmpdir(), "switchboard-bench-"));
-    const entry = kind === "binary" ? [join(root, "dist", "switchboard")] : [process.execPath, join(here, "switchboard.ts")];
-    cmd = [...entry, ...benchFlags, "--data-dir", dataDir, ...extra];
+    cmd = [process.execPath, join(here, "switchboard.ts"), ...benchFlags, "--data-dir", dataDir, ...extra];
   }
   const child = await startChild(cmd, { cwd: root, env });
   return {

@@ -1,6 +1,7 @@
 // Starting the servers under test as child processes, and the load generator.
-// Every server announces its port as a JSON line carrying "port" (the baselines on stdout,
-// Switchboard's "listening" log line on stderr), so nothing here needs a fixed port.
+// Every server announces its port as a JSON line carrying "port" on stdout or stderr (the bench
+// servers print {"port":N}; src/main.ts's "listening" log line carries it too), so nothing here
+// needs a fixed port.
 import type { Subprocess } from "bun";
 
 export interface Child {
