@@ -2,9 +2,11 @@
 // suite (socketio/socket.io-protocol, test-suite) talks to:
 //   bun scripts/sio-reference-server.ts PORT
 // pingInterval 300, pingTimeout 200, maxPayload 1000000; namespaces "/" and "/custom"; on
-// connection it emits "auth" with the handshake's auth object; "message" is answered with
-// "message-back" and the same arguments; "message-with-ack" is acknowledged with them; any other
-// namespace is refused with {"message":"Invalid namespace"}.
+// connection it emits "auth" with the handshake's auth object (AUTH_DELAY_MS later, see below);
+// "message" is answered with "message-back" and the same arguments; "message-with-ack" is
+// acknowledged with them; "emit-with-ack" (a variant of the suite) is emitted back with an ack
+// request, and the client's ack arguments come back as "emit-with-ack"; any other namespace is
+// refused with {"message":"Invalid namespace"}.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,15 +16,25 @@ import { mountSocketIO } from "../src/protocols/socketio/plugin.ts";
 import type { ProtocolFactory } from "../src/protocols/types.ts";
 import { startServer } from "../src/server.ts";
 
+/**
+ * The suite reads frames one at a time: it waits for the CONNECT reply, then registers a listener
+ * for the "auth" event. Its ws client (8.17+) delivers every frame of one TCP read in the same
+ * tick, so an "auth" frame written together with the CONNECT reply can reach the client before
+ * that second listener exists, and the suite then waits forever. Sending "auth" a moment later
+ * puts it in a read of its own; the order of frames is unchanged.
+ */
+export const AUTH_DELAY_MS = 20;
+
 export const referenceConfig: Partial<Config> = { sioPingIntervalMs: 300, sioPingTimeoutMs: 200, sioMaxPayload: 1_000_000 };
 
 export const referenceProtocol: ProtocolFactory = (ctx) => {
   const mounted = mountSocketIO(ctx);
   for (const name of ["/", "/custom"]) {
     mounted.io.of(name).onConnection((socket) => {
-      socket.emit("auth", socket.auth);
+      setTimeout(() => socket.emit("auth", socket.auth), AUTH_DELAY_MS); // a no-op once disconnected
       socket.on("message", (args) => socket.emit("message-back", ...args));
       socket.on("message-with-ack", (args, ack) => ack?.(...args));
+      socket.on("emit-with-ack", (args) => socket.emit("emit-with-ack", ...args, (...answer: unknown[]) => socket.emit("emit-with-ack", ...answer)));
     });
   }
   return { name: "sio-reference", routes: mounted.routes, stop: mounted.stop };

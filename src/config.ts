@@ -109,6 +109,12 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
   });
   if (errors.length) return { kind: "invalid", errors };
   const config = value as Config;
+  // Keepalive (PROTOCOLS.md common rules): the idle close must come after a ping had its chance,
+  // or every quiet client that answers pings is still dropped.
+  if (config.idleTimeoutMs <= config.pingIntervalMs) {
+    const name = (k: Key) => source[k] ?? "--" + flagName(k);
+    return { kind: "invalid", errors: [`${name("idleTimeoutMs")} (${config.idleTimeoutMs}) must be longer than ${name("pingIntervalMs")} (${config.pingIntervalMs})`] };
+  }
   return flags["print-config"] ? { kind: "print", config } : { kind: "run", config };
 }
 

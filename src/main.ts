@@ -2,7 +2,7 @@
 import pkg from "../package.json" with { type: "json" };
 import { loadConfig } from "./config.ts";
 import { createLogger } from "./log.ts";
-import { startServer } from "./server.ts";
+import { StartupError, startServer } from "./server.ts";
 
 const result = loadConfig(process.argv.slice(2), process.env);
 switch (result.kind) {
@@ -26,7 +26,9 @@ let server;
 try {
   server = await startServer({ config, log });
 } catch (err) {
-  log.error("could not start", { err: err as Error });
+  // An operator's problem (port taken, data dir not writable) is one readable line; a bug keeps its stack.
+  if (err instanceof StartupError) log.error(`could not start: ${err.message}`);
+  else log.error("could not start", { err: err as Error });
   process.exit(1);
 }
 log.info("listening", { version: pkg.version, host: server.hostname, port: server.port, dataDir: config.dataDir });

@@ -1,10 +1,12 @@
 // Builds the Elysia app: HTTP routes, every protocol plugin, the WebSocket seam; listen and stop.
 import { Elysia } from "elysia";
+import { accessSync, constants, mkdirSync } from "node:fs";
+import { resolve } from "node:path";
 import type { Config } from "./config.ts";
 import type { Logger } from "./log.ts";
 import { protocols as defaultProtocols } from "./protocols/index.ts";
 import type { PluginContext, ProtocolFactory } from "./protocols/types.ts";
-import { openStore } from "./store/db.ts";
+import { openStore, type Store } from "./store/db.ts";
 import { systemClock } from "./transport/clock.ts";
 import { Metrics } from "./transport/metrics.ts";
 import type { Clock } from "./transport/types.ts";
@@ -25,13 +27,37 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+/** A start-up failure the operator can fix (port taken, data dir not writable): the message says how. */
+export class StartupError extends Error {}
+
+const reason = (err: unknown) => ((err as NodeJS.ErrnoException).code ?? (err as Error).message ?? String(err));
+
+/** Open the database, turning "unable to open database file" into which folder and why. */
+function openDataDir(dataDir: string, log: Logger): Store {
+  const where = `data dir '${dataDir}'` + (resolve(dataDir) === dataDir ? "" : ` (${resolve(dataDir)})`);
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    accessSync(dataDir, constants.W_OK | constants.X_OK); // SQLite creates the -wal and -shm files beside the database
+  } catch (err) {
+    throw new StartupError(`${where} is not a writable folder (${reason(err)}); set --data-dir or SWITCHBOARD_DATA_DIR to one this user can write`);
+  }
+  try {
+    return openStore(dataDir, log);
+  } catch (err) {
+    throw new StartupError(`${where}: cannot open the database (${(err as Error).message})`);
+  }
+}
+
+/** How long one plugin may take to stop before shutdown goes on without it. */
+const PLUGIN_STOP_MS = 1000;
+
 /** Largest frame any endpoint may accept; each endpoint enforces its own, smaller limit. */
 const socketLimit = (c: Config) => Math.max(c.maxFrameBytes, c.sioMaxPayload);
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const { config, log } = opts;
   const started = performance.now();
-  const store = openStore(config.dataDir, log);
+  const store = openDataDir(config.dataDir, log);
   const metrics = new Metrics();
   const transport = new Transport(config, metrics, log);
   const ctx: PluginContext = { config, log, store, clock: opts.clock ?? systemClock, metrics, transport };
@@ -57,23 +83,42 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   for (const p of plugins) app = p.routes(app) as typeof app;
 
   // reusePort would let a second process on the same port silently split traffic.
-  app.listen({ hostname: config.host, port: config.port, reusePort: false, development: false });
+  try {
+    app.listen({ hostname: config.host, port: config.port, reusePort: false, development: false });
+  } catch (err) {
+    // Nothing is served: release what the plugins started (pools, timers) and the database.
+    for (const p of plugins) await Promise.resolve(p.stop?.()).catch(() => {});
+    store.close();
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new StartupError(
+      code === "EADDRINUSE"
+        ? `port ${config.port} on ${config.host} is already in use (another Switchboard, or another program); choose one with --port or SWITCHBOARD_PORT`
+        : `cannot listen on ${config.host}:${config.port} (${code ?? (err as Error).message})`,
+    );
+  }
   const server = app.server!;
   transport.start(server);
 
   let stopping: Promise<void> | null = null;
   const stop = () =>
     (stopping ??= (async () => {
-      // Plugins first: they flush pending work and end their sessions in their own protocol
+      // PROTOCOLS.md: "stops accepting" comes first. Open connections and held requests stay.
+      server.stop(false);
+      // Then the plugins flush pending work and end their sessions in their own protocol
       // (a Socket.IO long poll gets its close packet before the HTTP side goes away).
+      // Each gets a bounded time: a device that hangs on close must not cost the other sockets
+      // their 1001 or the database its flush (PROTOCOLS.md: all of it within 5 s).
       for (const p of plugins) {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const late = new Promise<"late">((r) => (timer = setTimeout(() => r("late"), PLUGIN_STOP_MS)));
         try {
-          await p.stop?.();
+          if ((await Promise.race([Promise.resolve(p.stop?.()), late])) === "late") log.warn("plugin stop timed out", { plugin: p.name });
         } catch (err) {
           log.error("plugin stop failed", { plugin: p.name, err: err as Error });
+        } finally {
+          clearTimeout(timer);
         }
       }
-      server.stop(false); // stop accepting; existing connections stay for the close handshake
       transport.closeAll();
       const deadline = performance.now() + 2000;
       // Let answered requests (a released long poll) reach the wire and close handshakes finish.

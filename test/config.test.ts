@@ -40,6 +40,14 @@ describe("config", () => {
     expect(all).toContain("SWITCHBOARD_RATE_LIMIT");
   });
 
+  test("an idle timeout not longer than the ping interval is refused, naming where each came from", () => {
+    const r = loadConfig(["--ping-interval-ms", "5000"], { SWITCHBOARD_IDLE_TIMEOUT_MS: "5000" });
+    expect(r.kind).toBe("invalid");
+    if (r.kind !== "invalid") return;
+    expect(r.errors).toEqual(["SWITCHBOARD_IDLE_TIMEOUT_MS (5000) must be longer than --ping-interval-ms (5000)"]);
+    expect(loadConfig(["--ping-interval-ms", "5000", "--idle-timeout-ms", "5001"], {}).kind).toBe("run");
+  });
+
   test("unknown flags are refused", () => {
     const r = loadConfig(["--prot", "1"], {});
     expect(r.kind).toBe("invalid");

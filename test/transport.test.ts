@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { bootServer, type TestServer } from "./helpers/server.ts";
 import { TestClient } from "./helpers/ws-client.ts";
 import { echoProtocol } from "./helpers/echo-protocol.ts";
+import type { ProtocolFactory } from "../src/protocols/types.ts";
 
 describe("WebSocket seam", () => {
   let s: TestServer;
@@ -93,6 +94,70 @@ describe("graceful stop", () => {
     const c = await TestClient.open(s.ws("/test/echo"));
     const closed = c.waitClose();
     await s.stop();
+    expect((await closed).code).toBe(1001);
+  });
+});
+
+describe("robustness of the seam", () => {
+  // A test-only endpoint whose handler is async and fails after an await, and whose plugin
+  // never finishes stopping (a device that hangs on close).
+  const faulty: ProtocolFactory = ({ transport }) => {
+    const ep = transport.endpoint<null>({
+      protocol: "faulty",
+      async message(conn, data) {
+        await Bun.sleep(1);
+        if (data === "boom") throw new Error("async handler bug");
+        conn.send(data as string);
+      },
+    });
+    return {
+      name: "faulty",
+      routes: (app) => app.get("/test/faulty", ({ request, server }) => (server && ep.upgrade(request, server, null) ? undefined : new Response("", { status: 426 }))),
+      stop: () => new Promise<void>(() => {}),
+    };
+  };
+
+  test("an async handler that rejects closes that socket with 1011; the server and other sockets go on", async () => {
+    const s = await bootServer({}, { protocols: [faulty, echoProtocol] });
+    try {
+      const bad = await TestClient.open(s.ws("/test/faulty"));
+      const other = await TestClient.open(s.ws("/test/echo"));
+      bad.send("boom");
+      expect((await bad.waitClose()).code).toBe(1011);
+      other.send("still here");
+      expect(await other.next()).toBe("still here");
+      other.close();
+    } finally {
+      await s.stop();
+    }
+  });
+
+  test("a plugin that never finishes stopping does not keep sockets from their 1001", async () => {
+    const s = await bootServer({}, { protocols: [faulty, echoProtocol] });
+    const c = await TestClient.open(s.ws("/test/echo"));
+    const closed = c.waitClose(4000);
+    const t0 = performance.now();
+    await s.stop();
+    expect((await closed).code).toBe(1001);
+    expect(performance.now() - t0).toBeLessThan(4000);
+  });
+});
+
+describe("graceful stop order", () => {
+  test("new connections are refused from the moment stopping begins, while plugins are still stopping", async () => {
+    const slowStop: ProtocolFactory = () => ({ name: "slow", routes: (app) => app, stop: () => Bun.sleep(400) });
+    const s = await bootServer({}, { protocols: [slowStop, echoProtocol] });
+    const c = await TestClient.open(s.ws("/test/echo"));
+    const closed = c.waitClose(4000);
+    const stopped = s.stop();
+    await Bun.sleep(100); // the slow plugin is still stopping
+    expect(c.closed).toBeNull();
+    const late = await TestClient.open(s.ws("/test/echo"), 1000).then(
+      (x) => (x.close(), "accepted"),
+      () => "refused",
+    );
+    expect(late).toBe("refused");
+    await stopped;
     expect((await closed).code).toBe(1001);
   });
 });

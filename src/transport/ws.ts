@@ -28,9 +28,9 @@ export interface EndpointSpec<S> {
   maxFrameBytes?: number;
   /** false: the protocol does its own rate limiting (e.g. per Socket.IO packet). */
   rateLimit?: boolean;
-  open?(conn: WsConn<S>): void;
-  message(conn: WsConn<S>, data: string | Uint8Array): void;
-  close?(conn: WsConn<S>, code: number, reason: string): void;
+  open?(conn: WsConn<S>): void | Promise<void>;
+  message(conn: WsConn<S>, data: string | Uint8Array): void | Promise<void>;
+  close?(conn: WsConn<S>, code: number, reason: string): void | Promise<void>;
   /** The protocol's own error reply for a frame refused by the rate limit (null: none). */
   rateLimited?(conn: WsConn<S>): string | null;
 }
@@ -45,7 +45,9 @@ export class WsConn<S = unknown> implements Conn {
   lastSeen: number;
   lastPing: number;
   private readonly bucket: TokenBucket;
+  /** Frames refused by the rate limit since the client last stayed under it for a whole window. */
   private strikes = 0;
+  private lastStrike = 0;
 
   constructor(readonly endpoint: Endpoint<S>, public state: S) {
     this.lastSeen = this.lastPing = performance.now();
@@ -97,6 +99,11 @@ export class WsConn<S = unknown> implements Conn {
     }
     if (ep.spec.rateLimit !== false && !this.bucket.take(now)) {
       ep.counters.errors++;
+      // "Over the limit: the error reply, then 1008 if it continues" (PROTOCOLS.md common rules).
+      // Strikes are forgiven only after a quiet window, not by one accepted frame: a client pacing
+      // itself above the sustained rate gets every other frame through and must still be closed.
+      if (now - this.lastStrike > ep.transport.strikeWindowMs) this.strikes = 0;
+      this.lastStrike = now;
       if (++this.strikes > ep.transport.limits.rateBurst) {
         ws.close(Close.policy, "rate limit exceeded");
         return;
@@ -105,7 +112,6 @@ export class WsConn<S = unknown> implements Conn {
       if (reply != null) this.send(reply);
       return;
     }
-    this.strikes = 0;
     ep.guard(this, () => ep.spec.message(this, data));
   }
   /**
@@ -147,13 +153,18 @@ export class Endpoint<S> {
   }
 
   /** Run protocol code; an uncaught error is a bug: log it and close with 1011. */
-  guard(conn: WsConn<S>, fn: () => void, closeOnError = true): void {
-    try {
-      fn();
-    } catch (err) {
+  guard(conn: WsConn<S>, fn: () => unknown, closeOnError = true): void {
+    const fail = (err: unknown) => {
       this.counters.errors++;
       this.transport.log.error("handler error", { protocol: this.spec.protocol, conn: conn.id, err: err as Error });
       if (closeOnError) conn.close(Close.internal, "internal error");
+    };
+    try {
+      const r = fn();
+      // An async handler's rejection is a thrown handler error too; unhandled, it would end the process.
+      if (r instanceof Promise) r.catch(fail);
+    } catch (err) {
+      fail(err);
     }
   }
 }
@@ -163,8 +174,13 @@ export class Transport implements Topics {
   readonly live = new Set<WsConn<any>>();
   server: Server<any> | null = null;
   private sweepTimer: ReturnType<typeof setInterval> | null = null;
+  /** How long a client must go without a refused frame before its strikes are forgiven. */
+  readonly strikeWindowMs: number;
 
-  constructor(readonly limits: TransportLimits, readonly metrics: Metrics, readonly log: Logger) {}
+  constructor(readonly limits: TransportLimits, readonly metrics: Metrics, readonly log: Logger) {
+    // The time an emptied bucket takes to refill completely, and at least a second.
+    this.strikeWindowMs = Math.max(1000, (limits.rateBurst * 1000) / limits.rateLimit);
+  }
 
   endpoint<S>(spec: EndpointSpec<S>): Endpoint<S> {
     this.metrics.protocol(spec.protocol);

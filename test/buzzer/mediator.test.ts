@@ -9,10 +9,12 @@ interface FakePool {
   colors: Array<[number, number[]]>;
 }
 
-function setup(opts: { configured?: string[]; discovered?: string[]; keyboard?: boolean } = {}) {
+function setup(opts: { configured?: string[]; discovered?: string[]; keyboard?: boolean; slowClose?: boolean } = {}) {
   const clock = new FakeClock();
   const topics = new FakeHub();
   const opened: FakePool[] = [];
+  /** With slowClose, a device is released only when the test calls these. */
+  const releases: Array<() => void> = [];
   const m = new Mediator({
     clock,
     topics,
@@ -25,7 +27,10 @@ function setup(opts: { configured?: string[]; discovered?: string[]; keyboard?: 
       return {
         colors: !opts.keyboard,
         setColor: (b, rgb) => (p.colors.push([b, rgb]), true),
-        close: () => void (p.closed = true),
+        close: () => {
+          p.closed = true;
+          if (opts.slowClose) return new Promise<void>((resolve) => releases.push(resolve));
+        },
       };
     },
   });
@@ -43,10 +48,34 @@ function setup(opts: { configured?: string[]; discovered?: string[]; keyboard?: 
     c.takeJson();
     return c;
   };
-  return { clock, m, opened, client, pool, afterUp };
+  return { clock, m, opened, client, pool, afterUp, releases };
 }
 
 describe("mediator", () => {
+  test("connect right after disconnect opens the device only once the old one is released", async () => {
+    const { m, client, opened, pool, releases } = setup({ slowClose: true });
+    const c = client();
+    m.message(c, '{"command":"connect","pool":"/dev/ttyACM0"}');
+    pool("/dev/ttyACM0").sink.up([1]);
+    m.message(c, '{"command":"disconnect","pool":"/dev/ttyACM0"}');
+    m.message(c, '{"command":"connect","pool":"/dev/ttyACM0"}');
+    expect(opened.length).toBe(1); // the port is still held by the closing device
+    c.takeJson();
+    releases.shift()!();
+    await Bun.sleep(0);
+    expect(opened.length).toBe(2);
+    pool("/dev/ttyACM0").sink.up([1]);
+    expect(c.takeJson()[0]).toEqual({ result: "connect", pool: "/dev/ttyACM0", buzzers: [1] });
+    // Disconnected again before the old device let go: nothing is opened at all.
+    m.message(c, '{"command":"disconnect","pool":"/dev/ttyACM0"}');
+    m.message(c, '{"command":"connect","pool":"/dev/ttyACM0"}');
+    m.message(c, '{"command":"disconnect","pool":"/dev/ttyACM0"}');
+    releases.shift()!();
+    await Bun.sleep(0);
+    expect(opened.length).toBe(2);
+    await m.stop();
+  });
+
   test("configured pools open at start; events reach every client with a monotonic ts", () => {
     const { m, client, pool, clock } = setup({ configured: ["/dev/ttyACM0#v2"] });
     expect(pool("/dev/ttyACM0").spec.numbering).toBe("v2");
@@ -162,7 +191,7 @@ describe("mediator", () => {
     c.takeJson();
     m.message(c, '{"command":"disconnect","pool":"/dev/a"}');
     expect(pool("/dev/a").closed).toBe(true);
-    expect(c.takeJson().map(({ ts, ...e }) => e)).toEqual([{ event: "disconnected", pool: "/dev/a", buzzer: null }, { result: "disconnect", pool: "/dev/a" }]);
+    expect(c.takeJson().map(({ ts, ...e }) => e)).toEqual([{ result: "disconnect", pool: "/dev/a" }, { event: "disconnected", pool: "/dev/a", buzzer: null }]);
     expect(other.takeJson().length).toBe(1);
     pool("/dev/a").sink.buzz(1); // a late report from the closed driver is ignored
     expect(other.takeJson()).toEqual([]);

@@ -9,11 +9,16 @@ describe("clicker codec: commands", () => {
     ["REGISTER\r\n", { kind: "register", secret: null }],
     ["REGISTER ", { kind: "register", secret: null }],
     ["REGISTER 0123456789abcdef0123456789abcdef\n", { kind: "register", secret: "0123456789abcdef0123456789abcdef" }],
-    ["SCORE 5 1", { kind: "score", ts: 5, score: 1 }],
-    ["score -2147483648 -3\r\n", { kind: "score", ts: -2147483648, score: -3 }],
-    ["SCORE 4294967295 0", { kind: "score", ts: 4294967295, score: 0 }],
-    ["SCORE 007 -0", { kind: "score", ts: 7, score: 0 }],
-    [`SCORE ${Number.MAX_SAFE_INTEGER} ${Number.MIN_SAFE_INTEGER}`, { kind: "score", ts: Number.MAX_SAFE_INTEGER, score: Number.MIN_SAFE_INTEGER }],
+    ["SCORE 5 1", { kind: "score", ts: 5n, score: 1n, stamp: "5" }],
+    ["score -2147483648 -3\r\n", { kind: "score", ts: -2147483648n, score: -3n, stamp: "-2147483648" }],
+    ["SCORE 4294967295 0", { kind: "score", ts: 4294967295n, score: 0n, stamp: "4294967295" }],
+    // The value is normalised (the retry key); the spelling is kept for the SCORED echo.
+    ["SCORE 007 -0", { kind: "score", ts: 7n, score: 0n, stamp: "007" }],
+    ["SCORE -0 1", { kind: "score", ts: 0n, score: 1n, stamp: "-0" }],
+    [`SCORE ${Number.MAX_SAFE_INTEGER} ${Number.MIN_SAFE_INTEGER}`, { kind: "score", ts: BigInt(Number.MAX_SAFE_INTEGER), score: BigInt(Number.MIN_SAFE_INTEGER), stamp: String(Number.MAX_SAFE_INTEGER) }],
+    // Signed 64-bit, exact past 2^53 (a double would round 2^53 + 1 down).
+    ["SCORE 9007199254740993 -9223372036854775808", { kind: "score", ts: 9007199254740993n, score: -9223372036854775808n, stamp: "9007199254740993" }],
+    ["SCORE 9223372036854775807 0", { kind: "score", ts: 9223372036854775807n, score: 0n, stamp: "9223372036854775807" }],
     ["LISTEN 000001", { kind: "listen", ids: ["000001"] }],
     ["listen 000001,000002 000003", { kind: "listen", ids: ["000001", "000002", "000003"] }],
     ["LISTEN 000002, 000001,000002,", { kind: "listen", ids: ["000002", "000001"] }],
@@ -46,7 +51,8 @@ describe("clicker codec: errors", () => {
     ["SCORE a b", "bad_arguments"],
     ["SCORE - 1", "bad_arguments"],
     ["SCORE 1 NaN", "bad_arguments"],
-    ["SCORE 9007199254740992 1", "bad_arguments"],
+    ["SCORE 9223372036854775808 1", "bad_arguments"],
+    ["SCORE 1 -9223372036854775809", "bad_arguments"],
     ["SCORE 1 " + "9".repeat(400), "bad_arguments"],
     ["REGISTER a b", "bad_arguments"],
     ["REGISTER  ", "bad_arguments"],
@@ -80,11 +86,12 @@ describe("clicker codec: errors", () => {
 describe("clicker codec: replies", () => {
   test("upper case, single spaces", () => {
     expect(fmt.registered("000042", "ab")).toBe("REGISTERED 000042 ab");
-    expect(fmt.scored(-5)).toBe("SCORED -5");
+    expect(fmt.scored(-5n)).toBe("SCORED -5");
+    expect(fmt.scored("007")).toBe("SCORED 007");
     expect(fmt.connect([])).toBe("CONNECT");
     expect(fmt.connect(["000001", "000002"])).toBe("CONNECT 000001 000002");
     expect(fmt.disconnect("000001")).toBe("DISCONNECT 000001");
-    expect(fmt.score(4294967295, "000001", -1)).toBe("SCORE 4294967295 000001 -1");
+    expect(fmt.score(4294967295n, "000001", -1n)).toBe("SCORE 4294967295 000001 -1");
     expect(fmt.error("not_registered", "send REGISTER first")).toBe("ERROR not_registered send REGISTER first");
   });
 });

@@ -54,7 +54,7 @@ describe("clicker /ws: bad input", () => {
     expect(c.closed).toBeNull();
     c.send("SCORE 1 1");
     expect(await c.next()).toBe("SCORED 1");
-    c.send("REGISTER");
+    c.send(`REGISTER ${r.secret}`);
     expect(await c.next()).toBe(`REGISTERED ${r.id} ${r.secret}`);
     c.close();
   });

@@ -95,7 +95,7 @@ describe("clicker relay", () => {
     expect(await say(a, "SCORE -5 1", "SCORE -5 1")).toEqual(["SCORED -5", "SCORED -5"]);
     expect(await say(a, "SCORE -5 9")).toEqual(["SCORED -5"]);
     expect(l.take()).toEqual([`SCORE -5 ${id} 1`]);
-    expect(store.scores).toEqual([{ id, ts: -5, score: 1 }]);
+    expect(store.scores).toEqual([{ id, ts: -5n, score: 1n }]);
   });
 
   test("LISTEN: live subset in the order asked, then each one's latest stored score", async () => {
@@ -174,15 +174,28 @@ describe("clicker relay", () => {
     expect(rest).toEqual(["SCORED 1", "ERROR unknown_command unknown command BOGUS"]);
   });
 
-  test("REGISTER again on a registered connection repeats it; another secret is refused", async () => {
+  test("REGISTER again on a registered connection: own secret repeats it, anything else moves it to that id", async () => {
     const a = connect();
     const first = await register(a);
     const b = connect();
     const other = await register(b);
-    expect(await say(a, "REGISTER")).toEqual([`REGISTERED ${first.id} ${first.secret}`]);
-    expect(await say(a, `REGISTER ${first.secret}`)).toEqual([`REGISTERED ${first.id} ${first.secret}`]);
-    expect(await say(a, `REGISTER ${other.secret}`)).toEqual([`ERROR bad_arguments this connection is already registered as ${first.id}`]);
-    expect(b.closedWith).toBeNull();
+    const l = connect();
+    await say(l, `LISTEN ${first.id} ${other.id}`);
+    l.take();
+    expect(await say(a, `REGISTER ${first.secret.toUpperCase()}`)).toEqual([`REGISTERED ${first.id} ${first.secret}`]);
+    expect(l.take()).toEqual([]);
+    const fresh = await register(a);
+    expect(fresh.id).not.toBe(first.id);
+    expect(l.take()).toEqual([`DISCONNECT ${first.id}`]);
+    expect(relay.isLive(first.id)).toBe(false);
+    expect(await say(a, `REGISTER ${other.secret}`)).toEqual([`REGISTERED ${other.id} ${other.secret}`]);
+    expect(b.closedWith?.code).toBe(4001);
+    relay.close(b);
+    expect(l.take()).toEqual([`CONNECT ${other.id}`]);
+    expect(relay.isLive(fresh.id)).toBe(false);
+    expect(relay.senderCount()).toBe(1);
+    expect(await say(a, "SCORE 1 1")).toEqual(["SCORED 1"]);
+    expect(l.take()).toEqual([`SCORE 1 ${other.id} 1`]);
   });
 
   test("a failed write sends no SCORED (the clicker retries) and the connection goes on", async () => {

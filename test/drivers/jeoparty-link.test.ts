@@ -24,6 +24,7 @@ function setup(numbering: Numbering = "v1") {
     feed(0x00, 0x42, 0x00);
     expect(take()).toEqual([[0x13, 0x37]]);
     feed(ids.length, ...ids);
+    if (ids.length === 0) clock.advance(20); // a count of 0 waits briefly: it could be a repeated hello
     expect(link.state).toBe("up");
   };
   return { clock, link, feed, take, resets, events, linkUp };
@@ -112,11 +113,65 @@ describe("jeoparty link", () => {
     expect(events).toEqual(["up 1 v0", "buzz 1", "down unknown opcode 0x0a"]);
   });
 
-  test("01 from the receiver resets the link", () => {
-    const { feed, resets, linkUp } = setup();
+  test("01 from the receiver: down, no 01 back, its hello on the open port re-links", () => {
+    const { feed, take, resets, events, linkUp, link } = setup();
+    linkUp([1]);
+    feed(0x01, 0x00, 0x42, 0x00);
+    expect(take()).toEqual([[0x13, 0x37]]);
+    feed(0x01, 0x07);
+    expect(resets).toEqual([]);
+    expect(events).toEqual(["up 1 v0", "down receiver sent reset", "up 7 v0"]);
+    expect(link.state).toBe("up");
+  });
+
+  test("01 from the receiver and no hello: the hello timeout path (01 after 2 s, then reopen)", () => {
+    const { clock, feed, take, resets, linkUp } = setup();
     linkUp([1]);
     feed(0x01);
-    expect(resets).toEqual(["receiver sent reset"]);
+    clock.advance(1999);
+    expect(take()).toEqual([]);
+    clock.advance(1);
+    expect(take()).toEqual([[0x01]]);
+    clock.advance(2000);
+    expect(resets).toEqual(["no handshake from the receiver"]);
+  });
+
+  test("no ping while the buzzer list is awaited, only the 250 ms reset", () => {
+    const { clock, feed, take, resets, link } = setup();
+    link.opened();
+    feed(0x00, 0x42, 0x00);
+    expect(take()).toEqual([[0x13, 0x37]]);
+    clock.advance(249);
+    expect(take()).toEqual([]);
+    clock.advance(1);
+    expect(take()).toEqual([[0x01]]);
+    expect(resets).toEqual(["no answer for 250 ms"]);
+  });
+
+  test("a hello repeated before the buzzer list is one hello, not an empty list and an unknown opcode", () => {
+    const { clock, feed, take, resets, events, link } = setup();
+    link.opened();
+    feed(0x00, 0x42, 0x00, 0x00, 0x42, 0x00, 0x00, 0x42, 0x00);
+    expect(take()).toEqual([[0x13, 0x37]]); // one answer: one buzzer list will follow
+    feed(0x00, 0x42, 0x00); // one more, in a later read
+    expect(take()).toEqual([]);
+    feed(0x02, 0x04, 0x05);
+    clock.advance(50);
+    expect(resets).toEqual([]);
+    expect(events).toEqual(["up 4,5 v0"]);
+    expect(link.state).toBe("up");
+  });
+
+  test("an empty buzzer list is up after a short wait, and at once when another byte follows", () => {
+    const { clock, feed, events, link } = setup();
+    link.opened();
+    feed(0x00, 0x42, 0x00, 0x00);
+    expect(link.state).toBe("handshake");
+    clock.advance(20);
+    expect(events).toEqual(["up  v0"]);
+    link.opened();
+    feed(0x00, 0x42, 0x00, 0x00, 0x04, 0x03);
+    expect(events).toEqual(["up  v0", "down port reopened", "up  v0", "buzz 3"]);
   });
 
   test("no ready after open: send reset once, then reopen", () => {

@@ -32,7 +32,7 @@ async function readMaster(m: PtyMaster, n: number): Promise<number[]> {
 }
 
 describe("termios2 (pure)", () => {
-  test("makeRaw: 8N1, no echo/canonical/flow control, numeric speed with BOTHER", () => {
+  test("makeRaw: 8N1, no echo/canonical/flow control; a standard speed as its Bxxx code, others with BOTHER", () => {
     const t = new Uint8Array(TERMIOS2_SIZE);
     const v = new DataView(t.buffer);
     v.setUint32(0, 0o2400 | 0o400, true); // ICRNL | IXON
@@ -43,9 +43,15 @@ describe("termios2 (pure)", () => {
     makeRaw(t, 9600);
     const r = readTermios2(t);
     expect(isRaw8N1(r)).toBe(true);
-    expect(r.cflag & CBAUD).toBe(BOTHER);
+    expect(r.cflag & CBAUD).toBe(0o15); // B9600: what stty and tcgetattr() read back
     expect([r.ispeed, r.ospeed]).toEqual([9600, 9600]);
     expect([r.vmin, r.vtime]).toEqual([1, 0]);
+    makeRaw(t, 115200);
+    expect(readTermios2(t).cflag & CBAUD).toBe(0o10002); // B115200
+    makeRaw(t, 250000); // no Bxxx code: BOTHER and the number
+    const odd = readTermios2(t);
+    expect(odd.cflag & CBAUD).toBe(BOTHER);
+    expect([odd.ispeed, odd.ospeed]).toEqual([250000, 250000]);
   });
 });
 

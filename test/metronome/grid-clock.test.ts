@@ -1,6 +1,6 @@
 // The beat grid and the clock offset math, pinned to the millisecond.
 import { describe, expect, test } from "bun:test";
-import { ClockSync, exchangeOffset, MAX_PLAUSIBLE_OFFSET_MS } from "../../src/protocols/metronome/clock-sync.ts";
+import { AGREE_MS, ClockSync, exchangeOffset, MAX_PLAUSIBLE_OFFSET_MS } from "../../src/protocols/metronome/clock-sync.ts";
 import { beatAtOrAfter, beatPeriod, joinBeat, retempo, JOIN_GUARD_MS, startGrid } from "../../src/protocols/metronome/grid.ts";
 
 const T = 1_700_000_000_000;
@@ -77,6 +77,22 @@ describe("clock offset", () => {
     c.oneWaySample(T + 20_000 + 5000, T + 20_000 + 70);
     expect(c.offset).toBe(4988);
     expect(c.toClient(T + 1000)).toBe(T + 5988);
+  });
+
+  test("a best one-way sample within AGREE_MS below 0 is a clock that agrees: offset 0", () => {
+    const c = new ClockSync();
+    c.oneWaySample(T - 1, T); // same clock, 1 ms in transit
+    expect(c.offset).toBe(0);
+    expect(c.toClient(T + 1000)).toBe(T + 1000);
+    const d = new ClockSync();
+    d.oneWaySample(T - AGREE_MS, T);
+    expect(d.offset).toBe(0);
+    const e = new ClockSync();
+    e.oneWaySample(T - AGREE_MS - 1, T); // further behind than a link delay explains: kept
+    expect(e.offset).toBe(-AGREE_MS - 1);
+    const f = new ClockSync();
+    f.oneWaySample(T + 3, T); // ahead: a lower bound above 0, kept
+    expect(f.offset).toBe(3);
   });
 
   test("implausible samples (seconds instead of ms, the seed's 123123123) are ignored", () => {

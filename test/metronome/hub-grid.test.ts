@@ -38,6 +38,57 @@ describe("the beat grid", () => {
     expect(o.peer.takeJson()[0].params).toEqual({ start_ts: t0 + 3333, bpm: 60 });
   });
 
+  test("update_temp keeps each phone's offset of the running grid; start and resync take the new estimate", () => {
+    // The owner's first samples lagged 40 ms in transit: offset 260 where its clock is really +300.
+    const o = group(300 - 40);
+    const m = client(500);
+    call(m, "subscribe_to_group", { group_id: o.id });
+    const t0 = clock.now() + LEAD;
+    call(o, "start_metronome", tempo(o.id, 120, 300 - 40));
+    expect(o.peer.takeJson()[0].params.start_ts).toBe(t0 + 260);
+    m.peer.takeJson();
+    clock.advance(LEAD + 1700);
+    call(o, "update_temp", tempo(o.id, 90, 300)); // a sample with no lag: the estimate is now 300
+    expect(o.s.clock.offset).toBe(300);
+    // Still t0 + 2000 on the grid the owner is playing (offset 260), not 40 ms off it.
+    expect(o.peer.takeJson()[0].params).toEqual({ start_ts: t0 + 2000 + 260, bpm: 90 });
+    expect(m.peer.takeJson()[0].params).toEqual({ start_ts: t0 + 2000 + 500, bpm: 90 });
+    // Chained changes keep it too.
+    clock.advance(1200);
+    call(o, "update_temp", tempo(o.id, 60, 300));
+    expect(o.peer.takeJson()[0].params).toEqual({ start_ts: t0 + 3333 + 260, bpm: 60 });
+    // A resync (subscribing to its own group again) takes the better estimate.
+    call(o, "subscribe_to_group", { group_id: o.id });
+    expect(o.peer.takeJson()[0].params).toEqual({ start_ts: t0 + 3333 + 300, bpm: 60 });
+    // …and so does the next update_temp, continuing from that resync.
+    call(o, "update_temp", tempo(o.id, 100, 300));
+    expect(o.peer.takeJson()[0].params).toEqual({ start_ts: t0 + 3333 + 300, bpm: 100 });
+    // After a stop, a new start uses the current estimate.
+    call(o, "stop_metronome", { group_id: o.id, current_client_ts: 0 });
+    o.peer.takeJson();
+    const now = clock.now();
+    call(o, "start_metronome", tempo(o.id, 120, 300));
+    expect(o.peer.takeJson()[0].params.start_ts).toBe(now + LEAD + 300);
+  });
+
+  test("a phone hearing two playing groups (its own and a joined one) keeps each grid's offset", () => {
+    const a = group(1000);
+    const b = group();
+    call(a, "subscribe_to_group", { group_id: b.id });
+    call(a, "start_metronome", tempo(a.id, 120, 1000));
+    const ta = clock.now() + LEAD;
+    clock.advance(10);
+    call(b, "start_metronome", tempo(b.id, 60));
+    const tb = clock.now() + LEAD;
+    expect(a.peer.takeJson().map((f) => f.params?.start_ts)).toEqual([ta + 1000, tb + 1000]);
+    call(a, "sync_time", { client_ts: clock.now() + 2000 }); // the estimate moves by 1000
+    clock.advance(LEAD + 100);
+    call(b, "update_temp", tempo(b.id, 90));
+    expect(a.peer.takeJson()[0].params).toEqual({ start_ts: tb + 1000 + 1000, bpm: 90 });
+    call(a, "update_temp", tempo(a.id, 100, 2000));
+    expect(a.peer.takeJson()[0].params).toEqual({ start_ts: ta + 500 + 1000, bpm: 100 });
+  });
+
   test("update_temp while stopped only stores the tempo", () => {
     const o = group();
     expect(call(o, "update_temp", tempo(o.id, 77))).toEqual({ status: "success" });
@@ -63,15 +114,15 @@ describe("the beat grid", () => {
     const t0 = clock.now() + LEAD;
     call(o, "start_metronome", tempo(o.id, 60));
     clock.advance(LEAD + 2300);
-    const late = client(-50);
+    const late = client(-500);
     expect(call(late, "subscribe_to_group", { group_id: o.id })).toEqual({ status: "success" });
-    expect(late.peer.takeJson()).toEqual([{ jsonrpc: "2.0", method: "play_sound", params: { start_ts: t0 + 3000 - 50, bpm: 60 }, id: 1 }]);
+    expect(late.peer.takeJson()).toEqual([{ jsonrpc: "2.0", method: "play_sound", params: { start_ts: t0 + 3000 - 500, bpm: 60 }, id: 1 }]);
     // After a tempo change the joiner gets the new segment's grid.
     call(o, "update_temp", tempo(o.id, 120)); // from t0 + 3000, the next 60 bpm beat
     late.peer.takeJson();
     clock.advance(2000); // now t0 + 4300
     call(late, "subscribe_to_group", { group_id: o.id }); // re-subscribe = resync
-    expect(late.peer.takeJson()[0].params).toEqual({ start_ts: t0 + 4500 - 50, bpm: 120 });
+    expect(late.peer.takeJson()[0].params).toEqual({ start_ts: t0 + 4500 - 500, bpm: 120 });
   });
 
   test("start while playing restarts the grid lead_ms ahead", () => {
@@ -115,6 +166,14 @@ describe("sync_time", () => {
     const now = clock.now();
     call(c, "start_metronome", tempo(c.id, 60));
     expect(c.peer.takeJson()[0].params.start_ts).toBe(now + LEAD + skew + 5);
+  });
+
+  test("previous: null is a first call with nothing to report (a one-way sample only)", () => {
+    const c = client(0);
+    expect(call(c, "sync_time", { client_ts: clock.now() + 700, previous: null })).toEqual({ status: "success", client_ts: clock.now() + 700, server_recv_ts: clock.now(), server_send_ts: clock.now() });
+    expect(call(c, "sync_time", [clock.now() + 700, null]).status).toBe("success");
+    expect(c.s.clock.offset).toBe(700);
+    expect(c.s.clock.rtt).toBeNull();
   });
 
   test("a sync_time notification reports its previous exchange without a reply", () => {

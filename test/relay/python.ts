@@ -43,8 +43,9 @@ export class PyPeer {
     });
   }
 
-  static start(args: { url: string; role: "monitor" | "user"; monitorId: string; transport: "default" | "websocket" | "polling"; count?: number }): PyPeer {
-    const proc = Bun.spawn([PY, SCRIPT, args.url, args.role, args.monitorId, args.transport, String(args.count ?? 0)], {
+  static start(args: { url: string; role: "monitor" | "user"; monitorId: string; transport: "default" | "websocket" | "polling"; count?: number; token?: string }): PyPeer {
+    const argv = [PY, SCRIPT, args.url, args.role, args.monitorId, args.transport, String(args.count ?? 0), ...(args.token ? [args.token] : [])];
+    const proc = Bun.spawn(argv, {
       stdin: "ignore",
       stdout: "pipe",
       stderr: "pipe",

@@ -55,9 +55,14 @@ describe("user", () => {
     const m = peer("mk");
     relay.con("mk", { monitor_id: "m" });
     m.take();
-    for (const bad of [{}, { command: "" }, { command: 3 }, { command: "y".repeat(4097) }]) {
+    for (const bad of [{}, { command: "" }, { command: 3 }, { command: "y".repeat(4097) }, { command: "😀".repeat(4097) }]) {
       expect(relay.commandSend("u", bad).payload.reason).toBe(Reason.badCommand);
     }
+    // 4096 characters are code points: an emoji is one character (two UTF-16 units).
+    for (const edge of ["y".repeat(4096), "😀".repeat(4096)]) expect(relay.commandSend("u", { command: edge }).event).toBe("command ok");
+    m.take();
+    pending.drain("m");
+    n = 0;
     expect(relay.commandSend("u", { command: "go" })).toEqual({ event: "command ok", payload: { reason: "ok", id: "id1" } });
     expect(m.take()).toEqual([["command do", { reason: Reason.commandDo, command: "go", id: "id1" }]]);
     expect(pending.size()).toBe(1);

@@ -5,7 +5,8 @@ usage: sio_peer.py URL ROLE MONITOR_ID TRANSPORT [COUNT] [TOKEN]
                 except commands starting with "hang" (left unfinished).
   ROLE user:    `query`, then COUNT `command send` one after another, each awaited to its end.
   TRANSPORT: default | websocket | polling
-Every event received is printed as one JSON line on stdout: {"event": ..., "data": ...}.
+Every event received is printed as one JSON line on stdout: {"event": ..., "data": ...}; also
+"connect_error" (the refusal's payload), "connect failed", "disconnected".
 """
 import json
 import sys
@@ -41,13 +42,31 @@ def any_event(event, data=None):
             finished.set()
 
 
-sio.connect(url, transports=transports, auth={"token": token} if token else None)
+@sio.event
+def connect_error(data=None):
+    out("connect_error", data)
+
+
+@sio.event
+def disconnect():
+    out("disconnected", True)
+
+
+try:
+    sio.connect(url, transports=transports, auth={"token": token} if token else None)
+except socketio.exceptions.ConnectionError as err:
+    out("connect failed", str(err))
+    sys.exit(0)
 out("connected", sio.transport())
 if role == "monitor":
     sio.emit("con", {"monitor_id": monitor_id})
     sio.wait()
 else:
-    out("query ack", sio.call("query", {"monitor_id": monitor_id}, timeout=5))
+    ack = sio.call("query", {"monitor_id": monitor_id}, timeout=5)
+    out("query ack", ack)
+    if ack.get("reason") != "ok":
+        sio.wait()  # query failed: the server disconnects us
+        sys.exit(0)
     for i in range(count):
         sio.emit("command send", {"command": "py %d" % i})
     finished.wait(timeout=20)

@@ -80,7 +80,8 @@ describe("polling", () => {
     const { sid } = await poll.open();
     await poll.post(sid, "40");
     await (await poll.get(sid)).text();
-    await poll.post(sid, "41"); // leaving the last namespace ends the session
+    await poll.post(sid, '42["bye"]'); // the server emits "bye", disconnects and ends the session
+    expect(await (await poll.get(sid)).text()).toBe('42["bye"]\x1e41');
     expect(await (await poll.get(sid)).text()).toBe("1");
     expect((await poll.get(sid)).status).toBe(400);
   });

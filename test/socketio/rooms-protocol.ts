@@ -18,6 +18,11 @@ export const roomsProtocol: ProtocolFactory = (ctx) => {
     socket.on("shout", ([room, ...args]) => socket.to(String(room)).emit("shout", ...args));
     // to everyone in the room, the sender included
     socket.on("all", ([room, ...args]) => nsp.to(String(room)).emit("all", ...args));
+    // a server-side close: a last event, the DISCONNECT, then the whole session ends
+    socket.on("bye", () => {
+      socket.emit("bye");
+      socket.disconnect(true);
+    });
     // a deliberate bug, to check that it costs only this session
     socket.on("boom", () => {
       throw new Error("deliberate handler bug (test)");

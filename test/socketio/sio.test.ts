@@ -108,8 +108,10 @@ describe("events and acks", () => {
     const c = connected();
     let answer: unknown[] = [];
     c.socket.emit("ask", "q", (...a: unknown[]) => (answer = a));
-    expect(c.link.take()).toEqual(['420["ask","q"]']);
-    c.send("430[42]");
+    expect(c.link.take()).toEqual(['421["ask","q"]']);
+    c.send("431[42]");
+    expect(answer).toEqual([42]);
+    c.send("431[43]"); // an ack is taken once
     expect(answer).toEqual([42]);
     c.socket.emit("blob", Buffer.from([1]));
     expect(c.link.take()).toEqual(['451-["blob",{"_placeholder":true,"num":0}]', Buffer.from([1])]);

@@ -84,14 +84,32 @@ describe("rooms: create and join", () => {
     expect(rooms.join(conn(), "r1", "b", "B")?.code).toBe("room_full");
   });
 
-  test("a socket already in a room cannot create or join another", () => {
-    const h = conn();
-    rooms.create(h, args());
-    rooms.create(conn(), args({ room: "r2", clientId: "z" }));
-    expect(rooms.join(h, "r2", "host", "Hana")?.code).toBe("bad_request");
-    expect(rooms.create(h, args({ room: "r3" }))?.code).toBe("bad_request");
-    h.takeJson();
-    expect(rooms.join(h, "r1", "host", "Hana")).toBeNull(); // its own room again: room_state again
+  test("a socket seated in a room that creates or joins another moves there; the old room is told", () => {
+    make({ maxParticipants: 2 });
+    const { h, g } = hostWithGuest();
+    const z = conn();
+    rooms.create(z, args({ room: "r2", clientId: "z" }));
+    const full = conn();
+    rooms.join(full, "r2", "f", "F");
+    // a refused join leaves the socket where it was
+    expect(rooms.join(g, "r2", "g", "G")?.code).toBe("room_full");
+    expect(rooms.join(g, "nowhere", "g", "G")?.code).toBe("room_missing");
+    expect(rooms.create(g, args({ room: "r2", clientId: "g" }))?.code).toBe("room_exists");
+    expect(types(h)).toEqual([]);
+    expect(rooms.roomOf(g)?.id).toBe("r1");
+    // the host moves to a new room of its own: the guest left behind becomes host of r1
+    expect(rooms.create(h, args({ room: "r3" }))).toBeNull();
+    expect(types(h)).toEqual(["room_state"]);
+    expect(types(g)).toEqual(["client_left", "participants_update", "host_change"]);
+    expect(rooms.get("r1")!.hostId).toBe("g");
+    rooms.leave(full);
+    z.takeJson();
+    // the guest moves into r2: r1 empties (grace), r2 sees an ordinary join
+    expect(rooms.join(g, "r2", "g", "G")).toBeNull();
+    expect(types(g)).toEqual(["room_state"]);
+    expect(types(z)).toEqual(["client_joined", "participants_update"]);
+    expect(rooms.get("r1")!.participants.size).toBe(0);
+    expect(rooms.join(h, "r3", "host", "Hana")).toBeNull(); // its own room again: room_state again
     expect(types(h)).toEqual(["room_state"]);
   });
 });

@@ -112,21 +112,30 @@ describe("sessions", () => {
     expect(g.takeJson()[0]).toMatchObject({ type: "player_event", room: "r", client: "h" });
   });
 
-  test("room-bound messages before joining, or naming another room, are bad_request", () => {
+  test("room-bound messages before joining: bad_request without a room, room_missing or not_host/forbidden naming one", () => {
     auth.required = false;
     const c = open();
+    const ctl = { action: "play", position: 1, play_state: "playing" };
     for (const t of ["player_event", "state_update", "create_invite"]) {
-      send(c, { type: t, room: "r", client: "c", payload: { action: "play", position: 1, play_state: "playing" } });
+      send(c, { type: t, client: "c", payload: ctl });
       expect(c.takeJson()[0].payload.code).toBe("bad_request");
+      send(c, { type: t, room: "r", client: "c", payload: ctl });
+      expect(c.takeJson()[0].payload.code).toBe("room_missing");
     }
     send(c, { type: "leave_room", client: "c" });
     expect(c.takeJson()[0].payload.code).toBe("bad_request");
     send(c, { type: "join_room", room: "r", payload: {} });
     expect(c.takeJson()[0].payload).toEqual({ code: "bad_request", message: "client is required" });
+    const o = open();
+    send(o, { type: "create_room", room: "other", client: "o", payload: {} });
     send(c, { type: "create_room", room: "r", client: "c" });
     c.takeJson();
     send(c, { type: "state_update", room: "elsewhere", payload: { position: 1, play_state: "playing" } });
-    expect(c.takeJson()[0].payload.code).toBe("bad_request");
+    expect(c.takeJson()[0].payload.code).toBe("room_missing");
+    send(c, { type: "state_update", room: "other", payload: { position: 1, play_state: "playing" } });
+    expect(c.takeJson()[0].payload.code).toBe("not_host");
+    send(c, { type: "create_invite", room: "other", payload: {} });
+    expect(c.takeJson()[0].payload.code).toBe("not_host");
   });
 
   test("create_invite: host only, even with free_play", async () => {

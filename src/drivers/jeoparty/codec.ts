@@ -43,6 +43,7 @@ type Pending =
   | { kind: "ready"; got: number[] }
   | { kind: "ack" }
   | { kind: "count" }
+  | { kind: "zero" } // a count of 0, or the 00 of a repeated hello: the next byte tells
   | { kind: "ids"; need: number; got: number[] };
 
 export class Decoder {
@@ -64,10 +65,32 @@ export class Decoder {
   push(bytes: Uint8Array): Msg[] {
     const out: Msg[] = [];
     for (const b of bytes) {
+      if (this.pending?.kind === "zero") {
+        this.pending = null;
+        // 00 42 after a hello is the hello again (a receiver that greeted twice, e.g. once on
+        // its own and once more for a reset): 42 is no opcode, so it cannot follow a count of 0.
+        if (b === READY_MAGIC) {
+          this.pending = { kind: "ready", got: [b] };
+          continue;
+        }
+        out.push({ type: "list", ids: [] });
+      }
       const m = this.step(b);
       if (m) out.push(m);
     }
     return out;
+  }
+
+  /** Whether a count of 0 is waiting for the next byte (or for flush()) to be told from a hello. */
+  get holdingZero(): boolean {
+    return this.pending?.kind === "zero";
+  }
+
+  /** No byte followed the count of 0: it was an empty buzzer list. */
+  flush(): Msg[] {
+    if (this.pending?.kind !== "zero") return [];
+    this.pending = null;
+    return [{ type: "list", ids: [] }];
   }
 
   private step(b: number): Msg | null {
@@ -94,11 +117,13 @@ export class Decoder {
         return b === ACK[1] ? { type: "ack" } : { type: "unknown", byte: ACK[0] };
       case "count":
         if (b === 0) {
-          this.pending = null;
-          return { type: "list", ids: [] };
+          this.pending = { kind: "zero" };
+          return null;
         }
         this.pending = { kind: "ids", need: b, got: [] };
         return null;
+      case "zero":
+        return null; // handled in push()
       case "ids":
         p.got.push(b);
         if (p.got.length < p.need) return null;

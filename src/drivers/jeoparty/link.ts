@@ -4,8 +4,9 @@
 //
 //   closed ──opened()──▶ booting ──00 42 VV / send 13 37──▶ handshake ──N ids──▶ up
 //   up ──00 42 VV──▶ handshake (the receiver rebooted: re-handshake without reopening)
-//   handshake/up: ping after `pingAfterMs` without a byte, reset after `resetAfterMs`
-//   unknown opcode or 01 reset from the receiver: reset (close, reopen, handshake)
+//   up: ping after `pingAfterMs` without a byte; handshake/up: reset after `resetAfterMs`
+//   unknown opcode: reset (close, reopen, handshake)
+//   01 from the receiver: it is resetting itself ──▶ booting (its 00 42 VV comes on the open port)
 import type { Clock } from "../../transport/types.ts";
 import { Decoder, encode, type Msg, type Numbering, type Rgb } from "./codec.ts";
 
@@ -40,6 +41,12 @@ export interface LinkTimings {
 }
 
 export const defaultTimings: LinkTimings = { pingAfterMs: 100, resetAfterMs: 250, helloTimeoutMs: 2000 };
+
+/**
+ * How long a buzzer count of 0 waits for a following byte: `00 42` there is a repeated hello,
+ * not an empty list (see Decoder). Bytes sent together arrive well within this.
+ */
+const ZERO_COUNT_WAIT_MS = 20;
 
 export type LinkState = "closed" | "booting" | "handshake" | "up";
 
@@ -77,7 +84,14 @@ export class Link {
   data(bytes: Uint8Array): void {
     if (this.state === "closed") return;
     if (this.state !== "booting") this.armWatchdog();
-    for (const m of this.decoder.push(bytes)) {
+    this.handleAll(this.decoder.push(bytes));
+    if (this.decoder.holdingZero && (this.state as LinkState) !== "closed") {
+      this.timers.push(this.clock.setTimer(ZERO_COUNT_WAIT_MS, () => this.handleAll(this.decoder.flush())));
+    }
+  }
+
+  private handleAll(msgs: Msg[]): void {
+    for (const m of msgs) {
       this.handle(m);
       if ((this.state as LinkState) === "closed") return; // a reset: the rest of this read is stale
     }
@@ -98,6 +112,10 @@ export class Link {
   private handle(m: Msg): void {
     switch (m.type) {
       case "ready":
+        // A hello while the list is awaited is a repeat of the one just answered (a receiver
+        // greeting until answered): a second 13 37 would bring a second list, read as opcodes.
+        // Had it really rebooted, the missing list resets the link after 250 ms.
+        if (this.state === "handshake") return;
         // §5: 00 = the receiver rebooted; answer 13 37 and expect the buzzer list.
         this.goDown("receiver rebooted", "handshake");
         this.version = m.version;
@@ -107,6 +125,7 @@ export class Link {
       case "list":
         if (this.state !== "handshake") return;
         this.state = "up";
+        this.armWatchdog(); // now with the ping
         for (const id of m.ids) this.buzzers.add(id);
         this.events.up([...this.buzzers], this.version);
         return;
@@ -116,7 +135,13 @@ export class Link {
       case "pong":
         return; // any byte already fed the watchdog
       case "reset":
-        return this.resetLink("receiver sent reset");
+        // §5 "01 reset (either side)": the receiver says it is resetting, and its 00 42 VV follows
+        // on the open port. No 01 back (that would reset it once more, and its second hello would
+        // arrive where the buzzer count is expected); no hello in time: the hello timeout path.
+        this.goDown("receiver sent reset", "booting");
+        this.helloTries = 0;
+        this.armHello();
+        return;
       case "unknown":
         // Boot noise before the handshake is ignored; afterwards an unknown opcode resets (§5).
         if (this.state === "booting") return;
@@ -165,10 +190,14 @@ export class Link {
     this.timers = [];
   }
 
+  /**
+   * §5: ping after 100 ms of silence, reset after 250 ms. No ping while the buzzer list is
+   * awaited: a receiver answering it would have its pong (03) read as the buzzer count.
+   */
   private armWatchdog(): void {
     this.clearTimers();
     const { pingAfterMs, resetAfterMs } = this.timings;
-    this.timers.push(this.clock.setTimer(pingAfterMs, () => this.send({ type: "ping" })));
+    if (this.state === "up") this.timers.push(this.clock.setTimer(pingAfterMs, () => this.send({ type: "ping" })));
     this.timers.push(this.clock.setTimer(resetAfterMs, () => this.resetLink(`no answer for ${resetAfterMs} ms`)));
   }
 

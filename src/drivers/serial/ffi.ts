@@ -1,7 +1,8 @@
 // The project's only bun:ffi import (DESIGN.md "Dependencies", "Serial driver notes").
 // Nothing imports this module statically: sys.ts loads it with a dynamic import the first time
 // a device is opened, so the binary starts on hosts that never touch a serial port, and a libc
-// that cannot be loaded becomes a clear error on that open instead of a crash at start.
+// that cannot be loaded becomes a clear error on that open instead of a crash at start (see
+// sys.ts for what the compiled binary does with the bun:ffi import itself).
 import { dlopen, FFIType, toArrayBuffer, type Pointer } from "bun:ffi";
 import { EAGAIN, LOCK_EX, LOCK_NB, O_CLOEXEC, O_NOCTTY, O_NONBLOCK, O_RDWR } from "./termios.ts";
 

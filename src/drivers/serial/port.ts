@@ -4,7 +4,7 @@
 // DESIGN.md "Serial driver notes": Bun.file(fd).stream() reads a tty without a polling loop,
 // but only on an O_NONBLOCK fd, and it keeps its own hold on the fd: closing = cancel the
 // reader first, then close(fd), or the port never really closes and never drops DTR.
-import { loadSys, type Sys } from "./sys.ts";
+import { isSysError, loadSys, type Sys } from "./sys.ts";
 import {
   EAGAIN, EINTR, makeRaw, O_CLOEXEC, O_NOCTTY, O_NONBLOCK, O_RDONLY, O_RDWR, TCGETS2, TCSETS2, TERMIOS2_SIZE, TIOCEXCL,
 } from "./termios.ts";
@@ -35,6 +35,7 @@ export class FdPort {
     const flags = (kind.kind === "serial" ? O_RDWR : O_RDONLY) | O_NOCTTY | O_NONBLOCK | O_CLOEXEC;
     const fd = sys.open(path, flags);
     try {
+      await lockSoon(sys, fd, path);
       if (kind.kind === "serial") configureSerial(sys, fd, path, kind.baud);
       else grabKeyboard(sys, fd, path);
     } catch (err) {
@@ -110,13 +111,33 @@ export class FdPort {
   }
 }
 
+/** How long an open waits for a busy exclusive lock before it reports the device in use. */
+const LOCK_WAIT_MS = 500;
+
 /**
- * Raw 8N1 at `baud` via TCGETS2/TCSETS2 + BOTHER, exclusive. Input already waiting is kept, not
- * flushed: a receiver (or an emulator on a pty) may have sent its `00 42 VV` just before the
- * open, and the link ignores anything else that arrives before the handshake.
+ * Take the exclusive lock, waiting a little while it is busy. A port this process has just closed
+ * stays locked for a moment after close(): the read stream lets go of its own reference to the
+ * fd a little later (DESIGN.md "Serial driver notes"), so an open right after a close
+ * (disconnect then connect) would fail. Another program's lock is reported once the wait is over.
+ */
+async function lockSoon(sys: Sys, fd: number, path: string): Promise<void> {
+  const end = performance.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      return sys.lockExclusive(fd, path);
+    } catch (err) {
+      if (!isSysError(err) || err.errno !== EAGAIN || performance.now() >= end) throw err;
+    }
+    await Bun.sleep(10);
+  }
+}
+
+/**
+ * Raw 8N1 at `baud` via TCGETS2/TCSETS2 (see makeRaw), exclusive. Input already waiting is
+ * kept, not flushed: a receiver (or an emulator on a pty) may have sent its `00 42 VV` just
+ * before the open, and the link ignores anything else that arrives before the handshake.
  */
 function configureSerial(sys: Sys, fd: number, path: string, baud: number): void {
-  sys.lockExclusive(fd, path);
   sys.ioctl(fd, TIOCEXCL, null, `TIOCEXCL ${path}`);
   const t = new Uint8Array(TERMIOS2_SIZE);
   sys.ioctl(fd, TCGETS2, t, `TCGETS2 ${path} (not a serial port?)`);
@@ -125,7 +146,6 @@ function configureSerial(sys: Sys, fd: number, path: string, baud: number): void
 }
 
 function grabKeyboard(sys: Sys, fd: number, path: string): void {
-  sys.lockExclusive(fd, path);
   try {
     sys.ioctl(fd, EVIOCGRAB, 1, `EVIOCGRAB ${path}`); // the int argument is passed by value
   } catch {

@@ -1,5 +1,7 @@
-// Lazy access to ffi.ts: the dynamic import keeps bun:ffi (and dlopen of libc) off the start-up
-// path, so hosts that never open a device never load it (issue 7).
+// Lazy access to ffi.ts: the dynamic import keeps dlopen of libc off the start-up path, so hosts
+// that never open a device never load it (issue 7). (In the compiled binary the bundler hoists
+// ffi.ts's `import ... from "bun:ffi"`: Bun's built-in module is loaded at start, which does
+// nothing by itself; ffi.ts's code, and so dlopen, still runs only on the first open.)
 import type { Sys } from "./ffi.ts";
 export type { Sys } from "./ffi.ts";
 

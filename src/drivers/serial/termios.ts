@@ -3,8 +3,9 @@
 //
 // Why termios2 and not cfsetispeed(): glibc >= 2.42 made cfset*speed take numeric bauds and
 // silently accepts the old B-constants as numbers (B9600 = 0x000d would mean 13 baud), while
-// older glibc and musl want B-constants. TCGETS2/TCSETS2 with BOTHER hand the kernel the
-// numeric speed directly and mean the same on every libc (DESIGN.md "Serial driver notes").
+// older glibc and musl want B-constants. TCGETS2/TCSETS2 bypass libc: the kernel's own Bxxx
+// code in c_cflag (a fixed ABI value) plus the numeric c_ispeed/c_ospeed, or BOTHER for a
+// non-standard rate, mean the same on every libc (DESIGN.md "Serial driver notes").
 
 /** sizeof(struct termios2): 4 flag words, c_line, c_cc[19], c_ispeed, c_ospeed. */
 export const TERMIOS2_SIZE = 44;
@@ -71,9 +72,24 @@ export function readTermios2(buf: Uint8Array): Termios2 {
 }
 
 /**
+ * The kernel's speed codes for the standard rates (asm-generic termbits: Bxxx, fixed ABI values,
+ * unlike the libc cfset*speed() arguments). A standard rate is written with its code so that
+ * every reader of the old termios (stty, tcgetattr, a pty peer) sees the speed; other rates need
+ * BOTHER and the numeric c_ospeed, which only termios2 readers understand.
+ */
+const SPEED_CODES: Record<number, number> = {
+  50: 0o1, 75: 0o2, 110: 0o3, 134: 0o4, 150: 0o5, 200: 0o6, 300: 0o7, 600: 0o10, 1200: 0o11, 1800: 0o12,
+  2400: 0o13, 4800: 0o14, 9600: 0o15, 19200: 0o16, 38400: 0o17, 57600: 0o10001, 115200: 0o10002,
+  230400: 0o10003, 460800: 0o10004, 500000: 0o10005, 576000: 0o10006, 921600: 0o10007, 1000000: 0o10010,
+  1152000: 0o10011, 1500000: 0o10012, 2000000: 0o10013, 2500000: 0o10014, 3000000: 0o10015,
+  3500000: 0o10016, 4000000: 0o10017,
+};
+
+/**
  * Turn a termios2 read with TCGETS2 into raw 8N1 at `baud` (what cfmakeraw does, plus the
- * speed): no echo, no line editing, no signals, no CR/NL mapping, no flow control; receiver
- * on, modem lines ignored; HUPCL so closing drops DTR and an Arduino-class receiver resets
+ * speed: its Bxxx code when it has one, else BOTHER; c_ispeed/c_ospeed numeric either way):
+ * no echo, no line editing, no signals, no CR/NL mapping, no flow control; receiver on, modem
+ * lines ignored; HUPCL so closing drops DTR and an Arduino-class receiver resets
  * on the next open (PROTOCOLS.md §5: "the receiver resets when the port opens").
  */
 export function makeRaw(buf: Uint8Array, baud: number): void {
@@ -83,7 +99,7 @@ export function makeRaw(buf: Uint8Array, baud: number): void {
   const oflag = t.oflag & ~OPOST;
   const lflag = t.lflag & ~(ISIG | ICANON | ECHO | ECHOE | ECHOK | ECHONL | IEXTEN);
   let cflag = t.cflag & ~(CSIZE | CSTOPB | PARENB | PARODD | CRTSCTS | CBAUD | CIBAUD);
-  cflag |= CS8 | CREAD | CLOCAL | HUPCL | BOTHER;
+  cflag |= CS8 | CREAD | CLOCAL | HUPCL | (SPEED_CODES[baud] ?? BOTHER);
   v.setUint32(OFF.iflag, iflag >>> 0, true);
   v.setUint32(OFF.oflag, oflag >>> 0, true);
   v.setUint32(OFF.cflag, cflag >>> 0, true);

@@ -76,6 +76,11 @@ interface Pool {
 export class Mediator {
   private readonly pools = new Map<string, Pool>();
   private readonly configured: string[] = [];
+  /**
+   * Devices still being closed, by pool id. A pool opened again (connect right after disconnect)
+   * waits for its old device to be released: the port is held exclusively until then.
+   */
+  private readonly closing = new Map<string, Promise<unknown>>();
 
   constructor(private readonly deps: MediatorDeps) {}
 
@@ -113,7 +118,7 @@ export class Mediator {
     const pools = [...this.pools.values()];
     this.pools.clear();
     for (const p of pools) for (const w of p.waiters) w.cancel();
-    await Promise.all(pools.map((p) => p.handle?.close()));
+    await Promise.all([...pools.map((p) => p.handle?.close()), ...this.closing.values()]);
   }
 
   private run(conn: Conn, cmd: Command): void {
@@ -132,8 +137,9 @@ export class Mediator {
         const id = parsePoolSpec(cmd.pool).id;
         const p = this.pools.get(id);
         if (!p) return conn.send(encode.error(invalidField("pool", "expected the id of a connected pool")));
-        this.remove(p, `Pool '${id}' was disconnected`);
-        return conn.send(encode.disconnected(id));
+        // The reply first, then the event to everyone: the same order as connect's result and events.
+        conn.send(encode.disconnected(id));
+        return this.remove(p, `Pool '${id}' was disconnected`);
       }
       case "set_color": {
         const p = this.pools.get(parsePoolSpec(cmd.pool).id);
@@ -174,10 +180,30 @@ export class Mediator {
     }
     const p: Pool = { spec, handle: null, up: false, buzzers: new Set(), kept, waiters: [] };
     this.pools.set(spec.id, p);
-    const handle = this.deps.openPool(spec, this.sink(p));
-    if (this.pools.get(spec.id) === p) p.handle = handle;
-    else void handle.close(); // it failed (and was removed) before openPool returned
+    const released = this.closing.get(spec.id);
+    if (released) void released.then(() => this.open(p));
+    else this.open(p);
     return p;
+  }
+
+  private open(p: Pool): void {
+    if (this.pools.get(p.spec.id) !== p) return; // removed while its old device was still closing
+    const handle = this.deps.openPool(p.spec, this.sink(p));
+    if (this.pools.get(p.spec.id) === p) p.handle = handle;
+    else void handle.close(); // it failed (and was removed) before openPool returned
+  }
+
+  /** Close a pool's device; an asynchronous close is remembered until it is done (see `closing`). */
+  private close(p: Pool): void {
+    const id = p.spec.id;
+    const closed = p.handle?.close();
+    const before = this.closing.get(id);
+    if (!(closed instanceof Promise) && !before) return;
+    const done: Promise<unknown> = Promise.all([before, closed]).catch(() => {});
+    this.closing.set(id, done);
+    void done.then(() => {
+      if (this.closing.get(id) === done) this.closing.delete(id);
+    });
   }
 
   /** Close a pool's device and forget it; waiters get `failure` as a connect error (or nothing). */
@@ -185,7 +211,7 @@ export class Mediator {
     if (this.pools.get(p.spec.id) !== p) return;
     this.pools.delete(p.spec.id);
     this.failWaiters(p, failure);
-    void p.handle?.close();
+    this.close(p);
     if (p.up) {
       p.up = false;
       this.publish("disconnected", p, null);

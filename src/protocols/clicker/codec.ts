@@ -8,18 +8,28 @@ import { TypeCompiler } from "@sinclair/typebox/compiler";
 export type ErrorCode = "unknown_command" | "bad_arguments" | "not_registered" | "rate_limited";
 
 /**
- * Integers are whole decimal numbers without a sign other than '-', and within the safe
- * integer range so they survive JSON, SQLite and JavaScript unchanged. Clickers send 32-bit
- * ms counters that may be negative or wrap (§3), a small subset of this range.
+ * §3 SCORE: "both are integers". Decimal digits with an optional '-', held as bigint so every
+ * signed 64-bit value (SQLite's INTEGER) stays exact; a double would round past 2^53 and merge
+ * distinct timestamps into one retry key. Clickers send 32-bit ms counters that may be negative
+ * or wrap, a small subset of this range.
  */
-export const Int = Type.Integer({ minimum: Number.MIN_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER });
+export const INT_MIN = -(2n ** 63n);
+export const INT_MAX = 2n ** 63n - 1n;
+// Bounds as powers of two: TypeBox's compiled check spells them as BigInt(<number literal>), and
+// 2^63 - 1 as a double is 2^63, which would let 2^63 through; -2^63 and 2^63 are exact doubles.
+export const Int = Type.BigInt({ minimum: INT_MIN, exclusiveMaximum: INT_MAX + 1n });
 /** Ids are 6-digit decimal strings (§3 REGISTER). */
 export const SenderId = Type.String({ pattern: "^[0-9]{6}$" });
 export type SenderId = Static<typeof SenderId>;
 
 export const Register = Type.Object({ kind: Type.Literal("register"), secret: Type.Union([Type.String({ minLength: 1 }), Type.Null()]) });
 export type Register = Static<typeof Register>;
-export const Score = Type.Object({ kind: Type.Literal("score"), ts: Int, score: Int });
+/**
+ * `stamp` is the timestamp token exactly as sent: SCORED echoes it (§3 "then `SCORED <timestamp>`
+ * is sent"; common rules: `007` stays `007`), so a client matching the reply against the SCORE it
+ * queued finds it whether it compares strings or numbers. `ts` is its value, the retry key.
+ */
+export const Score = Type.Object({ kind: Type.Literal("score"), ts: Int, score: Int, stamp: Type.String({ pattern: "^-?[0-9]+$" }) });
 export type Score = Static<typeof Score>;
 export const Listen = Type.Object({ kind: Type.Literal("listen"), ids: Type.Array(SenderId, { minItems: 1 }) });
 export type Listen = Static<typeof Listen>;
@@ -46,12 +56,11 @@ export function shown(token: string): string {
   return clean.length > 32 ? clean.slice(0, 32) + "..." : clean;
 }
 
-function integer(token: string | undefined, name: string): number | ParseError {
+function integer(token: string | undefined, name: string): bigint | ParseError {
   if (token === undefined || token === "") return fail("bad_arguments", `${name} is missing`);
   if (!INT_TOKEN.test(token)) return fail("bad_arguments", `${name} must be a decimal integer, got ${shown(token)}`);
-  const n = Number(token);
-  // -0 is the integer 0; the reply and the database then agree on one spelling.
-  return n === 0 ? 0 : n;
+  // Leading zeros and -0 fold into one value: 007 and 7 are the same timestamp.
+  return BigInt(token);
 }
 
 /** Parses one frame. Binary frames are refused: draft-1 is a text protocol. */
@@ -84,11 +93,11 @@ function parseRegister(args: string[]): Register | ParseError {
 function parseScore(args: string[]): Score | ParseError {
   if (args.length !== 2) return fail("bad_arguments", "usage: SCORE <timestamp> <score>");
   const ts = integer(args[0], "timestamp");
-  if (typeof ts !== "number") return ts;
+  if (typeof ts !== "bigint") return ts;
   const score = integer(args[1], "score");
-  if (typeof score !== "number") return score;
-  const cmd: Score = { kind: "score", ts, score };
-  if (!ScoreCheck.Check(cmd)) return fail("bad_arguments", `integers must be between ${Number.MIN_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}`);
+  if (typeof score !== "bigint") return score;
+  const cmd: Score = { kind: "score", ts, score, stamp: args[0]! };
+  if (!ScoreCheck.Check(cmd)) return fail("bad_arguments", `integers must be between ${INT_MIN} and ${INT_MAX}`);
   return cmd;
 }
 
@@ -104,9 +113,9 @@ function parseListen(args: string[]): Listen | ParseError {
 // ---- replies (upper case, single spaces) ----
 export const fmt = {
   registered: (id: string, secret: string) => `REGISTERED ${id} ${secret}`,
-  scored: (ts: number) => `SCORED ${ts}`,
+  scored: (stamp: string | bigint) => `SCORED ${stamp}`,
   connect: (ids: readonly string[]) => (ids.length ? `CONNECT ${ids.join(" ")}` : "CONNECT"),
   disconnect: (id: string) => `DISCONNECT ${id}`,
-  score: (ts: number, id: string, score: number) => `SCORE ${ts} ${id} ${score}`,
+  score: (ts: bigint, id: string, score: bigint) => `SCORE ${ts} ${id} ${score}`,
   error: (code: ErrorCode, message: string) => `ERROR ${code} ${message}`,
 };

@@ -35,7 +35,8 @@ interface Sender {
 }
 
 interface Batch {
-  items: { peer: Peer; rec: ScoreRecord }[];
+  /** ack: the timestamp as the client spelled it, for its SCORED. */
+  items: { peer: Peer; rec: ScoreRecord; ack: string }[];
   started: boolean;
   done: Promise<void>;
   resolve: () => void;
@@ -84,7 +85,7 @@ export class ClickerRelay {
     // More scores while this connection's last ones wait in the open batch: same commit,
     // and the replies still go out in the order sent.
     if (cmd.kind === "score" && p.queue.length === 0 && p.batch && p.batch === this.open_ && p.senderId !== null) {
-      p.batch.items.push({ peer: p, rec: { id: p.senderId, ts: cmd.ts, score: cmd.score } });
+      p.batch.items.push({ peer: p, rec: { id: p.senderId, ts: cmd.ts, score: cmd.score }, ack: cmd.stamp });
       return;
     }
     p.queue.push(cmd);
@@ -100,7 +101,13 @@ export class ClickerRelay {
     if (!p) return;
     this.peers.delete(conn.id);
     this.retire(p);
+    this.release(p);
+  }
+
+  /** The connection stops sending as its id (socket closed, or it registered as another id). */
+  private release(p: Peer): void {
     const id = p.senderId;
+    p.senderId = p.secret = null;
     // Only the socket that holds the id announces its departure: a socket replaced by a newer
     // registration of the same id must not tell listeners the id went away.
     if (id !== null && this.senders.get(id)?.peer === p) {
@@ -158,15 +165,19 @@ export class ClickerRelay {
     p.conn.send(fmt.error(e.code, e.message));
   }
 
-  /** §3 REGISTER. A second REGISTER on a registered connection repeats its registration. */
+  /**
+   * §3 REGISTER. Every REGISTER is answered as the contract says, also on a connection that is
+   * already registered: its own secret repeats the registration; no secret or an unknown one
+   * gets a fresh id, another device's secret takes that id over, and either way the old id leaves.
+   */
   private async register(p: Peer, secret: string | null): Promise<void> {
-    if (p.senderId !== null && p.secret !== null) {
-      if (secret === null || secret.toLowerCase() === p.secret) p.conn.send(fmt.registered(p.senderId, p.secret));
-      else this.fail(p, { code: "bad_arguments", message: `this connection is already registered as ${p.senderId}` });
+    if (p.senderId !== null && p.secret !== null && secret !== null && secret.toLowerCase() === p.secret) {
+      p.conn.send(fmt.registered(p.senderId, p.secret));
       return;
     }
     const reg = await this.deps.store.register(secret);
     if (p.closed) return;
+    this.release(p);
     const prev = this.senders.get(reg.id);
     p.senderId = reg.id;
     p.secret = reg.secret;
@@ -177,7 +188,7 @@ export class ClickerRelay {
     if (prev && prev.peer !== p) {
       // The device came back before its old TCP connection died: the newer socket keeps the id.
       this.retire(prev.peer);
-      prev.peer.senderId = null;
+      prev.peer.senderId = prev.peer.secret = null;
       prev.peer.conn.close(Close.replaced, "this id registered again on another connection");
     }
   }
@@ -196,7 +207,7 @@ export class ClickerRelay {
       const b: Batch = (batch = this.open_ = { items: [], started: false, done, resolve });
       this.deps.defer(() => this.flush(b));
     }
-    for (const s of scores) batch.items.push({ peer: p, rec: { id, ts: s.ts, score: s.score } });
+    for (const s of scores) batch.items.push({ peer: p, rec: { id, ts: s.ts, score: s.score }, ack: s.stamp });
     p.batch = batch;
     await batch.done;
     p.batch = null;
@@ -222,8 +233,8 @@ export class ClickerRelay {
       this.deps.log.error("clicker: storing scores failed", { scores: batch.items.length, err: err as Error });
       return;
     }
-    batch.items.forEach(({ peer, rec }, i) => {
-      peer.conn.send(fmt.scored(rec.ts));
+    batch.items.forEach(({ peer, rec, ack }, i) => {
+      peer.conn.send(fmt.scored(ack));
       if (!fresh[i]) return;
       const sender = this.senders.get(rec.id);
       if (sender) sender.latest = rec;

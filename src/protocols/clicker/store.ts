@@ -11,10 +11,11 @@ export interface Registration {
   known: boolean;
 }
 
+/** ts and score are signed 64-bit integers (§3 SCORE), exact as bigint. */
 export interface ScoreRecord {
   id: string;
-  ts: number;
-  score: number;
+  ts: bigint;
+  score: bigint;
 }
 
 export interface ClickerStore {
@@ -32,6 +33,11 @@ export interface ClickerStore {
 /** Secrets the server issues: 128 random bits as lower-case hex (§3). */
 const ISSUED = /^[0-9a-fA-F]{32}$/;
 const ID_SPACE = 1_000_000;
+/**
+ * 000000 is never issued: the RopeScore clicker firmware shows `#000000` while it has no id yet,
+ * so a device holding that id would look unregistered. Ids are 000001..999999.
+ */
+const FIRST_ID = "000001";
 const RANDOM_TRIES = 32;
 
 /** Only a hash of each secret is kept, so a copied database file does not hand out identities. */
@@ -43,8 +49,8 @@ export class SqliteClickerStore implements ClickerStore {
   private readonly insertSender: Statement<unknown, [string, string]>;
   private readonly idTaken: Statement<{ n: number }, [string]>;
   private readonly firstFree: Statement<{ id: string | null }, []>;
-  private readonly insertScore: Statement<unknown, [string, number, number]>;
-  private readonly latestOf: Statement<{ ts: number; score: number }, [string]>;
+  private readonly insertScore: Statement<unknown, [string, bigint, bigint]>;
+  private readonly latestOf: Statement<{ ts: bigint; score: bigint }, [string]>;
   private readonly saveAll: (scores: readonly ScoreRecord[]) => boolean[];
 
   /** randomTries: random ids to try before taking the smallest free one. */
@@ -54,14 +60,15 @@ export class SqliteClickerStore implements ClickerStore {
     this.idTaken = db.query("SELECT count(*) AS n FROM clicker_senders WHERE id = ?");
     // The smallest 6-digit id not yet issued (a fallback once random picks keep colliding).
     this.firstFree = db.query(
-      `SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM clicker_senders WHERE id = '000000') THEN '000000' ELSE
+      `SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM clicker_senders WHERE id = '${FIRST_ID}') THEN '${FIRST_ID}' ELSE
          (SELECT printf('%06d', CAST(a.id AS INTEGER) + 1) FROM clicker_senders a
           WHERE CAST(a.id AS INTEGER) + 1 < ${ID_SPACE}
             AND NOT EXISTS (SELECT 1 FROM clicker_senders b WHERE b.id = printf('%06d', CAST(a.id AS INTEGER) + 1))
           ORDER BY a.id LIMIT 1) END AS id`,
     );
     this.insertScore = db.query("INSERT INTO clicker_scores (sender_id, ts, score) VALUES (?, ?, ?) ON CONFLICT (sender_id, ts) DO NOTHING");
-    this.latestOf = db.query("SELECT ts, score FROM clicker_scores WHERE sender_id = ? ORDER BY seq DESC LIMIT 1");
+    // safeIntegers: read INTEGER columns back as bigint, exact past 2^53.
+    this.latestOf = db.query<{ ts: bigint; score: bigint }, [string]>("SELECT ts, score FROM clicker_scores WHERE sender_id = ? ORDER BY seq DESC LIMIT 1").safeIntegers(true);
     // One transaction per batch: with synchronous=FULL that is one fsync for the whole batch.
     this.saveAll = db.transaction((scores: readonly ScoreRecord[]) => scores.map((s) => this.insertScore.run(s.id, s.ts, s.score).changes === 1));
   }
@@ -93,11 +100,11 @@ export class SqliteClickerStore implements ClickerStore {
   /** Random ids (not guessable in sequence); unique across every secret ever issued. */
   private freeId(): string {
     for (let i = 0; i < this.randomTries; i++) {
-      const id = formatId(randomInt(ID_SPACE));
+      const id = formatId(randomInt(1, ID_SPACE));
       if (this.idTaken.get(id)?.n === 0) return id;
     }
     const id = this.firstFree.get()?.id;
-    if (!id) throw new Error("clicker: all 1,000,000 ids have been issued");
+    if (!id) throw new Error("clicker: all 999,999 ids have been issued");
     return id;
   }
 }

@@ -16,6 +16,15 @@ export interface Exchange {
  */
 export const MAX_PLAUSIBLE_OFFSET_MS = 24 * 60 * 60 * 1000;
 
+/**
+ * A one-way sample only bounds the offset from below (offset ≥ client_ts − server_recv: the frame
+ * spent some time in transit). A best sample between −AGREE_MS and 0 is what a client whose clock
+ * agrees with the server's produces, its frames a few ms in transit; it is read as exactly 0, so such
+ * a client "gets the server-time instant unchanged" (PROTOCOLS.md §1) instead of one early by its
+ * link delay, and clients on one clock get identical start_ts. A clock further behind keeps its value.
+ */
+export const AGREE_MS = 50;
+
 /** Offset and round trip of one full exchange (PROTOCOLS.md §1, the NTP formulas). */
 export function exchangeOffset(x: Exchange): { offset: number; rtt: number } {
   return {
@@ -46,7 +55,9 @@ export class ClockSync {
 
   /** Current estimate; 0 without samples, so a client that agrees with the server gets server time. */
   get offset(): number {
-    return this.best?.offset ?? this.oneWay ?? 0;
+    if (this.best) return this.best.offset;
+    const w = this.oneWay ?? 0;
+    return w < 0 && w >= -AGREE_MS ? 0 : w;
   }
 
   /** Round trip of the exchange in use, or null while only one-way samples are known. */
@@ -54,8 +65,8 @@ export class ClockSync {
     return this.best?.rtt ?? null;
   }
 
-  /** A server instant expressed on this client's clock, in whole ms. */
-  toClient(serverInstant: number): number {
-    return Math.round(serverInstant + this.offset);
+  /** A server instant expressed on this client's clock (by `offset`, default the current estimate), in whole ms. */
+  toClient(serverInstant: number, offset = this.offset): number {
+    return Math.round(serverInstant + offset);
   }
 }

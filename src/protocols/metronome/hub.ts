@@ -35,6 +35,13 @@ export class Session {
   readonly clock = new ClockSync();
   /** Server request ids are unique per connection: a counter per connection. */
   private lastRequestId = 0;
+  /**
+   * Per group this client is hearing (its own and the joined one): the grid it was last sent
+   * play_sound for and the clock offset that start_ts used. update_temp reuses that offset, so its
+   * start_ts lands exactly on the grid the phone is playing (PROTOCOLS.md §1: "phase continuous"),
+   * even if the estimate moved meanwhile.
+   */
+  private readonly playing = new Map<Group<Session>, { grid: Grid; offset: number }>();
 
   constructor(readonly peer: Peer) {}
 
@@ -43,13 +50,26 @@ export class Session {
     this.peer.send(encodeRequest(method, paramsJson, ++this.lastRequestId));
   }
 
-  /** play_sound for a server-time beat, converted to this client's clock. */
-  playSound(beat: number, bpm: number): void {
-    this.request("play_sound", `{"start_ts":${this.clock.toClient(beat)},"bpm":${bpm}}`);
+  /**
+   * play_sound for a server-time beat of `grid`, converted to this client's clock. `from`: the grid
+   * that `grid` continues (update_temp); if this client was playing it, its offset is kept, else
+   * (start, join, resync) the current estimate is taken.
+   */
+  playSound(g: Group<Session>, beat: number, grid: Grid, from?: Grid): void {
+    const heard = this.playing.get(g);
+    const offset = from && heard?.grid === from ? heard.offset : this.clock.offset;
+    this.playing.set(g, { grid, offset });
+    this.request("play_sound", `{"start_ts":${this.clock.toClient(beat, offset)},"bpm":${grid.bpm}}`);
   }
 
-  stopSound(): void {
+  stopSound(g: Group<Session>): void {
+    this.playing.delete(g);
     this.request("stop_sound", "null");
+  }
+
+  /** No longer hearing g (moved away from it). */
+  leave(g: Group<Session>): void {
+    this.playing.delete(g);
   }
 }
 
@@ -91,7 +111,7 @@ export class MetronomeHub {
     for (const m of g.members) {
       if (m === g.owner) continue;
       m.joined = null;
-      if (g.grid) m.stopSound();
+      if (g.grid) m.stopSound(g);
     }
   }
 
@@ -119,8 +139,11 @@ export class MetronomeHub {
     if (!g) return fail(Msg.noGroup);
     const old = s.joined;
     const moved = g.owner !== s && old !== g;
+    if (moved && old) {
+      old.members.delete(s);
+      s.leave(old);
+    }
     if (moved) {
-      old?.members.delete(s);
       g.members.add(s);
       s.joined = g;
     }
@@ -128,9 +151,9 @@ export class MetronomeHub {
     const leftPlaying = moved && old?.grid != null;
     return ok({}, () => {
       // Leaving a playing group for a silent one: stop the old clicks.
-      if (leftPlaying && !grid) s.stopSound();
+      if (leftPlaying && old && !grid) s.stopSound(old);
       // Joining (or re-subscribing to) a playing group: the running grid at once, so it joins in phase.
-      if (grid) s.playSound(joinBeat(grid, this.clock.now()), grid.bpm);
+      if (grid) s.playSound(g, joinBeat(grid, this.clock.now()), grid);
     });
   }
 
@@ -158,9 +181,10 @@ export class MetronomeHub {
     if (!isGroup(g)) return g;
     g.bpm = bpm;
     if (!g.grid) return ok(); // stopped: only store the tempo
-    const grid = retempo(g.grid, this.clock.now(), bpm);
+    const old = g.grid;
+    const grid = retempo(old, this.clock.now(), bpm);
     g.grid = grid;
-    return ok({}, broadcastPlay(g, grid));
+    return ok({}, broadcastPlay(g, grid, old));
   }
 
   stop(s: Session, groupId: number): HubOutcome {
@@ -171,12 +195,12 @@ export class MetronomeHub {
     // and brings a phone that missed a frame back in line.
     const members = [...g.members];
     return ok({}, () => {
-      for (const m of members) m.stopSound();
+      for (const m of members) m.stopSound(g);
     });
   }
 
   /** sync_time (PROTOCOLS.md §1 "Clock" extension): NTP-style timestamps, and learn from `previous`. */
-  syncTime(s: Session, clientTs: number, previous: Exchange | undefined): HubOutcome {
+  syncTime(s: Session, clientTs: number, previous: Exchange | null | undefined): HubOutcome {
     if (s.clientId === null) return fail(Msg.noId);
     const recv = this.clock.now();
     s.clock.oneWaySample(clientTs, recv);
@@ -188,12 +212,13 @@ export class MetronomeHub {
 const isGroup = (g: Group<Session> | HubOutcome): g is Group<Session> => "members" in g;
 
 /**
- * play_sound to every member of a group for the grid's anchor beat. Not one topic publish: each
- * member's frame differs in start_ts (its own clock) and in the request id K (its own counter).
+ * play_sound to every member of a group for the grid's anchor beat (`from`: the grid it continues).
+ * Not one topic publish: each member's frame differs in start_ts (its own clock) and in the request
+ * id K (its own counter).
  */
-function broadcastPlay(g: Group<Session>, grid: Grid): () => void {
+function broadcastPlay(g: Group<Session>, grid: Grid, from?: Grid): () => void {
   const members = [...g.members];
   return () => {
-    for (const m of members) m.playSound(grid.anchor, grid.bpm);
+    for (const m of members) m.playSound(g, grid.anchor, grid, from);
   };
 }

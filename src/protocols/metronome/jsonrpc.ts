@@ -39,7 +39,7 @@ export type Incoming =
   /** A frame without `method` but with `result`/`error`: the peer answering one of our requests. */
   | { kind: "response"; id: unknown; result?: unknown; error?: unknown }
   /** Valid JSON that is not a Request object; `id` is echoed when it could be read (§5). */
-  | { kind: "invalid"; id: RpcId; reason: string };
+  | { kind: "invalid"; id: RpcId };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const isId = (v: unknown): v is RpcId => v === null || typeof v === "string" || typeof v === "number";
@@ -47,16 +47,16 @@ const has = (o: object, k: string) => Object.hasOwn(o, k);
 
 /** Classify one parsed value as a request, notification, peer response or invalid request. */
 export function classify(v: unknown): Incoming {
-  if (!isObject(v)) return { kind: "invalid", id: null, reason: "not a Request object" };
+  if (!isObject(v)) return { kind: "invalid", id: null };
   // §5: an id of the wrong type cannot be "detected", so the error reply carries null.
   const id = has(v, "id") && isId(v.id) ? v.id : null;
   if (!has(v, "method") && (has(v, "result") || has(v, "error"))) return { kind: "response", id: v.id, result: v.result, error: v.error };
-  if (v.jsonrpc !== "2.0") return { kind: "invalid", id, reason: 'jsonrpc must be exactly "2.0"' };
-  if (typeof v.method !== "string") return { kind: "invalid", id, reason: "method must be a string" };
+  if (v.jsonrpc !== "2.0") return { kind: "invalid", id }; // exactly "2.0" (§4)
+  if (typeof v.method !== "string") return { kind: "invalid", id };
   // §4.2: params, when present, MUST be an Array or an Object.
   const params = v.params;
-  if (has(v, "params") && !Array.isArray(params) && !isObject(params)) return { kind: "invalid", id, reason: "params must be an array or an object" };
-  if (has(v, "id") && !isId(v.id)) return { kind: "invalid", id: null, reason: "id must be a string, a number or null" };
+  if (has(v, "params") && !Array.isArray(params) && !isObject(params)) return { kind: "invalid", id };
+  if (has(v, "id") && !isId(v.id)) return { kind: "invalid", id: null }; // §4: string, number or null
   const p = params as RpcParams | undefined;
   // §4.1: only a Request *without* an id member is a notification; "id": null is a request.
   return has(v, "id") ? { kind: "request", method: v.method, params: p, id: v.id as RpcId } : { kind: "notification", method: v.method, params: p };
@@ -100,6 +100,13 @@ export interface DispatchResult {
   after: Array<() => void>;
 }
 
+/**
+ * Invalid Request exactly as the specification's examples write it (§7), without a `data` member:
+ * clients and tests compare it byte for byte. (Invalid params keeps its `data`: there the spec shows
+ * no example and the field name is what a client author needs.)
+ */
+const INVALID_REQUEST: RpcError = rpcError(RpcCode.invalidRequest);
+
 /** Largest batch handled; a longer one is refused as a whole (documented; the spec sets no limit). */
 export const MAX_BATCH = 100;
 
@@ -108,7 +115,7 @@ function run<C>(item: Incoming, methods: ReadonlyMap<string, Method<C>>, ctx: C,
     case "response":
       return null; // §5: a response is never answered
     case "invalid":
-      return encodeError(item.id, rpcError(RpcCode.invalidRequest, item.reason));
+      return encodeError(item.id, INVALID_REQUEST);
   }
   const id = item.kind === "request" ? item.id : undefined;
   const method = methods.get(item.method);
@@ -127,11 +134,11 @@ export function dispatch<C>(text: string, methods: ReadonlyMap<string, Method<C>
     case "parse-error":
       return { reply: encodeError(null, rpcError(RpcCode.parseError)), after };
     case "empty-batch":
-      return { reply: encodeError(null, rpcError(RpcCode.invalidRequest, "empty batch")), after };
+      return { reply: encodeError(null, INVALID_REQUEST), after };
     case "single":
       return { reply: run(parsed.item, methods, ctx, after), after };
     case "batch": {
-      if (parsed.items.length > MAX_BATCH) return { reply: encodeError(null, rpcError(RpcCode.invalidRequest, `batch larger than ${MAX_BATCH}`)), after };
+      if (parsed.items.length > MAX_BATCH) return { reply: encodeError(null, INVALID_REQUEST), after };
       const replies: string[] = [];
       for (const item of parsed.items) {
         const r = run(item, methods, ctx, after);

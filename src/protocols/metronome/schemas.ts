@@ -25,7 +25,8 @@ export const StopParams = Type.Object({ group_id: GroupIdParam, current_client_t
 export type StopParams = Static<typeof StopParams>;
 export const ExchangeParam = Type.Object({ client_ts: Ts, server_recv_ts: Ts, server_send_ts: Ts, client_recv_ts: Ts });
 export type ExchangeParam = Static<typeof ExchangeParam>;
-export const SyncTimeParams = Type.Object({ client_ts: Ts, previous: Type.Optional(ExchangeParam) });
+/** `previous?` (PROTOCOLS.md §1): absent or null on a client's first call, which has nothing to report yet. */
+export const SyncTimeParams = Type.Object({ client_ts: Ts, previous: Type.Optional(Type.Union([ExchangeParam, Type.Null()])) });
 export type SyncTimeParams = Static<typeof SyncTimeParams>;
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; why: string };
@@ -54,7 +55,7 @@ const expectations: Record<string, string> = {
   client_ts: "expected a number (client clock, ms since the Unix epoch)",
   group_id: "expected an integer or a numeric string",
   bpm: `expected a number from ${MIN_BPM} to ${MAX_BPM}`,
-  previous: "expected {client_ts, server_recv_ts, server_send_ts, client_recv_ts}, all numbers",
+  previous: "expected null or {client_ts, server_recv_ts, server_send_ts, client_recv_ts}, all numbers",
 };
 const describe = (field: string) => expectations[field] ?? "invalid";
 

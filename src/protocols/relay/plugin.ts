@@ -27,7 +27,11 @@ export const relayProtocol: ProtocolFactory = (ctx) => {
   const nsp = io.of("/");
   const token = ctx.config.sioToken;
   // --sio-token: both roles must present auth {token} in the CONNECT packet (§4 "Optional auth").
-  if (token) nsp.use((auth) => (sameToken(auth.token, token) ? null : { message: "invalid or missing auth token" }));
+  // The refusal carries the reason too (§4: every payload has a `reason`): at the top for
+  // python-socketio, whose connect_error handler gets the whole object, and in `data` for
+  // socket.io-client, which exposes only `message` and `data` on its error.
+  const refusal = { message: Reason.badToken, reason: Reason.badToken, data: { reason: Reason.badToken } };
+  if (token) nsp.use((auth) => (sameToken(auth.token, token) ? null : refusal));
 
   const answer = (socket: SioSocket, ack: Ack | null, reply: Reply) => {
     if (reply.event) socket.emit(reply.event, reply.payload);
@@ -48,6 +52,9 @@ export const relayProtocol: ProtocolFactory = (ctx) => {
     relay.join({ key, emit: (event, payload) => socket.emit(event, payload) });
     socket.onDisconnect(() => relay.leave(key));
     for (const [event, handle] of Object.entries(handlers)) socket.on(event, (args, ack) => answer(socket, ack, handle(key, args[0])));
+    // Common rules: bad input gets the protocol's error reply. An event the relay does not know
+    // is answered with `error` (and its ack, so an emitWithAck does not hang); nothing changes.
+    socket.onUnknown((event, _args, ack) => answer(socket, ack, { event: "error", payload: { reason: Reason.unknownEvent, event: event.slice(0, 64) } }));
   });
 
   // Over the per-session event rate: a refused `command send` is a `command failed`, anything else

@@ -2,7 +2,7 @@
 // through RelayPeer and keeps presence and unfinished commands in the registries. Every handler
 // returns the reply for the caller (event + payload, also used to answer a Socket.IO ack).
 import type { MonitorDirectory, PendingCommand, PendingCommands } from "./registry.ts";
-import { checkCommandDone, checkCommandError, checkCommandSend, checkMonitorRef } from "./schema.ts";
+import { checkCommandDone, checkCommandError, checkCommandSend, checkMonitorRef, commandLengthOk } from "./schema.ts";
 
 export interface RelayPeer {
   /** Unique for the server's lifetime. */
@@ -46,6 +46,8 @@ export const Reason = {
   commandDo: "command from user",
   finished: "command finished",
   rateLimited: "rate limited",
+  badToken: "invalid or missing auth token",
+  unknownEvent: "unknown event",
 } as const;
 
 export class Relay {
@@ -94,7 +96,7 @@ export class Relay {
     const p = this.must(key);
     const failed = (reason: string): Reply => ({ event: "command failed", payload: { reason } });
     if (!p.queried) return failed(Reason.queryFirst);
-    if (!checkCommandSend.Check(payload)) return failed(Reason.badCommand);
+    if (!checkCommandSend.Check(payload) || !commandLengthOk(payload.command)) return failed(Reason.badCommand);
     const monitor = this.peerOf(p.queried);
     // Never a false ok: the command is accepted only when its monitor is connected now.
     if (!monitor) return failed(Reason.offline);

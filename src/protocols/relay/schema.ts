@@ -9,9 +9,21 @@ export type MonitorId = Static<typeof MonitorId>;
 export const MonitorRef = Type.Object({ monitor_id: MonitorId });
 export type MonitorRef = Static<typeof MonitorRef>;
 
-/** §4: a non-empty string of at most 4096 characters. */
-export const CommandSend = Type.Object({ command: Type.String({ minLength: 1, maxLength: 4096 }) });
+/**
+ * §4: a non-empty string of at most 4096 characters. Characters are Unicode code points (what
+ * python's len() counts): TypeBox's maxLength counts UTF-16 units, so it only bounds the string
+ * at two units per character and commandLengthOk makes the exact check.
+ */
+export const MAX_COMMAND_CHARS = 4096;
+export const CommandSend = Type.Object({ command: Type.String({ minLength: 1, maxLength: 2 * MAX_COMMAND_CHARS }) });
 export type CommandSend = Static<typeof CommandSend>;
+
+export function commandLengthOk(command: string): boolean {
+  if (command.length <= MAX_COMMAND_CHARS) return true;
+  let n = 0;
+  for (const _ of command) if (++n > MAX_COMMAND_CHARS) return false;
+  return true;
+}
 
 /** Correlation ids are server-issued strings; a number is accepted for clients that parsed one. */
 const CommandId = Type.Union([Type.String({ minLength: 1, maxLength: 128 }), Type.Number()]);

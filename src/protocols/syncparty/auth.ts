@@ -59,12 +59,16 @@ export class JwtAuth implements TokenAuth {
    * tied to the envelope client: client ids name a browser tab, `sub` names a user.
    */
   async verifyAuth(token: string): Promise<Fail | null> {
-    const claims = { audience: this.o.audience || undefined, issuer: this.o.issuer || undefined };
-    const v = await this.verify(token, this.authKey, claims);
+    const v = await this.verify(token, this.authKey, {});
     if (v === "expired") return fail("token_expired", "auth_token has expired");
-    if (v === "invalid") return fail("token_invalid", "auth_token is not a valid token for this server");
+    const invalid = fail("token_invalid", "auth_token is not a valid token for this server");
+    if (v === "invalid") return invalid;
+    // The kind is judged before aud/iss: our own invites carry neither, and a genuine token of
+    // the wrong kind is forbidden whatever the audience settings (docs/syncparty.md, errors).
     if (v.type === "invite") return fail("forbidden", "an invite cannot be used as auth_token");
-    return null;
+    if (!this.o.audience && !this.o.issuer) return null;
+    const claims = { audience: this.o.audience || undefined, issuer: this.o.issuer || undefined };
+    return (await this.verify(token, this.authKey, claims)) === "invalid" ? invalid : null;
   }
 
   /** An invite for roomId. Expired or bad → invite_invalid; another room → invite_room_mismatch. */
@@ -77,9 +81,12 @@ export class JwtAuth implements TokenAuth {
     return null;
   }
 
-  /** invite_created: exp is whole seconds (JWT NumericDate); expiresAt is the same instant in ms. */
+  /**
+   * invite_created: exp is whole seconds (JWT NumericDate), rounded up so the invite lives at
+   * least expires_in and expires_at is never already past; expiresAt is the same instant in ms.
+   */
   async signInvite(roomId: string, expiresInS: number): Promise<{ token: string; expiresAt: number }> {
-    const exp = Math.floor(this.o.clock.now() / 1000 + expiresInS);
+    const exp = Math.ceil(this.o.clock.now() / 1000 + expiresInS);
     const token = await new SignJWT({ type: "invite", room: roomId })
       .setProtectedHeader({ alg: ALG, typ: "JWT" })
       .setIssuedAt(Math.floor(this.o.clock.now() / 1000))

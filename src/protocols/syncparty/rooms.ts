@@ -48,7 +48,8 @@ export interface CreateArgs {
 }
 
 const topicOf = (roomId: string) => `room:${roomId}`;
-const round3 = (n: number) => Math.round(n * 1000) / 1000;
+/** To the millisecond; a position too large for that (n * 1000 overflows) is already coarser. */
+const round3 = (n: number) => (Math.abs(n) < 1e300 ? Math.round(n * 1000) / 1000 : n);
 
 export class Rooms {
   private readonly rooms = new Map<string, Room>();
@@ -94,10 +95,10 @@ export class Rooms {
 
   /**
    * create_room. An existing room is room_exists, except that the host it had when it emptied
-   * may re-create it during the grace period: it gets the room back as it was.
+   * may re-create it during the grace period: it gets the room back as it was. A socket seated
+   * elsewhere leaves that room first, once the new one is sure (see join).
    */
   create(conn: Conn, a: CreateArgs): Fail | null {
-    if (this.seats.has(conn.id)) return this.alreadySeated(conn);
     let id = a.room;
     if (id === null) do id = this.d.newRoomId(); while (this.rooms.has(id));
     const existing = this.rooms.get(id);
@@ -116,6 +117,7 @@ export class Rooms {
       participants: new Map(),
       cancelGrace: null,
     };
+    this.leave(conn);
     this.rooms.set(id, r);
     this.seat(conn, r, a.clientId, a.name);
     this.sendRoomState(conn, r, a.clientId);
@@ -125,7 +127,9 @@ export class Rooms {
   /**
    * join_room. The same client id already seated on another socket is replaced (that socket is
    * closed with 4001) and keeps its seat, join order and host role. The same socket joining its
-   * own room again just gets room_state again.
+   * own room again just gets room_state again. A socket seated in another room moves: seed
+   * clients know no leave_room, so joining elsewhere is how they switch rooms. It leaves the old
+   * room (the others there are told as for a close) only once the new room has accepted it.
    */
   join(conn: Conn, roomId: string, clientId: string, name: string): Fail | null {
     const r = this.rooms.get(roomId);
@@ -135,8 +139,9 @@ export class Rooms {
       this.sendRoomState(conn, r, clientId);
       return null;
     }
-    if (seat) return this.alreadySeated(conn);
     const old = r.participants.get(clientId);
+    if (!old && r.participants.size >= this.d.maxParticipants) return fail("room_full", `room ${roomId} is full (${this.d.maxParticipants} participants)`);
+    if (seat) this.leave(conn);
     if (old) {
       this.seats.delete(old.conn.id);
       old.conn.unsubscribe(topicOf(r.id));
@@ -150,7 +155,6 @@ export class Rooms {
       if (renamed) this.toOthers(conn, r, "participants_update", clientId, this.participantsPayload(r));
       return null;
     }
-    if (r.participants.size >= this.d.maxParticipants) return fail("room_full", `room ${roomId} is full (${this.d.maxParticipants} participants)`);
     if (r.participants.size === 0) {
       // Back from the grace period: the first one back is the host (the old host if it is them).
       r.cancelGrace?.();
@@ -238,11 +242,6 @@ export class Rooms {
   }
 
   // ---- internals ----
-
-  private alreadySeated(conn: Conn): Fail {
-    const seat = this.seats.get(conn.id)!;
-    return fail("bad_request", `this connection is already in room ${seat.roomId}; send leave_room first`);
-  }
 
   private seat(conn: Conn, r: Room, clientId: string, name: string): void {
     r.participants.set(clientId, { clientId, name, conn });

@@ -105,15 +105,18 @@ export class Sessions {
       case "join_room":
         if (client === null) return this.reply(p, fail("bad_request", "client is required"), m.room, null);
         return this.enter(p, m, client);
-      case "leave_room":
-        if (!this.d.rooms.leave(p.conn)) return this.reply(p, fail("bad_request", "not in a room"), m.room, client);
+      case "leave_room": {
+        // Naming a room the socket is not in must not make it leave the one it is in.
+        const room = this.d.rooms.roomOf(p.conn);
+        if (!room || (m.room !== null && m.room !== room.id)) return this.reply(p, fail("bad_request", `not in room ${m.room ?? ""}`.trim()), m.room, client);
+        this.d.rooms.leave(p.conn);
         return;
+      }
       case "player_event":
       case "state_update":
       case "create_invite": {
         const room = this.d.rooms.roomOf(p.conn);
-        if (!room) return this.reply(p, fail("bad_request", "join a room first"), m.room, client);
-        if (m.room !== null && m.room !== room.id) return this.reply(p, fail("bad_request", `this connection is in room ${room.id}`), m.room, client);
+        if (!room || (m.room !== null && m.room !== room.id)) return this.reply(p, this.outsider(m.type, m.room), m.room, client);
         if (m.type !== "create_invite") {
           const f = this.d.rooms.control(p.conn, m, m.ts);
           return f ? this.reply(p, f, room.id, client) : undefined;
@@ -125,6 +128,20 @@ export class Sessions {
         });
       }
     }
+  }
+
+  /**
+   * Control or create_invite aimed at a room this socket is not seated in. PROTOCOLS.md §2 lets
+   * only the host (or anyone, with free_play) control a room, so an outsider naming a room is
+   * not_host; in a free_play room it is forbidden (not a participant); an unknown room is
+   * room_missing; no room named and none joined is bad_request.
+   */
+  private outsider(type: "player_event" | "state_update" | "create_invite", roomId: string | null): Fail {
+    if (roomId === null) return fail("bad_request", "join a room first");
+    const r = this.d.rooms.get(roomId);
+    if (!r) return fail("room_missing", `room ${roomId} does not exist`);
+    if (type !== "create_invite" && r.options.free_play === true) return fail("forbidden", `this connection is not a participant of room ${roomId}`);
+    return fail("not_host", `this connection is not the host of room ${roomId}`);
   }
 
   /** create_room / join_room: admission first (maybe async), then the room rules. */
@@ -159,8 +176,8 @@ export class Sessions {
   /**
    * join_room admission (docs/syncparty.md, permission table):
    * private room → a valid invite for it, unless this client id already holds a seat there (a
-   * reloading tab, or the host back in the grace period); else with a secret → the invite if given, otherwise
-   * the auth token; with neither a secret nor a private room → open. Without a secret an
+   * reloading tab, or the host back in the grace period); else with a secret → a valid auth
+   * token or a valid invite, whichever is given; with neither a secret nor a private room → open. Without a secret an
    * unknown room is room_missing at once; with one, token errors come first so unauthenticated
    * clients learn nothing about which rooms exist.
    */
@@ -168,10 +185,15 @@ export class Sessions {
     const room = this.d.rooms.get(roomId);
     const isPrivate = room !== undefined && room.options.private === true && !this.d.rooms.holdsSeat(room, client);
     if (!this.d.auth.required && !isPrivate) return null; // the room rules report room_missing
-    if (o.invite_token) return this.d.auth.verifyInvite(o.invite_token, roomId);
-    if (isPrivate) return fail("invite_required", `room ${roomId} is private: join with an invite_token`);
-    if (!o.auth_token) return fail("auth_required", "join_room needs an auth_token or an invite_token");
-    return this.d.auth.verifyAuth(o.auth_token);
+    const auth = this.d.auth;
+    if (isPrivate) return o.invite_token ? auth.verifyInvite(o.invite_token, roomId) : fail("invite_required", `room ${roomId} is private: join with an invite_token`);
+    if (!o.auth_token && !o.invite_token) return fail("auth_required", "join_room needs an auth_token or an invite_token");
+    if (!o.invite_token) return auth.verifyAuth(o.auth_token!);
+    if (!o.auth_token) return auth.verifyInvite(o.invite_token, roomId);
+    // Both given: "a valid auth_token or an invite_token" (PROTOCOLS.md §2), so a valid login
+    // admits even beside a stale invite link; when both fail, the invite's error is reported.
+    const invite = o.invite_token;
+    return auth.verifyAuth(o.auth_token).then((f) => (f ? auth.verifyInvite(invite, roomId) : null));
   }
 
   private reply(p: Peer, f: Fail, room: string | null, client: string | null): void {

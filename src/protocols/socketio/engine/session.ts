@@ -60,6 +60,8 @@ export class EngineSession {
   private stopPing: (() => void) | null = null;
   private stopPong: (() => void) | null = null;
   private pongRefreshed = false;
+  /** When the awaited pong is due (Clock.mono); timers fire a little late, requests check this. */
+  private pongDeadline = 0;
   private stopUpgrade: (() => void) | null = null;
   private stopClosing: (() => void) | null = null;
 
@@ -241,17 +243,31 @@ export class EngineSession {
 
   private schedulePing(): void {
     this.stopPing?.();
+    const due = this.clock.mono() + this.opts.pingIntervalMs;
     this.stopPing = this.clock.setTimer(this.opts.pingIntervalMs, () => {
       this.stopPing = null;
       this.send({ type: "ping" });
       this.pongRefreshed = false;
-      this.armPongTimeout();
+      // The timeout counts from when the ping was due, so timer lateness does not add up.
+      this.armPongTimeout(due);
     });
   }
 
-  private armPongTimeout(): void {
+  private armPongTimeout(from = this.clock.mono()): void {
     this.stopPong?.();
-    this.stopPong = this.clock.setTimer(this.opts.pingTimeoutMs, () => this.fail("ping timeout"));
+    this.pongDeadline = from + this.opts.pingTimeoutMs;
+    const left = Math.max(0, this.pongDeadline - this.clock.mono());
+    this.stopPong = this.clock.setTimer(left, () => this.fail("ping timeout"));
+  }
+
+  /**
+   * The pong is overdue but its timer has not fired yet (timers run late under load). A request
+   * for the session then finds it closed, as it would a moment later: pingInterval + pingTimeout
+   * after the last pong the session is gone, to the millisecond (§ "Heartbeat").
+   */
+  expireIfOverdue(): boolean {
+    if (this.state === "open" && this.stopPong && this.clock.mono() >= this.pongDeadline) this.fail("ping timeout");
+    return this.state === "closed";
   }
 
   // ---- closing ----

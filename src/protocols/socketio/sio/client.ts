@@ -2,6 +2,7 @@
 // official socket.io-parser, connects namespaces, routes EVENT/ACK/DISCONNECT to sockets, and
 // rate-limits EVENT packets (the WebSocket seam does not: Engine.IO packets are not "messages").
 import { Decoder, Encoder, PacketType, type Packet } from "socket.io-parser";
+import { Close } from "../../../transport/close-codes.ts";
 import { TokenBucket } from "../../../transport/rate.ts";
 import type { EngineSession } from "../engine/session.ts";
 import type { SioServer } from "./server.ts";
@@ -57,8 +58,8 @@ export class SioClient {
   }
 
   /** End the whole Engine.IO session (queued packets still reach a polling client). */
-  close(): void {
-    this.session.close();
+  close(wsCode: number = Close.normal): void {
+    this.session.close(wsCode);
   }
 
   removeSocket(s: SioSocket): void {
@@ -79,9 +80,9 @@ export class SioClient {
         socket.onAck(p);
         break;
       case PacketType.DISCONNECT:
+        // The Engine.IO session outlives its namespaces (the reference server keeps pinging it,
+        // and the v5 protocol test suite expects that ping after "41").
         socket.closed("client namespace disconnect");
-        // Left with no namespace: end the session, as the protocol test suite expects.
-        if (this.sockets.size === 0) this.close();
         break;
       default:
         break;
@@ -111,8 +112,9 @@ export class SioClient {
     }
     this.server.counters.errors++;
     if (++this.strikes > this.server.opts.rateBurst) {
+      // Common rules: the error reply, then close 1008 if it continues (on a WebSocket).
       this.server.log.debug("socket.io rate limit: closing", { sid: this.session.sid });
-      this.close();
+      this.close(Close.policy);
       return false;
     }
     const [event] = p.data as [string];

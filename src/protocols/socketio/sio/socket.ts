@@ -14,9 +14,14 @@ export class SioSocket {
   /** Free slot for the application (e.g. the relay's role). */
   data: Record<string, unknown> = {};
   private readonly handlers = new Map<string, EventHandler>();
+  private unknown: ((event: string, args: unknown[], ack: Ack | null) => void) | null = null;
   private readonly disconnectHandlers: Array<(reason: string) => void> = [];
   private readonly acks = new Map<number, Ack>();
-  private nextAckId = 0;
+  /**
+   * Ack ids of server emits. Any id works for clients; starting at 1 matches the test suite's
+   * variant with server-side acks ('421["emit-with-ack",…]' for the first one).
+   */
+  private nextAckId = 1;
 
   constructor(
     readonly id: string,
@@ -28,6 +33,12 @@ export class SioSocket {
 
   on(event: string, handler: EventHandler): this {
     this.handlers.set(event, handler);
+    return this;
+  }
+
+  /** Called for an event no handler is registered for (an application's error reply). */
+  onUnknown(fn: (event: string, args: unknown[], ack: Ack | null) => void): this {
+    this.unknown = fn;
     return this;
   }
 
@@ -80,6 +91,7 @@ export class SioSocket {
     const ack = p.id === undefined ? null : this.ackFor(p.id);
     const handler = this.handlers.get(event);
     if (handler) handler(args, ack);
+    else this.unknown?.(String(event), args, ack);
   }
 
   onAck(p: Packet): void {

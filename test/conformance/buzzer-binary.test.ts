@@ -1,0 +1,65 @@
+// The compiled binary drives a serial receiver: bun:ffi, loaded lazily through a dynamic import,
+// must survive `bun build --compile` (PROTOCOLS.md §5; the start without any device is the smoke
+// test's). Black-box: the executable alone in a temp folder, a socat pty pair, a WebSocket client.
+import { afterAll, expect, test } from "bun:test";
+import { copyFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { build, hostTarget } from "../../scripts/build.ts";
+import { tempDir } from "../helpers/server.ts";
+import { TestClient } from "../helpers/ws-client.ts";
+import { receiverOnSocat } from "./serial-receiver.ts";
+
+const dir = tempDir("switchboard-buzzer-bin-");
+let cleanup: Array<() => unknown> = [];
+afterAll(async () => {
+  for (const f of cleanup.reverse()) await f();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test("compiled binary: a --pool receiver on a pty is linked and its buzzes reach clients", async () => {
+  const r = build(hostTarget(), join(dir, "build-out"));
+  if (!r.ok) throw new Error("build failed:\n" + r.output);
+  const bin = join(dir, "switchboard");
+  copyFileSync(join(dir, "build-out"), bin);
+  rmSync(join(dir, "build-out"));
+  const { rx, pool } = await receiverOnSocat((f) => cleanup.push(f));
+  rx.firmware([4, 5]).hello();
+  const proc = Bun.spawn([bin, "--port", "0", "--host", "127.0.0.1", "--data-dir", join(dir, "data"), "--log-format", "json", "--pool", pool], {
+    cwd: dir,
+    env: { PATH: "/usr/bin:/bin" },
+    stdout: "ignore",
+    stderr: "pipe",
+  });
+  cleanup.push(async () => {
+    proc.kill("SIGKILL");
+    await proc.exited;
+  });
+  const reader = (proc.stderr as ReadableStream<Uint8Array>).getReader();
+  let log = "";
+  let port = 0;
+  while (!port) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error("the binary exited:\n" + log);
+    log += new TextDecoder().decode(value);
+    port = Number(/"msg":"listening".*?"port":(\d+)/.exec(log)?.[1] ?? 0);
+  }
+  void (async () => {
+    while (!(await reader.read()).done); // keep the pipe drained
+  })().catch(() => {});
+  const c = await TestClient.open(`ws://127.0.0.1:${port}/mediator`);
+  cleanup.push(() => c.close());
+  await rx.next("ack");
+  for (let i = 0; i < 50; i++) {
+    c.send({ list: "buzzers" });
+    const reply = JSON.parse(await c.until((t) => t.startsWith('{"response"')));
+    if (reply.pools.length) {
+      expect(reply).toEqual({ response: "buzzers", pools: [{ pool: pool, buzzers: [4, 5] }] });
+      break;
+    }
+    await Bun.sleep(20);
+  }
+  rx.write(0x04, 5);
+  expect(JSON.parse(await c.until((t) => t.includes('"buzz"')))).toEqual({ event: "buzz", pool: pool, buzzer: 5, ts: expect.any(Number) });
+  proc.kill("SIGTERM");
+  expect(await proc.exited).toBe(0);
+}, 60_000);
