@@ -1,0 +1,87 @@
+// Load generator for F4: the Socket.IO user/monitor relay end to end (PROTOCOLS.md §4), with the
+// official socket.io-client: K monitors (`con`, answer every `command do` with `command done`)
+// and K users (`query` their monitor, then `command send`); a command counts when its user gets
+// `command finish`. Closed loop (2 commands outstanding per pair) and open loop (fixed rate),
+// over websocket or polling. Prints one JSON line.
+import { io } from "socket.io-client";
+import { phase, type Load, type PhaseArgs, type ShapeResult } from "./lib/phase.ts";
+import { RawSio } from "./lib/sio-raw.ts";
+
+export interface RelayArgs extends Omit<PhaseArgs, "ms" | "inflight"> {
+  port: number;
+  pairs: number;
+  transport: "websocket" | "polling";
+  /** socket.io-client, or lib/sio-raw.ts (websocket only: the same frames, a fraction of the CPU). */
+  client: "sio" | "raw";
+  closedMs: number;
+  openMs: number;
+}
+
+/** What the load generator needs of a client: socket.io-client's Socket and RawSio both fit. */
+interface Socket {
+  on(event: string, h: (p: any) => void): unknown;
+  once(event: string, h: (p: any) => void): unknown;
+  emit(event: string, payload: unknown): unknown;
+  disconnect(): unknown;
+}
+const once = <T>(s: Socket, ev: string) => new Promise<T>((r) => s.once(ev, r));
+
+if (import.meta.main) {
+  const a = JSON.parse(process.argv[2] ?? "{}") as RelayArgs;
+  const url = `http://127.0.0.1:${a.port}`;
+  const opts = { transports: [a.transport], reconnection: false, forceNew: true };
+  const connect = (): Socket => (a.client === "raw" ? RawSio.open(url) : io(url, opts));
+  const sockets: Socket[] = [];
+  // A user's commands are answered in order, so `command ok` maps the oldest send time to its id.
+  const users: { s: Socket; pending: number[] }[] = [];
+  let finished = 0;
+  let failed = 0;
+  let measuring = false;
+  let samples: number[] = [];
+  const sentAt = new Map<string, number>();
+  const load: Load = {
+    publish: () => 1,
+    delivered: () => finished,
+    setMeasuring: (on) => (measuring = on),
+    takeSamples: () => samples.splice(0),
+    onProgress: null,
+  };
+  for (let i = 0; i < a.pairs; i++) {
+    const monitorId = `bench-${process.pid}-${i}`;
+    const mon = connect();
+    sockets.push(mon);
+    mon.on("command do", (p: { id: string }) => mon.emit("command done", { id: p.id }));
+    await once(mon, "connect");
+    mon.emit("con", { monitor_id: monitorId });
+    await once(mon, "con ok");
+    const user = connect();
+    sockets.push(user);
+    await once(user, "connect");
+    user.emit("query", { monitor_id: monitorId });
+    const q = await once<{ online: boolean }>(user, "query ok");
+    if (!q.online) throw new Error("monitor not online after con ok");
+    const pending: number[] = [];
+    user.on("command ok", (p: { id: string }) => sentAt.set(p.id, pending.shift() ?? performance.now()));
+    user.on("command finish", (p: { id: string }) => {
+      finished++;
+      const t0 = sentAt.get(p.id);
+      sentAt.delete(p.id);
+      if (measuring && t0 !== undefined) samples.push(performance.now() - t0);
+      load.onProgress?.();
+    });
+    user.on("command failed", () => failed++);
+    users.push({ s: user, pending });
+  }
+  let k = 0;
+  load.publish = () => {
+    const u = users[k++ % users.length]!;
+    u.pending.push(performance.now());
+    u.s.emit("command send", { command: "ping" });
+    return 1;
+  };
+  const base = { ...a, inflight: 2 * a.pairs };
+  const results: ShapeResult[] = [await phase(load, "closed", { ...base, ms: a.closedMs }, a.pairs), await phase(load, "open", { ...base, ms: a.openMs }, a.pairs)];
+  for (const s of sockets) s.disconnect();
+  console.log(JSON.stringify({ results, failed }));
+  process.exit(0);
+}
