@@ -47,6 +47,9 @@ export class ReceiverEmulator {
   private constructor(private readonly opts: EmulatorOptions) {
     this.numbering = opts.numbering ?? "v1";
     this.buzzers = new Set(opts.buzzers ?? [1, 2, 3]);
+    // The receiver announces its list as one count byte: 256 buzzers would wrap to 0 (§5).
+    for (const id of this.buzzers) if (!Number.isInteger(id) || id < 0 || id > 255) throw new RangeError(`buzzer id ${id} is not 0..255`);
+    if (this.buzzers.size > 255) throw new RangeError("a receiver announces at most 255 buzzers (one count byte)");
     this.decoder = new Decoder(this.numbering, "mediator");
   }
 
