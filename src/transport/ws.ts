@@ -147,6 +147,11 @@ export class Endpoint<S> {
     return (server as Server<WsConn<S>>).upgrade(request, { data: new WsConn<S>(this, state), headers });
   }
 
+  /** An Elysia route handler's answer: the upgrade (undefined), or 426 for a plain HTTP request. */
+  accept(request: Request, server: Server<any> | null, state: S): Response | undefined {
+    return server && this.upgrade(request, server, state) ? undefined : new Response("expected a WebSocket", { status: 426 });
+  }
+
   /** Run protocol code; an uncaught error is a bug: log it and close with 1011. */
   guard(conn: WsConn<S>, fn: () => unknown, closeOnError = true): void {
     const fail = (err: unknown) => {

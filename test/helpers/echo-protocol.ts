@@ -14,7 +14,7 @@ export const echoProtocol: ProtocolFactory = ({ transport }) => {
     name: "echo",
     routes: (app) =>
       app.get("/test/echo", ({ request, server }) =>
-        server && ep.upgrade(request, server, { n: 0 }) ? undefined : new Response("expected a WebSocket", { status: 426 }),
+        ep.accept(request, server, { n: 0 }),
       ),
   };
 };

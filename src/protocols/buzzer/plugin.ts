@@ -45,7 +45,7 @@ export function buzzerProtocol(opts: Partial<BuzzerOptions> = {}): ProtocolFacto
       name: "buzzer",
       routes: (app) =>
         app.get("/mediator", ({ request, server }) =>
-          server && ep.upgrade(request, server, null) ? undefined : new Response("expected a WebSocket", { status: 426 }),
+          ep.accept(request, server, null),
         ),
       stop: () => mediator.stop(),
     };

@@ -28,7 +28,7 @@ export const clickerProtocol: ProtocolFactory = (ctx) => {
     name: "clicker",
     routes: (app) =>
       app.get("/ws", ({ request, server }) =>
-        server && ep.upgrade(request, server, null) ? undefined : new Response("expected a WebSocket", { status: 426 }),
+        ep.accept(request, server, null),
       ),
     // Scores already received are committed before the database closes.
     stop: () => relay.stop(),

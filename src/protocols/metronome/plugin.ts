@@ -53,7 +53,7 @@ export const metronomeProtocol: ProtocolFactory = ({ transport, clock, config, m
   });
 
   const upgrade = (request: Request, server: Server<any> | null) =>
-    server && ep.upgrade(request, server, null) ? undefined : new Response("expected a WebSocket", { status: 426 });
+    ep.accept(request, server, null);
 
   return {
     name: "metronome",

@@ -70,8 +70,7 @@ export function mountSocketIO(ctx: PluginContext, opts: SioOptions = sioOptions(
     if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {
       const target = io.engine.verifyUpgrade(request, q);
       if (target instanceof Response) return target;
-      if (server && ep.upgrade(request, server, { target, session: null })) return undefined;
-      return new Response("expected a WebSocket", { status: 426 });
+      return ep.accept(request, server, { target, session: null });
     }
     return io.engine.http(request, q, () => server?.timeout(request, holdSeconds));
   };

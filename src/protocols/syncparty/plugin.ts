@@ -50,7 +50,7 @@ export const syncparty: ProtocolFactory = (ctx) => {
     name: "syncparty",
     routes: (app) =>
       app.get(SYNCPARTY_PATH, ({ request, server }) =>
-        server && ep.upgrade(request, server, null) ? undefined : new Response("expected a WebSocket", { status: 426 }),
+        ep.accept(request, server, null),
       ),
     stop: () => rooms.dispose(),
   };
