@@ -19,7 +19,13 @@ export function build(target: string, outfile: string): { ok: boolean; output: s
     // --bytecode: the executable ships JavaScriptCore bytecode, so start-up skips parsing
     // (measured: exec → first 200 on /healthz 69 ms → 37 ms). It needs --format=esm for main.ts's
     // top-level await.
-    [process.execPath, "build", "--compile", "--minify", "--bytecode", "--format=esm", `--target=bun-${target}`, "src/main.ts", "--outfile", outfile],
+    // The executable must behave the same in any folder: it does not pick up a .env or a
+    // bunfig.toml from where it happens to be started (configuration is flags and SWITCHBOARD_*).
+    [
+      process.execPath, "build", "--compile", "--minify", "--bytecode", "--format=esm",
+      "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig",
+      `--target=bun-${target}`, "src/main.ts", "--outfile", outfile,
+    ],
     { cwd: `${import.meta.dir}/..`, stdout: "pipe", stderr: "pipe" },
   );
   return { ok: r.exitCode === 0, output: (r.stdout.toString() + r.stderr.toString()).trim() };

@@ -1,7 +1,7 @@
 // Smoke test of the compiled binary: built for this machine, copied to a folder with no
 // node_modules, started, spoken to on every endpoint, then stopped with SIGTERM.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { build, hostTarget } from "../scripts/build.ts";
 import { tempDir } from "./helpers/server.ts";
@@ -61,6 +61,15 @@ describe("compiled binary", () => {
     expect(v.stdout.toString()).toMatch(/^switchboard \d+\.\d+\.\d+/);
     const bad = Bun.spawnSync([bin, "--port", "nope"], { cwd: dir });
     expect(bad.exitCode).toBe(2);
+  });
+
+  test("a .env in the working folder is not read (configuration is flags and SWITCHBOARD_* only)", () => {
+    const here = join(dir, "with-dotenv");
+    mkdirSync(here);
+    writeFileSync(join(here, ".env"), "SWITCHBOARD_PORT=1234\n");
+    const r = Bun.spawnSync([bin, "--print-config"], { cwd: here, env: { PATH: "/usr/bin:/bin" } });
+    expect(r.exitCode).toBe(0);
+    expect(JSON.parse(r.stdout.toString()).port).toBe(8080);
   });
 
   test("/healthz and /metrics answer", async () => {
