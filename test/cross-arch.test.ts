@@ -1,0 +1,67 @@
+// The arm64 executable (what goes on a Raspberry Pi-class board) is built and really run, under
+// qemu-aarch64 user emulation with Debian's arm64 glibc: it must serve /healthz, answer a
+// WebSocket round trip and stop cleanly on SIGTERM. Installs qemu-user and the arm64 libc when
+// missing, never skips.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { build } from "../scripts/build.ts";
+import { tempDir } from "./helpers/server.ts";
+import { TestClient } from "./helpers/ws-client.ts";
+
+const SYSROOT = "/usr/aarch64-linux-gnu";
+
+function ensureQemu(): void {
+  if (Bun.which("qemu-aarch64") && existsSync(join(SYSROOT, "lib/ld-linux-aarch64.so.1"))) return;
+  const r = Bun.spawnSync(["sh", "-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user libc6-arm64-cross"]);
+  if (r.exitCode !== 0) throw new Error("cannot install qemu-user/libc6-arm64-cross: " + r.stderr.toString());
+}
+
+describe("linux-arm64 executable under qemu", () => {
+  const dir = tempDir("switchboard-arm64-");
+  const bin = join(dir, "switchboard-linux-arm64");
+  let proc: ReturnType<typeof Bun.spawn> | null = null;
+  let port = 0;
+
+  beforeAll(async () => {
+    ensureQemu();
+    const r = build("linux-arm64", bin);
+    if (!r.ok) throw new Error("arm64 build failed:\n" + r.output);
+    proc = Bun.spawn(["qemu-aarch64", "-L", SYSROOT, bin, "--port", "0", "--host", "127.0.0.1", "--data-dir", join(dir, "data"), "--log-format", "json"], {
+      cwd: dir,
+      stdout: "ignore",
+      stderr: "pipe",
+    });
+    const reader = (proc.stderr as ReadableStream<Uint8Array>).getReader();
+    let text = "";
+    const deadline = Date.now() + 30_000;
+    while (!port && Date.now() < deadline) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+      const m = text.match(/"msg":"listening".*?"port":(\d+)/);
+      if (m) port = Number(m[1]);
+    }
+    if (!port) throw new Error("arm64 binary did not start:\n" + text);
+    reader.releaseLock();
+  }, 90_000);
+
+  afterAll(() => {
+    proc?.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("serves /healthz and a clicker round trip", async () => {
+    const h = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as { status: string };
+    expect(h.status).toBe("ok");
+    const c = await TestClient.open(`ws://127.0.0.1:${port}/ws`, 15_000);
+    c.send("REGISTER");
+    expect(await c.next(15_000)).toMatch(/^REGISTERED \d{6} [0-9a-f]{32}$/);
+    c.close();
+  }, 30_000);
+
+  test("SIGTERM: exit 0", async () => {
+    proc!.kill("SIGTERM");
+    expect(await proc!.exited).toBe(0);
+  }, 30_000);
+});
