@@ -140,3 +140,13 @@ export function helpText(): string {
 }
 
 export const optionTable = () => keys.map((k) => ({ flag: "--" + flagName(k), env: envName(k), default: schemaOf(k).default, description: schemaOf(k).description as string }));
+
+/** Options whose values are secrets: shown as "(set)" by --print-config, never printed. */
+const secretKeys: Key[] = ["jwtSecret", "sioToken"];
+
+/** The configuration as --print-config shows it: secrets replaced by "(set)" when present. */
+export function printable(config: Config): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...config };
+  for (const k of secretKeys) if (config[k]) out[k] = "(set)";
+  return out;
+}

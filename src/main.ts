@@ -1,6 +1,6 @@
 // CLI entry: flags/env → config → start → graceful stop. The only file that exits the process.
 import pkg from "../package.json" with { type: "json" };
-import { loadConfig } from "./config.ts";
+import { loadConfig, printable } from "./config.ts";
 import { createLogger } from "./log.ts";
 import { StartupError, startServer } from "./server.ts";
 
@@ -13,7 +13,7 @@ switch (result.kind) {
     console.log(`switchboard ${pkg.version} (bun ${Bun.version})`);
     process.exit(0);
   case "print":
-    console.log(JSON.stringify(result.config, null, 2));
+    console.log(JSON.stringify(printable(result.config), null, 2));
     process.exit(0);
   case "invalid":
     console.error("switchboard: invalid configuration:\n" + result.errors.map((e) => "  " + e).join("\n") + "\nRun with --help for the options.");

@@ -19,6 +19,18 @@ describe("cli", () => {
     expect(c.logLevel).toBe("warn");
   });
 
+  test("--print-config never prints secrets", () => {
+    const r = run(["--print-config", "--jwt-secret", "hunter2-hunter2"], { SWITCHBOARD_SIO_TOKEN: "tok-123" });
+    expect(r.exitCode).toBe(0);
+    const out = r.stdout.toString();
+    expect(out).not.toContain("hunter2");
+    expect(out).not.toContain("tok-123");
+    const c = JSON.parse(out);
+    expect(c.jwtSecret).toBe("(set)");
+    expect(c.sioToken).toBe("(set)");
+    expect(JSON.parse(run(["--print-config"]).stdout.toString()).jwtSecret).toBe("");
+  });
+
   test("invalid configuration prints what is wrong and exits 2", () => {
     const r = run([], { SWITCHBOARD_PORT: "-1" });
     expect(r.exitCode).toBe(2);
