@@ -41,20 +41,19 @@ export class EngineServer {
   }
 
   private create(ws: WsLink | null): EngineSession {
-    const s = new EngineSession(randomId(), this.clock, this.opts, this.counters, ws);
+    const s = new EngineSession(randomId(), this.clock, this.opts, this.counters, ws, this.ended);
     this.sessions.set(s.sid, s);
     this.onCount(1);
     this.onSession(s);
-    const closed = s.events.closed;
-    s.events.closed = (reason) => {
-      this.sessions.delete(s.sid);
-      this.onCount(-1);
-      this.log.debug("engine.io session closed", { sid: s.sid, reason });
-      closed(reason);
-    };
     s.start();
     return s;
   }
+
+  private readonly ended = (s: EngineSession, reason: string): void => {
+    this.sessions.delete(s.sid);
+    this.onCount(-1);
+    this.log.debug("engine.io session closed", { sid: s.sid, reason });
+  };
 
   private error(e: EngineErrorValue, origin: string | null): Response {
     this.counters.errors++;

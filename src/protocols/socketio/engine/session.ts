@@ -71,6 +71,8 @@ export class EngineSession {
     private readonly opts: EngineOptions,
     private readonly counters: PacketCounters,
     ws: WsLink | null,
+    /** The server's bookkeeping when the session ends, run before events.closed (one function for all sessions). */
+    private readonly ended: ((s: EngineSession, reason: string) => void) | null = null,
   ) {
     this.ws = ws;
     this.transport = ws ? "websocket" : "polling";
@@ -317,6 +319,7 @@ export class EngineSession {
     this.ws = null;
     ws?.close(wsCode, "");
     if (this.probe) this.dropProbe();
+    this.ended?.(this, reason);
     this.events.closed(reason);
   }
 
