@@ -15,6 +15,9 @@ export interface EngineServerOptions extends EngineOptions {
 /** What an upgrade request asks for, once verified. */
 export type WsTarget = { kind: "new" } | { kind: "probe"; sid: string };
 
+/** One object for every new-session upgrade (it is kept in each socket's state). */
+const NEW_SESSION: WsTarget = { kind: "new" };
+
 const TEXT = { "content-type": "text/plain; charset=UTF-8" };
 
 /** 20 url-safe random characters, like the reference's session ids. */
@@ -87,7 +90,7 @@ export class EngineServer {
     const v = this.verify(q, request.method, true);
     if (v instanceof EngineSession) return { kind: "probe", sid: v.sid };
     if (v) return this.error(v, origin);
-    return { kind: "new" };
+    return NEW_SESSION;
   }
 
   /** The WebSocket of a verified upgrade is open. Returns the session it serves, or null (socket closed). */

@@ -46,6 +46,8 @@ export interface PacketCounters {
 export type TransportName = "polling" | "websocket";
 type PollReply = (body: string) => void;
 const noEvents: SessionEvents = { message() {}, upgraded() {}, closed() {} };
+/** The empty write buffer, shared: a WebSocket session never queues, so it never needs its own. */
+const noPackets: readonly EnginePacket[] = Object.freeze([]);
 
 export class EngineSession {
   transport: TransportName;
@@ -54,7 +56,7 @@ export class EngineSession {
   events: SessionEvents = noEvents;
   private probe: WsLink | null = null;
   private probed = false;
-  private buffer: EnginePacket[] = [];
+  private buffer: readonly EnginePacket[] = noPackets;
   private waiter: PollReply | null = null;
   private flushQueued = false;
   private stopPing: (() => void) | null = null;
@@ -97,7 +99,7 @@ export class EngineSession {
       return;
     }
     if (this.buffer.length >= this.opts.maxBufferedPackets) return this.fail("backpressure");
-    this.buffer.push(p);
+    this.queue(p);
     // Batch the packets of one tick (e.g. an event and its binary attachments) into one poll reply.
     if (this.waiter && !this.flushQueued) {
       this.flushQueued = true;
@@ -142,12 +144,17 @@ export class EngineSession {
     return true;
   }
 
+  private queue(p: EnginePacket): void {
+    if (this.buffer === noPackets) this.buffer = [p];
+    else (this.buffer as EnginePacket[]).push(p);
+  }
+
   private flush(): void {
     const reply = this.waiter;
     if (!reply || this.buffer.length === 0) return;
     this.waiter = null;
     const packets = this.buffer;
-    this.buffer = [];
+    this.buffer = noPackets;
     this.counters.framesOut += packets.length;
     reply(encodePollBody(packets));
   }
@@ -193,7 +200,7 @@ export class EngineSession {
     this.transport = "websocket";
     this.answer("noop");
     const pending = this.buffer;
-    this.buffer = [];
+    this.buffer = noPackets;
     for (const p of pending) link.send(encodeFrame(p));
     this.events.upgraded();
   }
@@ -291,7 +298,7 @@ export class EngineSession {
 
   private closingPoll(): void {
     if (this.buffer.length) return this.flush();
-    this.buffer.push({ type: "close" });
+    this.queue({ type: "close" });
     this.flush();
     this.finish("forced close");
   }
@@ -305,7 +312,7 @@ export class EngineSession {
   private fail(reason: string, release: "noop" | "close" = "close"): void {
     if (this.state === "closed") return;
     this.answer(release);
-    this.buffer = [];
+    this.buffer = noPackets;
     this.finish(reason);
   }
 
