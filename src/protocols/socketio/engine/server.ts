@@ -6,6 +6,7 @@ import type { Clock } from "../../../transport/types.ts";
 import type { Logger } from "../../../log.ts";
 import { EngineError, type EngineErrorValue } from "./codec.ts";
 import { Cors } from "./cors.ts";
+import { PingSchedule } from "./heartbeat.ts";
 import { EngineSession, type EngineOptions, type PacketCounters, type WsLink } from "./session.ts";
 
 export interface EngineServerOptions extends EngineOptions {
@@ -29,6 +30,8 @@ export function randomId(): string {
 export class EngineServer {
   readonly sessions = new Map<string, EngineSession>();
   readonly cors: Cors;
+  /** Every session's next ping, on one timer. */
+  private readonly pings: PingSchedule;
   /** Called for every new session, before its first packet is read. */
   onSession: (s: EngineSession) => void = () => {};
   /** Sessions opened/closed: /healthz counts sessions, whatever their transport. */
@@ -41,10 +44,11 @@ export class EngineServer {
     private readonly log: Logger,
   ) {
     this.cors = new Cors(opts.corsOrigin);
+    this.pings = new PingSchedule(clock, opts.pingIntervalMs);
   }
 
   private create(ws: WsLink | null): EngineSession {
-    const s = new EngineSession(randomId(), this.clock, this.opts, this.counters, ws, this.ended);
+    const s = new EngineSession(randomId(), this.clock, this.opts, this.counters, ws, this.ended, this.pings);
     this.sessions.set(s.sid, s);
     this.onCount(1);
     this.onSession(s);

@@ -2,6 +2,7 @@
 // WebSocket), the write buffer, the polling request held open, the probe/upgrade dance, and the
 // server-driven heartbeat. Pure: time comes from the injected Clock, sockets from WsLink.
 import type { Clock } from "../../../transport/types.ts";
+import { PingSchedule, type PingNode } from "./heartbeat.ts";
 import { decodeFrame, decodePollBody, encodeFrame, encodePollBody, type EnginePacket, type Frame } from "./codec.ts";
 
 /** The WebSocket under a session (a WsConn in production, a fake in unit tests). */
@@ -49,7 +50,7 @@ const noEvents: SessionEvents = { message() {}, upgraded() {}, closed() {} };
 /** The empty write buffer, shared: a WebSocket session never queues, so it never needs its own. */
 const noPackets: readonly EnginePacket[] = Object.freeze([]);
 
-export class EngineSession {
+export class EngineSession implements PingNode {
   transport: TransportName;
   ws: WsLink | null;
   state: "open" | "closing" | "closed" = "open";
@@ -59,7 +60,11 @@ export class EngineSession {
   private buffer: readonly EnginePacket[] = noPackets;
   private waiter: PollReply | null = null;
   private flushQueued = false;
-  private stopPing: (() => void) | null = null;
+  // Links in the ping schedule (heartbeat.ts); public for it, not for anyone else.
+  pingDue = 0;
+  pingPrev: PingNode | null = null;
+  pingNext: PingNode | null = null;
+  pingQueued = false;
   private stopPong: (() => void) | null = null;
   private pongRefreshed = false;
   /** When the awaited pong is due (Clock.mono); timers fire a little late, requests check this. */
@@ -75,6 +80,8 @@ export class EngineSession {
     ws: WsLink | null,
     /** The server's bookkeeping when the session ends, run before events.closed (one function for all sessions). */
     private readonly ended: ((s: EngineSession, reason: string) => void) | null = null,
+    /** Shared by the sessions of a server; a session on its own gets one of its own. */
+    private readonly pings: PingSchedule = new PingSchedule(clock, opts.pingIntervalMs),
   ) {
     this.ws = ws;
     this.transport = ws ? "websocket" : "polling";
@@ -251,15 +258,15 @@ export class EngineSession {
   }
 
   private schedulePing(): void {
-    this.stopPing?.();
-    const due = this.clock.mono() + this.opts.pingIntervalMs;
-    this.stopPing = this.clock.setTimer(this.opts.pingIntervalMs, () => {
-      this.stopPing = null;
-      this.send({ type: "ping" });
-      this.pongRefreshed = false;
-      // The timeout counts from when the ping was due, so timer lateness does not add up.
-      this.armPongTimeout(due);
-    });
+    this.pings.add(this);
+  }
+
+  /** The ping is due (called by the schedule at pingDue). */
+  pingDueNow(): void {
+    this.send({ type: "ping" });
+    this.pongRefreshed = false;
+    // The timeout counts from when the ping was due, so timer lateness does not add up.
+    this.armPongTimeout(this.pingDue);
   }
 
   private armPongTimeout(from = this.clock.mono()): void {
@@ -331,8 +338,8 @@ export class EngineSession {
   }
 
   private stopTimers(): void {
-    this.stopPing?.();
+    this.pings.remove(this);
     this.stopPong?.();
-    this.stopPing = this.stopPong = null;
+    this.stopPong = null;
   }
 }
