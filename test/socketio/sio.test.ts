@@ -117,6 +117,48 @@ describe("events and acks", () => {
     expect(c.link.take()).toEqual(['451-["blob",{"_placeholder":true,"num":0}]', Buffer.from([1])]);
   });
 
+  test("a binary event is reassembled per session while other sessions' packets arrive in between", () => {
+    const a = connected();
+    const b = connected();
+    const got: Array<[string, unknown[]]> = [];
+    a.socket.on("up", (args) => got.push(["a", args]));
+    b.socket.on("up", (args) => got.push(["b", args]));
+    a.send('451-["up",{"_placeholder":true,"num":0}]');
+    b.send('42["up","text"]');
+    a.session.wsFrame(a.link, new Uint8Array([7, 8]));
+    b.send('42["up","again"]');
+    expect(got).toEqual([
+      ["b", ["text"]],
+      ["a", [Buffer.from([7, 8])]],
+      ["b", ["again"]],
+    ]);
+    // Binary data with no packet to attach it to is malformed: only that session closes.
+    b.session.wsFrame(b.link, new Uint8Array([1]));
+    expect(b.link.closed).not.toBeNull();
+    expect(a.link.closed).toBeNull();
+  });
+
+  test("namespace-level handlers serve every socket; a socket's own handler comes first", () => {
+    const nsp = io.of("/");
+    const seen: string[] = [];
+    nsp.on("e", (socket, args, ack) => {
+      seen.push(`nsp:${socket.id === sockets[0]!.id ? "first" : "second"}:${String(args[0])}`);
+      ack?.("from nsp");
+    });
+    nsp.onUnknown((_socket, event) => seen.push(`unknown:${event}`));
+    nsp.onDisconnect((_socket, reason) => seen.push(`gone:${reason}`));
+    const first = connected();
+    const second = connected();
+    second.socket.on("e", (args) => seen.push(`own:${String(args[0])}`));
+    second.socket.onDisconnect(() => seen.push("own gone"));
+    first.send('421["e",1]');
+    second.send('42["e",2]');
+    first.send('42["nope"]');
+    second.send("41");
+    expect(seen).toEqual(["nsp:first:1", "own:2", "unknown:nope", "own gone", "gone:client namespace disconnect"]);
+    expect(first.link.take()).toEqual(['431["from nsp"]']);
+  });
+
   test("server disconnect sends DISCONNECT and, with close, ends the session", () => {
     const c = connected();
     const reasons: string[] = [];

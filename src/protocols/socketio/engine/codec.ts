@@ -24,9 +24,9 @@ export function encodeFrame(p: Packet): Frame {
 }
 
 /** HTTP long-polling: packets joined by the record separator \x1e, binary as "b"+base64 (§ "Packet encoding"). */
-export function encodePollBody(packets: Packet[]): string {
+export function encodePollBody(packets: readonly Packet[]): string {
   let out = "";
-  encodePayload(packets, (encoded: string) => (out = encoded));
+  encodePayload(packets as Packet[], (encoded: string) => (out = encoded)); // it only reads the array
   return out;
 }
 

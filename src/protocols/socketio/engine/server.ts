@@ -6,6 +6,7 @@ import type { Clock } from "../../../transport/types.ts";
 import type { Logger } from "../../../log.ts";
 import { EngineError, type EngineErrorValue } from "./codec.ts";
 import { Cors } from "./cors.ts";
+import { PingSchedule } from "./heartbeat.ts";
 import { EngineSession, type EngineOptions, type PacketCounters, type WsLink } from "./session.ts";
 
 export interface EngineServerOptions extends EngineOptions {
@@ -14,6 +15,9 @@ export interface EngineServerOptions extends EngineOptions {
 
 /** What an upgrade request asks for, once verified. */
 export type WsTarget = { kind: "new" } | { kind: "probe"; sid: string };
+
+/** One object for every new-session upgrade (it is kept in each socket's state). */
+const NEW_SESSION: WsTarget = { kind: "new" };
 
 const TEXT = { "content-type": "text/plain; charset=UTF-8" };
 
@@ -26,6 +30,8 @@ export function randomId(): string {
 export class EngineServer {
   readonly sessions = new Map<string, EngineSession>();
   readonly cors: Cors;
+  /** Every session's next ping, on one timer. */
+  private readonly pings: PingSchedule;
   /** Called for every new session, before its first packet is read. */
   onSession: (s: EngineSession) => void = () => {};
   /** Sessions opened/closed: /healthz counts sessions, whatever their transport. */
@@ -38,23 +44,23 @@ export class EngineServer {
     private readonly log: Logger,
   ) {
     this.cors = new Cors(opts.corsOrigin);
+    this.pings = new PingSchedule(clock, opts.pingIntervalMs);
   }
 
   private create(ws: WsLink | null): EngineSession {
-    const s = new EngineSession(randomId(), this.clock, this.opts, this.counters, ws);
+    const s = new EngineSession(randomId(), this.clock, this.opts, this.counters, ws, this.ended, this.pings);
     this.sessions.set(s.sid, s);
     this.onCount(1);
     this.onSession(s);
-    const closed = s.events.closed;
-    s.events.closed = (reason) => {
-      this.sessions.delete(s.sid);
-      this.onCount(-1);
-      this.log.debug("engine.io session closed", { sid: s.sid, reason });
-      closed(reason);
-    };
     s.start();
     return s;
   }
+
+  private readonly ended = (s: EngineSession, reason: string): void => {
+    this.sessions.delete(s.sid);
+    this.onCount(-1);
+    this.log.debug("engine.io session closed", { sid: s.sid, reason });
+  };
 
   private error(e: EngineErrorValue, origin: string | null): Response {
     this.counters.errors++;
@@ -88,7 +94,7 @@ export class EngineServer {
     const v = this.verify(q, request.method, true);
     if (v instanceof EngineSession) return { kind: "probe", sid: v.sid };
     if (v) return this.error(v, origin);
-    return { kind: "new" };
+    return NEW_SESSION;
   }
 
   /** The WebSocket of a verified upgrade is open. Returns the session it serves, or null (socket closed). */

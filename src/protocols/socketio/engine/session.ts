@@ -2,6 +2,7 @@
 // WebSocket), the write buffer, the polling request held open, the probe/upgrade dance, and the
 // server-driven heartbeat. Pure: time comes from the injected Clock, sockets from WsLink.
 import type { Clock } from "../../../transport/types.ts";
+import { PingSchedule, type PingNode } from "./heartbeat.ts";
 import { decodeFrame, decodePollBody, encodeFrame, encodePollBody, type EnginePacket, type Frame } from "./codec.ts";
 
 /** The WebSocket under a session (a WsConn in production, a fake in unit tests). */
@@ -46,18 +47,24 @@ export interface PacketCounters {
 export type TransportName = "polling" | "websocket";
 type PollReply = (body: string) => void;
 const noEvents: SessionEvents = { message() {}, upgraded() {}, closed() {} };
+/** The empty write buffer, shared: a WebSocket session never queues, so it never needs its own. */
+const noPackets: readonly EnginePacket[] = Object.freeze([]);
 
-export class EngineSession {
+export class EngineSession implements PingNode {
   transport: TransportName;
   ws: WsLink | null;
   state: "open" | "closing" | "closed" = "open";
   events: SessionEvents = noEvents;
   private probe: WsLink | null = null;
   private probed = false;
-  private buffer: EnginePacket[] = [];
+  private buffer: readonly EnginePacket[] = noPackets;
   private waiter: PollReply | null = null;
   private flushQueued = false;
-  private stopPing: (() => void) | null = null;
+  // Links in the ping schedule (heartbeat.ts); public for it, not for anyone else.
+  pingDue = 0;
+  pingPrev: PingNode | null = null;
+  pingNext: PingNode | null = null;
+  pingQueued = false;
   private stopPong: (() => void) | null = null;
   private pongRefreshed = false;
   /** When the awaited pong is due (Clock.mono); timers fire a little late, requests check this. */
@@ -71,6 +78,10 @@ export class EngineSession {
     private readonly opts: EngineOptions,
     private readonly counters: PacketCounters,
     ws: WsLink | null,
+    /** The server's bookkeeping when the session ends, run before events.closed (one function for all sessions). */
+    private readonly ended: ((s: EngineSession, reason: string) => void) | null = null,
+    /** Shared by the sessions of a server; a session on its own gets one of its own. */
+    private readonly pings: PingSchedule = new PingSchedule(clock, opts.pingIntervalMs),
   ) {
     this.ws = ws;
     this.transport = ws ? "websocket" : "polling";
@@ -95,7 +106,7 @@ export class EngineSession {
       return;
     }
     if (this.buffer.length >= this.opts.maxBufferedPackets) return this.fail("backpressure");
-    this.buffer.push(p);
+    this.queue(p);
     // Batch the packets of one tick (e.g. an event and its binary attachments) into one poll reply.
     if (this.waiter && !this.flushQueued) {
       this.flushQueued = true;
@@ -140,12 +151,17 @@ export class EngineSession {
     return true;
   }
 
+  private queue(p: EnginePacket): void {
+    if (this.buffer === noPackets) this.buffer = [p];
+    else (this.buffer as EnginePacket[]).push(p);
+  }
+
   private flush(): void {
     const reply = this.waiter;
     if (!reply || this.buffer.length === 0) return;
     this.waiter = null;
     const packets = this.buffer;
-    this.buffer = [];
+    this.buffer = noPackets;
     this.counters.framesOut += packets.length;
     reply(encodePollBody(packets));
   }
@@ -191,7 +207,7 @@ export class EngineSession {
     this.transport = "websocket";
     this.answer("noop");
     const pending = this.buffer;
-    this.buffer = [];
+    this.buffer = noPackets;
     for (const p of pending) link.send(encodeFrame(p));
     this.events.upgraded();
   }
@@ -242,15 +258,15 @@ export class EngineSession {
   }
 
   private schedulePing(): void {
-    this.stopPing?.();
-    const due = this.clock.mono() + this.opts.pingIntervalMs;
-    this.stopPing = this.clock.setTimer(this.opts.pingIntervalMs, () => {
-      this.stopPing = null;
-      this.send({ type: "ping" });
-      this.pongRefreshed = false;
-      // The timeout counts from when the ping was due, so timer lateness does not add up.
-      this.armPongTimeout(due);
-    });
+    this.pings.add(this);
+  }
+
+  /** The ping is due (called by the schedule at pingDue). */
+  pingDueNow(): void {
+    this.send({ type: "ping" });
+    this.pongRefreshed = false;
+    // The timeout counts from when the ping was due, so timer lateness does not add up.
+    this.armPongTimeout(this.pingDue);
   }
 
   private armPongTimeout(from = this.clock.mono()): void {
@@ -289,7 +305,7 @@ export class EngineSession {
 
   private closingPoll(): void {
     if (this.buffer.length) return this.flush();
-    this.buffer.push({ type: "close" });
+    this.queue({ type: "close" });
     this.flush();
     this.finish("forced close");
   }
@@ -303,7 +319,7 @@ export class EngineSession {
   private fail(reason: string, release: "noop" | "close" = "close"): void {
     if (this.state === "closed") return;
     this.answer(release);
-    this.buffer = [];
+    this.buffer = noPackets;
     this.finish(reason);
   }
 
@@ -317,12 +333,13 @@ export class EngineSession {
     this.ws = null;
     ws?.close(wsCode, "");
     if (this.probe) this.dropProbe();
+    this.ended?.(this, reason);
     this.events.closed(reason);
   }
 
   private stopTimers(): void {
-    this.stopPing?.();
+    this.pings.remove(this);
     this.stopPong?.();
-    this.stopPing = this.stopPong = null;
+    this.stopPong = null;
   }
 }

@@ -4,44 +4,69 @@
 import { Decoder, Encoder, PacketType, type Packet } from "socket.io-parser";
 import { Close } from "../../../transport/close-codes.ts";
 import { RateLimiter } from "../../../transport/rate.ts";
-import type { EngineSession } from "../engine/session.ts";
+import type { EngineSession, SessionEvents } from "../engine/session.ts";
 import type { SioServer } from "./server.ts";
 import { SioSocket } from "./socket.ts";
 
 const encoder = new Encoder();
+/**
+ * Packets without binary attachments decode in one call and leave no state in a Decoder, so one
+ * Decoder serves every session; a session gets its own only for a packet with attachments (its
+ * parts arrive in several frames). Saves a Decoder and a listener per idle session.
+ */
+const decoded: Packet[] = [];
+const sharedDecoder = new Decoder();
+sharedDecoder.on("decoded", (p: Packet) => decoded.push(p));
 
-export class SioClient {
+/** BINARY_EVENT / BINARY_ACK: the header of a packet whose attachments follow (Socket.IO v5). */
+const startsBinary = (data: string | Uint8Array): boolean => typeof data === "string" && (data[0] === "5" || data[0] === "6");
+
+export class SioClient implements SessionEvents {
   /** Connected sockets by namespace name. */
   readonly sockets = new Map<string, SioSocket>();
-  private readonly decoder = new Decoder();
-  private readonly limiter: RateLimiter;
+  private decoder: Decoder | null = null;
+  /** Created on the first EVENT: a fresh bucket is full, as it would be by then anyway. */
+  private limiter: RateLimiter | null = null;
   private stopConnectTimer: (() => void) | null;
 
   constructor(readonly server: SioServer, readonly session: EngineSession) {
-    const decoded: Packet[] = [];
-    this.decoder.on("decoded", (p: Packet) => decoded.push(p));
-    this.limiter = new RateLimiter(server.opts.rateLimit, server.opts.rateBurst, server.clock.mono());
-    session.events = {
-      message: (data) => {
-        try {
-          this.decoder.add(data);
-        } catch {
-          // Malformed Socket.IO packet: the reference closes the connection.
-          this.server.log.debug("socket.io parse error", { sid: session.sid });
-          return this.close();
-        }
-        // Handlers run outside the try: their errors are bugs, not parse errors.
-        for (const p of decoded.splice(0)) this.onPacket(p);
-      },
-      upgraded: () => {
-        for (const s of this.sockets.values()) s.nsp.rooms.upgraded(s);
-      },
-      closed: (reason) => this.onClosed(reason),
-    };
+    session.events = this;
     // A session that never joins a namespace is dropped (socket.io "connectTimeout").
     this.stopConnectTimer = server.clock.setTimer(server.opts.connectTimeoutMs, () => {
       if (this.sockets.size === 0) this.close();
     });
+  }
+
+  // ---- SessionEvents ----
+
+  message(data: string | Uint8Array): void {
+    try {
+      if (!this.decoder && startsBinary(data)) this.decoder = this.ownDecoder();
+      (this.decoder ?? sharedDecoder).add(data);
+    } catch {
+      decoded.length = 0;
+      // Malformed Socket.IO packet: the reference closes the connection.
+      this.server.log.debug("socket.io parse error", { sid: this.session.sid });
+      return this.close();
+    }
+    // Handlers run outside the try: their errors are bugs, not parse errors.
+    for (const p of decoded.splice(0)) this.onPacket(p);
+  }
+
+  upgraded(): void {
+    for (const s of this.sockets.values()) s.nsp.rooms.upgraded(s);
+  }
+
+  closed(reason: string): void {
+    this.stopConnectTimer?.();
+    this.decoder?.destroy();
+    for (const s of [...this.sockets.values()]) s.closed(reason);
+  }
+
+  private ownDecoder(): Decoder {
+    const d = new Decoder();
+    d.on("decoded", (p: Packet) => decoded.push(p));
+    return d;
   }
 
   encode(p: Packet): Array<string | Uint8Array> {
@@ -105,7 +130,9 @@ export class SioClient {
 
   /** Per-session rate limit on events: refusals get the application's reply; a flood ends the session. */
   private allow(socket: SioSocket, p: Packet): boolean {
-    const verdict = this.limiter.check(this.server.clock.mono());
+    const now = this.server.clock.mono();
+    this.limiter ??= new RateLimiter(this.server.opts.rateLimit, this.server.opts.rateBurst, now);
+    const verdict = this.limiter.check(now);
     if (verdict === "ok") return true;
     this.server.counters.errors++;
     if (verdict === "close") {
@@ -118,11 +145,5 @@ export class SioClient {
     const ack = p.id === undefined ? null : (...args: unknown[]) => this.sendPacket({ type: PacketType.ACK, nsp: socket.nsp.name, id: p.id, data: args });
     this.server.rateLimited(socket, event, ack);
     return false;
-  }
-
-  private onClosed(reason: string): void {
-    this.stopConnectTimer?.();
-    this.decoder.destroy();
-    for (const s of [...this.sockets.values()]) s.closed(reason);
   }
 }

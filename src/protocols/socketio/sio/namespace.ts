@@ -2,7 +2,10 @@
 // socket.io middleware) and its sockets and rooms.
 import type { Topics } from "../../../transport/types.ts";
 import { Rooms } from "./rooms.ts";
-import type { SioSocket } from "./socket.ts";
+import type { Ack, SioSocket } from "./socket.ts";
+
+/** An event handler shared by every socket of a namespace: one function, not one per socket. */
+export type SharedHandler = (socket: SioSocket, args: unknown[], ack: Ack | null) => void;
 
 /** Refuses a CONNECT by returning the CONNECT_ERROR payload, or accepts it with null. */
 export type AuthCheck = (auth: Record<string, unknown>) => { message: string; data?: unknown } | null;
@@ -12,6 +15,10 @@ export class Namespace {
   readonly rooms: Rooms;
   private readonly checks: AuthCheck[] = [];
   private readonly connectionHandlers: Array<(s: SioSocket) => void> = [];
+  private readonly handlers = new Map<string, SharedHandler>();
+  private readonly disconnectHandlers: Array<(s: SioSocket, reason: string) => void> = [];
+  /** For an event no handler (the socket's or the namespace's) is registered for. */
+  unknown: ((socket: SioSocket, event: string, args: unknown[], ack: Ack | null) => void) | null = null;
 
   constructor(readonly name: string, topics: Topics) {
     this.rooms = new Rooms(name, topics);
@@ -24,6 +31,23 @@ export class Namespace {
 
   onConnection(fn: (s: SioSocket) => void): this {
     this.connectionHandlers.push(fn);
+    return this;
+  }
+
+  /** A handler for this event on every socket (a socket's own handler, if any, comes first). */
+  on(event: string, handler: SharedHandler): this {
+    this.handlers.set(event, handler);
+    return this;
+  }
+
+  onUnknown(fn: (socket: SioSocket, event: string, args: unknown[], ack: Ack | null) => void): this {
+    this.unknown = fn;
+    return this;
+  }
+
+  /** Called after each socket's own disconnect handlers. */
+  onDisconnect(fn: (s: SioSocket, reason: string) => void): this {
+    this.disconnectHandlers.push(fn);
     return this;
   }
 
@@ -54,5 +78,13 @@ export class Namespace {
 
   remove(s: SioSocket): void {
     this.sockets.delete(s.id);
+  }
+
+  handler(event: string): SharedHandler | undefined {
+    return this.handlers.get(event);
+  }
+
+  disconnected(s: SioSocket, reason: string): void {
+    for (const fn of this.disconnectHandlers) fn(s, reason);
   }
 }

@@ -8,15 +8,17 @@ export type Ack = (...args: unknown[]) => void;
 /** An event handler gets the event's arguments and, when the client asked for one, an ack. */
 export type EventHandler = (args: unknown[], ack: Ack | null) => void;
 
+const noRooms: ReadonlySet<string> = new Set();
+
 export class SioSocket {
   connected = true;
-  readonly rooms = new Set<string>();
-  /** Free slot for the application (e.g. the relay's role). */
-  data: Record<string, unknown> = {};
-  private readonly handlers = new Map<string, EventHandler>();
+  // Maps, sets and lists are made on first use: most sockets of an idle server never use them.
+  private roomSet: Set<string> | null = null;
+  private dataSlot: Record<string, unknown> | null = null;
+  private handlers: Map<string, EventHandler> | null = null;
   private unknown: ((event: string, args: unknown[], ack: Ack | null) => void) | null = null;
-  private readonly disconnectHandlers: Array<(reason: string) => void> = [];
-  private readonly acks = new Map<number, Ack>();
+  private disconnectHandlers: Array<(reason: string) => void> | null = null;
+  private acks: Map<number, Ack> | null = null;
   /**
    * Ack ids of server emits. Any id works for clients; starting at 1 matches the test suite's
    * variant with server-side acks ('421["emit-with-ack",…]' for the first one).
@@ -31,8 +33,18 @@ export class SioSocket {
     readonly auth: Record<string, unknown>,
   ) {}
 
+  /** The rooms this socket is in. */
+  get rooms(): ReadonlySet<string> {
+    return this.roomSet ?? noRooms;
+  }
+
+  /** Free slot for the application (e.g. the relay's role). */
+  get data(): Record<string, unknown> {
+    return (this.dataSlot ??= {});
+  }
+
   on(event: string, handler: EventHandler): this {
-    this.handlers.set(event, handler);
+    (this.handlers ??= new Map()).set(event, handler);
     return this;
   }
 
@@ -43,7 +55,7 @@ export class SioSocket {
   }
 
   onDisconnect(fn: (reason: string) => void): this {
-    this.disconnectHandlers.push(fn);
+    (this.disconnectHandlers ??= []).push(fn);
     return this;
   }
 
@@ -55,19 +67,19 @@ export class SioSocket {
     if (typeof last === "function") {
       packet.data = [event, ...args.slice(0, -1)];
       packet.id = this.nextAckId++;
-      this.acks.set(packet.id, last as Ack);
+      (this.acks ??= new Map()).set(packet.id, last as Ack);
     }
     this.client.sendPacket(packet);
   }
 
   join(room: string): void {
     if (!this.connected || this.rooms.has(room)) return;
-    this.rooms.add(room);
+    (this.roomSet ??= new Set()).add(room);
     this.nsp.rooms.join(this, room);
   }
 
   leave(room: string): void {
-    if (!this.rooms.delete(room)) return;
+    if (!this.roomSet?.delete(room)) return;
     this.nsp.rooms.leave(this, room);
   }
 
@@ -89,15 +101,18 @@ export class SioSocket {
   onEvent(p: Packet): void {
     const [event, ...args] = p.data as [string, ...unknown[]];
     const ack = p.id === undefined ? null : this.ackFor(p.id);
-    const handler = this.handlers.get(event);
-    if (handler) handler(args, ack);
-    else this.unknown?.(String(event), args, ack);
+    const handler = this.handlers?.get(event);
+    if (handler) return handler(args, ack);
+    const shared = this.nsp.handler(event);
+    if (shared) shared(this, args, ack);
+    else if (this.unknown) this.unknown(String(event), args, ack);
+    else this.nsp.unknown?.(this, String(event), args, ack);
   }
 
   onAck(p: Packet): void {
-    const fn = p.id === undefined ? undefined : this.acks.get(p.id);
+    const fn = p.id === undefined ? undefined : this.acks?.get(p.id);
     if (!fn) return;
-    this.acks.delete(p.id!);
+    this.acks!.delete(p.id!);
     fn(...(p.data as unknown[]));
   }
 
@@ -106,10 +121,11 @@ export class SioSocket {
     if (!this.connected) return;
     this.connected = false;
     for (const room of [...this.rooms]) this.leave(room);
-    this.acks.clear();
+    this.acks = null;
     this.client.removeSocket(this);
     this.nsp.remove(this);
-    for (const fn of this.disconnectHandlers) fn(reason);
+    for (const fn of this.disconnectHandlers ?? []) fn(reason);
+    this.nsp.disconnected(this, reason);
   }
 
   private ackFor(id: number): Ack {
