@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { startChild, type Child } from "../scripts/bench/lib/spawn.ts";
 import { build } from "../scripts/build.ts";
 import { tempDir } from "./helpers/server.ts";
 import { TestClient } from "./helpers/ws-client.ts";
@@ -20,34 +21,20 @@ function ensureQemu(): void {
 describe("linux-arm64 executable under qemu", () => {
   const dir = tempDir("switchboard-arm64-");
   const bin = join(dir, "switchboard-linux-arm64");
-  let proc: ReturnType<typeof Bun.spawn> | null = null;
+  let child: Child | null = null;
   let port = 0;
 
   beforeAll(async () => {
     ensureQemu();
     const r = build("linux-arm64", bin);
     if (!r.ok) throw new Error("arm64 build failed:\n" + r.output);
-    proc = Bun.spawn(["qemu-aarch64", "-L", SYSROOT, bin, "--port", "0", "--host", "127.0.0.1", "--data-dir", join(dir, "data"), "--log-format", "json"], {
-      cwd: dir,
-      stdout: "ignore",
-      stderr: "pipe",
-    });
-    const reader = (proc.stderr as ReadableStream<Uint8Array>).getReader();
-    let text = "";
-    const deadline = Date.now() + 30_000;
-    while (!port && Date.now() < deadline) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += new TextDecoder().decode(value);
-      const m = text.match(/"msg":"listening".*?"port":(\d+)/);
-      if (m) port = Number(m[1]);
-    }
-    if (!port) throw new Error("arm64 binary did not start:\n" + text);
-    reader.releaseLock();
+    const cmd = ["qemu-aarch64", "-L", SYSROOT, bin, "--port", "0", "--host", "127.0.0.1", "--data-dir", join(dir, "data"), "--log-format", "json"];
+    child = await startChild(cmd, { cwd: dir, timeoutMs: 30_000 });
+    port = child.port;
   }, 90_000);
 
   afterAll(() => {
-    proc?.kill("SIGKILL");
+    child?.proc.kill("SIGKILL");
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -61,7 +48,7 @@ describe("linux-arm64 executable under qemu", () => {
   }, 30_000);
 
   test("SIGTERM: exit 0", async () => {
-    proc!.kill("SIGTERM");
-    expect(await proc!.exited).toBe(0);
+    child!.proc.kill("SIGTERM");
+    expect(await child!.proc.exited).toBe(0);
   }, 30_000);
 });

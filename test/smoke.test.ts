@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { startChild, type Child } from "../scripts/bench/lib/spawn.ts";
 import { build, hostTarget } from "../scripts/build.ts";
 import { tempDir } from "./helpers/server.ts";
 import { TestClient } from "./helpers/ws-client.ts";
@@ -11,47 +12,24 @@ import { smokeProbes } from "./helpers/smoke-probes.ts";
 describe("compiled binary", () => {
   const dir = tempDir("switchboard-smoke-");
   const bin = join(dir, "switchboard");
-  let proc: ReturnType<typeof Bun.spawn> | null = null;
+  let child: Child | null = null;
   let port = 0;
-  let stderr = "";
 
   beforeAll(async () => {
     const r = build(hostTarget(), join(dir, "build-out"));
     if (!r.ok) throw new Error("build failed:\n" + r.output);
     copyFileSync(join(dir, "build-out"), bin);
     rmSync(join(dir, "build-out"));
-    proc = Bun.spawn([bin, "--port", "0", "--host", "127.0.0.1", "--data-dir", join(dir, "data"), "--log-format", "json"], {
+    child = await startChild([bin, "--port", "0", "--host", "127.0.0.1", "--data-dir", join(dir, "data"), "--log-format", "json"], {
       cwd: dir,
       env: { PATH: "/usr/bin:/bin" },
-      stdout: "pipe",
-      stderr: "pipe",
+      cleanEnv: true,
     });
-    const reader = (proc.stderr as ReadableStream<Uint8Array>).getReader();
-    const deadline = Date.now() + 10_000;
-    while (!port && Date.now() < deadline) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      stderr += new TextDecoder().decode(value);
-      for (const line of stderr.split("\n")) {
-        try {
-          const j = JSON.parse(line);
-          if (j.msg === "listening") port = j.port;
-        } catch {}
-      }
-    }
-    if (!port) throw new Error("binary did not report a port:\n" + stderr);
-    // keep draining stderr so the child never blocks on a full pipe
-    (async () => {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        stderr += new TextDecoder().decode(value);
-      }
-    })();
+    port = child.port;
   }, 60_000);
 
   afterAll(() => {
-    proc?.kill("SIGKILL");
+    child?.proc.kill("SIGKILL");
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -92,10 +70,10 @@ describe("compiled binary", () => {
 
   test("SIGTERM: exit 0 within 5 s", async () => {
     const t0 = performance.now();
-    proc!.kill("SIGTERM");
-    const code = await proc!.exited;
+    child!.proc.kill("SIGTERM");
+    const code = await child!.proc.exited;
     expect(code).toBe(0);
     expect(performance.now() - t0).toBeLessThan(5000);
-    expect(stderr).toContain('"msg":"stopped"');
+    expect(child!.output()).toContain('"msg":"stopped"');
   });
 });

@@ -19,6 +19,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { startChild } from "./lib/spawn.ts";
 import { SimClient, type NetProfile } from "./metronome-sim-client.ts";
 
 export interface SyncOptions {
@@ -115,33 +116,12 @@ async function trial(url: string, kind: Kind, jitterMs: number, o: SyncOptions, 
 async function bootChild(): Promise<{ url: string; stop: () => Promise<void> }> {
   const root = join(import.meta.dir, "..", "..");
   const dataDir = mkdtempSync(join(tmpdir(), "switchboard-bench-"));
-  const proc = Bun.spawn([process.execPath, "src/main.ts", "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir, "--log-format", "json", "--log-level", "info"], {
-    cwd: root,
-    stdout: "ignore",
-    stderr: "pipe",
-  });
-  const reader = (proc.stderr as ReadableStream<Uint8Array>).getReader();
-  let text = "";
-  let port = 0;
-  const deadline = Date.now() + 15_000;
-  while (!port && Date.now() < deadline) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += new TextDecoder().decode(value);
-    const m = text.match(/"msg":"listening".*?"port":(\d+)/);
-    if (m) port = Number(m[1]);
-  }
-  reader.releaseLock();
+  const child = await startChild([process.execPath, "src/main.ts", "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir, "--log-format", "json"], { cwd: root });
   const stop = async () => {
-    proc.kill("SIGTERM");
-    await proc.exited;
+    await child.stop();
     rmSync(dataDir, { recursive: true, force: true });
   };
-  if (!port) {
-    await stop();
-    throw new Error("server did not start:\n" + text);
-  }
-  return { url: `ws://127.0.0.1:${port}/connect`, stop };
+  return { url: `ws://127.0.0.1:${child.port}/connect`, stop };
 }
 
 /** Run every trial for each jitter level and both client kinds, alternating them (seed, sync, seed, sync…). */

@@ -16,10 +16,13 @@ export interface Child {
 const MAX_LOG = 64 * 1024;
 
 /** Spawn cmd and wait (up to timeoutMs) for a JSON line with a numeric "port". */
-export async function startChild(cmd: string[], opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): Promise<Child> {
+export async function startChild(
+  cmd: string[],
+  opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number; /** env is the whole environment */ cleanEnv?: boolean } = {},
+): Promise<Child> {
   const proc = Bun.spawn(cmd, {
     cwd: opts.cwd,
-    env: { ...process.env, ...opts.env },
+    env: opts.cleanEnv ? opts.env : { ...process.env, ...opts.env },
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
