@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { startChild, type Child } from "../scripts/bench/lib/spawn.ts";
+import { startChild, type Child } from "../scripts/lib/spawn.ts";
 import { build } from "../scripts/build.ts";
 import { tempDir } from "./helpers/server.ts";
 import { TestClient } from "./helpers/ws-client.ts";

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { startChild, type Child } from "../scripts/bench/lib/spawn.ts";
+import { startChild, type Child } from "../scripts/lib/spawn.ts";
 import { build, hostTarget } from "../scripts/build.ts";
 import { tempDir } from "./helpers/server.ts";
 import { TestClient } from "./helpers/ws-client.ts";

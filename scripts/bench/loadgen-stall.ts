@@ -5,7 +5,7 @@
 // close code it was sent. Prints one JSON line.
 import { join } from "node:path";
 import { cpuWindow } from "./lib/proc.ts";
-import { readUntil } from "./lib/spawn.ts";
+import { readUntil } from "../lib/spawn.ts";
 import { quiesce, RoomClients, sleep } from "./lib/room.ts";
 import { latency, type Latency } from "./lib/stats.ts";
 import { getPath } from "./paths.ts";

@@ -19,7 +19,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { startChild } from "./lib/spawn.ts";
+import { startChild } from "../lib/spawn.ts";
 import { SimClient, type NetProfile } from "./metronome-sim-client.ts";
 
 export interface SyncOptions {

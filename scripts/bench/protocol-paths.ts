@@ -1,7 +1,7 @@
 // The broadcast paths of Switchboard's protocols (PROTOCOLS.md), registered into paths.ts as each
 // protocol lands on main, plus the endpoints M1 spreads its idle connections over.
 import { join } from "node:path";
-import { readUntil } from "./lib/spawn.ts";
+import { readUntil } from "../lib/spawn.ts";
 import { Ws } from "./lib/wsclient.ts";
 import { registerPath } from "./paths.ts";
 

@@ -7,7 +7,7 @@ import type { FanoutArgs } from "../../scripts/bench/loadgen-fanout.ts";
 import type { ShapeResult } from "../../scripts/bench/lib/phase.ts";
 import { connectRaw, type Tally } from "../../scripts/bench/lib/rawws.ts";
 import { startServer } from "../../scripts/bench/lib/servers.ts";
-import { runJson } from "../../scripts/bench/lib/spawn.ts";
+import { runJson } from "../../scripts/lib/spawn.ts";
 import { Ws } from "../../scripts/bench/lib/wsclient.ts";
 import { benchFanout } from "../../scripts/bench/servers/fanout-protocol.ts";
 import { bootServer, type TestServer } from "../helpers/server.ts";

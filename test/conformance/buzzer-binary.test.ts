@@ -4,6 +4,7 @@
 import { afterAll, expect, test } from "bun:test";
 import { copyFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { startChild } from "../../scripts/lib/spawn.ts";
 import { build, hostTarget } from "../../scripts/build.ts";
 import { tempDir } from "../helpers/server.ts";
 import { TestClient } from "../helpers/ws-client.ts";
@@ -24,28 +25,12 @@ test("compiled binary: a --pool receiver on a pty is linked and its buzzes reach
   rmSync(join(dir, "build-out"));
   const { rx, pool } = await receiverOnSocat((f) => cleanup.push(f));
   rx.firmware([4, 5]).hello();
-  const proc = Bun.spawn([bin, "--port", "0", "--host", "127.0.0.1", "--data-dir", join(dir, "data"), "--log-format", "json", "--pool", pool], {
-    cwd: dir,
-    env: { PATH: "/usr/bin:/bin" },
-    stdout: "ignore",
-    stderr: "pipe",
-  });
+  const cmd = [bin, "--port", "0", "--host", "127.0.0.1", "--data-dir", join(dir, "data"), "--log-format", "json", "--pool", pool];
+  const { proc, port } = await startChild(cmd, { cwd: dir, env: { PATH: "/usr/bin:/bin" }, cleanEnv: true });
   cleanup.push(async () => {
     proc.kill("SIGKILL");
     await proc.exited;
   });
-  const reader = (proc.stderr as ReadableStream<Uint8Array>).getReader();
-  let log = "";
-  let port = 0;
-  while (!port) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error("the binary exited:\n" + log);
-    log += new TextDecoder().decode(value);
-    port = Number(/"msg":"listening".*?"port":(\d+)/.exec(log)?.[1] ?? 0);
-  }
-  void (async () => {
-    while (!(await reader.read()).done); // keep the pipe drained
-  })().catch(() => {});
   const c = await TestClient.open(`ws://127.0.0.1:${port}/mediator`);
   cleanup.push(() => c.close());
   await rx.next("ack");

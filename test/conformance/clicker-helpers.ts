@@ -2,6 +2,7 @@
 // and a way to run the real server as a child process so it can be killed with SIGKILL.
 import type { Subprocess } from "bun";
 import { join } from "node:path";
+import { startChild } from "../../scripts/lib/spawn.ts";
 import { TestClient } from "../helpers/ws-client.ts";
 
 /** A REGISTERED reply as the contract spells it: 6-digit id, 128-bit lower-case hex secret. */
@@ -54,7 +55,7 @@ const ROOT = join(import.meta.dir, "..", "..");
 
 /** The real server, `bun src/main.ts --port 0 --data-dir X`, as a child process. */
 export interface ChildServer {
-  proc: Subprocess<"ignore", "ignore", "pipe">;
+  proc: Subprocess;
   port: number;
   ws: string;
   /** Resolves with the exit code (or the signal's negative number). */
@@ -62,37 +63,9 @@ export interface ChildServer {
 }
 
 export async function spawnServer(dataDir: string, extra: string[] = []): Promise<ChildServer> {
-  const proc = Bun.spawn({
-    cmd: [process.execPath, join(ROOT, "src", "main.ts"), "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDir, "--log-format", "json", ...extra],
-    cwd: ROOT,
-    stdin: "ignore",
-    stdout: "ignore",
-    stderr: "pipe",
-  });
-  const reader = proc.stderr.getReader();
-  const decoder = new TextDecoder();
-  let buf = "";
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    if (Date.now() > deadline) {
-      proc.kill("SIGKILL");
-      throw new Error("child server did not report its port: " + buf);
-    }
-    const { value, done } = await reader.read();
-    if (done) throw new Error("child server exited before listening: " + buf);
-    buf += decoder.decode(value, { stream: true });
-    const m = /"msg":"listening".*?"port":(\d+)/.exec(buf);
-    if (m) {
-      // Keep draining stderr so the child never blocks on a full pipe.
-      void (async () => {
-        try {
-          while (!(await reader.read()).done);
-        } catch {}
-      })();
-      const port = Number(m[1]);
-      return { proc, port, ws: `ws://127.0.0.1:${port}/ws`, exited: proc.exited };
-    }
-  }
+  const cmd = [process.execPath, join(ROOT, "src", "main.ts"), "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDir, "--log-format", "json", ...extra];
+  const { proc, port } = await startChild(cmd, { cwd: ROOT });
+  return { proc, port, ws: `ws://127.0.0.1:${port}/ws`, exited: proc.exited };
 }
 
 /**

@@ -1,6 +1,7 @@
 // Runs Switchboard as a real child process (from source or the compiled binary) and reads the
 // port it reports, for the tests of the CLI, signals and start-up errors.
 import { join } from "node:path";
+import { startChild as startServerChild } from "../../scripts/lib/spawn.ts";
 
 const root = join(import.meta.dir, "../..");
 
@@ -13,37 +14,10 @@ export interface Child {
 
 export const fromSource = (args: string[]): string[] => [process.execPath, join(root, "src/main.ts"), ...args];
 
-/** Start the server and wait for its "listening" log line. */
+/** Start the server and wait for the port of its "listening" log line. */
 export async function startChild(cmd: string[], cwd: string): Promise<Child> {
-  const proc = Bun.spawn(cmd, { cwd, env: { PATH: "/usr/bin:/bin" }, stdout: "pipe", stderr: "pipe" });
-  let err = "";
-  let port = 0;
-  const reader = (proc.stderr as ReadableStream<Uint8Array>).getReader();
-  const decoder = new TextDecoder();
-  const deadline = Date.now() + 10_000;
-  while (!port && Date.now() < deadline) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    err += decoder.decode(value);
-    for (const line of err.split("\n")) {
-      try {
-        const j = JSON.parse(line);
-        if (j.msg === "listening") port = j.port;
-      } catch {}
-    }
-  }
-  if (!port) {
-    proc.kill("SIGKILL");
-    throw new Error("the server did not report a port:\n" + err);
-  }
-  (async () => {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      err += decoder.decode(value);
-    }
-  })();
-  return { proc, port, stderr: () => err };
+  const c = await startServerChild(cmd, { cwd, env: { PATH: "/usr/bin:/bin" }, cleanEnv: true, timeoutMs: 10_000 });
+  return { proc: c.proc, port: c.port, stderr: c.output };
 }
 
 /** Run to completion with a time bound; returns exit code and output. */

@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startChild, type Child } from "./spawn.ts";
+import { startChild, type Child } from "../../lib/spawn.ts";
 
 export const root = join(import.meta.dir, "..", "..", "..");
 const here = join(import.meta.dir, "..", "servers");

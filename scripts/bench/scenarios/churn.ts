@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { slope, type ChurnArgs, type ChurnResult } from "../loadgen-churn.ts";
 import { log, ms, table, type Opts, type Section } from "../lib/report.ts";
 import { startServer, type ServerKind } from "../lib/servers.ts";
-import { runJson } from "../lib/spawn.ts";
+import { runJson } from "../../lib/spawn.ts";
 import { pct } from "../lib/stats.ts";
 import { getPath } from "../paths.ts";
 import { candidates } from "./f1.ts";

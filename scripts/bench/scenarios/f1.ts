@@ -6,7 +6,7 @@ import type { FanoutArgs } from "../loadgen-fanout.ts";
 import type { ShapeResult } from "../lib/phase.ts";
 import { cpuNote, log, ms, ratio, rotate, table, type Opts, type Section } from "../lib/report.ts";
 import { startServer, type ServerKind } from "../lib/servers.ts";
-import { runJson } from "../lib/spawn.ts";
+import { runJson } from "../../lib/spawn.ts";
 import { fmt, median, pct } from "../lib/stats.ts";
 import { getPath } from "../paths.ts";
 import { watchFlags } from "../protocol-paths.ts";

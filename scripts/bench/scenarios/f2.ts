@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { ShapeResult } from "../lib/phase.ts";
 import { log, ms, ratio, rotate, table, type Opts, type Section } from "../lib/report.ts";
 import { startServer } from "../lib/servers.ts";
-import { runJson } from "../lib/spawn.ts";
+import { runJson } from "../../lib/spawn.ts";
 import { fmt, median, pct } from "../lib/stats.ts";
 import { getPath } from "../paths.ts";
 import type { RoomsArgs } from "../loadgen-rooms.ts";

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { RoomClients, sleep } from "../lib/room.ts";
 import { log, ratio, table, type Opts, type Section } from "../lib/report.ts";
 import { benchFlags, root } from "../lib/servers.ts";
-import { startChild, type Child } from "../lib/spawn.ts";
+import { startChild, type Child } from "../../lib/spawn.ts";
 import { fmt, median } from "../lib/stats.ts";
 import { getPath } from "../paths.ts";
 import { candidates } from "./f1.ts";

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { ShapeResult } from "../lib/phase.ts";
 import { cpuNote, log, ms, ratio, rotate, table, type Opts, type Section } from "../lib/report.ts";
 import { startServer, type ServerKind } from "../lib/servers.ts";
-import { runJson } from "../lib/spawn.ts";
+import { runJson } from "../../lib/spawn.ts";
 import { fmt, median, pct } from "../lib/stats.ts";
 import type { RelayArgs } from "../loadgen-relay.ts";
 

@@ -9,7 +9,7 @@ import type { IdleArgs, IdleResult } from "../loadgen-idle.ts";
 import { freePort, rssKiB } from "../lib/proc.ts";
 import { log, ratio, rotate, table, type Opts, type Section } from "../lib/report.ts";
 import { root, startServer, type ServerKind } from "../lib/servers.ts";
-import { runJson } from "../lib/spawn.ts";
+import { runJson } from "../../lib/spawn.ts";
 import { fmt, median } from "../lib/stats.ts";
 import { idlePaths } from "../protocol-paths.ts";
 

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { StallArgs, StallResult } from "../loadgen-stall.ts";
 import { log, ms, table, type Opts, type Section } from "../lib/report.ts";
 import { startServer } from "../lib/servers.ts";
-import { runJson } from "../lib/spawn.ts";
+import { runJson } from "../../lib/spawn.ts";
 import { pct } from "../lib/stats.ts";
 import { getPath } from "../paths.ts";
 import { candidates } from "./f1.ts";

@@ -1,4 +1,5 @@
-// Starting the servers under test as child processes, and the load generator.
+// Starting servers as child processes and learning the port they report (benchmarks, the
+// smoke and process tests), and running load generators to completion.
 // Every server announces its port as a JSON line carrying "port" on stdout or stderr (the bench
 // servers print {"port":N}; src/main.ts's "listening" log line carries it too), so nothing here
 // needs a fixed port.
