@@ -29,8 +29,6 @@ export interface FanoutPath {
   protocol?: string;
   /** Why M2 leaves this path out (e.g. every join is broadcast to the whole room). */
   noChurn?: string;
-  /** Room size for S1 when N = 100 would saturate the server at the rate a stall needs. */
-  stallN?: number;
   /** Why F3 (under valgrind, ~50× slower) leaves this path out. */
   noCallgrind?: string;
   /** Why F2 (many rooms) leaves this path out (e.g. its broadcast reaches the whole endpoint). */

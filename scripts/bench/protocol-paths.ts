@@ -3,7 +3,7 @@
 import { join } from "node:path";
 import { readUntil } from "../lib/spawn.ts";
 import { Ws } from "./lib/wsclient.ts";
-import { registerPath } from "./paths.ts";
+import { registerPath, type FanoutPath } from "./paths.ts";
 
 /** Endpoints an idle connection may open on Switchboard (M1 spreads its connections over them). */
 export const idlePaths: { path: string; setup?: string[] }[] = [];
@@ -107,44 +107,57 @@ registerPath({
 });
 idlePaths.push({ path: "/mediator" });
 
-// §1 metronome: the owner's update_temp makes every member receive a play_sound request. Each
-// member's frame is its own (start_ts on that phone's clock, a per-connection request id), so
-// this path serializes once per member instead of publishing one frame to a topic.
+// §1 metronome: the owner's update_temp makes every member receive a play_sound request. A
+// member's frame is its own in principle (start_ts on that phone's clock, K from its own counter);
+// members whose frames agree get it as one publish to the group's topic. Two rooms: phones on
+// the server's clock (they all agree: one publish per broadcast), and every phone on its own
+// clock (skewed by a different number of seconds each: one frame per phone).
 // The broadcast can only carry a bpm (20..400): seq is matched modulo 381.
-registerPath({
-  name: "metronome",
-  what: "metronome update_temp → play_sound to members",
-  protocol: "metronome",
-  // ~160k sends/s at saturation: a stall needs ~500 kB/s to the staller, 5000 play_sounds/s.
-  stallN: 20,
-  async room(port) {
-    const owner = await Ws.open(`ws://127.0.0.1:${port}/connect`);
-    let id = 0;
-    const rpc = (method: string, params: object) => JSON.stringify({ jsonrpc: "2.0", method, params, id: ++id });
-    const call = async (method: string, params: object) => {
-      const want = id + 1;
-      return JSON.parse(await owner.call(rpc(method, params), (t) => t.includes(`"id":${want}`) && t.includes('"result"'))) as { result: { client_id?: number; status: string } };
-    };
-    const me = (await call("get_id", { time_utc: Date.now() })).result.client_id;
-    await call("create_group", { time_utc: Date.now() });
-    await call("start_metronome", { group_id: me, current_client_ts: Date.now(), bpm: 100 });
-    return {
-      subPath: "/connect",
-      subSetup: () => [
-        JSON.stringify({ jsonrpc: "2.0", method: "get_id", params: { time_utc: Date.now() }, id: 1 }),
-        JSON.stringify({ jsonrpc: "2.0", method: "subscribe_to_group", params: { group_id: me }, id: 2 }),
-      ],
-      modulo: 381,
-      publish: (seq) => owner.send(rpc("update_temp", { group_id: me, current_client_ts: Date.now(), bpm: 20 + (seq % 381) })),
-      seqOf: (t) => {
-        if (!t.includes('"play_sound"')) return null;
-        const m = /"bpm":(\d+)/.exec(t);
-        return m ? Number(m[1]) - 20 : null;
-      },
-      close: () => owner.close(),
-    };
-  },
-});
+function metronomePath(name: string, what: string, skewMs: (i: number) => number, extra: Partial<FanoutPath>): FanoutPath {
+  return {
+    name,
+    what,
+    protocol: "metronome",
+    ...extra,
+    async room(port) {
+      const owner = await Ws.open(`ws://127.0.0.1:${port}/connect`);
+      let id = 0;
+      const rpc = (method: string, params: object) => JSON.stringify({ jsonrpc: "2.0", method, params, id: ++id });
+      const call = async (method: string, params: object) => {
+        const want = id + 1;
+        return JSON.parse(await owner.call(rpc(method, params), (t) => t.includes(`"id":${want}`) && t.includes('"result"'))) as { result: { client_id?: number; status: string } };
+      };
+      const me = (await call("get_id", { time_utc: Date.now() })).result.client_id;
+      await call("create_group", { time_utc: Date.now() });
+      await call("start_metronome", { group_id: me, current_client_ts: Date.now(), bpm: 100 });
+      return {
+        subPath: "/connect",
+        subSetup: (i) => [
+          JSON.stringify({ jsonrpc: "2.0", method: "get_id", params: { time_utc: Date.now() + skewMs(i) }, id: 1 }),
+          JSON.stringify({ jsonrpc: "2.0", method: "subscribe_to_group", params: { group_id: me }, id: 2 }),
+        ],
+        modulo: 381,
+        publish: (seq) => owner.send(rpc("update_temp", { group_id: me, current_client_ts: Date.now(), bpm: 20 + (seq % 381) })),
+        seqOf: (t) => {
+          if (!t.includes('"play_sound"')) return null;
+          const m = /"bpm":(\d+)/.exec(t);
+          return m ? Number(m[1]) - 20 : null;
+        },
+        close: () => owner.close(),
+      };
+    },
+  };
+}
+registerPath(metronomePath("metronome", "metronome update_temp → play_sound to members", () => 0, {}));
+const skewNote = "F1 prices per-phone frames; the other scenarios use the metronome path";
+registerPath(
+  metronomePath("metronome-skew", "the same, every phone on its own clock", (i) => 1000 * (i + 1), {
+    maxN: 100,
+    noChurn: skewNote,
+    noRooms: skewNote,
+    noCallgrind: skewNote,
+  }),
+);
 idlePaths.push({ path: "/connect" });
 // §4 Socket.IO: an idle client is an Engine.IO WebSocket session connected to the "/" namespace.
 idlePaths.push({ path: "/socket.io/?EIO=4&transport=websocket", setup: ["40"] });

@@ -10,6 +10,15 @@ export const LEAD = 1000;
 export let clock: FakeClock;
 export let hub: MetronomeHub;
 let methods: ReturnType<typeof metronomeMethods>;
+/** The topics every fake connection of this hub subscribes through; `published` counts publishes. */
+class CountingTopics extends FakeHub {
+  published = 0;
+  override publish(topic: string, data: string): void {
+    this.published++;
+    super.publish(topic, data);
+  }
+}
+export let topics: CountingTopics;
 let nextId = 1;
 
 export interface Client {
@@ -20,12 +29,13 @@ export interface Client {
 /** A fresh hub and clock; call from beforeEach. */
 export function resetHub(): void {
   clock = new FakeClock();
-  hub = new MetronomeHub({ clock, leadMs: LEAD });
+  topics = new CountingTopics();
+  hub = new MetronomeHub({ clock, leadMs: LEAD, topics });
   methods = metronomeMethods(hub);
 }
 
 export const connect = (): Client => {
-  const peer = new FakeConn(new FakeHub());
+  const peer = new FakeConn(topics);
   return { peer, s: hub.connect(peer) };
 };
 

@@ -32,6 +32,8 @@ export const candidates: Variant[] = [
   { label: "metronome", server: "switchboard", path: "metronome" },
   { label: "buzzer", server: "switchboard", path: "buzzer", oneRoomPerServer: true },
 ];
+/** F1 only: the metronome when no two phones share a frame (the other scenarios take the agreeing room). */
+const f1Only: Variant[] = [{ label: "metronome, own clocks", server: "switchboard", path: "metronome-skew" }];
 
 const loadgen = join(import.meta.dir, "..", "loadgen-fanout.ts");
 
@@ -67,7 +69,7 @@ export function describeRun(tag: string, r: ShapeResult): string {
 export async function f1(o: Opts): Promise<Section> {
   const ns = o.ns ?? [100, 1000];
   const wanted = o.paths;
-  const variants = [...baselines, ...candidates.filter((c) => !wanted || wanted.includes(c.path))];
+  const variants = [...baselines, ...[...candidates, ...f1Only].filter((c) => !wanted || wanted.includes(c.path))];
   const all = new Map<string, ShapeResult[]>();
   for (let rep = 0; rep < o.reps; rep++) {
     for (const v of rotate(variants, rep)) {

@@ -15,9 +15,7 @@ const loadgen = join(import.meta.dir, "..", "loadgen-rooms.ts");
 export async function f2(o: Opts): Promise<Section> {
   const rooms = o.quick ? 200 : 1000;
   const members = 10;
-  // The metronome's per-member frames are priced by F1 already; F2 leaves it out unless asked
-  // for with --paths, to keep the suite inside 10 minutes.
-  const wanted = (c: Variant) => (o.paths ? o.paths.includes(c.path) : c.path !== "metronome");
+  const wanted = (c: Variant) => !o.paths || o.paths.includes(c.path);
   const variants: Variant[] = [baselines[0]!, ...candidates.filter((c) => wanted(c) && !getPath(c.path).noRooms)];
   const all = new Map<string, ShapeResult[]>();
   for (let rep = 0; rep < o.reps; rep++)

@@ -17,11 +17,10 @@ export async function s1(o: Opts): Promise<Section> {
   const variants = candidates.filter((c) => (!o.paths || o.paths.includes(c.path)) && getPath(c.path).protocol && (getPath(c.path).maxN ?? Infinity) >= nDefault);
   const rows: string[][] = [];
   for (const v of variants) {
-    const n = Math.min(nDefault, getPath(v.path).stallN ?? Infinity);
     const srv = await startServer(v.server, v.flags);
     let r: StallResult;
     try {
-      const args: StallArgs = { port: srv.port, pid: srv.pid, path: v.path, n, bytesPerSec, maxRate: 12_000, healthyMs: o.quick ? 1000 : 1500, maxStallMs: 30_000 };
+      const args: StallArgs = { port: srv.port, pid: srv.pid, path: v.path, n: nDefault, bytesPerSec, maxRate: 12_000, healthyMs: o.quick ? 1000 : 1500, maxStallMs: 30_000 };
       r = await runJson<StallResult>([process.execPath, loadgen, JSON.stringify(args)], 120_000);
     } catch (err) {
       log(`S1 ${v.label} FAILED: ${(err as Error).message}`);
@@ -32,13 +31,13 @@ export async function s1(o: Opts): Promise<Section> {
     }
     const code = r.staller.closeCode ?? (r.staller.ended ? "none (TCP closed)" : "still open");
     log(
-      `S1 ${v.label} N=${n} at ${r.rate}/s (${Math.round(r.frameBytes)} B frames): others p50/p99 ${ms(r.healthy.p50)}/${ms(r.healthy.p99)} ms healthy, ${ms(r.stalled.p50)}/${ms(r.stalled.p99)} ms while stalled; ` +
+      `S1 ${v.label} N=${nDefault} at ${r.rate}/s (${Math.round(r.frameBytes)} B frames): others p50/p99 ${ms(r.healthy.p50)}/${ms(r.healthy.p99)} ms healthy, ${ms(r.stalled.p50)}/${ms(r.stalled.p99)} ms while stalled; ` +
         `server CPU ${pct(r.healthyCpu)} → ${pct(r.stalledCpu)}; staller dropped after ${r.dropMs >= 0 ? Math.round(r.dropMs) + " ms" : "never"}, saw close code ${code} after ${r.staller.bytes} bytes; ` +
         `others got ${pct(r.othersComplete)}, ${r.othersClosed} closed`,
     );
     const ok = r.dropMs >= 0 && r.othersClosed === 0 && r.othersComplete >= 0.999 && r.stalled.p99 <= Math.max(2 * r.healthy.p99, r.healthy.p99 + 5);
     rows.push([
-      `${v.label} (${getPath(v.path).what})${n !== nDefault ? `, N = ${n}` : ""}`,
+      `${v.label} (${getPath(v.path).what})`,
       `${ms(r.healthy.p50)} / ${ms(r.healthy.p99)}`,
       `${ms(r.stalled.p50)} / ${ms(r.stalled.p99)}`,
       r.dropMs >= 0 ? `${(r.dropMs / 1000).toFixed(1)} s` : "not within 30 s",
@@ -52,7 +51,7 @@ export async function s1(o: Opts): Promise<Section> {
   return {
     title: "S1 one stalled subscriber",
     lines: [
-      `Room of N = ${nDefault} (4 probes; the metronome, which sends each member its own frame, at N = 20 so the stall's rate stays inside its capacity); broadcasts at a rate that sends each subscriber ~${bytesPerSec / 1000} kB/s (at most 12k/s, to stay clear of saturation); one subscriber is a separate process frozen with SIGSTOP. ` +
+      `Room of N = ${nDefault} (4 probes); broadcasts at a rate that sends each subscriber ~${bytesPerSec / 1000} kB/s (at most 12k/s, to stay clear of saturation); one subscriber is a separate process frozen with SIGSTOP. ` +
         "The server drops it once its queue passes --backpressure-bytes (default 1 MiB, on top of what the kernel buffers); after SIGCONT the staller reports what it got and the close code. " +
         "Pass: the staller is dropped, nobody else loses a frame or the connection, others' p99 stays within 2× (or +5 ms).",
       "",

@@ -1,13 +1,13 @@
 // Metronome state and rules (PROTOCOLS.md §1): client ids, groups, owner-only control, the beat
-// grid, late join, dissolve. Pure: an injected Clock and a tiny Peer interface, no sockets.
-import type { Clock, Conn } from "../../transport/types.ts";
+// grid, late join, dissolve. Pure: an injected Clock, Topics and a tiny Peer interface, no sockets.
+import type { Clock, Conn, Topics } from "../../transport/types.ts";
 import { ClockSync, type Exchange } from "./clock-sync.ts";
 import { joinBeat, retempo, startGrid, type Grid } from "./grid.ts";
 import { encodeRequest } from "./jsonrpc.ts";
 import { MemoryGroups, SequentialIds, type Group, type GroupRegistry, type IdAllocator } from "./registry.ts";
 
 /** The part of a connection the hub needs. */
-export type Peer = Pick<Conn, "id" | "send">;
+export type Peer = Pick<Conn, "id" | "send" | "subscribe" | "unsubscribe">;
 
 /** The seed's result shape for domain outcomes. */
 export type Reply = { status: "success"; [k: string]: unknown } | { status: "error"; message: string };
@@ -27,14 +27,15 @@ export const Msg = {
 const ok = (extra: Record<string, unknown> = {}, after?: () => void): HubOutcome => ({ result: { status: "success", ...extra }, after });
 const fail = (message: string): HubOutcome => ({ result: { status: "error", message } });
 
+/** Every member of a group is subscribed to its topic, so a frame they all share is published once. */
+export const groupTopic = (id: number): string => `metronome:${id}`;
+
 /** One connection's metronome state. */
 export class Session {
   clientId: number | null = null;
   /** The one group this client belongs to besides its own (PROTOCOLS.md §1 subscribe_to_group). */
   joined: Group<Session> | null = null;
   readonly clock = new ClockSync();
-  /** Server request ids are unique per connection: a counter per connection. */
-  private lastRequestId = 0;
   /**
    * Per group this client is hearing (its own and the joined one): the grid it was last sent
    * play_sound for and the clock offset that start_ts used. update_temp reuses that offset, so its
@@ -42,32 +43,34 @@ export class Session {
    * even if the estimate moved meanwhile.
    */
   private readonly playing = new Map<Group<Session>, { grid: Grid; offset: number }>();
+  /** Server request ids K are unique per connection (PROTOCOLS.md §1): a counter per connection. */
+  private lastRequestId = 0;
 
   constructor(readonly peer: Peer) {}
 
-  /** Send a server → client request. Each member gets its own frame (own id K, own clock). */
-  request(method: string, paramsJson: string): void {
-    this.peer.send(encodeRequest(method, paramsJson, ++this.lastRequestId));
+  /** The id K of the next server → client request to this connection. */
+  nextRequestId(): number {
+    return ++this.lastRequestId;
   }
 
   /**
-   * play_sound for a server-time beat of `grid`, converted to this client's clock. `from`: the grid
-   * that `grid` continues (update_temp); if this client was playing it, its offset is kept, else
-   * (start, join, resync) the current estimate is taken.
+   * This client's start_ts for a server-time beat of `grid`, and remember it as what the phone now
+   * plays. `from`: the grid that `grid` continues (update_temp); if this client was playing it, its
+   * offset is kept, else (start, join, resync) the current estimate is taken.
    */
-  playSound(g: Group<Session>, beat: number, grid: Grid, from?: Grid): void {
+  startTs(g: Group<Session>, beat: number, grid: Grid, from?: Grid): number {
     const heard = this.playing.get(g);
-    const offset = from && heard?.grid === from ? heard.offset : this.clock.offset;
-    this.playing.set(g, { grid, offset });
-    this.request("play_sound", `{"start_ts":${this.clock.toClient(beat, offset)},"bpm":${grid.bpm}}`);
+    if (!heard) {
+      const offset = this.clock.offset;
+      this.playing.set(g, { grid, offset });
+      return this.clock.toClient(beat, offset);
+    }
+    if (!from || heard.grid !== from) heard.offset = this.clock.offset;
+    heard.grid = grid;
+    return this.clock.toClient(beat, heard.offset);
   }
 
-  stopSound(g: Group<Session>): void {
-    this.playing.delete(g);
-    this.request("stop_sound", "null");
-  }
-
-  /** No longer hearing g (moved away from it). */
+  /** No longer hearing g (stopped, or moved away from it). */
   leave(g: Group<Session>): void {
     this.playing.delete(g);
   }
@@ -77,6 +80,8 @@ export interface HubOptions {
   clock: Clock;
   /** How far ahead of now a start's first beat is scheduled (config metronomeLeadMs). */
   leadMs: number;
+  /** Fan-out of the frames every member of a group shares (stop_sound, play_sound on agreeing clocks). */
+  topics: Topics;
   ids?: IdAllocator;
   groups?: GroupRegistry<Session>;
 }
@@ -86,10 +91,12 @@ export class MetronomeHub {
   private readonly ids: IdAllocator;
   private readonly clock: Clock;
   private readonly leadMs: number;
+  private readonly topics: Topics;
 
   constructor(opts: HubOptions) {
     this.clock = opts.clock;
     this.leadMs = opts.leadMs;
+    this.topics = opts.topics;
     this.ids = opts.ids ?? new SequentialIds();
     this.groups = opts.groups ?? new MemoryGroups<Session>();
   }
@@ -100,7 +107,7 @@ export class MetronomeHub {
 
   /** A closed connection: leave the joined group; an owner's group is dissolved (§1). */
   disconnect(s: Session): void {
-    s.joined?.members.delete(s);
+    if (s.joined) this.part(s, s.joined);
     s.joined = null;
     const own = s.clientId === null ? undefined : this.groups.get(s.clientId);
     if (own && own.owner === s) this.dissolve(own);
@@ -108,12 +115,72 @@ export class MetronomeHub {
 
   private dissolve(g: Group<Session>): void {
     this.groups.remove(g.id);
+    this.part(g.owner, g); // it is gone: the rest hear the stop
+    if (g.grid) this.stopSound(g);
     for (const m of g.members) {
-      if (m === g.owner) continue;
       m.joined = null;
-      if (g.grid) m.stopSound(g);
+      this.part(m, g);
     }
   }
+
+  /** m leaves g's member set and topic. */
+  private part(m: Session, g: Group<Session>): void {
+    g.members.delete(m);
+    m.leave(g);
+    m.peer.unsubscribe(g.topic);
+  }
+
+  private join(m: Session, g: Group<Session>): void {
+    g.members.add(m);
+    m.peer.subscribe(g.topic);
+  }
+
+  /** stop_sound to every member of g. */
+  private stopSound(g: Group<Session>): void {
+    for (const m of g.members) m.leave(g);
+    this.fanOut(g, g.members, () => "null", "stop_sound");
+  }
+
+  /** play_sound for a server-time beat of `grid` to `to` (every member of g, or one late joiner). */
+  private playSound(g: Group<Session>, to: Iterable<Session>, beat: number, grid: Grid, from?: Grid): void {
+    this.fanOut(g, to, (m) => m.startTs(g, beat, grid, from), "play_sound", (t) => `{"start_ts":${t},"bpm":${grid.bpm}}`);
+  }
+
+  /**
+   * One server request to each of `to`. Each phone's frame is its own in principle: start_ts on its
+   * own clock, K from its own counter. In a band they usually agree (phones that joined together,
+   * clocks that agree with the server's or with each other), and then the one frame is published to
+   * the group's topic instead of written to each socket; otherwise each phone gets the frame for its
+   * (value, K), built once per distinct pair.
+   */
+  private fanOut<V extends number | string>(g: Group<Session>, to: Iterable<Session>, valueOf: (m: Session) => V, method: string, params: (v: V) => string = String): void {
+    const members: Session[] = [];
+    const values: V[] = [];
+    const ks: number[] = [];
+    let same = true;
+    for (const m of to) {
+      const v = valueOf(m);
+      const k = m.nextRequestId();
+      if (members.length && (v !== values[0] || k !== ks[0])) same = false;
+      members.push(m);
+      values.push(v);
+      ks.push(k);
+    }
+    if (!members.length) return;
+    if (same && to === g.members) {
+      this.topics.publish(g.topic, encodeRequest(method, params(values[0]!), ks[0]!));
+      return;
+    }
+    const frames = new Map<string, string>();
+    for (let i = 0; i < members.length; i++) {
+      const key = `${values[i]} ${ks[i]}`;
+      let f = frames.get(key);
+      if (f === undefined) frames.set(key, (f = encodeRequest(method, params(values[i]!), ks[i]!)));
+      members[i]!.peer.send(f);
+    }
+  }
+
+
 
   /** A one-way clock sample (time_utc, current_client_ts) received now. */
   sample(s: Session, clientTs: number): void {
@@ -129,7 +196,11 @@ export class MetronomeHub {
   createGroup(s: Session): HubOutcome {
     if (s.clientId === null) return fail(Msg.noId);
     // Idempotent: client_id === group_id, so there is only ever one group to create.
-    if (!this.groups.get(s.clientId)) this.groups.add({ id: s.clientId, owner: s, members: new Set([s]), grid: null, bpm: null });
+    if (!this.groups.get(s.clientId)) {
+      const g: Group<Session> = { id: s.clientId, topic: groupTopic(s.clientId), owner: s, members: new Set(), grid: null, bpm: null };
+      this.groups.add(g);
+      this.join(s, g);
+    }
     return ok({ group_id: s.clientId });
   }
 
@@ -139,21 +210,18 @@ export class MetronomeHub {
     if (!g) return fail(Msg.noGroup);
     const old = s.joined;
     const moved = g.owner !== s && old !== g;
-    if (moved && old) {
-      old.members.delete(s);
-      s.leave(old);
-    }
+    if (moved && old) this.part(s, old);
     if (moved) {
-      g.members.add(s);
+      this.join(s, g);
       s.joined = g;
     }
     const grid = g.grid;
     const leftPlaying = moved && old?.grid != null;
     return ok({}, () => {
       // Leaving a playing group for a silent one: stop the old clicks.
-      if (leftPlaying && old && !grid) s.stopSound(old);
+      if (leftPlaying && old && !grid) s.peer.send(encodeRequest("stop_sound", "null", s.nextRequestId()));
       // Joining (or re-subscribing to) a playing group: the running grid at once, so it joins in phase.
-      if (grid) s.playSound(g, joinBeat(grid, this.clock.now()), grid);
+      if (grid) this.playSound(g, [s], joinBeat(grid, this.clock.now()), grid);
     });
   }
 
@@ -173,7 +241,7 @@ export class MetronomeHub {
     const grid = startGrid(this.clock.now(), this.leadMs, bpm);
     g.grid = grid;
     g.bpm = bpm;
-    return ok({}, broadcastPlay(g, grid));
+    return ok({}, () => this.playSound(g, g.members, grid.anchor, grid));
   }
 
   updateTempo(s: Session, groupId: number, bpm: number): HubOutcome {
@@ -184,7 +252,7 @@ export class MetronomeHub {
     const old = g.grid;
     const grid = retempo(old, this.clock.now(), bpm);
     g.grid = grid;
-    return ok({}, broadcastPlay(g, grid, old));
+    return ok({}, () => this.playSound(g, g.members, grid.anchor, grid, old));
   }
 
   stop(s: Session, groupId: number): HubOutcome {
@@ -193,10 +261,7 @@ export class MetronomeHub {
     g.grid = null;
     // Sent even when already stopped (PROTOCOLS.md §1 does not qualify it): stop_sound is idempotent
     // and brings a phone that missed a frame back in line.
-    const members = [...g.members];
-    return ok({}, () => {
-      for (const m of members) m.stopSound(g);
-    });
+    return ok({}, () => this.stopSound(g));
   }
 
   /** sync_time (PROTOCOLS.md §1 "Clock" extension): NTP-style timestamps, and learn from `previous`. */
@@ -210,15 +275,3 @@ export class MetronomeHub {
 }
 
 const isGroup = (g: Group<Session> | HubOutcome): g is Group<Session> => "members" in g;
-
-/**
- * play_sound to every member of a group for the grid's anchor beat (`from`: the grid it continues).
- * Not one topic publish: each member's frame differs in start_ts (its own clock) and in the request
- * id K (its own counter).
- */
-function broadcastPlay(g: Group<Session>, grid: Grid, from?: Grid): () => void {
-  const members = [...g.members];
-  return () => {
-    for (const m of members) m.playSound(g, grid.anchor, grid, from);
-  };
-}

@@ -15,7 +15,7 @@ const PARSE_ERROR_FRAME = encodeError(null, rpcError(RpcCode.parseError));
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 export const metronomeProtocol: ProtocolFactory = ({ transport, clock, config, metrics }) => {
-  const hub = new MetronomeHub({ clock, leadMs: config.metronomeLeadMs });
+  const hub = new MetronomeHub({ clock, leadMs: config.metronomeLeadMs, topics: transport.topics("metronome") });
   const counters = metrics.protocol("metronome");
   const methods = metronomeMethods(hub);
   metrics.gauge("switchboard_metronome_groups", "Metronome groups that exist.", () => hub.groups.size);

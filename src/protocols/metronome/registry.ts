@@ -17,6 +17,8 @@ export class SequentialIds implements IdAllocator {
 /** One metronome group. client_id === group_id; the owner is a member of its own group. */
 export interface Group<M> {
   readonly id: number;
+  /** The fan-out topic every member is subscribed to (built once: it is used per broadcast). */
+  readonly topic: string;
   readonly owner: M;
   readonly members: Set<M>;
   /** null while stopped. */
