@@ -96,6 +96,19 @@ describe("JSON-RPC 2.0 specification examples (§7)", () => {
 });
 
 describe("JSON-RPC 2.0 rules beyond the examples", () => {
+  test("an id beyond 2^53 is echoed exactly as written, single or in a batch; params are parsed as usual", () => {
+    const big = "9007199254740993"; // 2^53 + 1: JSON.parse alone reads it as 9007199254740992
+    expect(rpc(`{"jsonrpc":"2.0","method":"get_data","id":${big}}`).reply).toBe(`{"jsonrpc":"2.0","result":["hello",5],"id":${big}}`);
+    expect(rpc(`{"jsonrpc":"2.0","method":"nope","id":-${big}}`).reply).toBe(`{"jsonrpc":"2.0","error":{"code":-32601,"message":"Method not found"},"id":-${big}}`);
+    expect(rpc(`[{"jsonrpc":"2.0","method":"get_data","id":1},{"jsonrpc":"2.0","method":"get_data","id":${big}}]`).reply).toBe(
+      `[{"jsonrpc":"2.0","result":["hello",5],"id":1},{"jsonrpc":"2.0","result":["hello",5],"id":${big}}]`,
+    );
+    // Invalid Request still echoes the id it could read.
+    expect(rpc(`{"jsonrpc":"1.0","method":"get_data","id":${big}}`).reply).toBe(`{"jsonrpc":"2.0","error":{"code":-32600,"message":"Invalid Request"},"id":${big}}`);
+    // An id a double holds exactly is echoed as JSON writes it; params keep JSON.parse's numbers.
+    expect(rpc(`{"jsonrpc":"2.0","method":"subtract","params":{"minuend":${big},"subtrahend":0},"id":2.5}`).reply).toBe(`{"jsonrpc":"2.0","result":9007199254740992,"id":2.5}`);
+  });
+
   test('"jsonrpc" must be exactly "2.0"; a readable id is echoed', () => {
     for (const v of ['"2"', '"2.0 "', "2.0", "2", "null"]) {
       const r = reply(`{"jsonrpc":${v},"method":"get_data","id":7}`);

@@ -20,7 +20,14 @@ const standardMessage: Record<number, string> = {
   [RpcCode.rateLimited]: "rate limited",
 };
 
-export type RpcId = string | number | null;
+/**
+ * A numeric id a double cannot hold exactly (an integer beyond 2^53, say), kept as the client wrote
+ * it: the reply must carry "the same value as the id" (§5), and JSON.parse alone would round it.
+ */
+export class RawNumber {
+  constructor(readonly text: string) {}
+}
+export type RpcId = string | number | null | RawNumber;
 export type RpcParams = unknown[] | Record<string, unknown>;
 
 export interface RpcError {
@@ -42,7 +49,7 @@ export type Incoming =
   | { kind: "invalid"; id: RpcId };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-const isId = (v: unknown): v is RpcId => v === null || typeof v === "string" || typeof v === "number";
+const isId = (v: unknown): v is RpcId => v === null || typeof v === "string" || typeof v === "number" || v instanceof RawNumber;
 const has = (o: object, k: string) => Object.hasOwn(o, k);
 
 /** Classify one parsed value as a request, notification, peer response or invalid request. */
@@ -64,6 +71,19 @@ export function classify(v: unknown): Incoming {
 
 export type Parsed = { kind: "parse-error" } | { kind: "single"; item: Incoming } | { kind: "batch"; items: Incoming[] } | { kind: "empty-batch" };
 
+/** An id member that JSON.parse may have rounded: a number that is not a safe integer. */
+const inexactId = (v: unknown): boolean => isObject(v) && typeof v.id === "number" && !Number.isSafeInteger(v.id);
+
+/**
+ * Reviver that keeps such ids of request/response objects (holders with a "jsonrpc" member; an "id"
+ * inside params is left alone) as written (JSON.parse source text access: the third argument).
+ */
+function keepIdText(this: unknown, key: string, value: unknown, context?: { source?: string }): unknown {
+  if (key !== "id" || typeof value !== "number" || Number.isSafeInteger(value) || !isObject(this) || !has(this, "jsonrpc")) return value;
+  const src = context?.source;
+  return src !== undefined && src !== JSON.stringify(value) ? new RawNumber(src) : value;
+}
+
 /** Parse one frame. The text is parsed exactly as received (DESIGN.md: the raw-frame seam). */
 export function parse(text: string): Parsed {
   let v: unknown;
@@ -72,6 +92,8 @@ export function parse(text: string): Parsed {
   } catch {
     return { kind: "parse-error" };
   }
+  // Rare, so the common path pays one check: parse again, keeping the id's text.
+  if (Array.isArray(v) ? v.some(inexactId) : inexactId(v)) v = JSON.parse(text, keepIdText as (k: string, v: unknown) => unknown);
   if (!Array.isArray(v)) return { kind: "single", item: classify(v) };
   if (v.length === 0) return { kind: "empty-batch" };
   return { kind: "batch", items: v.map(classify) };
@@ -79,7 +101,7 @@ export function parse(text: string): Parsed {
 
 // ---- encoding (compact JSON; member order as in the specification's examples) ----
 
-const idText = (id: RpcId) => JSON.stringify(id);
+const idText = (id: RpcId) => (id instanceof RawNumber ? id.text : JSON.stringify(id));
 
 export const encodeResult = (id: RpcId, result: unknown): string => `{"jsonrpc":"2.0","result":${JSON.stringify(result ?? null)},"id":${idText(id)}}`;
 export const encodeError = (id: RpcId, error: RpcError): string => `{"jsonrpc":"2.0","error":${JSON.stringify(error)},"id":${idText(id)}}`;
