@@ -30,6 +30,13 @@ const fail = (message: string): HubOutcome => ({ result: { status: "error", mess
 /** Every member of a group is subscribed to its topic, so a frame they all share is published once. */
 export const groupTopic = (id: number): string => `metronome:${id}`;
 
+/** A grid a client is hearing, and the clock offset its start_ts were computed with. */
+interface Heard {
+  readonly group: Group<Session>;
+  grid: Grid;
+  offset: number;
+}
+
 /** One connection's metronome state. */
 export class Session {
   clientId: number | null = null;
@@ -37,14 +44,18 @@ export class Session {
   joined: Group<Session> | null = null;
   readonly clock = new ClockSync();
   /**
-   * Per group this client is hearing (its own and the joined one): the grid it was last sent
-   * play_sound for and the clock offset that start_ts used. update_temp reuses that offset, so its
-   * start_ts lands exactly on the grid the phone is playing (PROTOCOLS.md §1: "phase continuous"),
-   * even if the estimate moved meanwhile.
+   * The grids this client is hearing, at most two (its own group's and the joined one's): the grid
+   * it was last sent play_sound for and the clock offset that start_ts used. update_temp reuses that
+   * offset, so its start_ts lands exactly on the grid the phone is playing (PROTOCOLS.md §1: "phase
+   * continuous"), even if the estimate moved meanwhile. Two slots, not a map: this is read for every
+   * member on every broadcast.
    */
-  private readonly playing = new Map<Group<Session>, { grid: Grid; offset: number }>();
+  private heard: [Heard | null, Heard | null] = [null, null];
   /** Server request ids K are unique per connection (PROTOCOLS.md §1): a counter per connection. */
   private lastRequestId = 0;
+  /** Scratch for one fan-out: this member's value (start_ts) and K, so no arrays are built per broadcast. */
+  outValue: number | string = 0;
+  outK = 0;
 
   constructor(readonly peer: Peer) {}
 
@@ -59,20 +70,21 @@ export class Session {
    * offset is kept, else (start, join, resync) the current estimate is taken.
    */
   startTs(g: Group<Session>, beat: number, grid: Grid, from?: Grid): number {
-    const heard = this.playing.get(g);
-    if (!heard) {
-      const offset = this.clock.offset;
-      this.playing.set(g, { grid, offset });
-      return this.clock.toClient(beat, offset);
-    }
-    if (!from || heard.grid !== from) heard.offset = this.clock.offset;
-    heard.grid = grid;
-    return this.clock.toClient(beat, heard.offset);
+    const [a, b] = this.heard;
+    let h = a?.group === g ? a : b?.group === g ? b : null;
+    if (!h) {
+      h = { group: g, grid, offset: this.clock.offset };
+      this.heard[a ? 1 : 0] = h;
+    } else if (!from || h.grid !== from) h.offset = this.clock.offset;
+    h.grid = grid;
+    return this.clock.toClient(beat, h.offset);
   }
 
   /** No longer hearing g (stopped, or moved away from it). */
   leave(g: Group<Session>): void {
-    this.playing.delete(g);
+    const [a, b] = this.heard;
+    if (a?.group === g) this.heard = [b, null];
+    else if (b?.group === g) this.heard = [a, null];
   }
 }
 
@@ -143,7 +155,8 @@ export class MetronomeHub {
 
   /** play_sound for a server-time beat of `grid` to `to` (every member of g, or one late joiner). */
   private playSound(g: Group<Session>, to: Iterable<Session>, beat: number, grid: Grid, from?: Grid): void {
-    this.fanOut(g, to, (m) => m.startTs(g, beat, grid, from), "play_sound", (t) => `{"start_ts":${t},"bpm":${grid.bpm}}`);
+    const bpm = grid.bpm;
+    this.fanOut(g, to, (m) => m.startTs(g, beat, grid, from), "play_sound", (t) => `{"start_ts":${t},"bpm":${bpm}}`);
   }
 
   /**
@@ -153,32 +166,29 @@ export class MetronomeHub {
    * the group's topic instead of written to each socket; otherwise each phone gets the frame for its
    * (value, K), built once per distinct pair.
    */
-  private fanOut<V extends number | string>(g: Group<Session>, to: Iterable<Session>, valueOf: (m: Session) => V, method: string, params: (v: V) => string = String): void {
-    const members: Session[] = [];
-    const values: V[] = [];
-    const ks: number[] = [];
+  private fanOut(g: Group<Session>, to: Iterable<Session>, valueOf: (m: Session) => number | string, method: string, params: (v: number | string) => string = String): void {
+    let first: Session | null = null;
     let same = true;
     for (const m of to) {
-      const v = valueOf(m);
-      const k = m.nextRequestId();
-      if (members.length && (v !== values[0] || k !== ks[0])) same = false;
-      members.push(m);
-      values.push(v);
-      ks.push(k);
+      m.outValue = valueOf(m);
+      m.outK = m.nextRequestId();
+      if (!first) first = m;
+      else if (m.outValue !== first.outValue || m.outK !== first.outK) same = false;
     }
-    if (!members.length) return;
+    if (!first) return;
     if (same && to === g.members) {
-      this.topics.publish(g.topic, encodeRequest(method, params(values[0]!), ks[0]!));
+      this.topics.publish(g.topic, encodeRequest(method, params(first.outValue), first.outK));
       return;
     }
     const frames = new Map<string, string>();
-    for (let i = 0; i < members.length; i++) {
-      const key = `${values[i]} ${ks[i]}`;
+    for (const m of to) {
+      const key = `${m.outValue} ${m.outK}`;
       let f = frames.get(key);
-      if (f === undefined) frames.set(key, (f = encodeRequest(method, params(values[i]!), ks[i]!)));
-      members[i]!.peer.send(f);
+      if (f === undefined) frames.set(key, (f = encodeRequest(method, params(m.outValue), m.outK)));
+      m.peer.send(f);
     }
   }
+
 
 
 
