@@ -4,7 +4,7 @@ import type { ProtocolFactory } from "../types.ts";
 import { mountSocketIO } from "../socketio/plugin.ts";
 import type { Ack, SioSocket } from "../socketio/sio/socket.ts";
 import { randomId } from "../socketio/engine/server.ts";
-import { Reason, Relay, type Payload, type RelayPeer, type Reply } from "./relay.ts";
+import { Reason, Relay, type Reply } from "./relay.ts";
 import { MemoryMonitorDirectory, MemoryPendingCommands } from "./registry.ts";
 
 const sameToken = (given: unknown, want: string): boolean => {
@@ -13,17 +13,6 @@ const sameToken = (given: unknown, want: string): boolean => {
   const b = Buffer.from(want);
   return a.length === b.length && timingSafeEqual(a, b);
 };
-
-/** A socket as the relay sees it: its id is the relay's key. */
-class SocketPeer implements RelayPeer {
-  constructor(private readonly socket: SioSocket) {}
-  get key(): string {
-    return this.socket.id;
-  }
-  emit(event: string, payload: Payload): void {
-    this.socket.emit(event, payload);
-  }
-}
 
 export const relayProtocol: ProtocolFactory = (ctx) => {
   const mounted = mountSocketIO(ctx);
@@ -60,7 +49,7 @@ export const relayProtocol: ProtocolFactory = (ctx) => {
 
   // Handlers are registered once on the namespace, not per socket: an idle session then costs
   // no closures (docs/bench.md M1).
-  nsp.onConnection((socket) => relay.join(new SocketPeer(socket)));
+  nsp.onConnection((socket) => relay.join(socket));
   nsp.onDisconnect((socket) => relay.leave(socket.id));
   for (const [event, handle] of Object.entries(handlers)) nsp.on(event, (socket, args, ack) => answer(socket, ack, handle(socket.id, args[0])));
   // Common rules: bad input gets the protocol's error reply. An event the relay does not know

@@ -4,13 +4,11 @@ import type { AnyElysia } from "elysia";
 import type { Server } from "bun";
 import type { PluginContext } from "../types.ts";
 import type { WsTarget } from "./engine/server.ts";
-import type { EngineSession } from "./engine/session.ts";
+import { EngineSession } from "./engine/session.ts";
 import { SioServer, type SioOptions } from "./sio/server.ts";
 
-interface WsState {
-  target: WsTarget;
-  session: EngineSession | null;
-}
+/** Before open: what the upgrade asked for; then the session the socket serves (null: refused). One field, no object per socket. */
+type WsState = WsTarget | EngineSession | null;
 
 export interface MountedSocketIO {
   io: SioServer;
@@ -51,14 +49,14 @@ export function mountSocketIO(ctx: PluginContext, opts: SioOptions = sioOptions(
     rateLimit: false, // EVENT packets are rate-limited per session by the Socket.IO layer
     open(conn) {
       counters.connections--;
-      conn.state.session = io.engine.wsOpened(conn, conn.state.target);
+      conn.state = io.engine.wsOpened(conn, conn.state as WsTarget); // open runs once, before any frame
     },
     message(conn, data) {
-      conn.state.session?.wsFrame(conn, data);
+      if (conn.state instanceof EngineSession) conn.state.wsFrame(conn, data);
     },
     close(conn) {
       counters.connections++;
-      conn.state.session?.wsClosed(conn);
+      if (conn.state instanceof EngineSession) conn.state.wsClosed(conn);
     },
   });
 
@@ -70,7 +68,7 @@ export function mountSocketIO(ctx: PluginContext, opts: SioOptions = sioOptions(
     if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {
       const target = io.engine.verifyUpgrade(request, q);
       if (target instanceof Response) return target;
-      return ep.accept(request, server, { target, session: null });
+      return ep.accept(request, server, target);
     }
     return io.engine.http(request, q, () => server?.timeout(request, holdSeconds));
   };
