@@ -4,13 +4,15 @@
 // Cross targets need Bun's runtime for that target, which `bun build` fetches from the npm
 // registry on first use; when that fails this script says which target and why, builds the
 // others, and exits 1.
-import { existsSync, mkdirSync, readdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 
 export const targets = ["linux-x64", "linux-x64-musl", "linux-arm64", "linux-arm64-musl"] as const;
 
 export function hostTarget(): string {
   const arch = process.arch === "arm64" ? "arm64" : "x64";
-  const musl = existsSync("/lib") && readdirSync("/lib").some((f) => f.startsWith("ld-musl-"));
+  // The libc this very process runs on: a glibc machine may have musl's loader installed too
+  // (e.g. to run the musl builds), and a binary for the wrong libc does not start.
+  const musl = existsSync("/proc/self/maps") ? /\/ld-musl-|\/libc\.musl-/.test(readFileSync("/proc/self/maps", "utf8")) : existsSync("/lib") && readdirSync("/lib").some((f) => f.startsWith("ld-musl-"));
   return `linux-${arch}${musl ? "-musl" : ""}`;
 }
 
