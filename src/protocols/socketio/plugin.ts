@@ -10,8 +10,16 @@ import { SioServer, type SioOptions } from "./sio/server.ts";
 /** Before open: what the upgrade asked for; then the session the socket serves (null: refused). One field, no object per socket. */
 type WsState = WsTarget | EngineSession | null;
 
+/** What an Elysia handler gets that the Socket.IO layer uses. */
+export interface SioRequest {
+  request: Request;
+  server: Server<any> | null;
+}
+
 export interface MountedSocketIO {
   io: SioServer;
+  /** Every request on the Engine.IO path: an upgrade (undefined) or the HTTP answer. */
+  handle(c: SioRequest): Response | Promise<Response> | undefined;
   routes(app: AnyElysia): AnyElysia;
   stop(): void;
 }
@@ -63,7 +71,7 @@ export function mountSocketIO(ctx: PluginContext, opts: SioOptions = sioOptions(
   // A long poll is held up to one ping interval; Bun's idle timeout (10 s) would cut it.
   const holdSeconds = Math.min(255, Math.ceil((opts.pingIntervalMs + opts.pingTimeoutMs) / 1000) + 5);
 
-  const handle = ({ request, server }: { request: Request; server: Server<any> | null }) => {
+  const handle = ({ request, server }: SioRequest) => {
     const q = new URL(request.url).searchParams;
     if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {
       const target = io.engine.verifyUpgrade(request, q);
@@ -75,6 +83,7 @@ export function mountSocketIO(ctx: PluginContext, opts: SioOptions = sioOptions(
 
   return {
     io,
+    handle,
     routes: (app) => app.all(SOCKET_IO_PATH, (c: any) => handle(c), { parse: "none" }),
     stop: () => io.close(),
   };
