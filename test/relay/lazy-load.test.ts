@@ -1,7 +1,13 @@
 // The Socket.IO layer and the relay are loaded on the first /socket.io/ request (relay/plugin.ts).
 // A fresh server's very first handshake, over polling and over a WebSocket with no polling
 // before it, must be answered as any later one is; /metrics shows the relay before that.
+// In this process the module may already be loaded by an earlier test; the last tests start a
+// server process of their own, where the first handshake really loads it.
 import { afterEach, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startChild } from "../../scripts/lib/spawn.ts";
 import { bootServer, type TestServer } from "../helpers/server.ts";
 import { SioTestClient, type Mode } from "./sio-client.ts";
 
@@ -49,4 +55,24 @@ describe("Socket.IO loaded on first use", () => {
     expect(text).toContain("switchboard_socketio_pending_commands 0");
     expect(text).toMatch(/protocol="socketio"/);
   });
+
+  for (const mode of ["polling", "websocket"] as const) {
+    test(`a new server process's first handshake (${mode}) loads the layer and relays`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), "switchboard-lazy-"));
+      const child = await startChild([process.execPath, join(import.meta.dir, "../../src/main.ts"), "--host", "127.0.0.1", "--port", "0", "--data-dir", join(dir, "data")], { timeoutMs: 15_000 });
+      try {
+        const base = `http://127.0.0.1:${child.port}`;
+        const monitor = await SioTestClient.connect(base, mode);
+        clients.push(monitor);
+        expect(await monitor.emitWithAck("con", { monitor_id: "proc" })).toEqual({ reason: "ok" });
+        const user = await SioTestClient.connect(base, mode);
+        clients.push(user);
+        expect(await user.emitWithAck("query", { monitor_id: "proc" })).toEqual({ reason: "ok", online: true });
+      } finally {
+        for (const c of clients.splice(0)) c.close();
+        await child.stop();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }, 30_000);
+  }
 });
