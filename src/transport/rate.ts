@@ -1,19 +1,17 @@
-// Token bucket: `rate` tokens per second, at most `burst` banked. Pure; time is passed in.
-export class TokenBucket {
-  private tokens: number;
-  private last: number;
-  constructor(private readonly rate: number, private readonly burst: number, now: number) {
-    this.tokens = burst;
-    this.last = now;
-  }
-  take(now: number): boolean {
-    const refill = ((now - this.last) * this.rate) / 1000;
-    this.last = now;
-    this.tokens = Math.min(this.burst, this.tokens + refill);
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
-  }
+// Token bucket with strikes: `rate` tokens per second, at most `burst` banked. Pure; time is passed in.
+//
+// The policy (rate, burst, forgiveness window) is one object per endpoint; each client's bucket is
+// four numbers that live inline in the object that owns them (a WsConn, a Socket.IO client), so
+// an idle connection pays for no limiter objects of its own (docs/bench.md M1).
+
+/** One client's bucket: the only per-client part of the limit. */
+export interface Bucket {
+  tokens: number;
+  /** When tokens were last refilled. */
+  last: number;
+  /** Frames refused since the client last stayed under the limit for a whole window. */
+  strikes: number;
+  lastStrike: number;
 }
 
 /**
@@ -23,21 +21,49 @@ export class TokenBucket {
  * not by one accepted message: a client pacing itself above the sustained rate gets some
  * messages through and must still be closed.
  */
-export class RateLimiter {
-  private readonly bucket: TokenBucket;
-  private strikes = 0;
-  private lastStrike = -Infinity;
+export class RatePolicy {
   private readonly windowMs: number;
 
-  constructor(rate: number, private readonly burst: number, now: number) {
-    this.bucket = new TokenBucket(rate, burst, now);
+  constructor(private readonly rate: number, readonly burst: number) {
     this.windowMs = Math.max(1000, (burst * 1000) / rate);
   }
 
+  /** Sets a bucket to full (a new client starts with the whole burst). */
+  fill(b: Bucket, now: number): void {
+    b.tokens = this.burst;
+    b.last = now;
+    b.strikes = 0;
+    b.lastStrike = -Infinity;
+  }
+
+  check(b: Bucket, now: number): "ok" | "refuse" | "close" {
+    const refill = ((now - b.last) * this.rate) / 1000;
+    b.last = now;
+    b.tokens = Math.min(this.burst, b.tokens + refill);
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return "ok";
+    }
+    if (now - b.lastStrike > this.windowMs) b.strikes = 0;
+    b.lastStrike = now;
+    return ++b.strikes > this.burst ? "close" : "refuse";
+  }
+}
+
+/** A policy with one bucket of its own, for callers that limit a single client. */
+export class RateLimiter implements Bucket {
+  tokens = 0;
+  last = 0;
+  strikes = 0;
+  lastStrike = -Infinity;
+  private readonly policy: RatePolicy;
+
+  constructor(rate: number, burst: number, now: number) {
+    this.policy = new RatePolicy(rate, burst);
+    this.policy.fill(this, now);
+  }
+
   check(now: number): "ok" | "refuse" | "close" {
-    if (this.bucket.take(now)) return "ok";
-    if (now - this.lastStrike > this.windowMs) this.strikes = 0;
-    this.lastStrike = now;
-    return ++this.strikes > this.burst ? "close" : "refuse";
+    return this.policy.check(this, now);
   }
 }

@@ -9,7 +9,7 @@ import type { Server, ServerWebSocket } from "bun";
 import type { Logger } from "../log.ts";
 import { Close } from "./close-codes.ts";
 import type { Metrics, ProtocolCounters } from "./metrics.ts";
-import { RateLimiter } from "./rate.ts";
+import { RatePolicy, type Bucket } from "./rate.ts";
 import type { Conn, Topics } from "./types.ts";
 
 export interface TransportLimits {
@@ -38,18 +38,21 @@ export interface EndpointSpec<S> {
 type Raw = ServerWebSocket<WsConn<any>>;
 let nextId = 1;
 
-export class WsConn<S = unknown> implements Conn {
+export class WsConn<S = unknown> implements Conn, Bucket {
   readonly id = nextId++;
   ws: Raw | null = null;
   closed = false;
   lastSeen: number;
   lastPing: number;
-  private readonly limiter: RateLimiter;
-  /** Frames refused by the rate limit since the client last stayed under it for a whole window. */
+  // The rate-limit bucket, inline: a limiter object per connection cost ~100 bytes (docs/bench.md M1).
+  tokens = 0;
+  last = 0;
+  strikes = 0;
+  lastStrike = -Infinity;
 
   constructor(readonly endpoint: Endpoint<S>, public state: S) {
     this.lastSeen = this.lastPing = performance.now();
-    this.limiter = new RateLimiter(endpoint.transport.limits.rateLimit, endpoint.transport.limits.rateBurst, this.lastSeen);
+    endpoint.rate?.fill(this, this.lastSeen);
   }
 
   // ---- Conn ----
@@ -95,7 +98,7 @@ export class WsConn<S = unknown> implements Conn {
       ws.close(Close.tooBig, `frame larger than ${limit} bytes`);
       return;
     }
-    const verdict = ep.spec.rateLimit === false ? "ok" : this.limiter.check(now);
+    const verdict = ep.rate === null ? "ok" : ep.rate.check(this, now);
     if (verdict !== "ok") {
       ep.counters.errors++;
       // "Over the limit: the error reply, then 1008 if it continues" (PROTOCOLS.md common rules).
@@ -137,9 +140,12 @@ export class WsConn<S = unknown> implements Conn {
 export class Endpoint<S> {
   readonly counters: ProtocolCounters;
   readonly maxFrameBytes: number;
+  /** The per-connection message limit, shared by the endpoint's connections; null: none. */
+  readonly rate: RatePolicy | null;
   constructor(readonly transport: Transport, readonly spec: EndpointSpec<S>) {
     this.counters = transport.metrics.protocol(spec.protocol);
     this.maxFrameBytes = spec.maxFrameBytes ?? transport.limits.maxFrameBytes;
+    this.rate = spec.rateLimit === false ? null : new RatePolicy(transport.limits.rateLimit, transport.limits.rateBurst);
   }
 
   /** Upgrade the request; returns false if it is not a WebSocket handshake. */

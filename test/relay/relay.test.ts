@@ -5,7 +5,7 @@ import { MemoryMonitorDirectory, MemoryPendingCommands } from "../../src/protoco
 
 class FakePeer implements RelayPeer {
   readonly got: Array<[string, Payload]> = [];
-  constructor(readonly key: string) {}
+  constructor(readonly id: string) {}
   emit(event: string, payload: Payload): void {
     this.got.push([event, payload]);
   }

@@ -2,7 +2,7 @@
 // into a typed command or one of the seed's error replies (errors as values); the reply
 // builders produce the exact seed shapes.
 import { Type, type Static } from "@sinclair/typebox";
-import { TypeCompiler } from "@sinclair/typebox/compiler";
+import { compileOnUse } from "../../schema.ts";
 
 export type Rgb = [number, number, number];
 
@@ -29,8 +29,8 @@ export type PoolCommand = Static<typeof PoolCommand>;
 export const SetColorCommand = Type.Object({ command: Type.String(), pool: PoolId, buzzer: Byte, color: Type.Tuple([Byte, Byte, Byte]) });
 export type SetColorCommand = Static<typeof SetColorCommand>;
 
-const checkPool = TypeCompiler.Compile(PoolCommand);
-const checkSetColor = TypeCompiler.Compile(SetColorCommand);
+const checkPool = compileOnUse(PoolCommand);
+const checkSetColor = compileOnUse(SetColorCommand);
 
 /** What each field must be: the `message` of an invalid_data_type error (seed: "Error message"). */
 const EXPECTED: Record<string, string> = {

@@ -2,7 +2,7 @@
 // tokens separated by single spaces, verbs case-insensitive, a trailing \r\n tolerated.
 // Pure: text in, a typed command or an error value out; replies are formatted here too.
 import { Type, type Static } from "@sinclair/typebox";
-import { TypeCompiler } from "@sinclair/typebox/compiler";
+import { compileOnUse } from "../../schema.ts";
 
 /** §3 Errors: the extension's error codes. */
 export type ErrorCode = "unknown_command" | "bad_arguments" | "not_registered" | "rate_limited";
@@ -41,8 +41,8 @@ export interface ParseError {
   message: string;
 }
 
-const ScoreCheck = TypeCompiler.Compile(Score);
-const IdCheck = TypeCompiler.Compile(SenderId);
+const ScoreCheck = compileOnUse(Score);
+const IdCheck = compileOnUse(SenderId);
 const INT_TOKEN = /^-?[0-9]+$/;
 // ASCII letters only: toUpperCase() maps "ı" to "I" and "ſ" to "S", which would let odd
 // Unicode spell a verb.

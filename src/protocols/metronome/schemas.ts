@@ -2,7 +2,7 @@
 // Named params are the seed's form; positional params (JSON-RPC §4.2) map onto the same names in
 // the order listed here. Extra named members are allowed: extensions are additive.
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
-import { TypeCompiler } from "@sinclair/typebox/compiler";
+import { compileOnUse } from "../../schema.ts";
 import type { RpcParams } from "./jsonrpc.ts";
 
 /** Client clock, ms since the Unix epoch. */
@@ -34,7 +34,7 @@ export type ParamsChecker<T> = (params: RpcParams | undefined) => Checked<T>;
 
 /** Compile a schema once; the checker also accepts positional params in `order`. */
 export function paramsChecker<S extends TSchema>(schema: S, order: string[]): ParamsChecker<Static<S>> {
-  const compiled = TypeCompiler.Compile(schema);
+  const compiled = compileOnUse(schema);
   return (params) => {
     let obj: unknown = params ?? {};
     if (Array.isArray(params)) {

@@ -1,78 +1,34 @@
-// The relay (PROTOCOLS.md §4) on the Socket.IO layer at /socket.io/, namespace "/".
-import { timingSafeEqual } from "node:crypto";
+// The relay's plugin (PROTOCOLS.md §4): the /socket.io/ route is registered at start, but the
+// Socket.IO layer (Engine.IO sessions, socket.io-parser and its `debug` dependency) and the relay
+// are loaded on the first request to it. A server nobody talks Socket.IO to never pays their
+// start-up memory (docs/bench.md, start-up). The module is part of the compiled binary all the
+// same: the bundler follows the import() below.
 import type { ProtocolFactory } from "../types.ts";
-import { mountSocketIO } from "../socketio/plugin.ts";
-import type { Ack, SioSocket } from "../socketio/sio/socket.ts";
-import { randomId } from "../socketio/engine/server.ts";
-import { Reason, Relay, type Payload, type RelayPeer, type Reply } from "./relay.ts";
-import { MemoryMonitorDirectory, MemoryPendingCommands } from "./registry.ts";
+import type { LiveRelay } from "./wiring.ts";
 
-const sameToken = (given: unknown, want: string): boolean => {
-  if (typeof given !== "string") return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(want);
-  return a.length === b.length && timingSafeEqual(a, b);
-};
-
-/** A socket as the relay sees it: its id is the relay's key. */
-class SocketPeer implements RelayPeer {
-  constructor(private readonly socket: SioSocket) {}
-  get key(): string {
-    return this.socket.id;
-  }
-  emit(event: string, payload: Payload): void {
-    this.socket.emit(event, payload);
-  }
-}
+/** The Engine.IO path (kept here so the route exists before the layer is loaded). */
+const PATH = "/socket.io/";
 
 export const relayProtocol: ProtocolFactory = (ctx) => {
-  const mounted = mountSocketIO(ctx);
-  const { io } = mounted;
-  // Correlation ids: a per-process prefix keeps them unique across restarts and, later, nodes.
-  const prefix = randomId().slice(0, 6);
-  let seq = 0;
-  const relay = new Relay(new MemoryMonitorDirectory(), new MemoryPendingCommands(), () => `${prefix}-${++seq}`);
-  ctx.metrics.gauge("switchboard_socketio_monitors", "Relay monitors connected.", () => relay.monitors());
-  ctx.metrics.gauge("switchboard_socketio_pending_commands", "Relay commands sent and not yet finished.", () => relay.pendingCommands());
+  let live: LiveRelay | null = null;
+  let loading: Promise<LiveRelay> | null = null;
+  const load = () =>
+    (loading ??= import("./wiring.ts").then((m) => {
+      live = m.startRelay(ctx);
+      return live;
+    }));
 
-  const nsp = io.of("/");
-  const token = ctx.config.sioToken;
-  // --sio-token: both roles must present auth {token} in the CONNECT packet (§4 "Optional auth").
-  // The refusal carries the reason too (§4: every payload has a `reason`): at the top for
-  // python-socketio, whose connect_error handler gets the whole object, and in `data` for
-  // socket.io-client, which exposes only `message` and `data` on its error.
-  const refusal = { message: Reason.badToken, reason: Reason.badToken, data: { reason: Reason.badToken } };
-  if (token) nsp.use((auth) => (sameToken(auth.token, token) ? null : refusal));
+  // Registered now so /metrics lists them (as zero) before the first client.
+  ctx.metrics.protocol("socketio");
+  ctx.metrics.gauge("switchboard_socketio_monitors", "Relay monitors connected.", () => live?.relay.monitors() ?? 0);
+  ctx.metrics.gauge("switchboard_socketio_pending_commands", "Relay commands sent and not yet finished.", () => live?.relay.pendingCommands() ?? 0);
 
-  const answer = (socket: SioSocket, ack: Ack | null, reply: Reply) => {
-    if (reply.event) socket.emit(reply.event, reply.payload);
-    ack?.(reply.payload); // §4: an ack gets the same payload as the reply event
-    if (reply.disconnect) socket.disconnect(true);
+  return {
+    name: "relay",
+    // After the first request the handler answers synchronously, as before (an upgrade included).
+    routes: (app) => app.all(PATH, (c: any) => (live ? live.handle(c) : load().then((l) => l.handle(c))), { parse: "none" }),
+    stop: async () => {
+      if (loading) (await loading).stop();
+    },
   };
-
-  const handlers: Record<string, (key: string, payload: unknown) => Reply> = {
-    query: (k, p) => relay.query(k, p),
-    "command send": (k, p) => relay.commandSend(k, p),
-    con: (k, p) => relay.con(k, p),
-    "command done": (k, p) => relay.commandDone(k, p),
-    "command error": (k, p) => relay.commandError(k, p),
-  };
-
-  // Handlers are registered once on the namespace, not per socket: an idle session then costs
-  // no closures (docs/bench.md M1).
-  nsp.onConnection((socket) => relay.join(new SocketPeer(socket)));
-  nsp.onDisconnect((socket) => relay.leave(socket.id));
-  for (const [event, handle] of Object.entries(handlers)) nsp.on(event, (socket, args, ack) => answer(socket, ack, handle(socket.id, args[0])));
-  // Common rules: bad input gets the protocol's error reply. An event the relay does not know
-  // is answered with `error` (and its ack, so an emitWithAck does not hang); nothing changes.
-  nsp.onUnknown((socket, event, _args, ack) => answer(socket, ack, { event: "error", payload: { reason: Reason.unknownEvent, event: event.slice(0, 64) } }));
-
-  // Over the per-session event rate: a refused `command send` is a `command failed`, anything else
-  // an `error` event; a client that keeps going is disconnected (see docs/socketio.md).
-  io.rateLimited = (socket, event, ack) => {
-    const payload = { reason: Reason.rateLimited };
-    answer(socket, ack, { event: event === "command send" ? "command failed" : "error", payload });
-  };
-
-  return { name: "relay", routes: mounted.routes, stop: mounted.stop };
 };

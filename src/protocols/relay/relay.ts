@@ -4,9 +4,10 @@
 import type { MonitorDirectory, PendingCommand, PendingCommands } from "./registry.ts";
 import { checkCommandDone, checkCommandError, checkCommandSend, checkMonitorRef, commandLengthOk } from "./schema.ts";
 
+/** A connection as the relay sees it (a Socket.IO socket is one as it is: no adapter object per socket). */
 export interface RelayPeer {
-  /** Unique for the server's lifetime. */
-  readonly key: string;
+  /** Unique for the server's lifetime: the relay's key. */
+  readonly id: string;
   emit(event: string, payload: Payload): void;
 }
 
@@ -62,7 +63,7 @@ export class Relay {
   ) {}
 
   join(peer: RelayPeer): void {
-    this.peers.set(peer.key, { peer, queried: null, monitorId: null });
+    this.peers.set(peer.id, { peer, queried: null, monitorId: null });
   }
 
   /** The connection is gone: a monitor's unfinished commands fail, its watchers hear it went offline. */

@@ -1,6 +1,6 @@
 // Payloads of the relay's client events (PROTOCOLS.md §4), validated with compiled TypeBox schemas.
 import { Type, type Static } from "@sinclair/typebox";
-import { TypeCompiler } from "@sinclair/typebox/compiler";
+import { compileOnUse } from "../../schema.ts";
 
 /** §4: a non-empty string of at most 64 characters of [A-Za-z0-9_-]. */
 export const MonitorId = Type.String({ pattern: "^[A-Za-z0-9_-]{1,64}$" });
@@ -34,7 +34,7 @@ export type CommandDone = Static<typeof CommandDone>;
 export const CommandError = Type.Object({ reason: Type.Optional(Type.String({ maxLength: 4096 })), id: Type.Optional(CommandId) });
 export type CommandError = Static<typeof CommandError>;
 
-export const checkMonitorRef = TypeCompiler.Compile(MonitorRef);
-export const checkCommandSend = TypeCompiler.Compile(CommandSend);
-export const checkCommandDone = TypeCompiler.Compile(CommandDone);
-export const checkCommandError = TypeCompiler.Compile(CommandError);
+export const checkMonitorRef = compileOnUse(MonitorRef);
+export const checkCommandSend = compileOnUse(CommandSend);
+export const checkCommandDone = compileOnUse(CommandDone);
+export const checkCommandError = compileOnUse(CommandError);

@@ -4,16 +4,22 @@ import type { AnyElysia } from "elysia";
 import type { Server } from "bun";
 import type { PluginContext } from "../types.ts";
 import type { WsTarget } from "./engine/server.ts";
-import type { EngineSession } from "./engine/session.ts";
+import { EngineSession } from "./engine/session.ts";
 import { SioServer, type SioOptions } from "./sio/server.ts";
 
-interface WsState {
-  target: WsTarget;
-  session: EngineSession | null;
+/** Before open: what the upgrade asked for; then the session the socket serves (null: refused). One field, no object per socket. */
+type WsState = WsTarget | EngineSession | null;
+
+/** What an Elysia handler gets that the Socket.IO layer uses. */
+export interface SioRequest {
+  request: Request;
+  server: Server<any> | null;
 }
 
 export interface MountedSocketIO {
   io: SioServer;
+  /** Every request on the Engine.IO path: an upgrade (undefined) or the HTTP answer. */
+  handle(c: SioRequest): Response | Promise<Response> | undefined;
   routes(app: AnyElysia): AnyElysia;
   stop(): void;
 }
@@ -51,32 +57,33 @@ export function mountSocketIO(ctx: PluginContext, opts: SioOptions = sioOptions(
     rateLimit: false, // EVENT packets are rate-limited per session by the Socket.IO layer
     open(conn) {
       counters.connections--;
-      conn.state.session = io.engine.wsOpened(conn, conn.state.target);
+      conn.state = io.engine.wsOpened(conn, conn.state as WsTarget); // open runs once, before any frame
     },
     message(conn, data) {
-      conn.state.session?.wsFrame(conn, data);
+      if (conn.state instanceof EngineSession) conn.state.wsFrame(conn, data);
     },
     close(conn) {
       counters.connections++;
-      conn.state.session?.wsClosed(conn);
+      if (conn.state instanceof EngineSession) conn.state.wsClosed(conn);
     },
   });
 
   // A long poll is held up to one ping interval; Bun's idle timeout (10 s) would cut it.
   const holdSeconds = Math.min(255, Math.ceil((opts.pingIntervalMs + opts.pingTimeoutMs) / 1000) + 5);
 
-  const handle = ({ request, server }: { request: Request; server: Server<any> | null }) => {
+  const handle = ({ request, server }: SioRequest) => {
     const q = new URL(request.url).searchParams;
     if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {
       const target = io.engine.verifyUpgrade(request, q);
       if (target instanceof Response) return target;
-      return ep.accept(request, server, { target, session: null });
+      return ep.accept(request, server, target);
     }
     return io.engine.http(request, q, () => server?.timeout(request, holdSeconds));
   };
 
   return {
     io,
+    handle,
     routes: (app) => app.all(SOCKET_IO_PATH, (c: any) => handle(c), { parse: "none" }),
     stop: () => io.close(),
   };

@@ -2,7 +2,7 @@
 // Auth tokens come from the operator's issuer (signed with --jwt-secret); invites are minted
 // here: {type:"invite", room, exp}, signed with the secret, or with a per-process random key
 // when no secret is set (private rooms). Time comes from the injected Clock.
-import { errors, jwtVerify, SignJWT, type JWTPayload } from "jose";
+import type { JWTPayload } from "jose";
 import type { Clock } from "../../transport/types.ts";
 import { fail, type Fail } from "./codec.ts";
 
@@ -26,6 +26,10 @@ export interface TokenAuth {
 export const CLOCK_TOLERANCE_S = 60;
 const ALG = "HS256";
 
+/** jose is loaded with the first token: a server that never sees one does not pay its start-up memory (docs/bench.md). */
+let joseModule: Promise<typeof import("jose")> | null = null;
+const jose = () => (joseModule ??= import("jose"));
+
 export class JwtAuth implements TokenAuth {
   readonly required: boolean;
   private readonly authKey: Uint8Array;
@@ -38,6 +42,7 @@ export class JwtAuth implements TokenAuth {
   }
 
   private async verify(token: string, key: Uint8Array, claims: { audience?: string; issuer?: string }): Promise<JWTPayload | "expired" | "invalid"> {
+    const { errors, jwtVerify } = await jose();
     try {
       const { payload } = await jwtVerify(token, key, {
         algorithms: [ALG],
@@ -86,6 +91,7 @@ export class JwtAuth implements TokenAuth {
    * least expires_in and expires_at is never already past; expiresAt is the same instant in ms.
    */
   async signInvite(roomId: string, expiresInS: number): Promise<{ token: string; expiresAt: number }> {
+    const { SignJWT } = await jose();
     const exp = Math.ceil(this.o.clock.now() / 1000 + expiresInS);
     const token = await new SignJWT({ type: "invite", room: roomId })
       .setProtectedHeader({ alg: ALG, typ: "JWT" })

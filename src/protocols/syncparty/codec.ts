@@ -4,7 +4,7 @@
 // {type, room, client, payload, ts, server_ts}; all six keys are always present (null when
 // there is nothing to say), so clients can read them without guards.
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
-import { TypeCompiler } from "@sinclair/typebox/compiler";
+import { compileOnUse, type Check } from "../../schema.ts";
 
 /** The contract's error codes, exactly (PROTOCOLS.md §2 "Errors"). */
 export const ErrorCodes = [
@@ -106,10 +106,10 @@ export type ClientMessage = {
   [K in ClientType]: { type: K; room: string | null; client: string | null; ts: number | null; payload: Static<Payloads[K]> };
 }[ClientType];
 
-const envelopeCheck = TypeCompiler.Compile(Envelope);
+const envelopeCheck = compileOnUse(Envelope);
 const payloadChecks = Object.fromEntries(
-  Object.entries(payloadSchemas).map(([k, s]) => [k, TypeCompiler.Compile(s as TSchema)]),
-) as Record<ClientType, ReturnType<typeof TypeCompiler.Compile>>;
+  Object.entries(payloadSchemas).map(([k, s]) => [k, compileOnUse(s as TSchema)]),
+) as Record<ClientType, Check<TSchema>>;
 
 export type Decoded =
   | { ok: true; msg: ClientMessage }
@@ -119,7 +119,7 @@ export type Decoded =
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const idOf = (v: unknown): string | null => (typeof v === "string" && v !== "" && v.length <= 128 ? v : null);
 
-function firstError(check: ReturnType<typeof TypeCompiler.Compile>, value: unknown, prefix: string): string {
+function firstError(check: Check<TSchema>, value: unknown, prefix: string): string {
   const e = check.Errors(value).First();
   return e ? `${prefix}${e.path || "/"}: ${e.message}` : `${prefix}: invalid`;
 }

@@ -21,9 +21,16 @@ sharedDecoder.on("decoded", (p: Packet) => decoded.push(p));
 /** BINARY_EVENT / BINARY_ACK: the header of a packet whose attachments follow (Socket.IO v5). */
 const startsBinary = (data: string | Uint8Array): boolean => typeof data === "string" && (data[0] === "5" || data[0] === "6");
 
+/** The auth of a CONNECT without a payload (most clients send none): one object for all of them. */
+const noAuth: Readonly<Record<string, unknown>> = Object.freeze({});
+
 export class SioClient implements SessionEvents {
-  /** Connected sockets by namespace name. */
-  readonly sockets = new Map<string, SioSocket>();
+  /**
+   * Connected sockets: a session nearly always joins one namespace, so that one has a field of its
+   * own and a Map by namespace name is made only for a second (an idle session then holds no Map).
+   */
+  private first: SioSocket | null = null;
+  private more: Map<string, SioSocket> | null = null;
   private decoder: Decoder | null = null;
   /** Created on the first EVENT: a fresh bucket is full, as it would be by then anyway. */
   private limiter: RateLimiter | null = null;
@@ -33,7 +40,7 @@ export class SioClient implements SessionEvents {
     session.events = this;
     // A session that never joins a namespace is dropped (socket.io "connectTimeout").
     this.stopConnectTimer = server.clock.setTimer(server.opts.connectTimeoutMs, () => {
-      if (this.sockets.size === 0) this.close();
+      if (!this.first && !this.more?.size) this.close();
     });
   }
 
@@ -54,13 +61,13 @@ export class SioClient implements SessionEvents {
   }
 
   upgraded(): void {
-    for (const s of this.sockets.values()) s.nsp.rooms.upgraded(s);
+    for (const s of this.sockets()) s.nsp.rooms.upgraded(s);
   }
 
   closed(reason: string): void {
     this.stopConnectTimer?.();
     this.decoder?.destroy();
-    for (const s of [...this.sockets.values()]) s.closed(reason);
+    for (const s of this.sockets()) s.closed(reason);
   }
 
   private ownDecoder(): Decoder {
@@ -87,12 +94,24 @@ export class SioClient implements SessionEvents {
   }
 
   removeSocket(s: SioSocket): void {
-    if (this.sockets.get(s.nsp.name) === s) this.sockets.delete(s.nsp.name);
+    if (this.first === s) this.first = null;
+    else if (this.more?.get(s.nsp.name) === s) this.more.delete(s.nsp.name);
+  }
+
+  /** The connected sockets, as a copy (closing one while iterating is safe). */
+  sockets(): SioSocket[] {
+    const all = this.first ? [this.first] : [];
+    if (this.more) all.push(...this.more.values());
+    return all;
+  }
+
+  private socket(nsp: string): SioSocket | undefined {
+    return this.first?.nsp.name === nsp ? this.first : this.more?.get(nsp);
   }
 
   private onPacket(p: Packet): void {
     if (p.type === PacketType.CONNECT) return this.connect(p.nsp, p.data);
-    const socket = this.sockets.get(p.nsp);
+    const socket = this.socket(p.nsp);
     if (!socket) return; // not connected to that namespace: dropped, as the reference does
     switch (p.type) {
       case PacketType.EVENT:
@@ -116,14 +135,15 @@ export class SioClient implements SessionEvents {
   private connect(name: string, auth: unknown): void {
     const nsp = this.server.namespace(name);
     if (!nsp) return this.sendPacket({ type: PacketType.CONNECT_ERROR, nsp: name, data: { message: "Invalid namespace" } });
-    if (this.sockets.has(name)) return; // already connected: nothing to do
-    const payload = (auth ?? {}) as Record<string, unknown>;
+    if (this.socket(name)) return; // already connected: nothing to do
+    const payload = (auth ?? noAuth) as Readonly<Record<string, unknown>>;
     const refusal = nsp.authorize(payload);
     if (refusal) return this.sendPacket({ type: PacketType.CONNECT_ERROR, nsp: name, data: refusal });
     this.stopConnectTimer?.();
     this.stopConnectTimer = null;
     const socket = new SioSocket(this.server.newSocketId(), nsp, this, payload);
-    this.sockets.set(name, socket);
+    if (!this.first) this.first = socket;
+    else (this.more ??= new Map()).set(name, socket);
     this.sendPacket({ type: PacketType.CONNECT, nsp: name, data: { sid: socket.id } });
     nsp.add(socket);
   }

@@ -8,7 +8,7 @@ import type { Ack, SioSocket } from "./socket.ts";
 export type SharedHandler = (socket: SioSocket, args: unknown[], ack: Ack | null) => void;
 
 /** Refuses a CONNECT by returning the CONNECT_ERROR payload, or accepts it with null. */
-export type AuthCheck = (auth: Record<string, unknown>) => { message: string; data?: unknown } | null;
+export type AuthCheck = (auth: Readonly<Record<string, unknown>>) => { message: string; data?: unknown } | null;
 
 export class Namespace {
   readonly sockets = new Map<string, SioSocket>();
@@ -63,7 +63,7 @@ export class Namespace {
 
   // ---- called by SioClient / SioSocket ----
 
-  authorize(auth: Record<string, unknown>): { message: string; data?: unknown } | null {
+  authorize(auth: Readonly<Record<string, unknown>>): { message: string; data?: unknown } | null {
     for (const check of this.checks) {
       const refusal = check(auth);
       if (refusal) return refusal;

@@ -30,7 +30,7 @@ export class SioSocket {
     readonly nsp: Namespace,
     readonly client: SioClient,
     /** The CONNECT packet's payload (Socket.IO v5 "auth"). */
-    readonly auth: Record<string, unknown>,
+    readonly auth: Readonly<Record<string, unknown>>,
   ) {}
 
   /** The rooms this socket is in. */
