@@ -10,6 +10,12 @@ export interface IdleArgs {
   paths: { path: string; setup?: string[] }[];
   steps: number[];
   settleMs: number;
+  /**
+   * Connections opened (round-robin, with their setup) and closed again before RSS_0 is read, so
+   * what a server does once, on first use of an endpoint (load a module, compile a hot path), is
+   * not divided among the measured connections. 0: a cold server.
+   */
+  warm?: number;
 }
 export interface IdleResult {
   rss0: number;
@@ -21,16 +27,23 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 if (import.meta.main) {
   const a = JSON.parse(process.argv[2] ?? "{}") as IdleArgs;
   const tally: Tally = { frames: 0, bytes: 0 };
+  const openRoundRobin = (n: number, offset: number) =>
+    connectMany(n, 64, (i) => {
+      const p = a.paths[(offset + i) % a.paths.length]!;
+      return connectRaw(a.port, p.path, { tally, setup: p.setup });
+    });
+  if (a.warm) {
+    const warm = await openRoundRobin(a.warm, 0);
+    await sleep(a.settleMs);
+    for (const c of warm) c.abort();
+  }
   await sleep(a.settleMs);
   const rss0 = rssKiB(a.pid);
   const open: RawClient[] = [];
   const steps: IdleResult["steps"] = [];
   for (const n of a.steps) {
     const t0 = performance.now();
-    const more = await connectMany(n - open.length, 64, (i) => {
-      const p = a.paths[(open.length + i) % a.paths.length]!;
-      return connectRaw(a.port, p.path, { tally, setup: p.setup });
-    });
+    const more = await openRoundRobin(n - open.length, open.length);
     open.push(...more);
     const openMs = performance.now() - t0;
     await sleep(a.settleMs);

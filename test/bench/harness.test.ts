@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { FanoutArgs } from "../../scripts/bench/loadgen-fanout.ts";
+import type { IdleArgs, IdleResult } from "../../scripts/bench/loadgen-idle.ts";
 import type { ShapeResult } from "../../scripts/bench/lib/phase.ts";
 import { connectRaw, type Tally } from "../../scripts/bench/lib/rawws.ts";
 import { startServer } from "../../scripts/bench/lib/servers.ts";
@@ -73,4 +74,24 @@ describe("F1 end to end", () => {
       }
     });
   }
+});
+
+describe("M1 end to end", () => {
+  test("a warm run holds idle connections on every endpoint through its steps (it fails if the server closes one) and leaves none behind", async () => {
+    const srv = await startServer("switchboard");
+    try {
+      const { idlePaths } = await import("../../scripts/bench/protocol-paths.ts");
+      const health = async () => (await (await fetch(`http://127.0.0.1:${srv.port}/healthz`)).json()) as { connections: Record<string, number> };
+      const args: IdleArgs = { port: srv.port, pid: srv.pid, paths: idlePaths, steps: [20, 40], settleMs: 100, warm: 10 };
+      const r = await runJson<IdleResult>([process.execPath, join(import.meta.dir, "../../scripts/bench/loadgen-idle.ts"), JSON.stringify(args)], 30_000);
+      expect(r.rss0).toBeGreaterThan(0);
+      expect(r.steps.map((s) => s.n)).toEqual([20, 40]);
+      for (const s of r.steps) expect(s.rss).toBeGreaterThan(0);
+      // The load generator has exited: its connections are gone, warm-up ones included.
+      for (let i = 0; i < 50 && Object.values((await health()).connections).some((n) => n > 0); i++) await Bun.sleep(50);
+      expect(Object.values((await health()).connections).every((n) => n === 0)).toBe(true);
+    } finally {
+      await srv.stop();
+    }
+  });
 });
