@@ -73,7 +73,7 @@ export class MemoryStore implements ClickerStore {
     this.batches.push(batch.length);
     return batch.map((s) => {
       if (this.scores.some((x) => x.id === s.id && x.ts === s.ts)) return false;
-      this.scores.push({ ...s });
+      this.scores.push({ id: s.id, ts: s.ts, score: s.score });
       return true;
     });
   }

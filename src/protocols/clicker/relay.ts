@@ -14,6 +14,8 @@ import type { ClickerStore, ScoreRecord } from "./store.ts";
 /** One topic per sender id; a listener subscribes to the ids it asked for. */
 export const topicOf = (id: string) => `clicker:${id}`;
 
+const pending = (peer: Peer, id: string, cmd: Score): Pending => ({ id, ts: cmd.ts, score: cmd.score, peer, cmd });
+
 interface Peer {
   conn: Conn;
   queue: (Command | ParseError)[];
@@ -30,13 +32,21 @@ interface Peer {
 
 interface Sender {
   peer: Peer;
+  /** topicOf(id), built once per registration rather than once per broadcast. */
+  topic: string;
   /** Newest score stored while this id is live: wins over a store read that raced with it. */
   latest: ScoreRecord | null;
 }
 
+/** A score waiting for its commit: the record the store writes, plus what its replies need. */
+interface Pending extends ScoreRecord {
+  peer: Peer;
+  /** The parsed command: its timestamp as the client spelled it (for SCORED) and plain (for SCORE). */
+  cmd: Score;
+}
+
 interface Batch {
-  /** ack: the timestamp as the client spelled it, for its SCORED. */
-  items: { peer: Peer; rec: ScoreRecord; ack: string }[];
+  items: Pending[];
   started: boolean;
   done: Promise<void>;
   resolve: () => void;
@@ -85,7 +95,7 @@ export class ClickerRelay {
     // More scores while this connection's last ones wait in the open batch: same commit,
     // and the replies still go out in the order sent.
     if (cmd.kind === "score" && p.queue.length === 0 && p.batch && p.batch === this.open_ && p.senderId !== null) {
-      p.batch.items.push({ peer: p, rec: { id: p.senderId, ts: cmd.ts, score: cmd.score }, ack: cmd.stamp });
+      p.batch.items.push(pending(p, p.senderId, cmd));
       return;
     }
     p.queue.push(cmd);
@@ -181,7 +191,7 @@ export class ClickerRelay {
     const prev = this.senders.get(reg.id);
     p.senderId = reg.id;
     p.secret = reg.secret;
-    this.senders.set(reg.id, { peer: p, latest: null });
+    this.senders.set(reg.id, { peer: p, topic: topicOf(reg.id), latest: null });
     p.conn.send(fmt.registered(reg.id, reg.secret));
     this.deps.log.debug("clicker registered", { id: reg.id, conn: p.conn.id, known: reg.known, replaced: prev?.peer.conn.id });
     this.deps.topics.publish(topicOf(reg.id), fmt.connect([reg.id]));
@@ -207,7 +217,7 @@ export class ClickerRelay {
       const b: Batch = (batch = this.open_ = { items: [], started: false, done, resolve });
       this.deps.defer(() => this.flush(b));
     }
-    for (const s of scores) batch.items.push({ peer: p, rec: { id, ts: s.ts, score: s.score }, ack: s.stamp });
+    for (const s of scores) batch.items.push(pending(p, id, s));
     p.batch = batch;
     await batch.done;
     p.batch = null;
@@ -227,19 +237,21 @@ export class ClickerRelay {
   private async commit(batch: Batch): Promise<void> {
     let fresh: boolean[];
     try {
-      fresh = await this.deps.store.saveScores(batch.items.map((i) => i.rec));
+      fresh = await this.deps.store.saveScores(batch.items);
     } catch (err) {
       // No SCORED without a write: the seed tells clickers to keep the score and retry later.
       this.deps.log.error("clicker: storing scores failed", { scores: batch.items.length, err: err as Error });
       return;
     }
-    batch.items.forEach(({ peer, rec, ack }, i) => {
-      peer.conn.send(fmt.scored(ack));
-      if (!fresh[i]) return;
-      const sender = this.senders.get(rec.id);
-      if (sender) sender.latest = rec;
-      this.deps.topics.publish(topicOf(rec.id), fmt.score(rec.ts, rec.id, rec.score));
-    });
+    const { items } = batch;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
+      item.peer.conn.send(fmt.scored(item.cmd.stamp));
+      if (!fresh[i]) continue;
+      const sender = this.senders.get(item.id);
+      if (sender) sender.latest = item;
+      this.deps.topics.publish(sender?.topic ?? topicOf(item.id), fmt.score(item.cmd.tsText, item.id, item.cmd.scoreText));
+    }
   }
 
   /** §3 LISTEN: replace the set, reply CONNECT with the live subset, then each one's latest score. */
