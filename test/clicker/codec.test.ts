@@ -17,6 +17,8 @@ describe("clicker codec: commands", () => {
     ["SCORE 007 -0", { kind: "score", ts: 7n, score: 0n, stamp: "007", tsText: "7", scoreText: "0" }],
     ["SCORE -007 0042", { kind: "score", ts: -7n, score: 42n, stamp: "-007", tsText: "-7", scoreText: "42" }],
     ["SCORE 0 -0000000000000000000000000000001", { kind: "score", ts: 0n, score: -1n, stamp: "0", tsText: "0", scoreText: "-1" }],
+    ["SCORE 999999999999999 -999999999999999", { kind: "score", ts: 999999999999999n, score: -999999999999999n, stamp: "999999999999999", tsText: "999999999999999", scoreText: "-999999999999999" }],
+    ["Score 1234567890123456 1", { kind: "score", ts: 1234567890123456n, score: 1n, stamp: "1234567890123456", tsText: "1234567890123456", scoreText: "1" }],
     ["SCORE -0 1", { kind: "score", ts: 0n, score: 1n, stamp: "-0", tsText: "0", scoreText: "1" }],
     [`SCORE ${Number.MAX_SAFE_INTEGER} ${Number.MIN_SAFE_INTEGER}`, { kind: "score", ts: BigInt(Number.MAX_SAFE_INTEGER), score: BigInt(Number.MIN_SAFE_INTEGER), stamp: String(Number.MAX_SAFE_INTEGER), tsText: String(Number.MAX_SAFE_INTEGER), scoreText: String(Number.MIN_SAFE_INTEGER) }],
     // Signed 64-bit, exact past 2^53 (a double would round 2^53 + 1 down).
@@ -52,6 +54,15 @@ describe("clicker codec: errors", () => {
     ["SCORE 1 2 3", "bad_arguments"],
     ["SCORE 1  2", "bad_arguments"],
     ["SCORE 1 2 ", "bad_arguments"],
+    ["SCORE  2", "bad_arguments"],
+    ["SCORE 1 ", "bad_arguments"],
+    ["score 1  2", "bad_arguments"],
+    ["SCORE --1 1", "bad_arguments"],
+    ["SCORE 1-2 3", "bad_arguments"],
+    ["SCORE 1/ 1", "bad_arguments"], // the characters just below and above the digits
+    ["SCORE 1 1:", "bad_arguments"],
+    ["SCORE \u0661 1", "bad_arguments"], // an Arabic-Indic digit is not a decimal digit here
+    ["SCORE 1 12345678901234567x", "bad_arguments"],
     ["SCORE 1.5 2", "bad_arguments"],
     ["SCORE 1 1e3", "bad_arguments"],
     ["SCORE 0x10 1", "bad_arguments"],

@@ -67,11 +67,31 @@ export function shown(token: string): string {
   return clean.length > 32 ? clean.slice(0, 32) + "..." : clean;
 }
 
-function integer(token: string | undefined, name: string): bigint | ParseError {
-  if (token === undefined || token === "") return fail("bad_arguments", `${name} is missing`);
-  if (!INT_TOKEN.test(token)) return fail("bad_arguments", `${name} must be a decimal integer, got ${shown(token)}`);
-  // Leading zeros and -0 fold into one value: 007 and 7 are the same timestamp.
-  return BigInt(token);
+function integer(token: string, name: string): bigint | ParseError {
+  if (token === "") return fail("bad_arguments", `${name} is missing`);
+  const value = decimal(token);
+  if (value === null) return fail("bad_arguments", `${name} must be a decimal integer, got ${shown(token)}`);
+  return value;
+}
+
+/**
+ * The value of an optional '-' followed by decimal digits, else null. Leading zeros and -0 fold
+ * into one value: 007 and 7 are the same timestamp. Up to 15 digits the value is summed as a
+ * double (exact below 2^53) while the digits are checked: cheaper than a regex and BigInt(text).
+ */
+function decimal(token: string): bigint | null {
+  const neg = token.charCodeAt(0) === 45; // '-'
+  const n = token.length;
+  let i = neg ? 1 : 0;
+  if (i === n) return null;
+  if (n - i > 15) return INT_TOKEN.test(token) ? BigInt(token) : null;
+  let v = 0;
+  for (; i < n; i++) {
+    const d = token.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return null;
+    v = v * 10 + d;
+  }
+  return BigInt(neg ? -v : v);
 }
 
 /** Only a long token can leave the signed 64-bit range: the schema check runs for those alone. */
@@ -87,19 +107,19 @@ function plain(token: string, value: bigint): string {
 export function parse(frame: string | Uint8Array): Command | ParseError {
   if (typeof frame !== "string") return fail("bad_arguments", "binary frames are not supported, send text");
   const line = frame.endsWith("\r\n") ? frame.slice(0, -2) : frame.endsWith("\n") || frame.endsWith("\r") ? frame.slice(0, -1) : frame;
-  const tokens = line.split(" ");
-  const verb = tokens[0]!;
   // SCORE is nearly all of the traffic: its exact spelling skips the verb checks below.
-  if (verb === "SCORE") return parseScore(tokens);
+  if (line.startsWith("SCORE ")) return parseScore(line, 6);
+  const space = line.indexOf(" ");
+  const verb = space < 0 ? line : line.slice(0, space);
   if (verb === "") return fail("unknown_command", "empty command");
   if (!VERB.test(verb)) return fail("unknown_command", `unknown command ${shown(verb)}`);
   switch (verb.toUpperCase()) {
     case "REGISTER":
-      return parseRegister(tokens.slice(1));
+      return parseRegister(line.split(" ").slice(1));
     case "SCORE":
-      return parseScore(tokens);
+      return parseScore(line, verb.length + 1);
     case "LISTEN":
-      return parseListen(tokens.slice(1));
+      return parseListen(line.split(" ").slice(1));
     default:
       return fail("unknown_command", `unknown command ${shown(verb)}`);
   }
@@ -113,13 +133,14 @@ function parseRegister(args: string[]): Register | ParseError {
   return { kind: "register", secret: secret === "" ? null : secret };
 }
 
-/** tokens[0] is the verb. */
-function parseScore(tokens: string[]): Score | ParseError {
-  if (tokens.length !== 3) return fail("bad_arguments", "usage: SCORE <timestamp> <score>");
-  const stamp = tokens[1]!;
+/** The arguments start at line[at]: exactly two tokens, one space between them (§3 SCORE). */
+function parseScore(line: string, at: number): Score | ParseError {
+  const space = at > line.length ? -1 : line.indexOf(" ", at);
+  if (space < 0 || line.indexOf(" ", space + 1) >= 0) return fail("bad_arguments", "usage: SCORE <timestamp> <score>");
+  const stamp = line.slice(at, space);
   const ts = integer(stamp, "timestamp");
   if (typeof ts !== "bigint") return ts;
-  const scoreToken = tokens[2]!;
+  const scoreToken = line.slice(space + 1);
   const score = integer(scoreToken, "score");
   if (typeof score !== "bigint") return score;
   if (!inRange(stamp, ts) || !inRange(scoreToken, score)) return fail("bad_arguments", `integers must be between ${INT_MIN} and ${INT_MAX}`);
