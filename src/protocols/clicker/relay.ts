@@ -244,7 +244,22 @@ export class ClickerRelay {
       return;
     }
     const { items } = batch;
-    for (let i = 0; i < items.length; i++) {
+    for (let from = 0; from < items.length; ) {
+      // A run of one connection's scores: corked, their SCORED replies leave in one write
+      // instead of one write (a syscall) each.
+      const { conn } = items[from]!.peer;
+      let to = from + 1;
+      while (to < items.length && items[to]!.peer.conn === conn) to++;
+      const run = from;
+      if (conn.cork) conn.cork(() => this.reply(items, fresh, run, to));
+      else this.reply(items, fresh, run, to);
+      from = to;
+    }
+  }
+
+  /** SCORED for items[from, to), and the broadcast of each one that was new. */
+  private reply(items: Pending[], fresh: boolean[], from: number, to: number): void {
+    for (let i = from; i < to; i++) {
       const item = items[i]!;
       item.peer.conn.send(fmt.scored(item.cmd.stamp));
       if (!fresh[i]) continue;
