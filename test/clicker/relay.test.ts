@@ -107,6 +107,32 @@ describe("clicker relay", () => {
     expect(store.batches.slice(-2)).toEqual([3, 2]);
   });
 
+  test("a SCORE that joins the batch directly still answers before what the same connection sends next", async () => {
+    const { a, id } = await senderAndListener();
+    // SCORE, then LISTEN in the same turn: the LISTEN waits for the SCORE's commit.
+    relay.message(a, "SCORE 1 1");
+    relay.message(a, `LISTEN ${id}`);
+    await settle();
+    expect(a.take()).toEqual([]);
+    await turns.endTurn();
+    await settle();
+    expect(a.take()).toEqual(["SCORED 1", `CONNECT ${id}`, `SCORE 1 ${id} 1`]);
+    // A SCORE that arrives while the previous batch is still being written waits for its reply
+    // and goes into the next batch, even with a store that answers late.
+    store.hold();
+    relay.message(a, "SCORE 2 1");
+    await turns.endTurn();
+    relay.message(a, "SCORE 3 1");
+    await settle();
+    expect(turns.pending).toBe(0);
+    store.release();
+    await settle();
+    expect(a.take()).toEqual(["SCORED 2", `SCORE 2 ${id} 1`]);
+    await turns.endTurn();
+    expect(a.take()).toEqual(["SCORED 3", `SCORE 3 ${id} 1`]);
+    expect(store.batches.slice(-3)).toEqual([1, 1, 1]);
+  });
+
   test("a retried (id, timestamp) is acknowledged again but not broadcast twice, even in one batch", async () => {
     const { a, l, id } = await senderAndListener();
     expect(await say(a, "SCORE -5 1", "SCORE -5 1")).toEqual(["SCORED -5", "SCORED -5"]);

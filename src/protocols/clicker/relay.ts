@@ -26,7 +26,7 @@ interface Peer {
   secret: string | null;
   /** The ids of its last LISTEN (a connection may both send and listen). */
   listening: string[];
-  /** The batch its scores wait in, while that batch is still open. */
+  /** The last batch holding its scores, until that batch's replies have been sent. */
   batch: Batch | null;
 }
 
@@ -92,10 +92,11 @@ export class ClickerRelay {
     const p = this.peer(conn);
     if (p.closed) return;
     const cmd = parse(frame);
-    // More scores while this connection's last ones wait in the open batch: same commit,
-    // and the replies still go out in the order sent.
-    if (cmd.kind === "score" && p.queue.length === 0 && p.batch && p.batch === this.open_ && p.senderId !== null) {
-      p.batch.items.push(pending(p, p.senderId, cmd));
+    // A SCORE with nothing of this connection's ahead of it but scores in the open batch joins
+    // that batch straight away (no queue, no promise): the common case, one score per press.
+    // Its reply still comes after everything sent before it.
+    if (cmd.kind === "score" && p.queue.length === 0 && p.senderId !== null && (p.batch === null ? !p.busy : p.batch === this.open_)) {
+      (p.batch = this.open_ ?? this.openBatch()).items.push(pending(p, p.senderId, cmd));
       return;
     }
     p.queue.push(cmd);
@@ -152,6 +153,11 @@ export class ClickerRelay {
     p.busy = true;
     try {
       while (p.queue.length && !p.closed) {
+        // Scores already in a batch are answered before anything sent after them.
+        if (p.batch !== null) {
+          await p.batch.done;
+          continue;
+        }
         const head = p.queue[0]!;
         if (head.kind === "score") {
           // Consecutive scores of one connection share a batch: a burst costs one commit.
@@ -210,17 +216,19 @@ export class ClickerRelay {
       for (let i = 0; i < scores.length; i++) this.fail(p, { code: "not_registered", message: "send REGISTER before SCORE" });
       return;
     }
-    let batch = this.open_;
-    if (!batch) {
-      let resolve!: () => void;
-      const done = new Promise<void>((r) => (resolve = r));
-      const b: Batch = (batch = this.open_ = { items: [], started: false, done, resolve });
-      this.deps.defer(() => this.flush(b));
-    }
+    const batch = this.open_ ?? this.openBatch();
     for (const s of scores) batch.items.push(pending(p, id, s));
     p.batch = batch;
     await batch.done;
-    p.batch = null;
+  }
+
+  /** A new batch, committed after the messages of this event-loop turn. */
+  private openBatch(): Batch {
+    let resolve!: () => void;
+    const done = new Promise<void>((r) => (resolve = r));
+    const b: Batch = (this.open_ = { items: [], started: false, done, resolve });
+    this.deps.defer(() => this.flush(b));
+    return b;
   }
 
   private flush(batch: Batch): void {
@@ -229,6 +237,7 @@ export class ClickerRelay {
     if (this.open_ === batch) this.open_ = null;
     const work = this.commit(batch).finally(() => {
       this.inflight.delete(work);
+      for (const { peer } of batch.items) if (peer.batch === batch) peer.batch = null;
       batch.resolve();
     });
     this.inflight.add(work);
