@@ -260,7 +260,8 @@ export class ClickerRelay {
       let to = from + 1;
       while (to < items.length && items[to]!.peer.conn === conn) to++;
       const run = from;
-      if (conn.cork) conn.cork(() => this.reply(items, fresh, run, to));
+      // A lone reply gains nothing from corking (its send writes at once either way).
+      if (conn.cork && to - from > 1) conn.cork(() => this.reply(items, fresh, run, to));
       else this.reply(items, fresh, run, to);
       from = to;
     }
