@@ -73,6 +73,10 @@ export class WsConn<S = unknown> implements Conn, Bucket {
     this.ws.publish(topic, data);
     this.endpoint.counters.framesOut += Math.max(0, n);
   }
+  cork(fn: () => void): void {
+    if (this.closed || !this.ws) fn();
+    else this.ws.cork(fn);
+  }
   get remoteAddress(): string {
     return this.ws?.remoteAddress ?? "";
   }

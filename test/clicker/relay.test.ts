@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, test } from "bun:test";
 import { createLogger } from "../../src/log.ts";
 import { ClickerRelay, topicOf } from "../../src/protocols/clicker/relay.ts";
-import { FakeConn, FakeHub, ManualTurns, MemoryStore, settle } from "./fakes.ts";
+import { CorkingConn, FakeConn, FakeHub, ManualTurns, MemoryStore, settle } from "./fakes.ts";
 
 let hub: FakeHub;
 let store: MemoryStore;
@@ -88,6 +88,49 @@ describe("clicker relay", () => {
     expect(a.take()).toEqual(["SCORED 10", "SCORED 11"]);
     expect(b.take()).toEqual(["SCORED 20"]);
     expect(l.take()).toEqual([`SCORE 10 ${ra.id} 1`, `SCORE 20 ${rb.id} 1`, `SCORE 11 ${ra.id} 2`]);
+  });
+
+  test("a connection that can cork gets its SCORED replies of one commit in one cork, broadcasts as usual", async () => {
+    const a = new CorkingConn(hub);
+    relay.open(a);
+    const { id } = await register(a);
+    const l = connect();
+    await say(l, `LISTEN ${id}`);
+    l.take();
+    a.corked.length = 0;
+    expect(await say(a, "SCORE 1 1", "SCORE 2 1", "SCORE 3 1")).toEqual(["SCORED 1", "SCORED 2", "SCORED 3"]);
+    expect(a.corked).toEqual([["SCORED 1", "SCORED 2", "SCORED 3"]]);
+    expect(l.take()).toEqual([`SCORE 1 ${id} 1`, `SCORE 2 ${id} 1`, `SCORE 3 ${id} 1`]);
+    // A sender that listens to itself still sees each SCORED before that score's broadcast.
+    await say(a, `LISTEN ${id}`);
+    expect(await say(a, "SCORE 4 2", "SCORE 5 2")).toEqual(["SCORED 4", `SCORE 4 ${id} 2`, "SCORED 5", `SCORE 5 ${id} 2`]);
+    expect(store.batches.slice(-2)).toEqual([3, 2]);
+  });
+
+  test("a SCORE that joins the batch directly still answers before what the same connection sends next", async () => {
+    const { a, id } = await senderAndListener();
+    // SCORE, then LISTEN in the same turn: the LISTEN waits for the SCORE's commit.
+    relay.message(a, "SCORE 1 1");
+    relay.message(a, `LISTEN ${id}`);
+    await settle();
+    expect(a.take()).toEqual([]);
+    await turns.endTurn();
+    await settle();
+    expect(a.take()).toEqual(["SCORED 1", `CONNECT ${id}`, `SCORE 1 ${id} 1`]);
+    // A SCORE that arrives while the previous batch is still being written waits for its reply
+    // and goes into the next batch, even with a store that answers late.
+    store.hold();
+    relay.message(a, "SCORE 2 1");
+    await turns.endTurn();
+    relay.message(a, "SCORE 3 1");
+    await settle();
+    expect(turns.pending).toBe(0);
+    store.release();
+    await settle();
+    expect(a.take()).toEqual(["SCORED 2", `SCORE 2 ${id} 1`]);
+    await turns.endTurn();
+    expect(a.take()).toEqual(["SCORED 3", `SCORE 3 ${id} 1`]);
+    expect(store.batches.slice(-3)).toEqual([1, 1, 1]);
   });
 
   test("a retried (id, timestamp) is acknowledged again but not broadcast twice, even in one batch", async () => {

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { silentLogger } from "../../src/log.ts";
-import { SqliteClickerStore } from "../../src/protocols/clicker/store.ts";
+import { CHUNK_ROWS, SqliteClickerStore, type ScoreRecord } from "../../src/protocols/clicker/store.ts";
 import { openStore, type Store } from "../../src/store/db.ts";
 import { tempDir } from "../helpers/server.ts";
 
@@ -60,6 +60,49 @@ describe("clicker SQLite store", () => {
     expect(await s.saveScores([{ id, ts: 1n, score: 9n }])).toEqual([false]);
     expect(await s.saveScores([])).toEqual([]);
     expect((await s.latest([id])).get(id)).toEqual({ id, ts: 1n, score: 1n });
+  });
+
+  test("a large batch goes in as multi-row chunks: every row persisted once, retries and repeats reported per row", async () => {
+    const s = new SqliteClickerStore(db.db);
+    const a = (await s.register(null)).id;
+    const b = (await s.register(null)).id;
+    const rows = (id: string, from: number, n: number, score = 1n): ScoreRecord[] => Array.from({ length: n }, (_, i) => ({ id, ts: BigInt(from + i), score }));
+    // Sizes that are not a power of two, so the batch is cut into several chunk sizes.
+    const first = [...rows(a, 0, CHUNK_ROWS + 5), ...rows(b, 0, 2 * CHUNK_ROWS + 3)];
+    expect(await s.saveScores(first)).toEqual(first.map(() => true));
+    // Stored retries in the middle of fresh rows, a repeat inside the same chunk, and a repeat of a
+    // row from an earlier chunk of the same batch: only the first occurrence of a new key is new.
+    const second = [
+      ...rows(a, 1000, 3),
+      ...rows(a, 10, 4, 99n), // stored above
+      { id: b, ts: 5000n, score: 7n },
+      { id: b, ts: 5000n, score: 8n }, // repeat within the chunk
+      ...rows(b, 2000, CHUNK_ROWS),
+      { id: b, ts: 5000n, score: 9n }, // repeat of a row in an earlier chunk
+      { id: a, ts: 1001n, score: 9n },
+    ];
+    const want = [true, true, true, false, false, false, false, true, false, ...rows(b, 2000, CHUNK_ROWS).map(() => true), false, false];
+    expect(await s.saveScores(second)).toEqual(want);
+    // An all-retry batch.
+    expect(await s.saveScores(first.slice(0, 9))).toEqual(first.slice(0, 9).map(() => false));
+    const count = (id: string) => db.db.query<{ n: number; d: number }, [string]>("SELECT count(*) AS n, count(DISTINCT ts) AS d FROM clicker_scores WHERE sender_id = ?").get(id)!;
+    expect(count(a)).toEqual({ n: CHUNK_ROWS + 5 + 3, d: CHUNK_ROWS + 5 + 3 });
+    expect(count(b)).toEqual({ n: 2 * CHUNK_ROWS + 3 + 1 + CHUNK_ROWS, d: 2 * CHUNK_ROWS + 3 + 1 + CHUNK_ROWS });
+    // The first score of a key stays; the latest stored is the last new row of the batch.
+    const score = db.db.query<{ score: number }, [string, number]>("SELECT score FROM clicker_scores WHERE sender_id = ? AND ts = ?");
+    expect(score.get(a, 10)?.score).toBe(1);
+    expect(score.get(b, 5000)?.score).toBe(7);
+    expect((await s.latest([a, b])).get(b)).toEqual({ id: b, ts: BigInt(2000 + CHUNK_ROWS - 1), score: 1n });
+    expect((await s.latest([a])).get(a)).toEqual({ id: a, ts: 1002n, score: 1n });
+  });
+
+  test("scores keep the full signed 64-bit range in multi-row chunks", async () => {
+    const s = new SqliteClickerStore(db.db);
+    const { id } = await s.register(null);
+    const edge = [-(2n ** 63n), 2n ** 63n - 1n, 2n ** 53n + 1n, -1n, 0n];
+    expect(await s.saveScores(edge.map((v) => ({ id, ts: v, score: v })))).toEqual(edge.map(() => true));
+    const back = db.db.query<{ ts: bigint; score: bigint }, [string]>("SELECT ts, score FROM clicker_scores WHERE sender_id = ? ORDER BY seq").safeIntegers(true).all(id);
+    expect(back).toEqual(edge.map((v) => ({ ts: v, score: v })));
   });
 
   test("latest is the last stored, not the largest timestamp (counters wrap)", async () => {

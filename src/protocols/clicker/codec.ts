@@ -28,8 +28,17 @@ export type Register = Static<typeof Register>;
  * `stamp` is the timestamp token exactly as sent: SCORED echoes it (§3 "then `SCORED <timestamp>`
  * is sent"; common rules: `007` stays `007`), so a client matching the reply against the SCORE it
  * queued finds it whether it compares strings or numbers. `ts` is its value, the retry key.
+ * `tsText` and `scoreText` are the values' plain decimal spelling (`007` → `7`, `-0` → `0`), what
+ * the broadcast carries: kept from the parse so the hot path never turns a bigint back into text.
  */
-export const Score = Type.Object({ kind: Type.Literal("score"), ts: Int, score: Int, stamp: Type.String({ pattern: "^-?[0-9]+$" }) });
+export const Score = Type.Object({
+  kind: Type.Literal("score"),
+  ts: Int,
+  score: Int,
+  stamp: Type.String({ pattern: "^-?[0-9]+$" }),
+  tsText: Type.String({ pattern: "^(0|-?[1-9][0-9]*)$" }),
+  scoreText: Type.String({ pattern: "^(0|-?[1-9][0-9]*)$" }),
+});
 export type Score = Static<typeof Score>;
 export const Listen = Type.Object({ kind: Type.Literal("listen"), ids: Type.Array(SenderId, { minItems: 1 }) });
 export type Listen = Static<typeof Listen>;
@@ -41,12 +50,14 @@ export interface ParseError {
   message: string;
 }
 
-const ScoreCheck = compileOnUse(Score);
+const IntCheck = compileOnUse(Int);
 const IdCheck = compileOnUse(SenderId);
 const INT_TOKEN = /^-?[0-9]+$/;
 // ASCII letters only: toUpperCase() maps "ı" to "I" and "ſ" to "S", which would let odd
 // Unicode spell a verb.
 const VERB = /^[A-Za-z]+$/;
+/** Up to 18 digits (with or without '-') is always inside the signed 64-bit range. */
+const ALWAYS_IN_RANGE = 18;
 
 const fail = (code: ErrorCode, message: string): ParseError => ({ kind: "error", code, message });
 
@@ -56,27 +67,59 @@ export function shown(token: string): string {
   return clean.length > 32 ? clean.slice(0, 32) + "..." : clean;
 }
 
-function integer(token: string | undefined, name: string): bigint | ParseError {
-  if (token === undefined || token === "") return fail("bad_arguments", `${name} is missing`);
-  if (!INT_TOKEN.test(token)) return fail("bad_arguments", `${name} must be a decimal integer, got ${shown(token)}`);
-  // Leading zeros and -0 fold into one value: 007 and 7 are the same timestamp.
-  return BigInt(token);
+function integer(token: string, name: string): bigint | ParseError {
+  if (token === "") return fail("bad_arguments", `${name} is missing`);
+  const value = decimal(token);
+  if (value === null) return fail("bad_arguments", `${name} must be a decimal integer, got ${shown(token)}`);
+  return value;
+}
+
+/**
+ * The value of an optional '-' followed by decimal digits, else null. Leading zeros and -0 fold
+ * into one value: 007 and 7 are the same timestamp. Up to 15 digits the value is summed as a
+ * double (exact below 2^53) while the digits are checked: cheaper than a regex and BigInt(text).
+ */
+function decimal(token: string): bigint | null {
+  const neg = token.charCodeAt(0) === 45; // '-'
+  const n = token.length;
+  let i = neg ? 1 : 0;
+  if (i === n) return null;
+  if (n - i > 15) return INT_TOKEN.test(token) ? BigInt(token) : null;
+  let v = 0;
+  for (; i < n; i++) {
+    const d = token.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return null;
+    v = v * 10 + d;
+  }
+  return BigInt(neg ? -v : v);
+}
+
+/** Only a long token can leave the signed 64-bit range: the schema check runs for those alone. */
+const inRange = (token: string, value: bigint) => token.length <= ALWAYS_IN_RANGE || IntCheck.Check(value);
+
+/** The plain spelling of an integer token: the token itself unless it has a leading zero or is -0. */
+function plain(token: string, value: bigint): string {
+  const lead = token.charCodeAt(0) === 45 ? 1 : 0; // '-'
+  return token.charCodeAt(lead) === 48 && (lead === 1 || token.length > 1) ? String(value) : token; // '0'
 }
 
 /** Parses one frame. Binary frames are refused: draft-1 is a text protocol. */
 export function parse(frame: string | Uint8Array): Command | ParseError {
   if (typeof frame !== "string") return fail("bad_arguments", "binary frames are not supported, send text");
   const line = frame.endsWith("\r\n") ? frame.slice(0, -2) : frame.endsWith("\n") || frame.endsWith("\r") ? frame.slice(0, -1) : frame;
-  const [verb = "", ...args] = line.split(" ");
+  // SCORE is nearly all of the traffic: its exact spelling skips the verb checks below.
+  if (line.startsWith("SCORE ")) return parseScore(line, 6);
+  const space = line.indexOf(" ");
+  const verb = space < 0 ? line : line.slice(0, space);
   if (verb === "") return fail("unknown_command", "empty command");
   if (!VERB.test(verb)) return fail("unknown_command", `unknown command ${shown(verb)}`);
   switch (verb.toUpperCase()) {
     case "REGISTER":
-      return parseRegister(args);
+      return parseRegister(line.split(" ").slice(1));
     case "SCORE":
-      return parseScore(args);
+      return parseScore(line, verb.length + 1);
     case "LISTEN":
-      return parseListen(args);
+      return parseListen(line.split(" ").slice(1));
     default:
       return fail("unknown_command", `unknown command ${shown(verb)}`);
   }
@@ -90,15 +133,18 @@ function parseRegister(args: string[]): Register | ParseError {
   return { kind: "register", secret: secret === "" ? null : secret };
 }
 
-function parseScore(args: string[]): Score | ParseError {
-  if (args.length !== 2) return fail("bad_arguments", "usage: SCORE <timestamp> <score>");
-  const ts = integer(args[0], "timestamp");
+/** The arguments start at line[at]: exactly two tokens, one space between them (§3 SCORE). */
+function parseScore(line: string, at: number): Score | ParseError {
+  const space = at > line.length ? -1 : line.indexOf(" ", at);
+  if (space < 0 || line.indexOf(" ", space + 1) >= 0) return fail("bad_arguments", "usage: SCORE <timestamp> <score>");
+  const stamp = line.slice(at, space);
+  const ts = integer(stamp, "timestamp");
   if (typeof ts !== "bigint") return ts;
-  const score = integer(args[1], "score");
+  const scoreToken = line.slice(space + 1);
+  const score = integer(scoreToken, "score");
   if (typeof score !== "bigint") return score;
-  const cmd: Score = { kind: "score", ts, score, stamp: args[0]! };
-  if (!ScoreCheck.Check(cmd)) return fail("bad_arguments", `integers must be between ${INT_MIN} and ${INT_MAX}`);
-  return cmd;
+  if (!inRange(stamp, ts) || !inRange(scoreToken, score)) return fail("bad_arguments", `integers must be between ${INT_MIN} and ${INT_MAX}`);
+  return { kind: "score", ts, score, stamp, tsText: plain(stamp, ts), scoreText: plain(scoreToken, score) };
 }
 
 /** §3 LISTEN: ids separated by spaces and/or commas. Repeats are dropped, first one wins. */
@@ -116,6 +162,6 @@ export const fmt = {
   scored: (stamp: string | bigint) => `SCORED ${stamp}`,
   connect: (ids: readonly string[]) => (ids.length ? `CONNECT ${ids.join(" ")}` : "CONNECT"),
   disconnect: (id: string) => `DISCONNECT ${id}`,
-  score: (ts: bigint, id: string, score: bigint) => `SCORE ${ts} ${id} ${score}`,
+  score: (ts: bigint | string, id: string, score: bigint | string) => `SCORE ${ts} ${id} ${score}`,
   error: (code: ErrorCode, message: string) => `ERROR ${code} ${message}`,
 };

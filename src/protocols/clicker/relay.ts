@@ -14,6 +14,8 @@ import type { ClickerStore, ScoreRecord } from "./store.ts";
 /** One topic per sender id; a listener subscribes to the ids it asked for. */
 export const topicOf = (id: string) => `clicker:${id}`;
 
+const pending = (peer: Peer, id: string, cmd: Score): Pending => ({ id, ts: cmd.ts, score: cmd.score, peer, cmd });
+
 interface Peer {
   conn: Conn;
   queue: (Command | ParseError)[];
@@ -24,19 +26,27 @@ interface Peer {
   secret: string | null;
   /** The ids of its last LISTEN (a connection may both send and listen). */
   listening: string[];
-  /** The batch its scores wait in, while that batch is still open. */
+  /** The last batch holding its scores, until that batch's replies have been sent. */
   batch: Batch | null;
 }
 
 interface Sender {
   peer: Peer;
+  /** topicOf(id), built once per registration rather than once per broadcast. */
+  topic: string;
   /** Newest score stored while this id is live: wins over a store read that raced with it. */
   latest: ScoreRecord | null;
 }
 
+/** A score waiting for its commit: the record the store writes, plus what its replies need. */
+interface Pending extends ScoreRecord {
+  peer: Peer;
+  /** The parsed command: its timestamp as the client spelled it (for SCORED) and plain (for SCORE). */
+  cmd: Score;
+}
+
 interface Batch {
-  /** ack: the timestamp as the client spelled it, for its SCORED. */
-  items: { peer: Peer; rec: ScoreRecord; ack: string }[];
+  items: Pending[];
   started: boolean;
   done: Promise<void>;
   resolve: () => void;
@@ -82,10 +92,11 @@ export class ClickerRelay {
     const p = this.peer(conn);
     if (p.closed) return;
     const cmd = parse(frame);
-    // More scores while this connection's last ones wait in the open batch: same commit,
-    // and the replies still go out in the order sent.
-    if (cmd.kind === "score" && p.queue.length === 0 && p.batch && p.batch === this.open_ && p.senderId !== null) {
-      p.batch.items.push({ peer: p, rec: { id: p.senderId, ts: cmd.ts, score: cmd.score }, ack: cmd.stamp });
+    // A SCORE with nothing of this connection's ahead of it but scores in the open batch joins
+    // that batch straight away (no queue, no promise): the common case, one score per press.
+    // Its reply still comes after everything sent before it.
+    if (cmd.kind === "score" && p.queue.length === 0 && p.senderId !== null && (p.batch === null ? !p.busy : p.batch === this.open_)) {
+      (p.batch = this.open_ ?? this.openBatch()).items.push(pending(p, p.senderId, cmd));
       return;
     }
     p.queue.push(cmd);
@@ -142,6 +153,11 @@ export class ClickerRelay {
     p.busy = true;
     try {
       while (p.queue.length && !p.closed) {
+        // Scores already in a batch are answered before anything sent after them.
+        if (p.batch !== null) {
+          await p.batch.done;
+          continue;
+        }
         const head = p.queue[0]!;
         if (head.kind === "score") {
           // Consecutive scores of one connection share a batch: a burst costs one commit.
@@ -181,7 +197,7 @@ export class ClickerRelay {
     const prev = this.senders.get(reg.id);
     p.senderId = reg.id;
     p.secret = reg.secret;
-    this.senders.set(reg.id, { peer: p, latest: null });
+    this.senders.set(reg.id, { peer: p, topic: topicOf(reg.id), latest: null });
     p.conn.send(fmt.registered(reg.id, reg.secret));
     this.deps.log.debug("clicker registered", { id: reg.id, conn: p.conn.id, known: reg.known, replaced: prev?.peer.conn.id });
     this.deps.topics.publish(topicOf(reg.id), fmt.connect([reg.id]));
@@ -200,17 +216,19 @@ export class ClickerRelay {
       for (let i = 0; i < scores.length; i++) this.fail(p, { code: "not_registered", message: "send REGISTER before SCORE" });
       return;
     }
-    let batch = this.open_;
-    if (!batch) {
-      let resolve!: () => void;
-      const done = new Promise<void>((r) => (resolve = r));
-      const b: Batch = (batch = this.open_ = { items: [], started: false, done, resolve });
-      this.deps.defer(() => this.flush(b));
-    }
-    for (const s of scores) batch.items.push({ peer: p, rec: { id, ts: s.ts, score: s.score }, ack: s.stamp });
+    const batch = this.open_ ?? this.openBatch();
+    for (const s of scores) batch.items.push(pending(p, id, s));
     p.batch = batch;
     await batch.done;
-    p.batch = null;
+  }
+
+  /** A new batch, committed after the messages of this event-loop turn. */
+  private openBatch(): Batch {
+    let resolve!: () => void;
+    const done = new Promise<void>((r) => (resolve = r));
+    const b: Batch = (this.open_ = { items: [], started: false, done, resolve });
+    this.deps.defer(() => this.flush(b));
+    return b;
   }
 
   private flush(batch: Batch): void {
@@ -219,6 +237,7 @@ export class ClickerRelay {
     if (this.open_ === batch) this.open_ = null;
     const work = this.commit(batch).finally(() => {
       this.inflight.delete(work);
+      for (const { peer } of batch.items) if (peer.batch === batch) peer.batch = null;
       batch.resolve();
     });
     this.inflight.add(work);
@@ -227,19 +246,37 @@ export class ClickerRelay {
   private async commit(batch: Batch): Promise<void> {
     let fresh: boolean[];
     try {
-      fresh = await this.deps.store.saveScores(batch.items.map((i) => i.rec));
+      fresh = await this.deps.store.saveScores(batch.items);
     } catch (err) {
       // No SCORED without a write: the seed tells clickers to keep the score and retry later.
       this.deps.log.error("clicker: storing scores failed", { scores: batch.items.length, err: err as Error });
       return;
     }
-    batch.items.forEach(({ peer, rec, ack }, i) => {
-      peer.conn.send(fmt.scored(ack));
-      if (!fresh[i]) return;
-      const sender = this.senders.get(rec.id);
-      if (sender) sender.latest = rec;
-      this.deps.topics.publish(topicOf(rec.id), fmt.score(rec.ts, rec.id, rec.score));
-    });
+    const { items } = batch;
+    for (let from = 0; from < items.length; ) {
+      // A run of one connection's scores: corked, their SCORED replies leave in one write
+      // instead of one write (a syscall) each.
+      const { conn } = items[from]!.peer;
+      let to = from + 1;
+      while (to < items.length && items[to]!.peer.conn === conn) to++;
+      const run = from;
+      // A lone reply gains nothing from corking (its send writes at once either way).
+      if (conn.cork && to - from > 1) conn.cork(() => this.reply(items, fresh, run, to));
+      else this.reply(items, fresh, run, to);
+      from = to;
+    }
+  }
+
+  /** SCORED for items[from, to), and the broadcast of each one that was new. */
+  private reply(items: Pending[], fresh: boolean[], from: number, to: number): void {
+    for (let i = from; i < to; i++) {
+      const item = items[i]!;
+      item.peer.conn.send(fmt.scored(item.cmd.stamp));
+      if (!fresh[i]) continue;
+      const sender = this.senders.get(item.id);
+      if (sender) sender.latest = item;
+      this.deps.topics.publish(sender?.topic ?? topicOf(item.id), fmt.score(item.cmd.tsText, item.id, item.cmd.scoreText));
+    }
   }
 
   /** §3 LISTEN: replace the set, reply CONNECT with the live subset, then each one's latest score. */
