@@ -130,6 +130,12 @@ describe("clicker /ws: sessions", () => {
     expect(await both.next()).toBe(`CONNECT ${r.id}`);
     both.send("SCORE 1 1");
     expect([await both.next(), await both.next()]).toEqual(["SCORED 1", `SCORE 1 ${r.id} 1`]);
+    // A burst committed together (its SCORED replies written as one corked run): still each
+    // SCORED before its own broadcast, in the order sent.
+    for (let i = 2; i <= 6; i++) both.send(`SCORE ${i} ${i * 10}`);
+    const got: string[] = [];
+    for (let i = 0; i < 10; i++) got.push(await both.next());
+    expect(got).toEqual([2, 3, 4, 5, 6].flatMap((i) => [`SCORED ${i}`, `SCORE ${i} ${r.id} ${i * 10}`]));
   });
 
   test("a plain HTTP request to /ws gets 426", async () => {
