@@ -8,14 +8,14 @@ import { join } from "node:path";
 import { startChild, type Child } from "../scripts/lib/spawn.ts";
 import { build } from "../scripts/build.ts";
 import { tempDir } from "./helpers/server.ts";
+import { ensure } from "./helpers/tools.ts";
 import { TestClient } from "./helpers/ws-client.ts";
 
 const SYSROOT = "/usr/aarch64-linux-gnu";
 
 function ensureQemu(): void {
-  if (Bun.which("qemu-aarch64") && existsSync(join(SYSROOT, "lib/ld-linux-aarch64.so.1"))) return;
-  const r = Bun.spawnSync(["sh", "-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user libc6-arm64-cross"]);
-  if (r.exitCode !== 0) throw new Error("cannot install qemu-user/libc6-arm64-cross: " + r.stderr.toString());
+  const ready = () => Bun.which("qemu-aarch64") !== null && existsSync(join(SYSROOT, "lib/ld-linux-aarch64.so.1"));
+  ensure("qemu-aarch64 with the arm64 libc", ready, ["qemu-user", "libc6-arm64-cross"]);
 }
 
 describe("linux-arm64 executable under qemu", () => {

@@ -1,14 +1,18 @@
 // The compiled binary drives a serial receiver: bun:ffi, loaded lazily through a dynamic import,
 // must survive `bun build --compile` (PROTOCOLS.md §5; the start without any device is the smoke
 // test's). Black-box: the executable alone in a temp folder, a socat pty pair, a WebSocket client.
-import { afterAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test } from "bun:test";
 import { copyFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { startChild } from "../../scripts/lib/spawn.ts";
 import { build, hostTarget } from "../../scripts/build.ts";
 import { tempDir } from "../helpers/server.ts";
+import { ensureCommand } from "../helpers/tools.ts";
 import { TestClient } from "../helpers/ws-client.ts";
 import { receiverOnSocat } from "./serial-receiver.ts";
+
+// socat makes the pty pair; installed when the host lacks it (never skipped).
+beforeAll(() => ensureCommand("socat"), 180_000);
 
 const dir = tempDir("switchboard-buzzer-bin-");
 let cleanup: Array<() => unknown> = [];

@@ -1,11 +1,15 @@
 // Conformance of /mediator keyboard pools (PROTOCOLS.md §5 "Keyboard pools"), black-box: a path
 // under /dev/input/ (a symlink to one end of a socat pty pair, as no input device exists on the
 // test host) carrying Linux input_event records written by the test itself.
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, rmdirSync, rmSync, symlinkSync } from "node:fs";
 import { bootServer } from "../helpers/server.ts";
+import { ensureCommand } from "../helpers/tools.ts";
 import { TestClient } from "../helpers/ws-client.ts";
 import { Receiver, SocatPair } from "./serial-receiver.ts";
+
+// socat makes the pty pair; installed when the host lacks it (never skipped).
+beforeAll(() => ensureCommand("socat"), 180_000);
 
 /** struct input_event on 64-bit Linux: timeval (16 bytes), type u16, code u16, value s32. */
 function record(type: number, code: number, value: number): number[] {

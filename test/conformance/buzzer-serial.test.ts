@@ -4,15 +4,12 @@
 import { afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { bootServer, tempDir, type TestServer } from "../helpers/server.ts";
+import { ensureCommand } from "../helpers/tools.ts";
 import { TestClient } from "../helpers/ws-client.ts";
 import { Receiver, receiverOnSocat, SocatPair, type Numbering } from "./serial-receiver.ts";
 
-beforeAll(() => {
-  // The tests need socat; install it when the host lacks it (never skip).
-  if (Bun.which("socat")) return;
-  const r = Bun.spawnSync(["sh", "-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq socat"]);
-  if (r.exitCode !== 0) throw new Error("cannot install socat: " + r.stderr.toString());
-}, 180_000);
+// socat is installed by SocatPair.open when the host lacks it; give the first install time.
+beforeAll(() => ensureCommand("socat"), 180_000);
 
 let cleanup: Array<() => unknown> = [];
 afterEach(async () => {

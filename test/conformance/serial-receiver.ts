@@ -2,6 +2,7 @@
 // no code with the project's driver or emulator): a socat-made pty pair stands in for the USB
 // cable, the test holds one end with plain node:fs calls, the server is given the other end.
 import { closeSync, constants, openSync, readSync, writeSync } from "node:fs";
+import { ensureCommand } from "../helpers/tools.ts";
 
 /** §5 opcodes of the seed-era firmware (v1) and the renumbered one (v2); v2 has no reset. */
 export const OPS = {
@@ -16,6 +17,7 @@ export class SocatPair {
 
   /** `links`: stable symlink names for the two ends (socat's link= option), like /dev/serial/by-id. */
   static async open(links?: [string, string]): Promise<SocatPair> {
+    ensureCommand("socat");
     const end = (i: number) => "pty,raw,echo=0" + (links ? `,link=${links[i]}` : "");
     const proc = Bun.spawn(["socat", "-d", "-d", end(0), end(1)], { stdout: "ignore", stderr: "pipe" });
     const reader = (proc.stderr as ReadableStream<Uint8Array>).getReader();

@@ -5,14 +5,13 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { referenceConfig, referenceProtocol } from "../../scripts/sio-reference-server.ts";
 import { bootServer, type TestServer } from "../helpers/server.ts";
+import { ensure } from "../helpers/tools.ts";
 
 const NODE = "/usr/bin/node";
 let s: TestServer;
 
 beforeAll(async () => {
-  if (Bun.spawnSync([NODE, "--version"]).exitCode !== 0) {
-    Bun.spawnSync(["sh", "-c", "apt-get update && apt-get install -y nodejs"], { stdout: "inherit", stderr: "inherit" });
-  }
+  ensure("node", () => Bun.spawnSync([NODE, "--version"]).exitCode === 0, ["nodejs"]);
   s = await bootServer(referenceConfig, { protocols: [referenceProtocol] });
 }, 300_000);
 afterAll(async () => {

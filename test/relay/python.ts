@@ -2,6 +2,7 @@
 // first python3 on PATH may be another one) driven as a subprocess running sio_peer.py.
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { ensure } from "../helpers/tools.ts";
 
 const PY = "/usr/bin/python3";
 const SCRIPT = join(import.meta.dir, "sio_peer.py");
@@ -9,12 +10,7 @@ const SCRIPT = join(import.meta.dir, "sio_peer.py");
 /** Installs the Debian packages when the system interpreter cannot import them (never skips). */
 export function ensurePythonSocketio(): void {
   const ready = () => Bun.spawnSync([PY, "-c", "import socketio, websocket, requests"]).exitCode === 0;
-  if (ready()) return;
-  Bun.spawnSync(["sh", "-c", "apt-get update && apt-get install -y python3 python3-socketio python3-websocket python3-requests"], {
-    stdout: "inherit",
-    stderr: "inherit",
-  });
-  if (!ready()) throw new Error("python3-socketio is missing and could not be installed");
+  ensure("python3-socketio", ready, ["python3", "python3-socketio", "python3-websocket", "python3-requests"]);
 }
 
 export interface PyEvent {
