@@ -30,4 +30,20 @@ export const migrations: Migration[] = [
             UNIQUE (sender_id, ts));
           CREATE INDEX clicker_scores_latest ON clicker_scores (sender_id, seq);`,
   },
+  {
+    // The latest score of each sender in a table of its own (one row per sender) instead of an
+    // index over every score: a batch of scores from many clickers touched a leaf of that index
+    // per clicker, and the index grows without bound, so each commit wrote hundreds of pages to
+    // the WAL (bench F2: ~2× the system time per score). clicker_latest stays a few pages.
+    version: 3,
+    name: "clicker latest table",
+    sql: `CREATE TABLE clicker_latest (
+            sender_id TEXT PRIMARY KEY REFERENCES clicker_senders (id),
+            ts INTEGER NOT NULL,
+            score INTEGER NOT NULL) WITHOUT ROWID;
+          INSERT INTO clicker_latest (sender_id, ts, score)
+            SELECT s.sender_id, s.ts, s.score FROM clicker_scores s
+            WHERE s.seq = (SELECT max(seq) FROM clicker_scores m WHERE m.sender_id = s.sender_id);
+          DROP INDEX clicker_scores_latest;`,
+  },
 ];

@@ -3,6 +3,7 @@ import { rmSync } from "node:fs";
 import { silentLogger } from "../../src/log.ts";
 import { CHUNK_ROWS, SqliteClickerStore, type ScoreRecord } from "../../src/protocols/clicker/store.ts";
 import { openStore, type Store } from "../../src/store/db.ts";
+import { migrations } from "../../src/store/migrations.ts";
 import { tempDir } from "../helpers/server.ts";
 
 describe("clicker SQLite store", () => {
@@ -125,5 +126,28 @@ describe("clicker SQLite store", () => {
     expect((await again.register(a.secret)).id).toBe(a.id);
     expect(await again.saveScores([{ id: a.id, ts: 7n, score: 70n }])).toEqual([false]);
     expect((await again.latest([a.id])).get(a.id)?.score).toBe(70n);
+  });
+
+  test("a database written before the latest-score table (version 2) keeps every id's latest score", async () => {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+    db = openStore(dir, silentLogger, migrations.filter((m) => m.version <= 2));
+    const add = db.db.query("INSERT INTO clicker_scores (sender_id, ts, score) VALUES (?, ?, ?)");
+    db.db.exec("INSERT INTO clicker_senders (id, secret_hash) VALUES ('000010', 'a'), ('000020', 'b'), ('000030', 'c')");
+    // Arrival order, not the timestamp, decides which score is the latest (counters wrap).
+    for (const [id, ts, score] of [["000010", 5, 1], ["000020", 9, 2], ["000010", -4, 3], ["000020", 1, 4]] as const) add.run(id, ts, score);
+    db.close();
+    db = openStore(dir, silentLogger);
+    const s = new SqliteClickerStore(db.db);
+    const got = await s.latest(["000010", "000020", "000030"]);
+    expect([...got.values()]).toEqual([
+      { id: "000010", ts: -4n, score: 3n },
+      { id: "000020", ts: 1n, score: 4n },
+    ]);
+    // The old index is gone and new scores keep the table current.
+    expect(db.db.query("SELECT name FROM sqlite_master WHERE name = 'clicker_scores_latest'").all()).toEqual([]);
+    expect(await s.saveScores([{ id: "000030", ts: 1n, score: 5n }, { id: "000010", ts: -4n, score: 6n }])).toEqual([true, false]);
+    expect((await s.latest(["000030", "000010"])).get("000010")).toEqual({ id: "000010", ts: -4n, score: 3n });
+    expect((await s.latest(["000030"])).get("000030")).toEqual({ id: "000030", ts: 1n, score: 5n });
   });
 });

@@ -46,6 +46,9 @@ const RANDOM_TRIES = 32;
  */
 export const CHUNK_ROWS = 64;
 
+/** The VALUES list of an n-row INSERT of (id, ts, score). */
+const rows = (n: number) => "(?, ?, ?), ".repeat(n).slice(0, -2);
+
 /** Only a hash of each secret is kept, so a copied database file does not hand out identities. */
 const hashSecret = (secret: string) => createHash("sha256").update(secret.toLowerCase()).digest("hex");
 const formatId = (n: number) => String(n).padStart(6, "0");
@@ -57,6 +60,8 @@ export class SqliteClickerStore implements ClickerStore {
   private readonly firstFree: Statement<{ id: string | null }, []>;
   /** INSERT of 2^k rows at index k, prepared on first use. */
   private readonly insertRows: Statement<unknown, (string | bigint)[]>[] = [];
+  /** The same for clicker_latest: 2^k (id, ts, score) rows, the last row of an id wins. */
+  private readonly latestRows: Statement<unknown, (string | bigint)[]>[] = [];
   private readonly seqOf: Statement<{ seq: number }, [string, bigint]>;
   private readonly latestOf: Statement<{ ts: bigint; score: bigint }, [string]>;
   private readonly saveAll: (scores: readonly ScoreRecord[]) => boolean[];
@@ -76,7 +81,7 @@ export class SqliteClickerStore implements ClickerStore {
     );
     this.seqOf = db.query("SELECT seq FROM clicker_scores WHERE sender_id = ? AND ts = ?");
     // safeIntegers: read INTEGER columns back as bigint, exact past 2^53.
-    this.latestOf = db.query<{ ts: bigint; score: bigint }, [string]>("SELECT ts, score FROM clicker_scores WHERE sender_id = ? ORDER BY seq DESC LIMIT 1").safeIntegers(true);
+    this.latestOf = db.query<{ ts: bigint; score: bigint }, [string]>("SELECT ts, score FROM clicker_latest WHERE sender_id = ?").safeIntegers(true);
     // One transaction per batch: with synchronous=FULL that is one fsync for the whole batch.
     this.saveAll = db.transaction((scores: readonly ScoreRecord[]) => {
       const fresh = new Array<boolean>(scores.length);
@@ -94,9 +99,7 @@ export class SqliteClickerStore implements ClickerStore {
   /** Inserts scores[at .. at+n) in one statement and sets fresh[i] for each of them. */
   private insertChunk(db: Database, scores: readonly ScoreRecord[], at: number, n: number, fresh: boolean[]): void {
     const k = 31 - Math.clz32(n);
-    const stmt = (this.insertRows[k] ??= db.prepare(
-      `INSERT INTO clicker_scores (sender_id, ts, score) VALUES ${"(?, ?, ?), ".repeat(n).slice(0, -2)} ON CONFLICT (sender_id, ts) DO NOTHING`,
-    ));
+    const insert = (this.insertRows[k] ??= db.prepare(`INSERT INTO clicker_scores (sender_id, ts, score) VALUES ${rows(n)} ON CONFLICT (sender_id, ts) DO NOTHING`));
     const args = new Array<string | bigint>(3 * n);
     for (let i = 0, j = 0; i < n; i++) {
       const s = scores[at + i]!;
@@ -104,10 +107,12 @@ export class SqliteClickerStore implements ClickerStore {
       args[j++] = s.ts;
       args[j++] = s.score;
     }
-    const { changes, lastInsertRowid } = stmt.run(...args);
+    const { changes, lastInsertRowid } = insert.run(...args);
     // All new (the usual case) or all retries: nothing to look up.
     if (changes === n || changes === 0) {
       fresh.fill(changes === n, at, at + n);
+      // Rows are upserted in order, so each id keeps its last new score of the chunk.
+      if (changes === n) this.setLatest(db, k).run(...args);
       return;
     }
     // Some rows were retries. Rows are never deleted and SQLite gives each new row the table's
@@ -120,7 +125,15 @@ export class SqliteClickerStore implements ClickerStore {
       const seq = this.seqOf.get(s.id, s.ts)?.seq ?? 0;
       fresh[i] = seq > before && !claimed.has(seq);
       claimed.add(seq);
+      if (fresh[i]) this.setLatest(db, 0).run(s.id, s.ts, s.score);
     }
+  }
+
+  /** The upsert of 2^k rows into clicker_latest, prepared on first use. */
+  private setLatest(db: Database, k: number): Statement<unknown, (string | bigint)[]> {
+    return (this.latestRows[k] ??= db.prepare(
+      `INSERT INTO clicker_latest (sender_id, ts, score) VALUES ${rows(1 << k)} ON CONFLICT (sender_id) DO UPDATE SET ts = excluded.ts, score = excluded.score`,
+    ));
   }
 
   async register(secret: string | null): Promise<Registration> {
