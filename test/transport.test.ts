@@ -3,6 +3,7 @@ import { bootServer, type TestServer } from "./helpers/server.ts";
 import { TestClient } from "./helpers/ws-client.ts";
 import { echoProtocol } from "./helpers/echo-protocol.ts";
 import type { ProtocolFactory } from "../src/protocols/types.ts";
+import type { Conn } from "../src/transport/types.ts";
 
 describe("WebSocket seam", () => {
   let s: TestServer;
@@ -140,6 +141,66 @@ describe("robustness of the seam", () => {
     await s.stop();
     expect((await closed).code).toBe(1001);
     expect(performance.now() - t0).toBeLessThan(4000);
+  });
+});
+
+describe("frames to another connection", () => {
+  // A test-only relay: "to N k" from one connection sends connection N k frames from that handler,
+  // with a topic publish in the middle, and one more frame from a timer afterwards.
+  const relay: ProtocolFactory = ({ transport }) => {
+    const peers = new Map<number, Conn>();
+    const topics = transport.topics("relay");
+    const ep = transport.endpoint<null>({
+      protocol: "relay",
+      open(conn) {
+        peers.set(conn.id, conn);
+        conn.subscribe("relay-all");
+        conn.send(`id ${conn.id}`);
+      },
+      message(conn, data) {
+        const [, to, k] = String(data).split(" ");
+        const peer = peers.get(Number(to))!;
+        for (let i = 0; i < Number(k); i++) {
+          peer.send(`a${i}`);
+          if (i === 1) topics.publish("relay-all", "all");
+        }
+        conn.send("sent"); // the sender's own reply, written directly
+        setTimeout(() => peer.send("late"), 5);
+      },
+      close: (conn) => void peers.delete(conn.id),
+    });
+    return { name: "relay", routes: (app) => app.get("/test/relay", ({ request, server }) => ep.accept(request, server, null)) };
+  };
+
+  test("arrive in the order they were sent, with topic publishes and timer sends in between", async () => {
+    const s = await bootServer({}, { protocols: [relay] });
+    try {
+      const a = await TestClient.open(s.ws("/test/relay"));
+      const b = await TestClient.open(s.ws("/test/relay"));
+      const aId = (await a.next()).split(" ")[1];
+      const bId = (await b.next()).split(" ")[1];
+      const take = async (c: TestClient, n: number) => {
+        const got: string[] = [];
+        for (let i = 0; i < n; i++) got.push(await c.next());
+        return got;
+      };
+      for (let round = 0; round < 3; round++) {
+        a.send(`to ${bId} 5`);
+        expect(await take(a, 2)).toEqual(["all", "sent"]);
+        expect(await take(b, 7)).toEqual(["a0", "a1", "all", "a2", "a3", "a4", "late"]);
+      }
+      // Both ways, and to itself: its own handler writes directly, in order with the rest.
+      b.send(`to ${aId} 2`);
+      expect(await take(a, 4)).toEqual(["a0", "a1", "all", "late"]);
+      expect(await take(b, 2)).toEqual(["all", "sent"]);
+      b.send(`to ${bId} 3`);
+      expect(await take(b, 6)).toEqual(["a0", "a1", "all", "a2", "sent", "late"]);
+      expect(await take(a, 1)).toEqual(["all"]);
+      a.close();
+      b.close();
+    } finally {
+      await s.stop();
+    }
   });
 });
 
