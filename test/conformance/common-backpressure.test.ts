@@ -25,10 +25,25 @@ test("a watch-party member that stops reading is dropped; the others get every f
   const py = Bun.spawn(["python3", `${import.meta.dir}/nonreader.py`, String(s.port), "/OpenSyncParty/ws", JSON.stringify([env("join_room", "slow", { name: "S" })])], {
     stdin: "pipe",
     stdout: "pipe",
+    stderr: "pipe",
   });
   try {
     const out = (py.stdout as ReadableStream<Uint8Array>).getReader();
-    const line = async () => new TextDecoder().decode((await out.read()).value).trim();
+    let pending = "";
+    // One whole line of the script's output; its exit status and stderr if it ends without one.
+    const line = async (): Promise<string> => {
+      for (;;) {
+        const nl = pending.indexOf("\n");
+        if (nl >= 0) {
+          const l = pending.slice(0, nl).trim();
+          pending = pending.slice(nl + 1);
+          return l;
+        }
+        const { value, done } = await out.read();
+        if (done) throw new Error(`nonreader.py ended (exit ${await py.exited}) without a line: ${await new Response(py.stderr as ReadableStream).text()}`);
+        pending += new TextDecoder().decode(value);
+      }
+    };
     expect(await line()).toBe("ready");
     await host.until((f) => JSON.parse(f).type === "participants_update");
 
