@@ -3,7 +3,7 @@
 import type { Clock, Conn, Topics } from "../../transport/types.ts";
 import { ClockSync, type Exchange } from "./clock-sync.ts";
 import { joinBeat, retempo, startGrid, type Grid } from "./grid.ts";
-import { encodeRequest } from "./jsonrpc.ts";
+import { encodeRequest, requestHead } from "./jsonrpc.ts";
 import { MemoryGroups, SequentialIds, type Group, type GroupRegistry, type IdAllocator } from "./registry.ts";
 
 /** The part of a connection the hub needs. */
@@ -164,7 +164,7 @@ export class MetronomeHub {
    * own clock, K from its own counter. In a band they usually agree (phones that joined together,
    * clocks that agree with the server's or with each other), and then the one frame is published to
    * the group's topic instead of written to each socket; otherwise each phone gets the frame for its
-   * (value, K), built once per distinct pair.
+   * (value, K).
    */
   private fanOut(g: Group<Session>, to: Iterable<Session>, valueOf: (m: Session) => number | string, method: string, params: (v: number | string) => string = String): void {
     let first: Session | null = null;
@@ -176,21 +176,21 @@ export class MetronomeHub {
       else if (m.outValue !== first.outValue || m.outK !== first.outK) same = false;
     }
     if (!first) return;
+    const head = requestHead(method);
     if (same && to === g.members) {
-      this.topics.publish(g.topic, encodeRequest(method, params(first.outValue), first.outK));
+      this.topics.publish(g.topic, `${head}${params(first.outValue)},"id":${first.outK}}`);
       return;
     }
-    const frames = new Map<string, string>();
+    // One frame per phone (each is queued on its connection's own topic: one write per phone and
+    // loop turn); phones next to each other in the set with the same (start_ts, K) share one.
+    let v: number | string | null = null;
+    let k = 0;
+    let f = "";
     for (const m of to) {
-      const key = `${m.outValue} ${m.outK}`;
-      let f = frames.get(key);
-      if (f === undefined) frames.set(key, (f = encodeRequest(method, params(m.outValue), m.outK)));
+      if (m.outValue !== v || m.outK !== k) f = `${head}${params((v = m.outValue))},"id":${(k = m.outK)}}`;
       m.peer.send(f);
     }
   }
-
-
-
 
   /** A one-way clock sample (time_utc, current_client_ts) received now. */
   sample(s: Session, clientTs: number): void {

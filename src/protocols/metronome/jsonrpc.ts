@@ -105,9 +105,10 @@ const idText = (id: RpcId) => (id instanceof RawNumber ? id.text : JSON.stringif
 
 export const encodeResult = (id: RpcId, result: unknown): string => `{"jsonrpc":"2.0","result":${JSON.stringify(result ?? null)},"id":${idText(id)}}`;
 export const encodeError = (id: RpcId, error: RpcError): string => `{"jsonrpc":"2.0","error":${JSON.stringify(error)},"id":${idText(id)}}`;
+/** The text of a server → client request (§4) up to its params: the same for every receiver. */
+export const requestHead = (method: string): string => `{"jsonrpc":"2.0","method":${JSON.stringify(method)},"params":`;
 /** A server → client request (§4); `params` is already JSON text so callers can build it cheaply. */
-export const encodeRequest = (method: string, paramsJson: string, id: number): string =>
-  `{"jsonrpc":"2.0","method":${JSON.stringify(method)},"params":${paramsJson},"id":${id}}`;
+export const encodeRequest = (method: string, paramsJson: string, id: number): string => `${requestHead(method)}${paramsJson},"id":${id}}`;
 
 // ---- dispatch ----
 
