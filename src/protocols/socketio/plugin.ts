@@ -84,7 +84,7 @@ export function mountSocketIO(ctx: PluginContext, opts: SioOptions = sioOptions(
   return {
     io,
     handle,
-    routes: (app) => app.all(SOCKET_IO_PATH, (c: any) => handle(c), { parse: "none" }),
+    routes: (app) => app.all(SOCKET_IO_PATH, ({ request, server }) => handle({ request, server }), { parse: "none" }),
     stop: () => io.close(),
   };
 }
