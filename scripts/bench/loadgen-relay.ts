@@ -1,18 +1,20 @@
 // Load generator for F4: the Socket.IO user/monitor relay end to end (PROTOCOLS.md §4), with the
 // official socket.io-client: K monitors (`con`, answer every `command do` with `command done`)
 // and K users (`query` their monitor, then `command send`); a command counts when its user gets
-// `command finish`. Closed loop (2 commands outstanding per pair) and open loop (fixed rate),
+// `command finish`. Closed loop (`outstanding` commands per pair) and open loop (fixed rate),
 // over websocket or polling. Prints one JSON line.
 import { io } from "socket.io-client";
 import { phase, type Load, type PhaseArgs, type ShapeResult } from "./lib/phase.ts";
-import { RawSio } from "./lib/sio-raw.ts";
+import { RawSio, RawSioPolling } from "./lib/sio-raw.ts";
 
 export interface RelayArgs extends Omit<PhaseArgs, "ms" | "inflight"> {
   port: number;
   pairs: number;
   transport: "websocket" | "polling";
-  /** socket.io-client, or lib/sio-raw.ts (websocket only: the same frames, a fraction of the CPU). */
+  /** socket.io-client, or lib/sio-raw.ts (the same packets, a fraction of the client CPU). */
   client: "sio" | "raw";
+  /** Closed loop: commands outstanding per pair. */
+  outstanding: number;
   closedMs: number;
   openMs: number;
 }
@@ -30,10 +32,12 @@ if (import.meta.main) {
   const a = JSON.parse(process.argv[2] ?? "{}") as RelayArgs;
   const url = `http://127.0.0.1:${a.port}`;
   const opts = { transports: [a.transport], reconnection: false, forceNew: true };
-  const connect = (): Socket => (a.client === "raw" ? RawSio.open(url) : io(url, opts));
+  const connect = (): Socket => (a.client === "sio" ? io(url, opts) : a.transport === "websocket" ? RawSio.open(url) : RawSioPolling.open(url));
   const sockets: Socket[] = [];
   // A user's commands are answered in order, so `command ok` maps the oldest send time to its id.
   const users: { s: Socket; pending: number[] }[] = [];
+  /** Users whose command just finished, most recent last. */
+  const ready: { s: Socket; pending: number[] }[] = [];
   let finished = 0;
   let failed = 0;
   let measuring = false;
@@ -62,24 +66,29 @@ if (import.meta.main) {
     if (!q.online) throw new Error("monitor not online after con ok");
     const pending: number[] = [];
     user.on("command ok", (p: { id: string }) => sentAt.set(p.id, pending.shift() ?? performance.now()));
+    const u = { s: user, pending };
     user.on("command finish", (p: { id: string }) => {
       finished++;
+      ready.push(u);
       const t0 = sentAt.get(p.id);
       sentAt.delete(p.id);
       if (measuring && t0 !== undefined) samples.push(performance.now() - t0);
       load.onProgress?.();
     });
     user.on("command failed", () => failed++);
-    users.push({ s: user, pending });
+    users.push(u);
   }
   let k = 0;
   load.publish = () => {
-    const u = users[k++ % users.length]!;
+    // The closed loop refills the user whose command just finished, as a device waiting for its
+    // command would send the next one; its commands of one turn then leave in one write.
+    const u = ready.pop() ?? users[k++ % users.length]!;
     u.pending.push(performance.now());
     u.s.emit("command send", { command: "ping" });
     return 1;
   };
-  const base = { ...a, inflight: 2 * a.pairs };
+  const base = { ...a, inflight: a.outstanding * a.pairs };
+  ready.length = 0;
   const results: ShapeResult[] = [await phase(load, "closed", { ...base, ms: a.closedMs }, a.pairs), await phase(load, "open", { ...base, ms: a.openMs }, a.pairs)];
   for (const s of sockets) s.disconnect();
   console.log(JSON.stringify({ results, failed }));
