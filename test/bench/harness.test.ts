@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { FanoutArgs } from "../../scripts/bench/loadgen-fanout.ts";
 import type { IdleArgs, IdleResult } from "../../scripts/bench/loadgen-idle.ts";
+import type { RelayArgs } from "../../scripts/bench/loadgen-relay.ts";
 import type { ShapeResult } from "../../scripts/bench/lib/phase.ts";
 import { connectRaw, type Tally } from "../../scripts/bench/lib/rawws.ts";
 import { startServer } from "../../scripts/bench/lib/servers.ts";
@@ -74,6 +75,29 @@ describe("F1 end to end", () => {
       }
     });
   }
+});
+
+describe("F4 end to end", () => {
+  // The raw clients speak Socket.IO themselves (WebSocket on a raw TCP socket; polling over
+  // fetch): every command sent must come back finished, against both servers.
+  for (const kind of ["switchboard", "b2"] as const)
+    for (const transport of ["websocket", "polling"] as const)
+      test(`${kind}, raw ${transport} client: every command finishes in both load shapes`, async () => {
+        const srv = await startServer(kind);
+        try {
+          const args: RelayArgs = { port: srv.port, pid: srv.pid, pairs: 3, outstanding: 2, transport, client: "raw", warmMs: 50, closedMs: 300, openMs: 300, openRate: 100 };
+          const r = await runJson<{ results: ShapeResult[]; failed: number }>([process.execPath, join(import.meta.dir, "../../scripts/bench/loadgen-relay.ts"), JSON.stringify(args)], 30_000);
+          expect(r.failed).toBe(0);
+          expect(r.results.map((x) => x.shape)).toEqual(["closed", "open"]);
+          for (const x of r.results) {
+            expect(x.deliveries).toBeGreaterThan(0);
+            expect(x.complete).toBe(1);
+            expect(x.stalled).toBe(false);
+          }
+        } finally {
+          await srv.stop();
+        }
+      });
 });
 
 describe("M1 end to end", () => {
