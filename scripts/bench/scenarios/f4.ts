@@ -33,7 +33,7 @@ export async function f4(o: Opts): Promise<Section> {
       for (const v of rotate(variants, rep)) {
         const srv = await startServer(v.kind);
         try {
-          const args: RelayArgs = { port: srv.port, pid: srv.pid, pairs, outstanding, transport, client, warmMs: o.quick ? 300 : 400, closedMs: o.quick ? 1000 : 1200, openMs: o.quick ? 1000 : 1200, openRate: transport === "websocket" ? 500 : 200 };
+          const args: RelayArgs = { port: srv.port, pid: srv.pid, pairs, outstanding, transport, client, warmMs: 300, closedMs: o.quick ? 600 : 800, openMs: o.quick ? 600 : 800, openRate: transport === "websocket" ? 500 : 200 };
           const r = await runJson<{ results: ShapeResult[]; failed: number }>([process.execPath, loadgen, JSON.stringify(args)], 120_000);
           for (const x of r.results) {
             log(`F4 rep ${rep + 1}/${o.reps} ${v.label} ${transport}/${client} ${x.shape}: ${fmt(x.rate)} commands/s, ${fmt(x.perCpu)} per server CPU-s, ${cpuNote(x.serverCpu, x.clientCpu, x.wall)}, round trip p50 ${ms(x.lat.p50)} ms p99 ${ms(x.lat.p99)} ms${r.failed ? `, ${r.failed} FAILED` : ""}`);

@@ -13,14 +13,17 @@ const loadgen = join(import.meta.dir, "..", "loadgen-stall.ts");
 
 export async function s1(o: Opts): Promise<Section> {
   const nDefault = o.ns?.[0] ?? 100;
-  const bytesPerSec = 500_000;
+  // Fast enough that the stall fills the kernel buffers and the 1 MiB queue in a few seconds,
+  // slow enough to stay clear of saturation (the room's healthy latency is measured at this rate).
+  const bytesPerSec = 800_000;
+  const maxRate = 16_000;
   const variants = candidates.filter((c) => (!o.paths || o.paths.includes(c.path)) && getPath(c.path).protocol && (getPath(c.path).maxN ?? Infinity) >= nDefault);
   const rows: string[][] = [];
   for (const v of variants) {
     const srv = await startServer(v.server, v.flags);
     let r: StallResult;
     try {
-      const args: StallArgs = { port: srv.port, pid: srv.pid, path: v.path, n: nDefault, bytesPerSec, maxRate: 12_000, healthyMs: o.quick ? 1000 : 1500, maxStallMs: 30_000 };
+      const args: StallArgs = { port: srv.port, pid: srv.pid, path: v.path, n: nDefault, bytesPerSec, maxRate, healthyMs: o.quick ? 1000 : 1500, maxStallMs: 30_000 };
       r = await runJson<StallResult>([process.execPath, loadgen, JSON.stringify(args)], 120_000);
     } catch (err) {
       log(`S1 ${v.label} FAILED: ${(err as Error).message}`);
@@ -51,7 +54,7 @@ export async function s1(o: Opts): Promise<Section> {
   return {
     title: "S1 one stalled subscriber",
     lines: [
-      `Room of N = ${nDefault} (4 probes); broadcasts at a rate that sends each subscriber ~${bytesPerSec / 1000} kB/s (at most 12k/s, to stay clear of saturation); one subscriber is a separate process frozen with SIGSTOP. ` +
+      `Room of N = ${nDefault} (4 probes); broadcasts at a rate that sends each subscriber ~${bytesPerSec / 1000} kB/s (at most ${maxRate / 1000}k/s, to stay clear of saturation); one subscriber is a separate process frozen with SIGSTOP. ` +
         "The server drops it once its queue passes --backpressure-bytes (default 1 MiB, on top of what the kernel buffers); after SIGCONT the staller reports what it got and the close code. " +
         "Pass: the staller is dropped, nobody else loses a frame or the connection, others' p99 stays within 2× (or +5 ms).",
       "",
