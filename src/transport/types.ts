@@ -11,6 +11,11 @@ export interface Conn {
   unsubscribe(topic: string): void;
   /** Publish to a topic's subscribers except this connection. */
   publishOthers(topic: string, data: string): void;
+  /**
+   * Runs fn with this connection's sends held back, then writes them together: one write
+   * instead of one per frame, for replies sent outside the socket's own message handler.
+   */
+  cork?(fn: () => void): void;
 }
 
 /** Fan-out: one serialization, delivered to every subscriber of a topic. */

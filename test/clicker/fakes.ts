@@ -3,7 +3,29 @@
 import type { ClickerStore, Registration, ScoreRecord } from "../../src/protocols/clicker/store.ts";
 
 // The generic connection/topic fakes are shared by every protocol's unit tests.
+import { FakeConn } from "../helpers/fakes.ts";
 export { FakeConn, FakeHub } from "../helpers/fakes.ts";
+
+/** A FakeConn that can cork: frames sent inside cork() arrive when it returns, as one group. */
+export class CorkingConn extends FakeConn {
+  /** The frames of each cork() call. */
+  readonly corked: string[][] = [];
+  private held: string[] | null = null;
+  override send(data: string): void {
+    if (this.held) this.held.push(data);
+    else super.send(data);
+  }
+  cork(fn: () => void): void {
+    const held: string[] = (this.held = []);
+    try {
+      fn();
+    } finally {
+      this.held = null;
+    }
+    this.corked.push(held);
+    for (const d of held) super.send(d);
+  }
+}
 
 /** Deferred callbacks run only when the test says the event-loop turn is over. */
 export class ManualTurns {

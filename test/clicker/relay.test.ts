@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, test } from "bun:test";
 import { createLogger } from "../../src/log.ts";
 import { ClickerRelay, topicOf } from "../../src/protocols/clicker/relay.ts";
-import { FakeConn, FakeHub, ManualTurns, MemoryStore, settle } from "./fakes.ts";
+import { CorkingConn, FakeConn, FakeHub, ManualTurns, MemoryStore, settle } from "./fakes.ts";
 
 let hub: FakeHub;
 let store: MemoryStore;
@@ -90,13 +90,16 @@ describe("clicker relay", () => {
     expect(l.take()).toEqual([`SCORE 10 ${ra.id} 1`, `SCORE 20 ${rb.id} 1`, `SCORE 11 ${ra.id} 2`]);
   });
 
-  test("a burst committed together: SCORED replies in order, broadcasts as usual", async () => {
-    const a = connect();
+  test("a connection that can cork gets its SCORED replies of one commit in one cork, broadcasts as usual", async () => {
+    const a = new CorkingConn(hub);
+    relay.open(a);
     const { id } = await register(a);
     const l = connect();
     await say(l, `LISTEN ${id}`);
     l.take();
+    a.corked.length = 0;
     expect(await say(a, "SCORE 1 1", "SCORE 2 1", "SCORE 3 1")).toEqual(["SCORED 1", "SCORED 2", "SCORED 3"]);
+    expect(a.corked).toEqual([["SCORED 1", "SCORED 2", "SCORED 3"]]);
     expect(l.take()).toEqual([`SCORE 1 ${id} 1`, `SCORE 2 ${id} 1`, `SCORE 3 ${id} 1`]);
     // A sender that listens to itself still sees each SCORED before that score's broadcast.
     await say(a, `LISTEN ${id}`);

@@ -130,8 +130,8 @@ describe("clicker /ws: sessions", () => {
     expect(await both.next()).toBe(`CONNECT ${r.id}`);
     both.send("SCORE 1 1");
     expect([await both.next(), await both.next()]).toEqual(["SCORED 1", `SCORE 1 ${r.id} 1`]);
-    // A burst committed together (its frames queued on the connection's own topic with the
-    // broadcasts on the id's topic): still each SCORED before its own broadcast, in the order sent.
+    // A burst committed together (its SCORED replies written as one corked run): still each
+    // SCORED before its own broadcast, in the order sent.
     for (let i = 2; i <= 6; i++) both.send(`SCORE ${i} ${i * 10}`);
     const got: string[] = [];
     for (let i = 0; i < 10; i++) got.push(await both.next());
