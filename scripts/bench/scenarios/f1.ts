@@ -47,8 +47,8 @@ export async function runFanout(v: Variant, ns: number[], o: Opts): Promise<Shap
       ns,
       probes: 4,
       warmMs: o.quick ? 200 : 250,
-      closedMs: o.quick ? 700 : 800,
-      openMs: o.quick ? 700 : 800,
+      closedMs: o.quick ? 500 : 650,
+      openMs: o.quick ? 500 : 650,
       openRate: 20_000,
       inflight: 16_000,
     };

@@ -22,7 +22,7 @@ export async function f2(o: Opts): Promise<Section> {
     for (const v of rotate(variants, rep)) {
       const srv = await startServer(v.server, v.flags);
       try {
-        const args: RoomsArgs = { port: srv.port, pid: srv.pid, path: v.path, rooms, members, warmMs: o.quick ? 200 : 250, closedMs: o.quick ? 700 : 800, openMs: o.quick ? 700 : 800, openRate: 20_000, inflight: 16_000 };
+        const args: RoomsArgs = { port: srv.port, pid: srv.pid, path: v.path, rooms, members, warmMs: o.quick ? 200 : 250, closedMs: o.quick ? 500 : 650, openMs: o.quick ? 500 : 650, openRate: 20_000, inflight: 16_000 };
         const r = await runJson<{ results: ShapeResult[] }>([process.execPath, loadgen, JSON.stringify(args)], 300_000);
         for (const x of r.results) {
           log(describeRun(`F2 rep ${rep + 1}/${o.reps} ${v.label}`, x));

@@ -28,14 +28,17 @@ export async function m1(o: Opts): Promise<Section> {
   // Cold: RSS_0 of a fresh server, so what it does once on first use (load the Socket.IO layer,
   // compile its hot paths) is divided among the N connections. Warm: WARM connections are opened
   // and closed first; the constant is then in RSS_0 and the figure is the cost per connection.
+  // B1 only cold: Node + ws loads nothing on first use, and its 10k connections are the slowest
+  // step of the suite.
   const modes = [
     { mode: "cold", warm: 0 },
     { mode: "warm", warm: WARM },
   ];
+  const modesOf = (kind: ServerKind) => (kind === "b1" ? modes.slice(0, 1) : modes);
   const res = new Map<string, IdleResult[]>();
   for (let rep = 0; rep < o.reps; rep++)
     for (const v of rotate(variants, rep))
-      for (const { mode, warm } of modes) {
+      for (const { mode, warm } of modesOf(v.kind)) {
         const srv = await startServer(v.kind);
         try {
           const args: IdleArgs = { port: srv.port, pid: srv.pid, paths: v.paths, steps, settleMs: o.quick ? 500 : 1000, warm };
@@ -47,7 +50,7 @@ export async function m1(o: Opts): Promise<Section> {
         }
       }
   const rows = variants.flatMap((v) =>
-    modes.flatMap(({ mode }) =>
+    modesOf(v.kind).flatMap(({ mode }) =>
       steps.map((n, i) => {
         const rs = res.get(`${v.label}|${mode}`) ?? [];
         const per = median(rs.map((r) => r.steps[i]!.perConnKiB));
