@@ -27,8 +27,10 @@ export function cpuNote(serverCpu: number, clientCpu: number, wall: number): str
   return `server CPU ${pct(s)}, client CPU ${pct(c)}${c >= SATURATED ? " [CLIENT SATURATED]" : ""}`;
 }
 
+const t0 = performance.now();
+/** A progress line on stderr, stamped with the seconds since the suite started. */
 export function log(line: string): void {
-  process.stderr.write(line + "\n");
+  process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${line}\n`);
 }
 
 /** Rotate a list so repetition r starts at a different element: A B C, B C A, C A B … */
