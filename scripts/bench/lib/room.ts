@@ -85,7 +85,7 @@ export class RoomClients {
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Wait until count() stops changing for stableMs (at most maxMs). */
-export async function quiesce(count: () => number, maxMs = 15_000, stableMs = 200): Promise<void> {
+export async function quiesce(count: () => number, maxMs = 15_000, stableMs = 100): Promise<void> {
   const end = performance.now() + maxMs;
   let last = -1;
   while (performance.now() < end) {

@@ -69,7 +69,7 @@ export async function f3(o: Opts): Promise<Section> {
     const apt = Bun.spawnSync(["apt-get", "install", "-y", "valgrind"], { stdout: "ignore", stderr: "ignore" });
     if (apt.exitCode !== 0) return { title: "F3 instructions per message", lines: ["valgrind is not installed and `apt-get install valgrind` failed: not measured."] };
   }
-  const m = o.quick ? 300 : 600;
+  const m = o.quick ? 500 : 1000;
   const reps = 3;
   const dir = mkdtempSync(join(tmpdir(), "switchboard-callgrind-"));
   const vg = ["valgrind", "--tool=callgrind", `--callgrind-out-file=${join(dir, "cg.%p")}`];
