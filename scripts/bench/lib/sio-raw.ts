@@ -33,8 +33,45 @@ function textFrame(text: string): Uint8Array {
   return out;
 }
 
-export class RawSio {
+/** What both raw clients share: event handlers, emit, and the Socket.IO packets they understand. */
+abstract class RawPeer {
   private readonly handlers = new Map<string, Handler[]>();
+
+  on(event: string, h: Handler): this {
+    this.handlers.set(event, [...(this.handlers.get(event) ?? []), h]);
+    return this;
+  }
+  once(event: string, h: Handler): this {
+    const wrap: Handler = (p) => {
+      this.handlers.set(event, (this.handlers.get(event) ?? []).filter((x) => x !== wrap));
+      h(p);
+    };
+    return this.on(event, wrap);
+  }
+  emit(event: string, payload: unknown): void {
+    this.send("42" + JSON.stringify([event, payload]));
+  }
+
+  /** Sends one Engine.IO packet. */
+  protected abstract send(packet: string): void;
+
+  /** One Engine.IO packet from the server: pings are answered, CONNECT and EVENT dispatched. */
+  protected packet(t: string): void {
+    if (t === "2") this.send("3");
+    else if (t.startsWith("40")) this.fire("connect", undefined);
+    else if (t.startsWith("42")) {
+      const [event, payload] = JSON.parse(t.slice(2)) as [string, unknown];
+      this.fire(event, payload);
+    }
+  }
+
+  private fire(event: string, payload: unknown): void {
+    const hs = this.handlers.get(event);
+    if (hs) for (const h of hs) h(payload);
+  }
+}
+
+export class RawSio extends RawPeer {
   private socket: Socket<St> | null = null;
   private upgraded = false;
   private head = "";
@@ -59,30 +96,11 @@ export class RawSio {
     return c;
   }
 
-  on(event: string, h: Handler): this {
-    this.handlers.set(event, [...(this.handlers.get(event) ?? []), h]);
-    return this;
-  }
-  once(event: string, h: Handler): this {
-    const wrap: Handler = (p) => {
-      this.handlers.set(event, (this.handlers.get(event) ?? []).filter((x) => x !== wrap));
-      h(p);
-    };
-    return this.on(event, wrap);
-  }
-  emit(event: string, payload: unknown): void {
-    this.send("42" + JSON.stringify([event, payload]));
-  }
   disconnect(): void {
     this.socket?.end();
   }
 
-  private fire(event: string, payload: unknown): void {
-    const hs = this.handlers.get(event);
-    if (hs) for (const h of hs) h(payload);
-  }
-
-  private send(text: string): void {
+  protected send(text: string): void {
     this.out.push(textFrame(text));
     if (this.flushQueued) return;
     this.flushQueued = true;
@@ -161,16 +179,10 @@ export class RawSio {
     if (i < buf.length) this.rest = buf.slice(i);
   }
 
-  /** One Engine.IO packet carrying (maybe) a Socket.IO packet. */
-  private packet(t: string): void {
-    const c = t.charCodeAt(0);
-    if (t === "2") this.send("3");
-    else if (c === 0x30 /* 0: open */) this.send("40");
-    else if (t.startsWith("40")) this.fire("connect", undefined);
-    else if (t.startsWith("42")) {
-      const [event, payload] = JSON.parse(t.slice(2)) as [string, unknown];
-      this.fire(event, payload);
-    }
+  /** Engine.IO's open packet ("0{…}") is answered with a Socket.IO CONNECT; the rest as usual. */
+  protected override packet(t: string): void {
+    if (t.charCodeAt(0) === 0x30) this.send("40");
+    else super.packet(t);
   }
 }
 
@@ -194,8 +206,7 @@ const handlers = {
  * joined with the record separator. Plain fetch with keep-alive: no XHR emulation, no parser
  * objects, so the load generator stays cheaper than the servers it measures.
  */
-export class RawSioPolling {
-  private readonly handlers = new Map<string, Handler[]>();
+export class RawSioPolling extends RawPeer {
   private url = "";
   private outbox: string[] = [];
   private posting = false;
@@ -207,20 +218,6 @@ export class RawSioPolling {
     return c;
   }
 
-  on(event: string, h: Handler): this {
-    this.handlers.set(event, [...(this.handlers.get(event) ?? []), h]);
-    return this;
-  }
-  once(event: string, h: Handler): this {
-    const wrap: Handler = (p) => {
-      this.handlers.set(event, (this.handlers.get(event) ?? []).filter((x) => x !== wrap));
-      h(p);
-    };
-    return this.on(event, wrap);
-  }
-  emit(event: string, payload: unknown): void {
-    this.send("42" + JSON.stringify([event, payload]));
-  }
   disconnect(): void {
     if (!this.open) return;
     this.send("1");
@@ -240,7 +237,7 @@ export class RawSioPolling {
     this.open = false;
   }
 
-  private send(packet: string): void {
+  protected send(packet: string): void {
     this.outbox.push(packet);
     if (!this.posting) void this.post();
   }
@@ -256,18 +253,9 @@ export class RawSioPolling {
     this.posting = false;
   }
 
-  private fire(event: string, payload: unknown): void {
-    const hs = this.handlers.get(event);
-    if (hs) for (const h of hs) h(payload);
-  }
-
-  private packet(t: string): void {
-    if (t === "2") this.send("3");
-    else if (t === "1") this.open = false;
-    else if (t.startsWith("40")) this.fire("connect", undefined);
-    else if (t.startsWith("42")) {
-      const [event, payload] = JSON.parse(t.slice(2)) as [string, unknown];
-      this.fire(event, payload);
-    }
+  /** Engine.IO's close packet ends the GET loop; the rest as usual. */
+  protected override packet(t: string): void {
+    if (t === "1") this.open = false;
+    else super.packet(t);
   }
 }
