@@ -1,8 +1,8 @@
 // Load generator for F4: the Socket.IO user/monitor relay end to end (PROTOCOLS.md §4), with the
-// official socket.io-client: K monitors (`con`, answer every `command do` with `command done`)
-// and K users (`query` their monitor, then `command send`); a command counts when its user gets
-// `command finish`. Closed loop (`outstanding` commands per pair) and open loop (fixed rate),
-// over websocket or polling. Prints one JSON line.
+// official socket.io-client or the raw clients of lib/sio-raw.ts: K monitors (`con`, answer every
+// `command do` with `command done`) and K users (`query` their monitor, then `command send`); a
+// command counts when its user gets `command finish`. Closed loop (`outstanding` commands per
+// pair) and open loop (fixed rate), over websocket or polling. Prints one JSON line.
 import { io } from "socket.io-client";
 import { phase, type Load, type PhaseArgs, type ShapeResult } from "./lib/phase.ts";
 import { RawSio, RawSioPolling } from "./lib/sio-raw.ts";
@@ -88,7 +88,6 @@ if (import.meta.main) {
     return 1;
   };
   const base = { ...a, inflight: a.outstanding * a.pairs };
-  ready.length = 0;
   const results: ShapeResult[] = [await phase(load, "closed", { ...base, ms: a.closedMs }, a.pairs), await phase(load, "open", { ...base, ms: a.openMs }, a.pairs)];
   for (const s of sockets) s.disconnect();
   console.log(JSON.stringify({ results, failed }));

@@ -1,10 +1,10 @@
-// A minimal Socket.IO v5 client over Engine.IO v4 WebSocket only, for F4's "raw" load generator:
-// it sends and receives exactly the frames socket.io-client does (`40` connect, `42[event,data]`
-// events, `3` answers to `2` pings) with none of the library's machinery, and it speaks
-// WebSocket itself on a raw TCP socket (Bun.connect): every frame read in one chunk is handled in
-// one callback, and the frames it answers with leave in one write per socket and turn. So the
-// load generator costs far less CPU than the servers it measures. Same on/once/emit/disconnect
-// surface as socket.io-client's Socket.
+// Minimal Socket.IO v5 clients over Engine.IO v4 for F4's "raw" load generator, one per transport:
+// they send and receive exactly the packets socket.io-client does (`40` connect, `42[event,data]`
+// events, `3` answers to `2` pings) with none of the library's machinery. RawSio speaks WebSocket
+// itself on a raw TCP socket (Bun.connect): every frame read in one chunk is handled in one
+// callback, and the frames it answers with leave in one write per socket and turn. RawSioPolling
+// uses HTTP long-polling over fetch. So the load generator costs far less CPU than the servers it
+// measures. Same on/once/emit/disconnect surface as socket.io-client's Socket.
 import type { Socket } from "bun";
 
 type Handler = (payload: any) => void;

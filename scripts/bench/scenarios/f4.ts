@@ -58,7 +58,7 @@ export async function f4(o: Opts): Promise<Section> {
   return {
     title: "F4 Socket.IO relay",
     lines: [
-      `${pairs} user/monitor pairs on socket.io-client 4.x (in Bun), and over websocket also with raw Socket.IO frames (lib/sio-raw.ts: the same frames from a raw TCP socket, far less client CPU); closed loop: ${outstanding} commands outstanding per pair, the user whose command finished sending the next; open loop: 500 commands/s over websocket, 200 over polling. ` +
+      `${pairs} user/monitor pairs on socket.io-client 4.x (in Bun), and with raw Socket.IO clients over both transports (lib/sio-raw.ts: the same packets, from a raw TCP socket or plain fetch, far less client CPU); closed loop: ${outstanding} commands outstanding per pair, the user whose command finished sending the next; open loop: 500 commands/s over websocket, 200 over polling. ` +
         `A command = \`command send\` → \`command do\` → \`command done\` → \`command finish\`. Medians of ${o.reps} alternated repetitions.` +
         (sio ? "" : " Switchboard does not serve /socket.io/ yet on this branch: only B2 was measured."),
       "",
