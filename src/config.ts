@@ -1,5 +1,6 @@
 // The one reader of argv and the environment. Precedence: defaults < SWITCHBOARD_* env < flags.
 // Every option is described once, in the schema; --help, env names and validation all derive from it.
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
@@ -7,12 +8,36 @@ import { Value } from "@sinclair/typebox/value";
 const Int = (def: number, min: number, max: number, description: string) =>
   Type.Integer({ default: def, minimum: min, maximum: max, description });
 const Str = (def: string, description: string) => Type.String({ default: def, description });
+const flagName = (k: string) => k.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
+
+const List = (def: string[], description: string) => Type.Array(Type.String(), { default: def, description });
+
+/**
+ * A secret (a token, a signing key): it also gets a `…File` option right after it (the value read
+ * from a file, so it is not visible in /proc/PID/cmdline), a value given as a flag is warned
+ * about, and --print-config shows "(set)" instead of it.
+ */
+const Secret = (description: string) => Type.String({ default: "", description, secret: true }) as ReturnType<typeof Str> & { secret: true };
+
+/** Adds each secret's `…File` option after it, keeping the order of --help. */
+function withSecretFiles<P extends Record<string, TSchema>>(props: P) {
+  const out: Record<string, TSchema> = {};
+  for (const [k, v] of Object.entries(props)) {
+    out[k] = v;
+    if (v.secret) out[`${k}File`] = Str("", `File holding the value of --${flagName(k)} (a trailing newline is ignored).`);
+  }
+  return out as P & { [K in keyof P as P[K] extends { secret: true } ? `${K & string}File` : never]: ReturnType<typeof Str> };
+}
 
 export const Config = Type.Object(
-  {
+  withSecretFiles({
     host: Str("0.0.0.0", "Address to listen on."),
     port: Int(8080, 0, 65535, "TCP port for HTTP and every WebSocket endpoint (0 picks a free one)."),
     dataDir: Str("./switchboard-data", "Folder for the embedded SQLite database (created if missing)."),
+    tlsCert: Str("", "PEM certificate (chain) file: serve https and wss on the same port (with --tls-key). Re-read on SIGHUP."),
+    tlsKey: Str("", "PEM private key file for --tls-cert."),
+    operatorToken: Secret("Operator token (operator rights: pool control, the quiz game, the console). Empty: generated on first start and kept in the data dir."),
+    allowedOrigins: List(["*"], "Browser origins that may connect to the WebSocket endpoints and Socket.IO polling (repeatable; '*' = any). Others get 403; requests without Origin and from the server's own origin are always accepted."),
     logLevel: Type.Union([Type.Literal("debug"), Type.Literal("info"), Type.Literal("warn"), Type.Literal("error")], {
       default: "info",
       description: "Least severe log level printed: debug, info, warn or error.",
@@ -28,33 +53,34 @@ export const Config = Type.Object(
     idleTimeoutMs: Int(60000, 200, 7_200_000, "Close a WebSocket that has sent nothing, not even a pong, for this long (ms)."),
     backpressureBytes: Int(1024 * 1024, 1024, 1024 * 1024 * 1024, "Bytes queued for one slow client before it is disconnected."),
     metronomeLeadMs: Int(1000, 0, 60000, "Metronome: how far ahead of 'now' the first beat of a start is scheduled (ms)."),
-    jwtSecret: Str("", "Watch party: HS256 secret; when set, creating a room needs a JWT and joining needs a JWT or an invite."),
+    jwtSecret: Secret("Watch party: HS256 secret; when set, creating a room needs a JWT and joining needs a JWT or an invite."),
     jwtAudience: Str("", "Watch party: required JWT 'aud' (empty = not checked)."),
     jwtIssuer: Str("", "Watch party: required JWT 'iss' (empty = not checked)."),
     roomGraceMs: Int(30000, 0, 86_400_000, "Watch party: how long an empty room is kept for its host to come back (ms)."),
     roomMaxParticipants: Int(100, 1, 100000, "Watch party: participants per room."),
-    sioToken: Str("", "Socket.IO relay: when set, clients must send auth {token} with this value."),
+    sioToken: Secret("Socket.IO relay: when set, clients must send auth {token} with this value."),
     sioPingIntervalMs: Int(25000, 50, 3_600_000, "Socket.IO: Engine.IO pingInterval (ms)."),
     sioPingTimeoutMs: Int(20000, 50, 3_600_000, "Socket.IO: Engine.IO pingTimeout (ms)."),
     sioMaxPayload: Int(1_000_000, 1024, 64 * 1024 * 1024, "Socket.IO: Engine.IO maxPayload (bytes per HTTP body or WebSocket frame)."),
-    corsOrigin: Type.Array(Type.String(), {
-      default: ["*"],
-      description: "Socket.IO: origins allowed by CORS (repeatable; '*' allows any).",
-    }),
-    pool: Type.Array(Type.String(), {
-      default: [],
-      description: "Buzzer: a pool to connect at start (serial device or /dev/input/event*); repeatable. Append '#v2' for the renumbered receiver firmware, '#keyboard' for an evdev device outside /dev/input.",
-    }),
+    corsOrigin: List(["*"], "Socket.IO: origins allowed by CORS (repeatable; '*' allows any)."),
+    pool: List([], "Buzzer: a pool to connect at start (serial device or /dev/input/event*); repeatable. Append '#v2' for the renumbered receiver firmware, '#keyboard' for an evdev device outside /dev/input."),
+    poolAllow: List(
+      ["/dev/serial/by-id/*", "/dev/ttyACM*", "/dev/ttyUSB*"],
+      "Buzzer: glob patterns of devices a client's connect may open, besides --pool (repeatable). Terminals and input devices only when a pattern names them.",
+    ),
     serialBaud: Int(9600, 50, 4_000_000, "Buzzer: serial speed for receivers."),
-  },
+  }),
   { additionalProperties: false },
 );
 export type Config = Static<typeof Config>;
 
 type Key = keyof Config & string;
 const keys = Object.keys(Config.properties) as Key[];
+/** The secret options (see Secret), and the name of each one's file option. */
+type SecretKey = { [K in Key]: Config[K] extends string ? (`${K}File` extends Key ? K : never) : never }[Key];
+const secretKeys = keys.filter((k) => (Config.properties[k] as TSchema).secret === true) as SecretKey[];
+const fileKey = (k: SecretKey) => `${k}File` as Key & `${SecretKey}File`;
 
-const flagName = (k: string) => k.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
 const envName = (k: string) => "SWITCHBOARD_" + k.replace(/[A-Z]/g, (c) => "_" + c).toUpperCase();
 const schemaOf = (k: Key) => Config.properties[k] as TSchema;
 const isList = (k: Key) => schemaOf(k).type === "array";
@@ -62,14 +88,15 @@ const isList = (k: Key) => schemaOf(k).type === "array";
 export const defaults = (): Config => Value.Create(Config) as Config;
 
 export type ConfigResult =
-  | { kind: "run"; config: Config }
+  /** warnings: things the operator should change, for the log (never containing a secret). */
+  | { kind: "run"; config: Config; warnings: string[] }
   | { kind: "help"; text: string }
   | { kind: "version" }
   | { kind: "print"; config: Config }
   | { kind: "invalid"; errors: string[] };
 
-/** Parse flags and environment into a validated Config. Pure: never exits or prints. */
-export function loadConfig(argv: string[], env: Record<string, string | undefined>): ConfigResult {
+/** Parse flags and environment into a validated Config. Never exits or prints; reads only the secret files named. */
+export function loadConfig(argv: string[], env: Record<string, string | undefined>, readFile: (path: string) => string = (p) => readFileSync(p, "utf8")): ConfigResult {
   const options: Record<string, { type: "string" | "boolean"; multiple?: boolean; short?: string }> = {
     help: { type: "boolean", short: "h" },
     version: { type: "boolean", short: "v" },
@@ -115,7 +142,39 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     const name = (k: Key) => source[k] ?? "--" + flagName(k);
     return { kind: "invalid", errors: [`${name("idleTimeoutMs")} (${config.idleTimeoutMs}) must be longer than ${name("pingIntervalMs")} (${config.pingIntervalMs})`] };
   }
-  return flags["print-config"] ? { kind: "print", config } : { kind: "run", config };
+  const secrets = readSecrets(config, source, readFile);
+  if (secrets.errors.length) return { kind: "invalid", errors: secrets.errors };
+  return flags["print-config"] ? { kind: "print", config } : { kind: "run", config, warnings: secrets.warnings };
+}
+
+/**
+ * `--x-file` options fill in their secret; a secret given as a flag is warned about (any local
+ * user can read a process's command line), naming the two better ways to pass it.
+ */
+function readSecrets(config: Config, source: Record<string, string>, readFile: (path: string) => string): { errors: string[]; warnings: string[] } {
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  for (const k of secretKeys) {
+    const fk = fileKey(k);
+    const path = config[fk];
+    if (path) {
+      if (config[k]) {
+        errors.push(`${source[k]} and ${source[fk]}: give the value or a file, not both`);
+        continue;
+      }
+      try {
+        config[k] = readFile(path).replace(/\r?\n$/, "");
+      } catch (err) {
+        errors.push(`${source[fk]}: cannot read '${path}' (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+        continue;
+      }
+      if (!config[k]) errors.push(`${source[fk]}: '${path}' is empty`);
+    }
+    if (source[k]?.startsWith("--")) {
+      warnings.push(`${source[k]} is visible to every local user in /proc/<pid>/cmdline; set ${envName(k)} or --${flagName(fk)} instead`);
+    }
+  }
+  return { errors, warnings };
 }
 
 export function helpText(): string {
@@ -140,9 +199,6 @@ export function helpText(): string {
 }
 
 export const optionTable = () => keys.map((k) => ({ flag: "--" + flagName(k), env: envName(k), default: schemaOf(k).default, description: schemaOf(k).description as string }));
-
-/** Options whose values are secrets: shown as "(set)" by --print-config, never printed. */
-const secretKeys: Key[] = ["jwtSecret", "sioToken"];
 
 /** The configuration as --print-config shows it: secrets replaced by "(set)" when present. */
 export function printable(config: Config): Record<string, unknown> {

@@ -22,6 +22,7 @@ switch (result.kind) {
 
 const config = result.config;
 const log = createLogger({ level: config.logLevel, format: config.logFormat });
+for (const w of result.warnings) log.warn(w);
 let server;
 try {
   server = await startServer({ config, log });
@@ -32,6 +33,8 @@ try {
   process.exit(1);
 }
 log.info("listening", { version: pkg.version, host: server.hostname, port: server.port, dataDir: config.dataDir });
+// Like a notebook server's login URL: opening it in a browser gives that browser operator rights.
+log.info("operator console", { url: server.consoleUrl });
 // The compiled binary starts with the JIT's tier-up thresholds raised (scripts/build.ts,
 // --compile-jit-policy): schema building, config parsing and route compilation run once, and
 // compiling them to machine code kept the JIT's compilers and output resident in an idle server

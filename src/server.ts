@@ -1,8 +1,13 @@
 // Builds the Elysia app: HTTP routes, every protocol plugin, the WebSocket seam; listen and stop.
-import { Elysia } from "elysia";
-import { accessSync, constants, mkdirSync } from "node:fs";
+import { Elysia, type AnyElysia } from "elysia";
+import { accessSync, constants, mkdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { accessRoutes } from "./access/http.ts";
+import { OperatorAuth } from "./access/operator.ts";
+import { OriginPolicy } from "./access/origin.ts";
+import { keptOperatorToken } from "./access/token-file.ts";
 import type { Config } from "./config.ts";
+import { lanUrl } from "./lan.ts";
 import type { Logger } from "./log.ts";
 import { protocols as defaultProtocols } from "./protocols/index.ts";
 import type { PluginContext, ProtocolFactory } from "./protocols/types.ts";
@@ -22,6 +27,8 @@ export interface ServerOptions {
 export interface RunningServer {
   port: number;
   hostname: string;
+  /** The operator console URL, with the operator token (docs/access.md#operator-rights). */
+  consoleUrl: string;
   ctx: PluginContext;
   /** Graceful stop: refuse new connections, close sockets with 1001, stop plugins, close the database. */
   stop(): Promise<void>;
@@ -48,6 +55,20 @@ function openDataDir(dataDir: string, log: Logger): Store {
   }
 }
 
+/** --tls-cert/--tls-key as Bun's TLS options, read now so a missing file is a start-up error. */
+function tlsOptions(c: Config): { cert: string; key: string } | undefined {
+  if (!c.tlsCert && !c.tlsKey) return undefined;
+  if (!c.tlsCert || !c.tlsKey) throw new StartupError("TLS needs both --tls-cert and --tls-key");
+  const read = (path: string, what: string) => {
+    try {
+      return readFileSync(path, "utf8");
+    } catch (err) {
+      throw new StartupError(`cannot read the TLS ${what} '${path}' (${reason(err)})`);
+    }
+  };
+  return { cert: read(c.tlsCert, "certificate"), key: read(c.tlsKey, "key") };
+}
+
 /** How long one plugin may take to stop before shutdown goes on without it. */
 const PLUGIN_STOP_MS = 1000;
 
@@ -57,13 +78,16 @@ const socketLimit = (c: Config) => Math.max(c.maxFrameBytes, c.sioMaxPayload);
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const { config, log } = opts;
   const started = performance.now();
+  const tls = tlsOptions(config);
   const store = openDataDir(config.dataDir, log);
+  const operator = new OperatorAuth(config.operatorToken || keptOperatorToken(config.dataDir).token);
   const metrics = new Metrics();
   const transport = new Transport(config, metrics, log);
+  transport.grantsOperator = (request) => operator.grants(request);
   const ctx: PluginContext = { config, log, store, clock: opts.clock ?? systemClock, metrics, transport };
   const plugins = (opts.protocols ?? defaultProtocols).map((make) => make(ctx));
 
-  let app = new Elysia({
+  let app: AnyElysia = new Elysia({
     // WebSocket settings only take effect on the root app (DESIGN.md).
     websocket: {
       maxPayloadLength: socketLimit(config),
@@ -73,18 +97,25 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       sendPings: false,
       perMessageDeflate: false,
     },
-  })
+  });
+  app = accessRoutes(app, {
+    operator,
+    origins: new OriginPolicy(config.allowedOrigins),
+    secure: tls !== undefined,
+    refused: (why, request) => log.debug("request refused", { why, origin: request.headers.get("origin") }),
+  });
+  app = app
     .get("/healthz", () => ({
       status: "ok",
       uptime_s: Math.round((performance.now() - started) / 100) / 10,
       connections: metrics.connections(),
     }))
     .get("/metrics", () => new Response(metrics.prometheus(), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } }));
-  for (const p of plugins) app = p.routes(app) as typeof app;
+  for (const p of plugins) app = p.routes(app);
 
   // reusePort would let a second process on the same port silently split traffic.
   try {
-    app.listen({ hostname: config.host, port: config.port, reusePort: false, development: false });
+    app.listen({ hostname: config.host, port: config.port, reusePort: false, development: false, tls });
   } catch (err) {
     // Nothing is served: release what the plugins started (pools, timers) and the database.
     for (const p of plugins) await Promise.resolve(p.stop?.()).catch(() => {});
@@ -127,5 +158,6 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       store.close();
     })());
 
-  return { port: server.port!, hostname: server.hostname!, ctx, stop };
+  const consoleUrl = `${lanUrl(config.host, server.port!, tls !== undefined)}/?token=${encodeURIComponent(config.operatorToken || keptOperatorToken(config.dataDir).token)}`;
+  return { port: server.port!, hostname: server.hostname!, consoleUrl, ctx, stop };
 }

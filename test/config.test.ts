@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { defaults, helpText, loadConfig } from "../src/config.ts";
+import { defaults, helpText, loadConfig, printable } from "../src/config.ts";
 
 describe("config", () => {
   test("defaults", () => {
@@ -63,5 +63,44 @@ describe("config", () => {
     expect(help).toContain("SWITCHBOARD_JWT_SECRET");
     expect(loadConfig(["--print-config", "--port", "1"], {}).kind).toBe("print");
     expect(loadConfig(["--version"], {}).kind).toBe("version");
+  });
+
+  test("a secret given as a flag is warned about, naming its env variable and file option; env and files are not", () => {
+    const r = loadConfig(["--jwt-secret", "s3cret", "--operator-token", "t0ken"], {});
+    expect(r.kind).toBe("run");
+    if (r.kind !== "run") return;
+    expect(r.warnings).toEqual([
+      "--operator-token is visible to every local user in /proc/<pid>/cmdline; set SWITCHBOARD_OPERATOR_TOKEN or --operator-token-file instead",
+      "--jwt-secret is visible to every local user in /proc/<pid>/cmdline; set SWITCHBOARD_JWT_SECRET or --jwt-secret-file instead",
+    ]);
+    for (const w of r.warnings) expect(w).not.toMatch(/s3cret|t0ken/);
+    const env = loadConfig([], { SWITCHBOARD_JWT_SECRET: "s3cret" });
+    expect(env.kind === "run" && env.warnings).toEqual([]);
+  });
+
+  test("--x-file reads the secret from a file (a trailing newline dropped); unreadable, empty or doubly given is an error", () => {
+    const files: Record<string, string> = { "/run/jwt": "from-file\n", "/run/empty": "\n" };
+    const read = (p: string) => {
+      if (!(p in files)) throw Object.assign(new Error("nope"), { code: "ENOENT" });
+      return files[p]!;
+    };
+    const ok = loadConfig(["--jwt-secret-file", "/run/jwt"], {}, read);
+    expect(ok.kind === "run" && ok.config.jwtSecret).toBe("from-file");
+    expect(ok.kind === "run" && ok.warnings).toEqual([]);
+    const fromEnv = loadConfig([], { SWITCHBOARD_OPERATOR_TOKEN_FILE: "/run/jwt" }, read);
+    expect(fromEnv.kind === "run" && fromEnv.config.operatorToken).toBe("from-file");
+    expect(loadConfig(["--jwt-secret-file", "/run/none"], {}, read)).toEqual({ kind: "invalid", errors: ["--jwt-secret-file: cannot read '/run/none' (ENOENT)"] });
+    expect(loadConfig(["--jwt-secret-file", "/run/empty"], {}, read)).toEqual({ kind: "invalid", errors: ["--jwt-secret-file: '/run/empty' is empty"] });
+    const both = loadConfig(["--jwt-secret-file", "/run/jwt"], { SWITCHBOARD_JWT_SECRET: "x" }, read);
+    expect(both).toEqual({ kind: "invalid", errors: ["SWITCHBOARD_JWT_SECRET and --jwt-secret-file: give the value or a file, not both"] });
+  });
+
+  test("--print-config never shows a secret, whichever way it came", () => {
+    const r = loadConfig(["--print-config", "--jwt-secret-file", "/run/jwt"], { SWITCHBOARD_OPERATOR_TOKEN: "t0ken" }, () => "s3cret");
+    expect(r.kind).toBe("print");
+    if (r.kind !== "print") return;
+    const shown = JSON.stringify(printable(r.config));
+    expect(shown).not.toMatch(/s3cret|t0ken/);
+    expect(printable(r.config)).toMatchObject({ jwtSecret: "(set)", operatorToken: "(set)", sioToken: "" });
   });
 });

@@ -5,6 +5,8 @@
 export interface Conn {
   /** Unique for the server's lifetime. */
   readonly id: number;
+  /** Opened with operator rights (docs/access.md#operator-rights). */
+  readonly operator?: boolean;
   send(data: string): void;
   close(code: number, reason?: string): void;
   subscribe(topic: string): void;

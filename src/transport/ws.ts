@@ -50,7 +50,7 @@ export class WsConn<S = unknown> implements Conn, Bucket {
   strikes = 0;
   lastStrike = -Infinity;
 
-  constructor(readonly endpoint: Endpoint<S>, public state: S) {
+  constructor(readonly endpoint: Endpoint<S>, public state: S, readonly operator = false) {
     this.lastSeen = this.lastPing = performance.now();
     endpoint.rate?.fill(this, this.lastSeen);
   }
@@ -190,7 +190,8 @@ export class Endpoint<S> {
 
   /** Upgrade the request; returns false if it is not a WebSocket handshake. */
   upgrade(request: Request, server: Server<any>, state: S, headers?: Record<string, string>): boolean {
-    return (server as Server<WsConn<S>>).upgrade(request, { data: new WsConn<S>(this, state), headers });
+    const conn = new WsConn<S>(this, state, this.transport.grantsOperator(request));
+    return (server as Server<WsConn<S>>).upgrade(request, { data: conn, headers });
   }
 
   /** An Elysia route handler's answer: the upgrade (undefined), or 426 for a plain HTTP request. */
@@ -222,6 +223,8 @@ export class Transport implements Topics {
   /** The connection whose open/message handler is running now (its socket is corked), else null. */
   current: WsConn<any> | null = null;
   private sweepTimer: ReturnType<typeof setInterval> | null = null;
+  /** Whether an upgrade request carries operator rights (docs/access.md#operator-rights); set by the server. */
+  grantsOperator: (request: Request) => boolean = () => false;
 
   constructor(readonly limits: TransportLimits, readonly metrics: Metrics, readonly log: Logger) {}
 

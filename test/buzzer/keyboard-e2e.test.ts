@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { EV_KEY, inputEvent } from "../../src/drivers/keyboard/evdev.ts";
 import { PtyMaster } from "../../src/drivers/serial/pty.ts";
 import { buzzerProtocol } from "../../src/protocols/buzzer/plugin.ts";
-import { bootServer } from "../helpers/server.ts";
+import { testPoolAllow, operatorHeaders, bootServer } from "../helpers/server.ts";
 import { TestClient } from "../helpers/ws-client.ts";
 
 describe("/mediator keyboard pools", () => {
@@ -12,9 +12,9 @@ describe("/mediator keyboard pools", () => {
     // A pty stands in for /dev/input/eventN (none exists here); "#keyboard" selects the evdev reader.
     const kbd = await PtyMaster.open();
     kbd.raw();
-    const srv = await bootServer({}, { protocols: [buzzerProtocol({ minBackoffMs: 30 })] });
+    const srv = await bootServer({ poolAllow: testPoolAllow }, { protocols: [buzzerProtocol({ minBackoffMs: 30 })] });
     try {
-      const c = await TestClient.open(srv.ws("/mediator"));
+      const c = await TestClient.open(srv.ws("/mediator"), { headers: operatorHeaders });
       c.send({ command: "connect", pool: kbd.path + "#keyboard" });
       expect(await c.nextJson()).toEqual({ result: "connect", pool: kbd.path, buzzers: [] });
       const press = (code: number) => new Uint8Array([...inputEvent(EV_KEY, code, 1), ...inputEvent(0, 0, 0), ...inputEvent(EV_KEY, code, 0)]);

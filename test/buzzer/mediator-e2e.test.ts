@@ -5,7 +5,7 @@ import { rmSync } from "node:fs";
 import { ReceiverEmulator } from "../../scripts/buzzer-emulator.ts";
 import { PtyMaster } from "../../src/drivers/serial/pty.ts";
 import { buzzerProtocol } from "../../src/protocols/buzzer/plugin.ts";
-import { bootServer, tempDir, type TestServer } from "../helpers/server.ts";
+import { testPoolAllow, operatorHeaders, bootServer, tempDir, type TestServer } from "../helpers/server.ts";
 import { TestClient } from "../helpers/ws-client.ts";
 
 const dir = tempDir("buzzer-e2e-");
@@ -20,7 +20,7 @@ async function emulator(name: string, opts: Parameters<typeof ReceiverEmulator.s
   return e;
 }
 async function client() {
-  const c = await TestClient.open(s.ws("/mediator"));
+  const c = await TestClient.open(s.ws("/mediator"), { headers: operatorHeaders });
   clients.push(c);
   return c;
 }
@@ -31,7 +31,7 @@ const isEvent = (event: string, pool: string, buzzer?: number | null) => (m: any
 beforeAll(async () => {
   main = await emulator("ttyMAIN", { buzzers: [1, 2, 3] });
   s = await bootServer(
-    { pool: [main.path], rateLimit: 5, rateBurst: 5 },
+    { poolAllow: testPoolAllow, pool: [main.path], rateLimit: 5, rateBurst: 5 },
     { protocols: [buzzerProtocol({ connectTimeoutMs: 800, minBackoffMs: 30, maxBackoffMs: 150 })] },
   );
   await main.linked();
@@ -152,8 +152,8 @@ describe("/mediator end to end", () => {
     try {
       c.send({ command: "connect", pool: silent.path });
       expect(await c.nextJson(3000)).toEqual({ error: "connect", message: `No answer from the buzzer receiver on '${silent.path}'`, cause: null });
-      c.send({ list: "pools" });
-      expect((await c.nextJson()).pools).not.toContain(silent.path); // not kept
+      c.send({ list: "buzzers" });
+      expect((await c.nextJson()).pools.map((p: { pool: string }) => p.pool)).not.toContain(silent.path); // not kept
     } finally {
       silent.close();
     }
@@ -212,8 +212,8 @@ describe("/mediator lifecycle", () => {
       const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
       const { value } = await reader.read();
       expect(new TextDecoder().decode(value).trim()).toBe(link);
-      srv = await bootServer({ pool: [link] }, { protocols: [buzzerProtocol()] });
-      const c = await TestClient.open(srv.ws("/mediator"));
+      srv = await bootServer({ poolAllow: testPoolAllow, pool: [link] }, { protocols: [buzzerProtocol()] });
+      const c = await TestClient.open(srv.ws("/mediator"), { headers: operatorHeaders });
       expect(await c.until((t) => t.includes('"buzz"'), 5000)).toMatch(/"pool":".*ttySUB","buzzer":9/);
       (proc.stdin as import("bun").FileSink).write("buzz 9\n");
       (proc.stdin as import("bun").FileSink).flush();

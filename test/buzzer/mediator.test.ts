@@ -35,8 +35,9 @@ function setup(opts: { configured?: string[]; discovered?: string[]; keyboard?: 
     },
   });
   m.startConfigured(opts.configured ?? []);
-  const client = () => {
-    const c = new FakeConn(topics);
+  /** A client of the endpoint; an operator unless said otherwise (most tests change pools). */
+  const client = (operator = true) => {
+    const c = new FakeConn(topics, operator);
     c.subscribe(EVENTS_TOPIC);
     return c;
   };
@@ -52,6 +53,26 @@ function setup(opts: { configured?: string[]; discovered?: string[]; keyboard?: 
 }
 
 describe("mediator", () => {
+  test("disconnect and set_color need operator rights: forbidden, nothing changes, nobody hears", () => {
+    const { m, client, pool, opened } = setup({ configured: ["/dev/ttyACM0"] });
+    const watcher = client();
+    pool("/dev/ttyACM0").sink.up([1]);
+    watcher.take();
+    const anon = client(false);
+    m.message(anon, '{"command":"disconnect","pool":"/dev/ttyACM0"}');
+    m.message(anon, '{"command":"set_color","pool":"/dev/ttyACM0","buzzer":1,"color":[1,2,3]}');
+    expect(anon.takeJson().filter((r) => !("event" in r))).toEqual([
+      { error: "forbidden", message: expect.stringContaining("operator rights"), cause: "disconnect" },
+      { error: "forbidden", message: expect.stringContaining("operator rights"), cause: "set_color" },
+    ]);
+    expect(opened.map((p) => p.closed)).toEqual([false]);
+    expect(pool("/dev/ttyACM0").colors).toEqual([]);
+    expect(watcher.take()).toEqual([]);
+    // Listing and connecting stay open to everyone (the seed's clients send them).
+    m.message(anon, '{"list":"buzzers"}');
+    expect(anon.takeJson()).toEqual([{ response: "buzzers", pools: [{ pool: "/dev/ttyACM0", buzzers: [1] }] }]);
+  });
+
   test("connect right after disconnect opens the device only once the old one is released", async () => {
     const { m, client, opened, pool, releases } = setup({ slowClose: true });
     const c = client();

@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { PtyMaster } from "../../src/drivers/serial/pty.ts";
 import { buzzerProtocol } from "../../src/protocols/buzzer/plugin.ts";
-import { bootServer } from "../helpers/server.ts";
+import { testPoolAllow, operatorHeaders, bootServer } from "../helpers/server.ts";
 import { TestClient } from "../helpers/ws-client.ts";
 
 /** Bytes the mediator writes, until `n` have arrived (bounded wait). */
@@ -35,10 +35,10 @@ describe("/mediator with a hand-driven receiver", () => {
   test("a hello sent before the port was opened still counts; the seed's handshake bytes", async () => {
     const rx = await PtyMaster.open();
     rx.raw(); // like socat's pty,raw,echo=0: a cooked pty would echo the early hello back to us
-    const srv = await bootServer({}, { protocols: [buzzerProtocol()] });
+    const srv = await bootServer({ poolAllow: testPoolAllow }, { protocols: [buzzerProtocol()] });
     try {
       expect(rx.write(new Uint8Array([0x00, 0x42, 0x00]))).toBe(true); // ready, before anyone opened the port
-      const c = await TestClient.open(srv.ws("/mediator"));
+      const c = await TestClient.open(srv.ws("/mediator"), { headers: operatorHeaders });
       c.send({ command: "connect", pool: rx.path });
       expect(await expectBytes(rx, 2)).toEqual([0x13, 0x37]);
       rx.write(new Uint8Array([0x02, 0x05, 0x09])); // two buzzers: 5 and 9

@@ -3,7 +3,7 @@
 // disconnect/set_color extensions, and what the other clients see.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, writeFileSync } from "node:fs";
-import { bootServer, tempDir, type TestServer } from "../helpers/server.ts";
+import { testPoolAllow, operatorHeaders, bootServer, tempDir, type TestServer } from "../helpers/server.ts";
 import { TestClient } from "../helpers/ws-client.ts";
 import { receiverOnSocat, SocatPair } from "./serial-receiver.ts";
 
@@ -13,7 +13,7 @@ const dir = tempDir("buzzer-conf-");
 beforeAll(async () => {
   // A configured pool whose receiver never answers: listed as available, never connected.
   configured = await SocatPair.open();
-  srv = await bootServer({ pool: [configured.ends[1]], rateLimit: 1000, rateBurst: 1000 });
+  srv = await bootServer({ poolAllow: testPoolAllow, pool: [configured.ends[1]], rateLimit: 1000, rateBurst: 1000 });
 }, 180_000);
 afterAll(async () => {
   await srv.stop();
@@ -26,7 +26,7 @@ afterEach(async () => {
   cleanup = [];
 });
 async function client(): Promise<TestClient> {
-  const c = await TestClient.open(srv.ws("/mediator"));
+  const c = await TestClient.open(srv.ws("/mediator"), { headers: operatorHeaders });
   cleanup.push(() => c.close());
   return c;
 }
@@ -204,9 +204,9 @@ describe("/mediator pools and the extensions", () => {
 
 describe("/mediator and the common rules", () => {
   test("over the rate: the protocol's error reply, then close 1008; others undisturbed", async () => {
-    const small = await bootServer({ rateLimit: 5, rateBurst: 5 });
+    const small = await bootServer({ poolAllow: testPoolAllow, rateLimit: 5, rateBurst: 5 });
     cleanup.push(() => small.stop());
-    const [c, other] = [await TestClient.open(small.ws("/mediator")), await TestClient.open(small.ws("/mediator"))];
+    const [c, other] = [await TestClient.open(small.ws("/mediator"), { headers: operatorHeaders }), await TestClient.open(small.ws("/mediator"), { headers: operatorHeaders })];
     cleanup.push(() => other.close());
     for (let i = 0; i < 40; i++) c.send({ list: "pools" });
     const replies: string[] = [];

@@ -3,7 +3,7 @@
 // test host) carrying Linux input_event records written by the test itself.
 import { afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, rmdirSync, rmSync, symlinkSync } from "node:fs";
-import { bootServer } from "../helpers/server.ts";
+import { testPoolAllow, operatorHeaders, bootServer } from "../helpers/server.ts";
 import { ensureCommand } from "../helpers/tools.ts";
 import { TestClient } from "../helpers/ws-client.ts";
 import { Receiver, SocatPair } from "./serial-receiver.ts";
@@ -43,9 +43,9 @@ describe("/mediator keyboard pools", () => {
     });
     const kbd = new Receiver(pair.ends[0]); // only its write() is used: the "keyboard" sends records
     cleanup.push(() => kbd.close());
-    const srv = await bootServer({});
+    const srv = await bootServer({ poolAllow: testPoolAllow });
     cleanup.push(() => srv.stop());
-    const [a, b] = [await TestClient.open(srv.ws("/mediator")), await TestClient.open(srv.ws("/mediator"))];
+    const [a, b] = [await TestClient.open(srv.ws("/mediator"), { headers: operatorHeaders }), await TestClient.open(srv.ws("/mediator"), { headers: operatorHeaders })];
     cleanup.push(() => a.close(), () => b.close());
     a.send({ command: "connect", pool });
     expect(await a.nextJson()).toEqual({ result: "connect", pool, buzzers: [] });

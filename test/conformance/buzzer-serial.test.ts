@@ -3,7 +3,7 @@
 // on the far end of a socat pty pair (the way an outside tester wires a fake Arduino).
 import { afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
-import { bootServer, tempDir, type TestServer } from "../helpers/server.ts";
+import { testPoolAllow, operatorHeaders, bootServer, tempDir, type TestServer } from "../helpers/server.ts";
 import { ensureCommand } from "../helpers/tools.ts";
 import { TestClient } from "../helpers/ws-client.ts";
 import { Receiver, receiverOnSocat, SocatPair, type Numbering } from "./serial-receiver.ts";
@@ -21,11 +21,11 @@ async function setup(opts: { numbering?: Numbering; configured?: boolean; client
   const { rx, pool } = await receiverOnSocat((f) => cleanup.push(f), opts.numbering);
   rx.autoPong = false; // each test says how alive its receiver is
   const spec = opts.numbering === "v2" ? `${pool}#v2` : pool;
-  const srv: TestServer = await bootServer(opts.configured ? { pool: [spec] } : {});
+  const srv: TestServer = await bootServer({ poolAllow: testPoolAllow, ...(opts.configured ? { pool: [spec] } : {}) });
   cleanup.push(() => srv.stop());
   const clients: TestClient[] = [];
   for (let i = 0; i < (opts.clients ?? 2); i++) {
-    const c = await TestClient.open(srv.ws("/mediator"));
+    const c = await TestClient.open(srv.ws("/mediator"), { headers: operatorHeaders });
     cleanup.push(() => c.close());
     clients.push(c);
   }
@@ -198,9 +198,9 @@ describe("/mediator serial pools: the device goes away and comes back", () => {
     let pair = await SocatPair.open(links);
     let rx = new Receiver(links[0]);
     const pool = links[1];
-    const srv = await bootServer({ pool: [pool] });
+    const srv = await bootServer({ poolAllow: testPoolAllow, pool: [pool] });
     cleanup.push(() => srv.stop());
-    const c = await TestClient.open(srv.ws("/mediator"));
+    const c = await TestClient.open(srv.ws("/mediator"), { headers: operatorHeaders });
     cleanup.push(() => c.close());
     rx.firmware([1, 2]).hello();
     expect(await nextEvent(c)).toEqual({ event: "connected", pool, buzzer: 1 });
@@ -249,9 +249,9 @@ describe("/mediator serial pools: the device goes away and comes back", () => {
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
     const links: [string, string] = [`${dir}/receiver`, `${dir}/ttyLATE`];
     const pool = links[1];
-    const srv = await bootServer({ pool: [pool] });
+    const srv = await bootServer({ poolAllow: testPoolAllow, pool: [pool] });
     cleanup.push(() => srv.stop());
-    const c = await TestClient.open(srv.ws("/mediator"));
+    const c = await TestClient.open(srv.ws("/mediator"), { headers: operatorHeaders });
     cleanup.push(() => c.close());
     c.send({ list: "pools" });
     expect((await c.nextJson()).pools).toContain(pool);
@@ -340,7 +340,7 @@ describe("/mediator serial line settings", () => {
     test(`the port is raw 8N1 at ${baud} baud, as stty reads it back`, async () => {
       const { rx, pool } = await receiverOnSocat((f) => cleanup.push(f));
       rx.hello();
-      const srv = await bootServer({ ...overrides, pool: [pool] });
+      const srv = await bootServer({ poolAllow: testPoolAllow, ...overrides, pool: [pool] });
       cleanup.push(() => srv.stop());
       await rx.next("ack");
       const r = Bun.spawnSync(["stty", "-F", pool, "-a"]);

@@ -49,7 +49,8 @@ export class FakeConn implements Conn {
   readonly id = nextId++;
   readonly sent: string[] = [];
   closedWith: { code: number; reason?: string } | null = null;
-  constructor(private readonly hub: FakeHub) {}
+  /** Operator rights, as an upgrade with the operator token would give them. */
+  constructor(private readonly hub: FakeHub, readonly operator = false) {}
   send(data: string): void {
     if (!this.closedWith) this.sent.push(data);
   }

@@ -25,3 +25,31 @@ export async function silentWebSocket(port: number, path: string): Promise<{ clo
   await handshake;
   return { closed, socket };
 }
+
+/** The HTTP status a WebSocket handshake on `path` gets (101 when upgraded), with extra request headers. */
+export async function upgradeStatus(port: number, path: string, headers: Record<string, string> = {}): Promise<number> {
+  let done!: (status: number) => void;
+  const status = new Promise<number>((r) => (done = r));
+  let head = "";
+  const socket = await Bun.connect({
+    hostname: "127.0.0.1",
+    port,
+    socket: {
+      data(_s, data) {
+        head += data.toString("latin1");
+        const m = /^HTTP\/1\.1 (\d{3})/.exec(head);
+        if (m) done(Number(m[1]));
+      },
+      close: () => done(0),
+      error: () => done(0),
+    },
+  });
+  const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("");
+  socket.write(
+    `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`,
+  );
+  const s = await status;
+  socket.end();
+  return s;
+}

@@ -17,6 +17,18 @@ export interface TestServer {
   stop(clean?: boolean): Promise<void>;
 }
 
+/** The operator token of every test server (docs/access.md#operator-rights). */
+export const TEST_OPERATOR_TOKEN = "test-operator-token-0123456789abcdef";
+/** Upgrade headers that give a WebSocket client operator rights on a test server. */
+export const operatorHeaders = { authorization: `Bearer ${TEST_OPERATOR_TOKEN}` };
+
+/**
+ * Tests drive buzzer receivers on pseudo-terminals (socat, the emulator), which a client may
+ * connect only when the operator allows them: the default patterns plus ptys, input devices and
+ * links in temp dirs.
+ */
+export const testPoolAllow = [...defaults().poolAllow, "/dev/pts/*", "/dev/input/event*", join(tmpdir(), "*", "*")];
+
 export function tempDir(prefix = "switchboard-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
@@ -26,7 +38,7 @@ export async function bootServer(
   opts: { protocols?: ProtocolFactory[]; dataDir?: string } = {},
 ): Promise<TestServer> {
   const dataDir = opts.dataDir ?? overrides.dataDir ?? tempDir();
-  const config: Config = { ...defaults(), host: "127.0.0.1", port: 0, ...overrides, dataDir };
+  const config: Config = { ...defaults(), host: "127.0.0.1", port: 0, operatorToken: TEST_OPERATOR_TOKEN, ...overrides, dataDir };
   const log = createLogger({ level: process.env.TEST_LOG === "1" ? "debug" : "error", format: "text" });
   const server = await startServer({ config, log, protocols: opts.protocols });
   const port = server.port;

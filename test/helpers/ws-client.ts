@@ -23,9 +23,11 @@ export class TestClient {
     };
   }
 
-  static open(url: string, timeoutMs = 5000): Promise<TestClient> {
+  /** headers: sent with the upgrade (Bun's WebSocket client takes them), e.g. operatorHeaders. */
+  static open(url: string, opts: number | { timeoutMs?: number; headers?: Record<string, string> } = {}): Promise<TestClient> {
+    const { timeoutMs = 5000, headers } = typeof opts === "number" ? { timeoutMs: opts } : opts;
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url);
+      const ws = headers ? new WebSocket(url, { headers } as unknown as string[]) : new WebSocket(url);
       const client = new TestClient(ws);
       const t = setTimeout(() => reject(new Error(`open ${url} timed out`)), timeoutMs);
       ws.onopen = () => {

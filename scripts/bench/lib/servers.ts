@@ -16,7 +16,8 @@ export type ServerKind = "b0" | "b1" | "b2" | "switchboard";
  * Flags every Switchboard run gets: the per-connection rate limit (50/s by default, a protection
  * for real deployments) would otherwise throttle the one publisher of a saturated benchmark.
  */
-export const benchFlags = ["--host", "127.0.0.1", "--port", "0", "--rate-limit", "1000000", "--rate-burst", "1000000", "--log-level", "warn", "--log-format", "json"];
+// The buzzer path connects the emulator's pseudo-terminal as a client would: the operator allows ptys.
+export const benchFlags = ["--host", "127.0.0.1", "--port", "0", "--rate-limit", "1000000", "--rate-burst", "1000000", "--log-level", "warn", "--log-format", "json", "--pool-allow", "/dev/pts/*"];
 
 export async function startServer(kind: ServerKind, extra: string[] = [], env: Record<string, string> = {}): Promise<Running> {
   let cmd: string[];

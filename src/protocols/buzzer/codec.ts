@@ -6,7 +6,7 @@ import { compileOnUse } from "../../schema.ts";
 
 export type Rgb = [number, number, number];
 
-export type ErrorType = "connect" | "invalid_json" | "unknown_command" | "invalid_data_type" | "rate_limited";
+export type ErrorType = "connect" | "invalid_json" | "unknown_command" | "invalid_data_type" | "rate_limited" | "forbidden";
 /** The seed's uniform error: {"error","message","cause"}, message/cause may be null. */
 export interface ErrorReply {
   error: ErrorType;
@@ -42,6 +42,9 @@ const EXPECTED: Record<string, string> = {
 };
 
 export const errorReply = (error: ErrorType, message: string | null, cause: string | null): ErrorReply => ({ error, message, cause });
+/** A command that needs operator rights, from a client without them (docs/buzzer.md#operator-commands). */
+export const forbidden = (command: string): ErrorReply =>
+  errorReply("forbidden", "this command needs operator rights: open the console URL the server logs, or send Authorization: Bearer <operator token>", command);
 export const invalidField = (field: string, message = EXPECTED[field] ?? "invalid value"): ErrorReply =>
   errorReply("invalid_data_type", message, field);
 

@@ -2,7 +2,7 @@
 // discovery list, events. Devices are reached only through OpenPool/PoolHandle (the plugin
 // supplies real serial/keyboard drivers, tests supply fakes); time comes from the Clock.
 import type { Clock, Conn, Topics } from "../../transport/types.ts";
-import { encode, errorReply, invalidField, parse, type Command, type ErrorReply, type EventKind, type Rgb } from "./codec.ts";
+import { encode, errorReply, forbidden, invalidField, parse, type Command, type ErrorReply, type EventKind, type Rgb } from "./codec.ts";
 
 /** What a pool driver reports. */
 export interface PoolSink {
@@ -49,9 +49,12 @@ export interface MediatorDeps {
   onError?(): void;
   topics: Topics;
   openPool: OpenPool;
-  /** Serial (and input) devices present now. */
+  /** Devices present now that a client may connect (the allow-list, expanded). */
   discover(): string[];
-  /** Why a client may not open this pool (a connect error message), or null when it may. */
+  /**
+   * Why a client may not open this pool (a connect error message), or null when it may: only
+   * --pool entries and devices the allow-list names (docs/buzzer.md#which-devices-a-client-may-connect).
+   */
   vet(spec: PoolSpec): string | null;
   /** How long a connect command waits for the handshake before answering with a connect error. */
   connectTimeoutMs: number;
@@ -129,7 +132,11 @@ export class Mediator {
     await Promise.all([...pools.map((p) => p.handle?.close()), ...this.closing.values()]);
   }
 
+  /** Commands that change a pool need operator rights (docs/buzzer.md#operator-commands). */
+  private static readonly operatorOnly: ReadonlySet<Command["kind"]> = new Set(["disconnect", "set_color"]);
+
   private run(conn: Conn, cmd: Command): void {
+    if (Mediator.operatorOnly.has(cmd.kind) && !conn.operator) return this.fail(conn, forbidden(cmd.kind));
     switch (cmd.kind) {
       case "list_buzzers": {
         const pools = [...this.pools.values()].filter((p) => p.up).map((p) => ({ pool: p.spec.id, buzzers: sorted(p.buzzers) }));

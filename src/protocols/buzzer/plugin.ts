@@ -3,8 +3,9 @@
 import type { LinkTimings } from "../../drivers/jeoparty/link.ts";
 import type { ProtocolFactory } from "../types.ts";
 import { encode, errorReply } from "./codec.ts";
-import { deviceOpener, discoverDevices, vetDevice } from "./devices.ts";
-import { EVENTS_TOPIC, Mediator } from "./mediator.ts";
+import { Globs } from "../../access/glob.ts";
+import { deviceOpener, vetDevice } from "./devices.ts";
+import { EVENTS_TOPIC, Mediator, parsePoolSpec, type PoolSpec } from "./mediator.ts";
 
 export interface BuzzerOptions {
   /** How long a connect command waits for the receiver's handshake (ms). */
@@ -22,13 +23,19 @@ export function buzzerProtocol(opts: Partial<BuzzerOptions> = {}): ProtocolFacto
   return (ctx) => {
     const { config, clock, log, transport } = ctx;
     const counters = ctx.metrics.protocol("buzzer");
+    // Which devices a client's connect may open: --pool entries and --pool-allow patterns only.
+    const configured = new Set(config.pool.map((p) => parsePoolSpec(p).id));
+    const allow = new Globs(config.poolAllow);
+    const vet = (spec: PoolSpec) =>
+      configured.has(spec.id) || allow.matches(spec.id) ? vetDevice(spec) : `'${spec.id}' is not a device the operator allows (--pool, --pool-allow)`;
     const mediator = new Mediator({
       clock,
       onError: () => counters.errors++,
       topics: transport.topics("buzzer"),
       openPool: deviceOpener({ clock, log, baud: config.serialBaud, timings: opts.timings, minBackoffMs: opts.minBackoffMs, maxBackoffMs: opts.maxBackoffMs }),
-      discover: opts.discover ?? discoverDevices,
-      vet: vetDevice,
+      // What a pattern names and a client could really open (a character device of the right kind).
+      discover: opts.discover ?? (() => allow.expand().filter((path) => vetDevice(parsePoolSpec(path)) === null)),
+      vet,
       connectTimeoutMs: opts.connectTimeoutMs ?? 5000,
     });
     ctx.metrics.gauge("switchboard_buzzer_pools", "Buzzer pools connected now.", () => mediator.connectedCount);
