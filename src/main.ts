@@ -62,5 +62,14 @@ const shutdown = (signal: string) => {
     },
   );
 };
+process.on("SIGHUP", () => {
+  if (!config.tlsCert) return log.info("SIGHUP: nothing to reload (no --tls-cert)");
+  try {
+    server.reloadTls();
+    log.info("TLS certificate reloaded", { cert: config.tlsCert });
+  } catch (err) {
+    log.error(err instanceof StartupError ? err.message : "TLS reload failed", err instanceof StartupError ? {} : { err: err as Error });
+  }
+});
 process.on("SIGTERM", () => shutdown("SIGTERM"));
 process.on("SIGINT", () => shutdown("SIGINT"));

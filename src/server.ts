@@ -32,6 +32,8 @@ export interface RunningServer {
   ctx: PluginContext;
   /** Graceful stop: refuse new connections, close sockets with 1001, stop plugins, close the database. */
   stop(): Promise<void>;
+  /** Re-read --tls-cert/--tls-key (SIGHUP); throws StartupError and keeps the old pair if they are refused. */
+  reloadTls(): void;
 }
 
 /** A start-up failure the operator can fix (port taken, data dir not writable): the message says how. */
@@ -80,7 +82,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const started = performance.now();
   const tls = tlsOptions(config);
   const store = openDataDir(config.dataDir, log);
-  const operator = new OperatorAuth(config.operatorToken || keptOperatorToken(config.dataDir).token);
+  const operatorToken = config.operatorToken || keptOperatorToken(config.dataDir).token;
+  const operator = new OperatorAuth(operatorToken);
   const metrics = new Metrics();
   const transport = new Transport(config, metrics, log);
   transport.grantsOperator = (request) => operator.grants(request);
@@ -114,8 +117,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   for (const p of plugins) app = p.routes(app);
 
   // reusePort would let a second process on the same port silently split traffic.
+  const listenOptions = { hostname: config.host, port: config.port, reusePort: false, development: false };
   try {
-    app.listen({ hostname: config.host, port: config.port, reusePort: false, development: false, tls });
+    app.listen({ ...listenOptions, tls });
   } catch (err) {
     // Nothing is served: release what the plugins started (pools, timers) and the database.
     for (const p of plugins) await Promise.resolve(p.stop?.()).catch(() => {});
@@ -127,14 +131,36 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         : `cannot listen on ${config.host}:${config.port} (${code ?? (err as Error).message})`,
     );
   }
-  const server = app.server!;
-  transport.start(server);
+  transport.start(app.server!);
+  const port = app.server!.port!;
+  let currentTls = tls;
+
+  /**
+   * SIGHUP: serve the certificate now on disk. Bun cannot swap a listener's certificate, so a new
+   * listener on the same port takes over: the old one stops accepting the moment before, and
+   * keeps serving its open sockets and requests until they end (fan-out reaches both).
+   */
+  const reloadTls = () => {
+    if (!currentTls) return;
+    const next = tlsOptions(config);
+    const old = app.server!;
+    old.stop(false);
+    try {
+      app.listen({ ...listenOptions, port, tls: next });
+    } catch (err) {
+      app.listen({ ...listenOptions, port, tls: currentTls });
+      transport.adopt(app.server!);
+      throw new StartupError(`the new TLS certificate or key was refused (${(err as Error).message}); still serving the old one`);
+    }
+    currentTls = next;
+    transport.adopt(app.server!);
+  };
 
   let stopping: Promise<void> | null = null;
   const stop = () =>
     (stopping ??= (async () => {
       // PROTOCOLS.md: "stops accepting" comes first. Open connections and held requests stay.
-      server.stop(false);
+      for (const s of transport.servers) s.stop(false);
       // Then the plugins flush pending work and end their sessions in their own protocol
       // (a Socket.IO long poll gets its close packet before the HTTP side goes away).
       // Each gets a bounded time: a device that hangs on close must not cost the other sockets
@@ -153,11 +179,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       transport.closeAll();
       const deadline = performance.now() + 2000;
       // Let answered requests (a released long poll) reach the wire and close handshakes finish.
-      while ((transport.live.size > 0 || server.pendingRequests > 0) && performance.now() < deadline) await Bun.sleep(10);
-      await server.stop(true);
+      const pendingRequests = () => transport.servers.reduce((n, s) => n + s.pendingRequests, 0);
+      while ((transport.live.size > 0 || pendingRequests() > 0) && performance.now() < deadline) await Bun.sleep(10);
+      await Promise.all(transport.servers.map((s) => s.stop(true)));
       store.close();
     })());
 
-  const consoleUrl = `${lanUrl(config.host, server.port!, tls !== undefined)}/?token=${encodeURIComponent(config.operatorToken || keptOperatorToken(config.dataDir).token)}`;
-  return { port: server.port!, hostname: server.hostname!, consoleUrl, ctx, stop };
+  const consoleUrl = `${lanUrl(config.host, port, tls !== undefined)}/?token=${encodeURIComponent(operatorToken)}`;
+  return { port, hostname: app.server!.hostname!, consoleUrl, ctx, stop, reloadTls };
 }

@@ -41,6 +41,8 @@ let nextId = 1;
 export class WsConn<S = unknown> implements Conn, Bucket {
   readonly id = nextId++;
   ws: Raw | null = null;
+  /** The Bun server (listener) this socket belongs to: after a TLS reload the old one serves its sockets on. */
+  srv: Server<any> | null = null;
   closed = false;
   lastSeen: number;
   lastPing: number;
@@ -76,10 +78,10 @@ export class WsConn<S = unknown> implements Conn, Bucket {
     if (this.closed || !this.ws) return;
     const t = this.endpoint.transport;
     const from = t.current;
-    if (from === null || from === this || !t.server) this.ws.send(data);
+    if (from === null || from === this || !this.srv) this.ws.send(data);
     else {
       if (this.own === null) this.ws.subscribe((this.own = `conn:${this.id}`));
-      t.server.publish(this.own, data);
+      this.srv.publish(this.own, data);
     }
     this.endpoint.counters.framesOut++;
   }
@@ -91,8 +93,10 @@ export class WsConn<S = unknown> implements Conn, Bucket {
   }
   publishOthers(topic: string, data: string): void {
     if (this.closed || !this.ws) return;
-    const n = this.endpoint.transport.subscribers(topic) - (this.ws.isSubscribed(topic) ? 1 : 0);
+    const t = this.endpoint.transport;
+    const n = t.subscribers(topic) - (this.ws.isSubscribed(topic) ? 1 : 0);
     this.ws.publish(topic, data);
+    if (t.servers.length > 1) for (const s of t.servers) if (s !== this.srv) s.publish(topic, data);
     this.endpoint.counters.framesOut += Math.max(0, n);
   }
   cork(fn: () => void): void {
@@ -191,7 +195,10 @@ export class Endpoint<S> {
   /** Upgrade the request; returns false if it is not a WebSocket handshake. */
   upgrade(request: Request, server: Server<any>, state: S, headers?: Record<string, string>): boolean {
     const conn = new WsConn<S>(this, state, this.transport.grantsOperator(request));
-    return (server as Server<WsConn<S>>).upgrade(request, { data: conn, headers });
+    return this.transport.onServerOf(request, server, (s) => {
+      conn.srv = s;
+      return (s as Server<WsConn<S>>).upgrade(request, { data: conn, headers });
+    });
   }
 
   /** An Elysia route handler's answer: the upgrade (undefined), or 426 for a plain HTTP request. */
@@ -217,9 +224,17 @@ export class Endpoint<S> {
 }
 
 /** One per server: limits, metrics, the live socket set, keepalive, and topic fan-out. */
-export class Transport implements Topics {
+export class Transport {
   readonly live = new Set<WsConn<any>>();
-  server: Server<any> | null = null;
+  /**
+   * The listeners, newest first. Usually one; after a TLS certificate reload the previous one
+   * stays (without its listening socket) until its last socket and request are gone, and
+   * fan-out reaches the subscribers of each.
+   */
+  servers: Server<any>[] = [];
+  get server(): Server<any> | null {
+    return this.servers[0] ?? null;
+  }
   /** The connection whose open/message handler is running now (its socket is corked), else null. */
   current: WsConn<any> | null = null;
   private sweepTimer: ReturnType<typeof setInterval> | null = null;
@@ -238,23 +253,46 @@ export class Transport implements Topics {
     const counters = this.metrics.protocol(protocol);
     return {
       publish: (topic, data) => {
-        const s = this.server;
-        if (!s) return;
-        counters.framesOut += s.subscriberCount(topic);
-        s.publish(topic, data);
+        for (const s of this.servers) {
+          counters.framesOut += s.subscriberCount(topic);
+          s.publish(topic, data);
+        }
       },
     };
   }
-  publish(topic: string, data: string): void {
-    this.server?.publish(topic, data);
-  }
   subscribers(topic: string): number {
-    return this.server?.subscriberCount(topic) ?? 0;
+    let n = 0;
+    for (const s of this.servers) n += s.subscriberCount(topic);
+    return n;
   }
 
-  /** Start server pings and the idle sweep (PROTOCOLS.md common rules). */
+  /**
+   * Run fn with the server that received `request`. Route handlers are given the newest server,
+   * but a request that came in on an older listener's keep-alive connection belongs to that one
+   * (Bun's upgrade() and timeout() refuse a request of another server).
+   */
+  onServerOf<T>(request: Request, given: Server<any>, fn: (s: Server<any>) => T): T {
+    if (this.servers.length <= 1) return fn(given);
+    let last: unknown;
+    for (const s of [given, ...this.servers.filter((x) => x !== given)]) {
+      try {
+        return fn(s);
+      } catch (err) {
+        if ((err as { code?: string }).code !== "ERR_INVALID_ARG_TYPE") throw err;
+        last = err;
+      }
+    }
+    throw last;
+  }
+
+  /** A new listener (start, or a TLS reload): it takes the new connections from now on. */
+  adopt(server: Server<any>): void {
+    this.servers.unshift(server);
+  }
+
+  /** Start server pings and the idle sweep (docs/common.md#keepalive). */
   start(server: Server<any>): void {
-    this.server = server;
+    this.servers = [server];
     const { pingIntervalMs, idleTimeoutMs } = this.limits;
     const tick = Math.max(50, Math.min(pingIntervalMs, idleTimeoutMs / 4));
     this.sweepTimer = setInterval(() => this.sweep(), tick);
@@ -263,6 +301,8 @@ export class Transport implements Topics {
 
   private sweep(): void {
     const now = performance.now();
+    // A listener replaced by a TLS reload is let go once nothing of it is left.
+    if (this.servers.length > 1) this.servers = this.servers.filter((s, i) => i === 0 || s.pendingWebSockets > 0 || s.pendingRequests > 0);
     const { pingIntervalMs, idleTimeoutMs } = this.limits;
     for (const c of this.live) {
       if (now - c.lastSeen >= idleTimeoutMs) {

@@ -78,7 +78,7 @@ export function mountSocketIO(ctx: PluginContext, opts: SioOptions = sioOptions(
       if (target instanceof Response) return target;
       return ep.accept(request, server, target);
     }
-    return io.engine.http(request, q, () => server?.timeout(request, holdSeconds));
+    return io.engine.http(request, q, () => server && ctx.transport.onServerOf(request, server, (s) => s.timeout(request, holdSeconds)));
   };
 
   return {
