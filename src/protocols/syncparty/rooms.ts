@@ -1,7 +1,7 @@
 // Watch-party rooms (PROTOCOLS.md §2): participants in join order, host, play state, grace
-// period, seats and their resume tokens, host-only control. Pure: time comes from the injected Clock, sockets
-// and fan-out from the Conn/Topics interfaces. Admission (tokens, invites) is decided before
-// these methods are called; here only the room rules apply.
+// period, seats and their resume tokens, host-only control. Pure: time comes from the injected
+// Clock, sockets and fan-out from the Conn/Topics interfaces. Admission (tokens, invites) is
+// decided before these methods are called; here only the room rules apply.
 import type { Clock, Conn, Topics } from "../../transport/types.ts";
 import { Close } from "../../transport/close-codes.ts";
 import { encode, fail, type Fail, type PlayerEvent, type PlayState, type RoomOptions, type StateUpdate } from "./codec.ts";
