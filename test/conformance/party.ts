@@ -36,6 +36,8 @@ export function checkEnvelope(text: string): Msg {
 }
 
 export class Peer {
+  /** The resume_token of the seat from the last room_state create()/join() got. */
+  resumeToken: string | null = null;
   constructor(readonly ws: TestClient, public id: string) {}
 
   /** Send an object as JSON, exactly as given (no defaults filled in). */
@@ -83,12 +85,17 @@ export class Peer {
 
   async create(room: string | null, payload: object = {}): Promise<Msg> {
     this.send("create_room", room, { media_url: "https://example.test/film.mp4", start_pos: 0, name: this.id, options: {}, ...payload });
-    return this.expect("room_state");
+    return this.seated(await this.expect("room_state"));
   }
 
   async join(room: string, payload: object = {}): Promise<Msg> {
     this.send("join_room", room, { name: this.id, ...payload });
-    return this.expect("room_state");
+    return this.seated(await this.expect("room_state"));
+  }
+
+  private seated(rs: Msg): Msg {
+    this.resumeToken = rs.payload.resume_token;
+    return rs;
   }
 
   close(): void {

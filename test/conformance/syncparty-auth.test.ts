@@ -13,7 +13,8 @@ const ISS = "https://issuer.test";
 const jwt = (claims: JWTPayload, expOffsetS: number | null, opts: { secret?: string; alg?: string } = {}) =>
   signJwt(opts.secret ?? SECRET, claims, expOffsetS, opts.alg);
 const key = keyOf;
-const login = (extra: JWTPayload = {}, exp: number | null = 600) => jwt({ sub: "user-1", aud: AUD, iss: ISS, ...extra }, exp);
+/** A login for sub, which is the client id it may use. */
+const login = (sub: string, extra: JWTPayload = {}, exp: number | null = 600) => jwt({ sub, aud: AUD, iss: ISS, ...extra }, exp);
 /** An unsigned token (alg none), which must never pass. */
 const unsigned = (claims: object) =>
   `${Buffer.from(JSON.stringify({ alg: "none", typ: "JWT" })).toString("base64url")}.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.`;
@@ -24,7 +25,7 @@ describe("with --jwt-secret, --jwt-audience, --jwt-issuer", () => {
   const hosted = async (options: object = {}) => {
     const id = roomName("auth");
     const h = await H.peer("h");
-    await h.create(id, { auth_token: await login(), options });
+    await h.create(id, { auth_token: await login("h"), options });
     return { id, h };
   };
 
@@ -34,14 +35,14 @@ describe("with --jwt-secret, --jwt-audience, --jwt-issuer", () => {
     const cases: [unknown, string][] = [
       [undefined, "auth_required"],
       ["", "auth_required"],
-      [await login({}, -3600), "token_expired"],
-      [await login({}, -90), "token_expired"],
+      [await login("c", {}, -3600), "token_expired"],
+      [await login("c", {}, -90), "token_expired"],
       [await jwt({ aud: AUD, iss: ISS }, 600, { secret: "wrong-secret" }), "token_invalid"],
       [await jwt({ aud: "other-aud", iss: ISS }, 600), "token_invalid"],
       [await jwt({ iss: ISS }, 600), "token_invalid"], // aud configured but absent
       [await jwt({ aud: AUD, iss: "https://evil.test" }, 600), "token_invalid"],
       [await jwt({ aud: AUD }, 600), "token_invalid"], // iss configured but absent
-      [await login({}, null), "token_invalid"], // no exp
+      [await login("c", {}, null), "token_invalid"], // no exp
       [await jwt({ aud: AUD, iss: ISS }, 600, { alg: "HS512" }), "token_invalid"],
       [unsigned({ aud: AUD, iss: ISS, exp: nowS() + 600 }), "token_invalid"],
       ["not.a.jwt", "token_invalid"],
@@ -54,8 +55,16 @@ describe("with --jwt-secret, --jwt-audience, --jwt-issuer", () => {
     }
     c.send("create_room", id, { name: "C", auth_token: 12345 });
     await c.expectError("bad_request");
+    // valid but without sub, or with an empty one: no client id to bind → token_invalid
+    for (const claims of [{}, { sub: "" }]) {
+      c.send("create_room", id, { name: "C", auth_token: await jwt({ aud: AUD, iss: ISS, ...claims }, 600) });
+      await c.expectError("token_invalid");
+    }
+    // valid, for another sub than the envelope's client → bad_request
+    c.send("create_room", id, { name: "C", auth_token: await login("someone-else") });
+    expect((await c.expectError("bad_request")).payload.message).toContain("sub");
     // expired 30 s ago: inside the 60 s leeway
-    const s = await c.create(id, { auth_token: await login({}, -30) });
+    const s = await c.create(id, { auth_token: await login("c", {}, -30) });
     expect(s.payload.host_id).toBe("c");
   });
 
@@ -64,23 +73,23 @@ describe("with --jwt-secret, --jwt-audience, --jwt-issuer", () => {
     const g = await H.peer("g");
     for (const [auth_token, code] of [
       [undefined, "auth_required"],
-      [await login({}, -3600), "token_expired"],
+      [await login("g", {}, -3600), "token_expired"],
       [await jwt({ aud: AUD, iss: ISS }, 600, { secret: "nope" }), "token_invalid"],
       [await jwt({ aud: "x", iss: ISS }, 600), "token_invalid"],
       [await jwt({ aud: AUD, iss: "x" }, 600), "token_invalid"],
-      [await login({}, null), "token_invalid"],
+      [await login("g", {}, null), "token_invalid"],
     ] as [string | undefined, string][]) {
       g.send("join_room", id, { name: "G", auth_token });
       await g.expectError(code);
     }
     expect(await h.quiet()).toBe(true);
-    await g.join(id, { auth_token: await login({}, -45) });
+    await g.join(id, { auth_token: await login("g", {}, -45) });
     expect((await h.expect("client_joined")).payload).toEqual({ name: "g" });
   });
 
   test("a valid token is still needed for a missing room: room_missing only once admitted", async () => {
     const g = await H.peer("g");
-    g.send("join_room", "nowhere-" + roomName(), { auth_token: await login() });
+    g.send("join_room", "nowhere-" + roomName(), { auth_token: await login("g") });
     await g.expectError("room_missing");
   });
 
@@ -134,13 +143,13 @@ describe("with --jwt-secret, --jwt-audience, --jwt-issuer", () => {
   test("join_room: a valid auth_token admits even if an unusable invite_token rides along", async () => {
     const { id } = await hosted();
     const g = await H.peer("g");
-    await g.join(id, { auth_token: await login(), invite_token: "stale-or-garbage" });
+    await g.join(id, { auth_token: await login("g"), invite_token: "stale-or-garbage" });
   });
 
   test("create_invite is host-only: a guest gets not_host", async () => {
     const { id, h } = await hosted({ free_play: true });
     const g = await H.peer("g");
-    await g.join(id, { auth_token: await login() });
+    await g.join(id, { auth_token: await login("g") });
     await h.expect("client_joined");
     await h.expect("participants_update");
     g.send("create_invite", id, {});
@@ -154,7 +163,7 @@ describe("with --jwt-secret, --jwt-audience, --jwt-issuer", () => {
   test("private room with a secret: an auth_token alone → invite_required; an invite admits", async () => {
     const { id, h } = await hosted({ private: true });
     const g = await H.peer("g");
-    g.send("join_room", id, { auth_token: await login() });
+    g.send("join_room", id, { auth_token: await login("g") });
     await g.expectError("invite_required");
     h.send("create_invite", id, {});
     const { invite_token } = (await h.expect("invite_created")).payload;

@@ -24,7 +24,8 @@ describe("every error code of the contract occurs over the wire", () => {
       expect(m.type).toBe("error");
       seen.add(m.payload.code);
     };
-    const ok = await sign({ sub: "u" }, 600);
+    /** A valid login for this peer: its sub is the client id. */
+    const ok = (p: Peer) => sign({ sub: p.id }, 600);
     const id = roomName("codes");
     const priv = roomName("codes-priv");
     const h = await H.peer("h");
@@ -42,30 +43,30 @@ describe("every error code of the contract occurs over the wire", () => {
     await err(h, "token_expired");
     h.send("create_room", id, { auth_token: await sign({ type: "invite", room: id }, 600) });
     await err(h, "forbidden");
-    await h.create(id, { auth_token: ok });
+    await h.create(id, { auth_token: await ok(h) });
 
     const h2 = await H.peer("h2");
-    await h2.create(priv, { auth_token: ok, options: { private: true } });
+    await h2.create(priv, { auth_token: await ok(h2), options: { private: true } });
     h2.send("create_invite", priv, {});
     const privInvite = (await h2.expect("invite_created")).payload.invite_token;
 
     const g = await H.peer("g");
-    g.send("create_room", id, { auth_token: ok });
+    g.send("create_room", id, { auth_token: await ok(g) });
     await err(g, "room_exists");
-    g.send("join_room", "gone-" + roomName(), { auth_token: ok });
+    g.send("join_room", "gone-" + roomName(), { auth_token: await ok(g) });
     await err(g, "room_missing");
-    g.send("join_room", priv, { auth_token: ok });
+    g.send("join_room", priv, { auth_token: await ok(g) });
     await err(g, "invite_required");
     g.send("join_room", priv, { invite_token: await sign({ type: "invite", room: priv }, 600, "wrong") });
     await err(g, "invite_invalid");
     g.send("join_room", id, { invite_token: privInvite });
     await err(g, "invite_room_mismatch");
-    await g.join(id, { auth_token: ok });
+    await g.join(id, { auth_token: await ok(g) });
     g.send("player_event", id, { action: "play", position: 1 });
     await err(g, "not_host");
 
     const third = await H.peer("third");
-    third.send("join_room", id, { auth_token: ok });
+    third.send("join_room", id, { auth_token: await ok(third) });
     await err(third, "room_full");
 
     const flood = await H.peer("flood");

@@ -55,7 +55,7 @@ describe("leaving, host migration, grace period (§2)", () => {
     await h.ws.waitClose();
     await Bun.sleep(50);
     const back = await H.peer("h");
-    const s = await back.join(id);
+    const s = await back.join(id, { resume_token: h.resumeToken });
     expect(s.payload).toMatchObject({ host_id: "h", media_url: "keep.mp4" });
     back.close();
     await back.ws.waitClose();
@@ -75,7 +75,7 @@ describe("leaving, host migration, grace period (§2)", () => {
     other.send("create_room", id, {});
     await other.expectError("room_exists");
     const back = await H.peer("h");
-    const s = await back.create(id, { start_pos: 0 });
+    const s = await back.create(id, { start_pos: 0, resume_token: h.resumeToken });
     expect(s.payload.state.position).toBe(33);
   });
 });

@@ -26,6 +26,7 @@ describe("envelope and room_state (§2)", () => {
       state: { position: 42.25, play_state: "paused" },
       participants: [{ client_id: "alice", name: "Älice 🎬", is_host: true }],
       participant_count: 1,
+      resume_token: expect.stringMatching(/^[0-9a-f]{32}$/),
     });
     expect(await a.quiet()).toBe(true); // nothing else after create
   });
@@ -178,10 +179,10 @@ describe("client id binding, spoofing, replace-on-rejoin (§2)", () => {
     expect(s.payload.host_id).toBe("second");
   });
 
-  test("rejoin with a seated id: old socket closed 4001, seat, join order and host role kept, others not told", async () => {
+  test("rejoin with a seated id and its resume_token: old socket closed 4001, seat, join order and host role kept, others not told", async () => {
     const { id, h, gs } = await H.room(["g1", "g2"]);
     const h2 = await H.peer("h");
-    const s = await h2.join(id);
+    const s = await h2.join(id, { resume_token: h.resumeToken });
     expect((await h.ws.waitClose()).code).toBe(4001);
     expect(s.payload.host_id).toBe("h");
     expect(s.payload.participant_count).toBe(3);
@@ -194,7 +195,7 @@ describe("client id binding, spoofing, replace-on-rejoin (§2)", () => {
     await gs[1]!.expect("player_event");
     // a guest reloading keeps its place too, even though the room is full
     const g1b = await H.peer("g1");
-    const s2 = await g1b.join(id);
+    const s2 = await g1b.join(id, { resume_token: gs[0]!.resumeToken });
     expect(s2.payload.participants.map((p: any) => p.client_id)).toEqual(["h", "g1", "g2"]);
     expect((await gs[0]!.ws.waitClose()).code).toBe(4001);
     expect(await h2.quiet()).toBe(true);

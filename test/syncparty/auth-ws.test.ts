@@ -7,7 +7,8 @@ import { signToken } from "./tokens.ts";
 const SECRET = "integration-secret";
 const AUD = "watch-party";
 const roomId = () => freshRoomId("auth-room");
-const valid = (claims: object = {}) => signToken(SECRET, { aud: AUD, ...claims }, 600);
+/** A valid login for this sub (the client id it names). */
+const valid = (sub: string, claims: object = {}) => signToken(SECRET, { aud: AUD, sub, ...claims }, 600);
 
 describe("with --jwt-secret and --jwt-audience", () => {
   const { party } = useParty({ jwtSecret: SECRET, jwtAudience: AUD });
@@ -16,7 +17,7 @@ describe("with --jwt-secret and --jwt-audience", () => {
   const hostRoom = async (options: object = {}) => {
     const room = roomId();
     const h = await party("host");
-    await h.create(room, { auth_token: await valid(), options });
+    await h.create(room, { auth_token: await valid("host"), options });
     return { room, h };
   };
 
@@ -36,8 +37,13 @@ describe("with --jwt-secret and --jwt-audience", () => {
       c.send("create_room", room, { name: "C", auth_token });
       await c.expectError(code);
     }
+    // valid, but without sub (the client id), or for another sub than the envelope's client
+    c.send("create_room", room, { name: "C", auth_token: await signToken(SECRET, { aud: AUD }, 600) });
+    await c.expectError("token_invalid");
+    c.send("create_room", room, { name: "C", auth_token: await valid("someone-else") });
+    await c.expectError("bad_request");
     // expired less than 60 s ago is still inside the leeway
-    await c.create(room, { auth_token: await signToken(SECRET, { aud: AUD, sub: "user-1" }, -30) });
+    await c.create(room, { auth_token: await signToken(SECRET, { aud: AUD, sub: "c" }, -30) });
   });
 
   test("join_room: an auth token or an invite; everything else refused", async () => {
@@ -54,9 +60,9 @@ describe("with --jwt-secret and --jwt-audience", () => {
     // auth errors come before room_missing: unauthenticated clients cannot probe room ids
     g.send("join_room", "no-such-room", {});
     await g.expectError("auth_required");
-    g.send("join_room", "no-such-room", { auth_token: await valid() });
+    g.send("join_room", "no-such-room", { auth_token: await valid("g") });
     await g.expectError("room_missing");
-    await g.join(room, { auth_token: await valid() });
+    await g.join(room, { auth_token: await valid("g") });
   });
 
   test("invites: for the right room, the wrong room, forged, from a guest", async () => {
@@ -74,7 +80,7 @@ describe("with --jwt-secret and --jwt-audience", () => {
     await g.expectError("invite_invalid");
     g.send("join_room", room, { invite_token: await signToken(SECRET, { type: "invite", room }, -3600) });
     await g.expectError("invite_invalid");
-    g.send("join_room", room, { invite_token: await valid() });
+    g.send("join_room", room, { invite_token: await valid("guest") });
     await g.expectError("forbidden"); // a login token is not an invite
     await g.join(room, { invite_token: inv.payload.invite_token });
     g.send("create_invite", room, {});
@@ -85,7 +91,7 @@ describe("with --jwt-secret and --jwt-audience", () => {
   test("a private room needs an invite even from an authenticated user", async () => {
     const { room, h } = await hostRoom({ private: true });
     const g = await party("g");
-    g.send("join_room", room, { auth_token: await valid() });
+    g.send("join_room", room, { auth_token: await valid("g") });
     await g.expectError("invite_required");
     h.send("create_invite", room, { expires_in: 60 });
     const { invite_token } = (await h.expect("invite_created")).payload;
@@ -124,9 +130,11 @@ describe("without a secret", () => {
     const { invite_token } = (await h.expect("invite_created")).payload;
     const rs = await g.join(room, { invite_token });
     expect(rs.payload.options).toEqual({ private: true });
-    // the host's tab reloads: its seat is its admission, no invite needed
+    // the host's tab reloads: its seat's resume_token is its admission, no invite needed
     const reloaded = await party("h");
-    expect((await reloaded.join(room)).payload.host_id).toBe("h");
+    reloaded.send("join_room", room, {});
+    await reloaded.expectError("invite_required");
+    expect((await reloaded.join(room, { resume_token: h.resumeToken })).payload.host_id).toBe("h");
     expect((await h.ws.waitClose()).code).toBe(4001);
   });
 });

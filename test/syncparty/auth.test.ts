@@ -5,6 +5,8 @@ import { FakeClock } from "../helpers/fakes.ts";
 import { signToken } from "./tokens.ts";
 
 const SECRET = "unit-secret";
+/** The failure code, or "ok:<sub>" for a valid login. */
+const outcome = (v: { code: string } | { sub: string }) => ("code" in v ? v.code : `ok:${v.sub}`);
 const make = (over: Partial<{ secret: string; audience: string; issuer: string }> = {}) => {
   const clock = new FakeClock();
   return { clock, auth: new JwtAuth({ secret: SECRET, audience: "", issuer: "", clock, ...over }) };
@@ -15,47 +17,61 @@ describe("syncparty auth tokens", () => {
     const { clock, auth } = make();
     const now = clock.now();
     expect(auth.required).toBe(true);
-    expect(await auth.verifyAuth(await signToken(SECRET, {}, 600, now))).toBeNull();
-    expect(await auth.verifyAuth(await signToken(SECRET, {}, -30, now))).toBeNull();
-    expect((await auth.verifyAuth(await signToken(SECRET, {}, -61, now)))?.code).toBe("token_expired");
-    expect((await auth.verifyAuth(await signToken(SECRET, {}, null, now)))?.code).toBe("token_invalid");
+    expect(await auth.verifyAuth(await signToken(SECRET, { sub: "u" }, 600, now))).toEqual({ sub: "u" });
+    expect(outcome(await auth.verifyAuth(await signToken(SECRET, { sub: "u" }, -30, now)))).toBe("ok:u");
+    expect(outcome(await auth.verifyAuth(await signToken(SECRET, { sub: "u" }, -61, now)))).toBe("token_expired");
+    expect(outcome(await auth.verifyAuth(await signToken(SECRET, { sub: "u" }, null, now)))).toBe("token_invalid");
   });
 
   test("expiry follows the injected clock", async () => {
     const { clock, auth } = make();
-    const t = await signToken(SECRET, {}, 10, clock.now());
-    expect(await auth.verifyAuth(t)).toBeNull();
+    const t = await signToken(SECRET, { sub: "u" }, 10, clock.now());
+    expect(outcome(await auth.verifyAuth(t))).toBe("ok:u");
     clock.advance(69_000);
-    expect(await auth.verifyAuth(t)).toBeNull();
+    expect(outcome(await auth.verifyAuth(t))).toBe("ok:u");
     clock.advance(2_000);
-    expect((await auth.verifyAuth(t))?.code).toBe("token_expired");
+    expect(outcome(await auth.verifyAuth(t))).toBe("token_expired");
   });
 
   test("wrong signature, garbage, another algorithm are token_invalid", async () => {
     const { clock, auth } = make();
-    expect((await auth.verifyAuth(await signToken("other", {}, 600, clock.now())))?.code).toBe("token_invalid");
-    expect((await auth.verifyAuth("not.a.jwt"))?.code).toBe("token_invalid");
-    expect((await auth.verifyAuth(""))?.code).toBe("token_invalid");
-    const hs512 = await new SignJWT({}).setProtectedHeader({ alg: "HS512" }).setExpirationTime(Math.floor(clock.now() / 1000) + 600).sign(new TextEncoder().encode(SECRET));
-    expect((await auth.verifyAuth(hs512))?.code).toBe("token_invalid");
+    expect(outcome(await auth.verifyAuth(await signToken("other", { sub: "u" }, 600, clock.now())))).toBe("token_invalid");
+    expect(outcome(await auth.verifyAuth("not.a.jwt"))).toBe("token_invalid");
+    expect(outcome(await auth.verifyAuth(""))).toBe("token_invalid");
+    const hs512 = await new SignJWT({ sub: "u" }).setProtectedHeader({ alg: "HS512" }).setExpirationTime(Math.floor(clock.now() / 1000) + 600).sign(new TextEncoder().encode(SECRET));
+    expect(outcome(await auth.verifyAuth(hs512))).toBe("token_invalid");
   });
 
   test("audience and issuer are checked only when configured", async () => {
     const { clock, auth } = make({ audience: "party", issuer: "login" });
     const now = clock.now();
-    expect(await auth.verifyAuth(await signToken(SECRET, { aud: "party", iss: "login" }, 600, now))).toBeNull();
-    expect((await auth.verifyAuth(await signToken(SECRET, { aud: "other", iss: "login" }, 600, now)))?.code).toBe("token_invalid");
-    expect((await auth.verifyAuth(await signToken(SECRET, { aud: "party", iss: "evil" }, 600, now)))?.code).toBe("token_invalid");
-    expect((await auth.verifyAuth(await signToken(SECRET, {}, 600, now)))?.code).toBe("token_invalid");
+    expect(outcome(await auth.verifyAuth(await signToken(SECRET, { sub: "u", aud: "party", iss: "login" }, 600, now)))).toBe("ok:u");
+    expect(outcome(await auth.verifyAuth(await signToken(SECRET, { sub: "u", aud: "other", iss: "login" }, 600, now)))).toBe("token_invalid");
+    expect(outcome(await auth.verifyAuth(await signToken(SECRET, { sub: "u", aud: "party", iss: "evil" }, 600, now)))).toBe("token_invalid");
+    expect(outcome(await auth.verifyAuth(await signToken(SECRET, { sub: "u" }, 600, now)))).toBe("token_invalid");
     const open = make();
-    expect(await open.auth.verifyAuth(await signToken(SECRET, { aud: "anything" }, 600, now))).toBeNull();
+    expect(outcome(await open.auth.verifyAuth(await signToken(SECRET, { sub: "u", aud: "anything" }, 600, now)))).toBe("ok:u");
   });
 
-  test("forbidden: an invite as auth token; other claims are the issuer's business", async () => {
+  test("forbidden: an invite as auth token; other claims than sub are the issuer's business", async () => {
     const { clock, auth } = make();
     const invite = (await auth.signInvite("r1", 60)).token;
-    expect((await auth.verifyAuth(invite))?.code).toBe("forbidden");
-    expect(await auth.verifyAuth(await signToken(SECRET, { sub: "user-7", role: "viewer" }, 600, clock.now()))).toBeNull();
+    expect(outcome(await auth.verifyAuth(invite))).toBe("forbidden");
+    expect(await auth.verifyAuth(await signToken(SECRET, { sub: "user-7", role: "viewer" }, 600, clock.now()))).toEqual({ sub: "user-7" });
+  });
+
+  test("sub is the client id: a valid token without a usable sub is token_invalid", async () => {
+    const { clock, auth } = make();
+    const now = clock.now();
+    for (const sub of [undefined, "", "x".repeat(129)]) {
+      const v = await auth.verifyAuth(await signToken(SECRET, sub === undefined ? {} : { sub }, 600, now));
+      expect(v).toMatchObject({ code: "token_invalid" });
+      expect((v as { message: string }).message).toContain("sub");
+    }
+    expect(outcome(await auth.verifyAuth(await signToken(SECRET, { sub: "x".repeat(128) }, 600, now)))).toBe("ok:" + "x".repeat(128));
+    // an expired or forged token without sub keeps its own, earlier error
+    expect(outcome(await auth.verifyAuth(await signToken(SECRET, {}, -3600, now)))).toBe("token_expired");
+    expect(outcome(await auth.verifyAuth(await signToken("other", {}, 600, now)))).toBe("token_invalid");
   });
 
   test("invites: right room, wrong room, expired, forged, an auth token", async () => {
@@ -65,7 +81,7 @@ describe("syncparty auth tokens", () => {
     expect(await auth.verifyInvite(token, "r1")).toBeNull();
     expect((await auth.verifyInvite(token, "r2"))?.code).toBe("invite_room_mismatch");
     expect((await auth.verifyInvite(await signToken("x", { type: "invite", room: "r1" }, 60, clock.now()), "r1"))?.code).toBe("invite_invalid");
-    expect((await auth.verifyInvite(await signToken(SECRET, {}, 60, clock.now()), "r1"))?.code).toBe("forbidden");
+    expect((await auth.verifyInvite(await signToken(SECRET, { sub: "u" }, 60, clock.now()), "r1"))?.code).toBe("forbidden");
     clock.advance((120 + 61) * 1000);
     expect((await auth.verifyInvite(token, "r1"))?.code).toBe("invite_invalid");
   });

@@ -7,6 +7,8 @@ import { TestClient } from "../helpers/ws-client.ts";
 export const PATH = "/OpenSyncParty/ws";
 
 export class PartyClient {
+  /** The resume_token of the seat from the last room_state create()/join() got. */
+  resumeToken: string | null = null;
   private constructor(readonly ws: TestClient, public client: string) {}
 
   static async open(url: string, client: string): Promise<PartyClient> {
@@ -38,12 +40,17 @@ export class PartyClient {
 
   async create(room: string | null, payload: object = {}): Promise<any> {
     this.send("create_room", room, { media_url: "https://example.test/movie.mp4", start_pos: 0, name: this.client, options: {}, ...payload });
-    return this.expect("room_state");
+    return this.seated(await this.expect("room_state"));
   }
 
   async join(room: string, payload: object = {}): Promise<any> {
     this.send("join_room", room, { name: this.client, ...payload });
-    return this.expect("room_state");
+    return this.seated(await this.expect("room_state"));
+  }
+
+  private seated(rs: any): any {
+    this.resumeToken = rs.payload.resume_token;
+    return rs;
   }
 
   /** Skip messages until one of this type arrives. */

@@ -1,28 +1,29 @@
 import { beforeEach, describe, expect, test } from "bun:test";
-import { Rooms, type CreateArgs } from "../../src/protocols/syncparty/rooms.ts";
+import { Rooms, sameToken, type CreateArgs } from "../../src/protocols/syncparty/rooms.ts";
 import { FakeClock, FakeConn, FakeHub } from "../helpers/fakes.ts";
 
 let clock: FakeClock;
 let hub: FakeHub;
 let rooms: Rooms;
 let n = 0;
+let t = 0;
 const make = (over: Partial<{ graceMs: number; maxParticipants: number }> = {}) => {
   clock = new FakeClock();
   hub = new FakeHub();
-  rooms = new Rooms({ clock, topics: hub, graceMs: 30000, maxParticipants: 100, newRoomId: () => `gen${++n}`, ...over });
+  rooms = new Rooms({ clock, topics: hub, graceMs: 30000, maxParticipants: 100, newRoomId: () => `gen${++n}`, newResumeToken: () => `tok${++t}`, ...over });
 };
 const conn = () => new FakeConn(hub);
-const args = (over: Partial<CreateArgs> = {}): CreateArgs => ({ room: "r1", clientId: "host", name: "Hana", mediaUrl: "m.mp4", startPos: 10, options: { free_play: false, private: false }, ...over });
+const args = (over: Partial<CreateArgs> = {}): CreateArgs => ({ room: "r1", clientId: "host", name: "Hana", mediaUrl: "m.mp4", startPos: 10, options: { free_play: false, private: false }, resumeToken: null, ...over });
 const types = (c: FakeConn) => c.takeJson().map((m) => m.type);
-/** Room r1 hosted by "host", with guest "g" seated; both inboxes drained. */
+/** Room r1 hosted by "host", with guest "g" seated; both inboxes drained; their resume tokens. */
 const hostWithGuest = () => {
   const h = conn();
   const g = conn();
   rooms.create(h, args());
-  rooms.join(g, "r1", "g", "G");
-  h.takeJson();
-  g.takeJson();
-  return { h, g };
+  rooms.join(g, "r1", "g", "G", null);
+  const hToken: string = h.takeJson()[0].payload.resume_token;
+  const gToken: string = g.takeJson()[0].payload.resume_token;
+  return { h, g, hToken, gToken };
 };
 
 beforeEach(() => make());
@@ -46,6 +47,7 @@ describe("rooms: create and join", () => {
         state: { position: 10, play_state: "paused" },
         participants: [{ client_id: "host", name: "Hana", is_host: true }],
         participant_count: 1,
+        resume_token: "tok" + t,
       },
     });
   });
@@ -64,8 +66,8 @@ describe("rooms: create and join", () => {
     rooms.create(h, args());
     h.takeJson();
     const g = conn();
-    expect(rooms.join(g, "nope", "g", "Gus")?.code).toBe("room_missing");
-    expect(rooms.join(g, "r1", "g", "Gus")).toBeNull();
+    expect(rooms.join(g, "nope", "g", "Gus", null)?.code).toBe("room_missing");
+    expect(rooms.join(g, "r1", "g", "Gus", null)).toBeNull();
     const [rs] = g.takeJson();
     expect(rs.type).toBe("room_state");
     expect(rs.payload.participants).toEqual([
@@ -80,8 +82,8 @@ describe("rooms: create and join", () => {
   test("room_full at the limit", () => {
     make({ maxParticipants: 2 });
     rooms.create(conn(), args());
-    expect(rooms.join(conn(), "r1", "a", "A")).toBeNull();
-    expect(rooms.join(conn(), "r1", "b", "B")?.code).toBe("room_full");
+    expect(rooms.join(conn(), "r1", "a", "A", null)).toBeNull();
+    expect(rooms.join(conn(), "r1", "b", "B", null)?.code).toBe("room_full");
   });
 
   test("a socket seated in a room that creates or joins another moves there; the old room is told", () => {
@@ -90,10 +92,10 @@ describe("rooms: create and join", () => {
     const z = conn();
     rooms.create(z, args({ room: "r2", clientId: "z" }));
     const full = conn();
-    rooms.join(full, "r2", "f", "F");
+    rooms.join(full, "r2", "f", "F", null);
     // a refused join leaves the socket where it was
-    expect(rooms.join(g, "r2", "g", "G")?.code).toBe("room_full");
-    expect(rooms.join(g, "nowhere", "g", "G")?.code).toBe("room_missing");
+    expect(rooms.join(g, "r2", "g", "G", null)?.code).toBe("room_full");
+    expect(rooms.join(g, "nowhere", "g", "G", null)?.code).toBe("room_missing");
     expect(rooms.create(g, args({ room: "r2", clientId: "g" }))?.code).toBe("room_exists");
     expect(types(h)).toEqual([]);
     expect(rooms.roomOf(g)?.id).toBe("r1");
@@ -105,11 +107,11 @@ describe("rooms: create and join", () => {
     rooms.leave(full);
     z.takeJson();
     // the guest moves into r2: r1 empties (grace), r2 sees an ordinary join
-    expect(rooms.join(g, "r2", "g", "G")).toBeNull();
+    expect(rooms.join(g, "r2", "g", "G", null)).toBeNull();
     expect(types(g)).toEqual(["room_state"]);
     expect(types(z)).toEqual(["client_joined", "participants_update"]);
     expect(rooms.get("r1")!.participants.size).toBe(0);
-    expect(rooms.join(h, "r3", "host", "Hana")).toBeNull(); // its own room again: room_state again
+    expect(rooms.join(h, "r3", "host", "Hana", null)).toBeNull(); // its own room again: room_state again
     expect(types(h)).toEqual(["room_state"]);
   });
 });
@@ -130,7 +132,7 @@ describe("rooms: play state", () => {
     rooms.control(h, { type: "state_update", payload: { position: 50, play_state: "playing" } }, 4);
     clock.advance(1000);
     const g = conn();
-    rooms.join(g, "r1", "late", "L");
+    rooms.join(g, "r1", "late", "L", null);
     expect(g.takeJson()[0].payload.state).toEqual({ position: 51, play_state: "playing" });
   });
 
@@ -149,7 +151,7 @@ describe("rooms: play state", () => {
     const fh = conn();
     const fg = conn();
     rooms.create(fh, args({ room: "free", options: { free_play: true } }));
-    rooms.join(fg, "free", "g", "G");
+    rooms.join(fg, "free", "g", "G", null);
     expect(rooms.control(fg, { type: "player_event", payload: { action: "seek", position: 42 } }, null)).toBeNull();
     expect(rooms.get("free")!.position).toBe(42);
     expect(rooms.isHost(fg)).toBe(false);
@@ -162,8 +164,8 @@ describe("rooms: leaving, host migration, grace", () => {
     const a = conn();
     const b = conn();
     rooms.create(h, args({ startPos: 0 }));
-    rooms.join(a, "r1", "a", "A");
-    rooms.join(b, "r1", "b", "B");
+    rooms.join(a, "r1", "a", "A", null);
+    rooms.join(b, "r1", "b", "B", null);
     rooms.control(h, { type: "player_event", payload: { action: "play", position: 0 } }, null);
     for (const c of [h, a, b]) c.takeJson();
     clock.advance(4000);
@@ -198,32 +200,61 @@ describe("rooms: leaving, host migration, grace", () => {
     expect(rooms.get("r1")).toBeDefined();
     clock.advance(1);
     expect(rooms.get("r1")).toBeUndefined();
-    expect(rooms.join(conn(), "r1", "host", "H")?.code).toBe("room_missing");
+    expect(rooms.join(conn(), "r1", "host", "H", null)?.code).toBe("room_missing");
   });
 
-  test("the host coming back in the grace period gets the room back, by join or by create", () => {
+  test("the host coming back in the grace period with its resume token gets the room back, by create or by join", () => {
     const h = conn();
     rooms.create(h, args());
+    const token = h.takeJson()[0].payload.resume_token;
     rooms.control(h, { type: "player_event", payload: { action: "seek", position: 77 } }, null);
     rooms.leave(h);
     clock.advance(10_000);
     const h2 = conn();
-    expect(rooms.create(h2, args({ clientId: "someone-else" }))?.code).toBe("room_exists");
-    expect(rooms.create(h2, args({ mediaUrl: "other.mp4", startPos: 0 }))).toBeNull();
+    expect(rooms.create(h2, args({ clientId: "someone-else", resumeToken: token }))?.code).toBe("room_exists");
+    expect(rooms.create(h2, args({ mediaUrl: "other.mp4", startPos: 0, resumeToken: token }))).toBeNull();
     const [rs] = h2.takeJson();
-    expect(rs.payload).toMatchObject({ host_id: "host", media_url: "m.mp4", state: { position: 77, play_state: "paused" } });
+    expect(rs.payload).toMatchObject({ host_id: "host", media_url: "m.mp4", state: { position: 77, play_state: "paused" }, resume_token: token });
     clock.advance(60_000); // the grace timer was cancelled
     expect(rooms.get("r1")).toBeDefined();
     expect(clock.pending).toBe(0);
+    // the same again by join_room: same seat, same token
+    rooms.leave(h2);
+    const h3 = conn();
+    expect(rooms.join(h3, "r1", "host", "Hana", token)).toBeNull();
+    expect(h3.takeJson()[0].payload).toMatchObject({ host_id: "host", resume_token: token });
   });
 
-  test("another client first back in the grace period becomes host", () => {
-    const { h, g } = hostWithGuest();
+  test("the host id held in the grace period is bound: without its token, forbidden and the room still waits for it", () => {
+    const h = conn();
+    rooms.create(h, args());
+    const token = h.takeJson()[0].payload.resume_token;
+    rooms.leave(h);
+    const squatter = conn();
+    for (const bad of [null, "", "tok999", token.slice(1), token + "x"]) {
+      expect(rooms.join(squatter, "r1", "host", "Mallory", bad)?.code).toBe("forbidden");
+      expect(rooms.create(squatter, args({ resumeToken: bad }))?.code).toBe("forbidden");
+    }
+    expect(squatter.sent).toEqual([]);
+    expect(rooms.roomOf(squatter)).toBeUndefined();
+    expect(rooms.get("r1")!.participants.size).toBe(0);
+    expect(clock.pending).toBe(1); // the grace timer still runs
+    expect(rooms.join(conn(), "r1", "host", "Hana", token)).toBeNull();
+  });
+
+  test("another client first back in the grace period becomes host; the old host's seat is over", () => {
+    const { h, g, hToken } = hostWithGuest();
     rooms.leave(g);
     rooms.leave(h);
     const g2 = conn();
-    expect(rooms.join(g2, "r1", "g", "G")).toBeNull();
+    expect(rooms.join(g2, "r1", "g", "G", null)).toBeNull();
     expect(g2.takeJson()[0].payload.host_id).toBe("g");
+    // the old host's id is no longer bound: it joins as a new guest with a new token
+    const h2 = conn();
+    expect(rooms.join(h2, "r1", "host", "Hana", null)).toBeNull();
+    const rs = h2.takeJson()[0];
+    expect(rs.payload.host_id).toBe("g");
+    expect(rs.payload.resume_token).not.toBe(hToken);
   });
 
   test("graceMs 0 removes an empty room at once", () => {
@@ -236,13 +267,14 @@ describe("rooms: leaving, host migration, grace", () => {
 });
 
 describe("rooms: replace on rejoin", () => {
-  test("the same client id on a new socket takes over the seat and the host role", () => {
-    const { h, g } = hostWithGuest();
+  test("the same client id on a new socket with the seat's resume token takes over the seat and the host role", () => {
+    const { h, g, hToken } = hostWithGuest();
     const h2 = conn();
-    expect(rooms.join(h2, "r1", "host", "Hana")).toBeNull();
+    expect(rooms.join(h2, "r1", "host", "Hana", hToken)).toBeNull();
     expect(h.closedWith?.code).toBe(4001);
     const [rs] = h2.takeJson();
     expect(rs.payload.host_id).toBe("host");
+    expect(rs.payload.resume_token).toBe(hToken); // a seat keeps its token for its whole life
     expect(rs.payload.participants.map((p: any) => p.client_id)).toEqual(["host", "g"]);
     expect(g.takeJson()).toEqual([]); // nothing changed for the others
     expect(rooms.leave(h)).toBe(false); // the old socket's close is a no-op
@@ -254,10 +286,83 @@ describe("rooms: replace on rejoin", () => {
 
   test("a full room still lets a participant replace its own seat; a rename is announced", () => {
     make({ maxParticipants: 2 });
-    const { h, g } = hostWithGuest();
-    expect(rooms.join(conn(), "r1", "g", "Gustav")).toBeNull();
+    const { h, gToken } = hostWithGuest();
+    expect(rooms.join(conn(), "r1", "g", "Gustav", gToken)).toBeNull();
     const [upd] = h.takeJson();
     expect(upd.type).toBe("participants_update");
     expect(upd.payload.participants[1]).toEqual({ client_id: "g", name: "Gustav", is_host: false });
+  });
+});
+
+describe("rooms: seats and resume tokens", () => {
+  test("each seat gets its own token, only in its own room_state, never in a broadcast", () => {
+    const { h, g, hToken, gToken } = hostWithGuest();
+    expect(hToken).not.toBe(gToken);
+    const late = conn();
+    rooms.join(late, "r1", "late", "L", null);
+    const lToken = late.takeJson()[0].payload.resume_token;
+    expect(new Set([hToken, gToken, lToken]).size).toBe(3);
+    const broadcasts = [...h.take(), ...g.take()];
+    expect(broadcasts.length).toBe(4); // client_joined + participants_update to each
+    for (const f of broadcasts) for (const tok of [hToken, gToken, lToken]) expect(f).not.toContain(tok);
+    rooms.control(h, { type: "player_event", payload: { action: "play", position: 1 } }, null);
+    rooms.leave(g);
+    for (const f of [...late.take(), ...h.take()]) for (const tok of [hToken, gToken, lToken]) expect(f).not.toContain(tok);
+    // the same socket asking for its own room again gets its own token again
+    rooms.join(late, "r1", "late", "L", null);
+    expect(late.takeJson()[0].payload.resume_token).toBe(lToken);
+  });
+
+  test("taking a seated id without its token (or with another seat's) is forbidden; the seat is untouched", () => {
+    const { h, g, gToken } = hostWithGuest();
+    const thief = conn();
+    for (const bad of [null, "", gToken, "tok-guess"]) {
+      const f = rooms.join(thief, "r1", "host", "Mallory", bad);
+      expect(f?.code).toBe("forbidden");
+      expect(f?.message).toContain("resume_token");
+    }
+    expect(h.closedWith).toBeNull();
+    expect(thief.sent).toEqual([]);
+    expect(rooms.get("r1")!.hostId).toBe("host");
+    expect(rooms.get("r1")!.participants.get("host")!.conn).toBe(h);
+    expect(h.take()).toEqual([]);
+    expect(g.take()).toEqual([]);
+    expect(rooms.canControl(h)).toBeNull();
+  });
+
+  test("a refused take-over leaves the socket in the room it was in", () => {
+    const { g } = hostWithGuest();
+    const other = conn();
+    rooms.create(other, args({ room: "r2", clientId: "o" }));
+    other.takeJson();
+    expect(rooms.join(g, "r2", "o", "G", null)?.code).toBe("forbidden");
+    expect(rooms.roomOf(g)?.id).toBe("r1");
+    expect(other.take()).toEqual([]);
+  });
+
+  test("a token is bound to its room and seat; a seat that ended takes its token with it", () => {
+    const { h, g, gToken } = hostWithGuest();
+    expect(rooms.resumes(conn(), rooms.get("r1")!, "g", gToken)).toBe(true);
+    expect(rooms.resumes(conn(), rooms.get("r1")!, "host", gToken)).toBe(false);
+    expect(rooms.resumes(g, rooms.get("r1")!, "g", null)).toBe(true); // the seat's own socket
+    rooms.leave(g);
+    h.take();
+    expect(rooms.isBound(rooms.get("r1")!, "g")).toBe(false);
+    expect(rooms.resumes(conn(), rooms.get("r1")!, "g", gToken)).toBe(false);
+    // the freed id is an ordinary join again, with a fresh token; the stale one is ignored
+    const g2 = conn();
+    expect(rooms.join(g2, "r1", "g", "G", gToken)).toBeNull();
+    expect(g2.takeJson()[0].payload.resume_token).not.toBe(gToken);
+    expect(types(h)).toEqual(["client_joined", "participants_update"]);
+  });
+
+  test("sameToken: equal strings only", () => {
+    expect(sameToken("abc", "abc")).toBe(true);
+    expect(sameToken("abd", "abc")).toBe(false);
+    expect(sameToken("ab", "abc")).toBe(false);
+    expect(sameToken("", "")).toBe(true);
+    expect(sameToken(null, "abc")).toBe(false);
+    expect(sameToken(undefined, "abc")).toBe(false);
+    expect(sameToken("abc", null)).toBe(false);
   });
 });

@@ -1,22 +1,20 @@
 import { beforeEach, describe, expect, test } from "bun:test";
-import type { TokenAuth } from "../../src/protocols/syncparty/auth.ts";
+import type { Login, TokenAuth } from "../../src/protocols/syncparty/auth.ts";
 import type { Fail } from "../../src/protocols/syncparty/codec.ts";
 import { Rooms } from "../../src/protocols/syncparty/rooms.ts";
 import { Sessions } from "../../src/protocols/syncparty/session.ts";
 import { FakeClock, FakeConn, FakeHub } from "../helpers/fakes.ts";
 
-/** Token checks that stay pending until the test settles them. */
+/** Token checks that stay pending until the test settles them. A valid login's sub is `sub`. */
 class ManualAuth implements TokenAuth {
   required = true;
+  sub = "h";
   pending: { token: string; resolve: (f: Fail | null) => void }[] = [];
-  private wait(token: string) {
-    return new Promise<Fail | null>((resolve) => this.pending.push({ token, resolve }));
-  }
   verifyAuth(token: string) {
-    return this.wait(token);
+    return new Promise<Fail | Login>((resolve) => this.pending.push({ token, resolve: (f) => resolve(f ?? { sub: this.sub }) }));
   }
   verifyInvite(token: string) {
-    return this.wait(token);
+    return new Promise<Fail | null>((resolve) => this.pending.push({ token, resolve }));
   }
   async signInvite(room: string, s: number) {
     return { token: `invite:${room}:${s}`, expiresAt: 0 };
@@ -37,7 +35,8 @@ const flush = () => new Promise((r) => setTimeout(r, 0));
 beforeEach(() => {
   clock = new FakeClock();
   hub = new FakeHub();
-  rooms = new Rooms({ clock, topics: hub, graceMs: 1000, maxParticipants: 10, newRoomId: () => "gen" });
+  let t = 0;
+  rooms = new Rooms({ clock, topics: hub, graceMs: 1000, maxParticipants: 10, newRoomId: () => "gen", newResumeToken: () => `tok${++t}` });
   auth = new ManualAuth();
   sessions = new Sessions({ rooms, auth, clock, onAsyncError: (_c, e) => asyncErrors.push(e) });
 });
@@ -66,7 +65,8 @@ describe("sessions", () => {
     const h = open();
     send(h, { type: "create_room", room: "r", client: "h", payload: { auth_token: "t" } });
     send(h, { type: "leave_room", client: "h" });
-    send(h, { type: "join_room", room: "r", client: "h", payload: { auth_token: "t2" } });
+    // the room it left waits for its host, so coming back takes that seat's token (the first one made)
+    send(h, { type: "join_room", room: "r", client: "h", payload: { auth_token: "t2", resume_token: "tok1" } });
     send(h, { type: "ping", client: "h", payload: { client_ts: 1 } });
     auth.settle(null);
     await flush();
@@ -164,14 +164,88 @@ describe("sessions", () => {
     send(g, { type: "join_room", room: "p", client: "g", payload: { invite_token: "i" } });
     auth.settle(null);
     await flush();
+    const tokens = { h: h.takeJson()[0].payload.resume_token, g: g.takeJson()[0].payload.resume_token };
+    expect(tokens.g).toBe("tok2");
+    // the same socket asking again is its own seat: no invite, no token
+    send(g, { type: "join_room", room: "p", client: "g", payload: {} });
     expect(g.takeJson()[0].type).toBe("room_state");
-    // a seat already held needs no new invite: the guest's and the host's tabs reload
-    for (const id of ["g", "h"]) {
+    // a seat's resume token stands in for the invite: the guest's and the host's tabs reload
+    for (const id of ["g", "h"] as const) {
+      const squatter = open();
+      send(squatter, { type: "join_room", room: "p", client: id, payload: {} });
+      expect(squatter.takeJson()[0].payload.code).toBe("invite_required");
+      send(squatter, { type: "join_room", room: "p", client: id, payload: { resume_token: "tok9" } });
+      expect(squatter.takeJson()[0].payload.code).toBe("invite_required");
       const again = open();
-      send(again, { type: "join_room", room: "p", client: id, payload: {} });
-      expect(again.takeJson()[0].type).toBe("room_state");
+      send(again, { type: "join_room", room: "p", client: id, payload: { resume_token: tokens[id] } });
+      expect(again.takeJson()[0].payload).toMatchObject({ resume_token: tokens[id] });
     }
     expect(g.closedWith?.code).toBe(4001);
+    expect(h.closedWith?.code).toBe(4001);
+    expect(auth.pending).toEqual([]);
+    // an invite holder still cannot take a bound id without its token
+    const x = open();
+    send(x, { type: "join_room", room: "p", client: "g", payload: { invite_token: "i" } });
+    auth.settle(null);
+    await flush();
+    expect(x.takeJson()[0].payload.code).toBe("forbidden");
+    expect(rooms.get("p")!.participants.size).toBe(2);
+  });
+
+  test("with a secret the auth token's sub is the client id: absent envelope client → sub, another one → bad_request", async () => {
+    const h = open();
+    send(h, { type: "create_room", room: "r", payload: { auth_token: "t" } });
+    auth.settle(null);
+    await flush();
+    expect(h.takeJson()[0]).toMatchObject({ type: "room_state", client: "h", payload: { host_id: "h" } });
+    auth.sub = "mallory";
+    const g = open();
+    send(g, { type: "create_room", room: "r2", client: "g", payload: { auth_token: "t" } });
+    auth.settle(null);
+    await flush();
+    expect(g.takeJson()[0].payload).toEqual({ code: "bad_request", message: "client g is not the auth_token's sub" });
+    expect(rooms.get("r2")).toBeUndefined();
+    send(g, { type: "join_room", room: "r", client: "g", payload: { auth_token: "t" } });
+    auth.settle(null);
+    await flush();
+    expect(g.takeJson()[0].payload.code).toBe("bad_request");
+    // a socket bound by an invite keeps its id: a login for another sub does not change it
+    send(g, { type: "join_room", room: "r", client: "g", payload: { invite_token: "i" } });
+    auth.settle(null);
+    await flush();
+    expect(g.takeJson()[0]).toMatchObject({ type: "room_state", client: "g" });
+    send(g, { type: "join_room", room: "r", payload: { auth_token: "t" } });
+    auth.settle(null);
+    await flush();
+    expect(g.takeJson()[0].payload).toMatchObject({ code: "bad_request", message: "client g is not the auth_token's sub" });
+    // a valid token for the host's sub still needs the host seat's resume token
+    auth.sub = "h";
+    const thief = open();
+    send(thief, { type: "join_room", room: "r", payload: { auth_token: "t" } });
+    auth.settle(null);
+    await flush();
+    expect(thief.takeJson()[0]).toMatchObject({ client: "h", payload: { code: "forbidden" } }); // the id it was refused
+    expect(h.closedWith).toBeNull();
+    // an invite without an envelope client names nobody
+    send(thief, { type: "join_room", room: "r", payload: { invite_token: "i" } });
+    expect(thief.takeJson()[0].payload).toEqual({ code: "bad_request", message: "client is required" });
+  });
+
+  test("with a secret, a private room: a valid login plus the seat's resume token needs no invite", async () => {
+    const h = open();
+    send(h, { type: "create_room", room: "p", client: "h", payload: { auth_token: "t", options: { private: true } } });
+    auth.settle(null);
+    await flush();
+    const token = h.takeJson()[0].payload.resume_token;
+    const back = open();
+    send(back, { type: "join_room", room: "p", client: "h", payload: { auth_token: "t" } });
+    auth.settle(null);
+    await flush();
+    expect(back.takeJson()[0].payload.code).toBe("invite_required");
+    send(back, { type: "join_room", room: "p", client: "h", payload: { auth_token: "t", resume_token: token } });
+    auth.settle(null);
+    await flush();
+    expect(back.takeJson()[0]).toMatchObject({ type: "room_state", payload: { resume_token: token } });
     expect(h.closedWith?.code).toBe(4001);
     expect(auth.pending).toEqual([]);
   });

@@ -26,6 +26,7 @@ describe("watch party over WebSocket", () => {
       state: { position: 12.5, play_state: "paused" },
       participants: [{ client_id: "host-1", name: "Hana", is_host: true }],
       participant_count: 1,
+      resume_token: expect.stringMatching(/^[0-9a-f]{32}$/), // 128 random bits
     });
     h.send("ping", "movie-night", { client_ts: 1234.5 });
     const p = await h.expect("pong");
@@ -133,12 +134,13 @@ describe("watch party over WebSocket", () => {
     await g.create(other);
   });
 
-  test("replace-on-rejoin: the old socket is closed with 4001, the seat and host role stay", async () => {
+  test("replace-on-rejoin with the seat's resume_token: the old socket is closed with 4001, the seat and host role stay", async () => {
     const { id: room, h, gs: [g] } = await srv.room(["g"]);
     const h2 = await party("h");
-    const rs = await h2.join(room);
+    const rs = await h2.join(room, { resume_token: h.resumeToken });
     expect((await h.ws.waitClose()).code).toBe(4001);
     expect(rs.payload.host_id).toBe("h");
+    expect(rs.payload.resume_token).toBe(h.resumeToken);
     expect(rs.payload.participants.map((p: any) => p.client_id)).toEqual(["h", "g"]);
     h2.send("player_event", room, { action: "play", position: 5 });
     expect(await g.expect("player_event")).toMatchObject({ client: "h" });
@@ -162,7 +164,9 @@ describe("watch party over WebSocket", () => {
     await h.ws.waitClose();
     await Bun.sleep(50);
     const back = await party("h");
-    const rs = await back.create(room, { media_url: "ignored.mp4" });
+    back.send("create_room", room, { media_url: "ignored.mp4" });
+    await back.expectError("forbidden"); // the room is held for its host's seat
+    const rs = await back.create(room, { media_url: "ignored.mp4", resume_token: h.resumeToken });
     expect(rs.payload).toMatchObject({ host_id: "h", media_url: "kept.mp4", state: { position: 33, play_state: "paused" } });
     back.close();
     await back.ws.waitClose();

@@ -13,11 +13,16 @@ export interface AuthOptions {
   clock: Clock;
 }
 
+/** A valid login token: its `sub` is the client id (docs/syncparty.md#authentication-and-invites). */
+export interface Login {
+  sub: string;
+}
+
 /** What the session needs from token handling; unit tests may substitute their own. */
 export interface TokenAuth {
   /** True when --jwt-secret is set: create needs an auth token, join a token or an invite. */
   readonly required: boolean;
-  verifyAuth(token: string): Promise<Fail | null>;
+  verifyAuth(token: string): Promise<Fail | Login>;
   verifyInvite(token: string, roomId: string): Promise<Fail | null>;
   signInvite(roomId: string, expiresInS: number): Promise<{ token: string; expiresAt: number }>;
 }
@@ -60,10 +65,11 @@ export class JwtAuth implements TokenAuth {
   }
 
   /**
-   * A login token. Valid but of the wrong kind (an invite) → forbidden. Its claims are not
-   * tied to the envelope client: client ids name a browser tab, `sub` names a user.
+   * A login token. Valid but of the wrong kind (an invite) → forbidden. Its `sub` becomes the
+   * client id, so a token without a usable one (a string of 1–128 characters, like any client
+   * id) is token_invalid: otherwise any valid token could claim any seat.
    */
-  async verifyAuth(token: string): Promise<Fail | null> {
+  async verifyAuth(token: string): Promise<Fail | Login> {
     const v = await this.verify(token, this.authKey, {});
     if (v === "expired") return fail("token_expired", "auth_token has expired");
     const invalid = fail("token_invalid", "auth_token is not a valid token for this server");
@@ -71,9 +77,13 @@ export class JwtAuth implements TokenAuth {
     // The kind is judged before aud/iss: our own invites carry neither, and a genuine token of
     // the wrong kind is forbidden whatever the audience settings (docs/syncparty.md, errors).
     if (v.type === "invite") return fail("forbidden", "an invite cannot be used as auth_token");
-    if (!this.o.audience && !this.o.issuer) return null;
-    const claims = { audience: this.o.audience || undefined, issuer: this.o.issuer || undefined };
-    return (await this.verify(token, this.authKey, claims)) === "invalid" ? invalid : null;
+    if (this.o.audience || this.o.issuer) {
+      const claims = { audience: this.o.audience || undefined, issuer: this.o.issuer || undefined };
+      if ((await this.verify(token, this.authKey, claims)) === "invalid") return invalid;
+    }
+    const sub = v.sub;
+    if (typeof sub !== "string" || sub === "" || sub.length > 128) return fail("token_invalid", "auth_token has no sub (1-128 characters) to use as the client id");
+    return { sub };
   }
 
   /** An invite for roomId. Expired or bad → invite_invalid; another room → invite_room_mismatch. */

@@ -32,12 +32,15 @@ export interface Fail {
   message: string;
 }
 export const fail = (code: ErrorCode, message: string): Fail => ({ code, message });
+export const isFail = (v: object): v is Fail => "code" in v;
 
 // Limits where the contract is silent (docs/syncparty.md "Choices"): ids and names stay short
 // so participant lists stay small; tokens fit any reasonable JWT.
 const Id = Type.String({ maxLength: 128 });
 const Name = Type.String({ maxLength: 100 });
 const Token = Type.String({ maxLength: 8192 });
+/** A seat's resume_token (docs/syncparty.md#seats-and-resume-tokens): ours are 32 hex digits. */
+const ResumeToken = Type.String({ maxLength: 128 });
 const Position = Type.Number({ minimum: 0 }); // seconds; TypeBox also refuses NaN and ±Infinity
 /** Optional field that a JS client may also send as null. */
 const Opt = <T extends TSchema>(t: T) => Type.Optional(Type.Union([t, Type.Null()]));
@@ -60,10 +63,12 @@ export const CreateRoom = Type.Object({
   name: Opt(Name),
   options: Opt(RoomOptions),
   auth_token: Opt(Token),
+  /** Only used by the host taking its room back during the grace period. */
+  resume_token: Opt(ResumeToken),
 });
 export type CreateRoom = Static<typeof CreateRoom>;
 
-export const JoinRoom = Type.Object({ name: Opt(Name), auth_token: Opt(Token), invite_token: Opt(Token) });
+export const JoinRoom = Type.Object({ name: Opt(Name), auth_token: Opt(Token), invite_token: Opt(Token), resume_token: Opt(ResumeToken) });
 export type JoinRoom = Static<typeof JoinRoom>;
 
 export const PlayerEvent = Type.Object({

@@ -12,6 +12,8 @@ const decoder = new TextDecoder();
 
 /** 12 hex digits of randomness: short enough to read out, unguessable enough for a party. */
 const randomRoomId = () => crypto.randomUUID().replace(/-/g, "").slice(0, 12);
+/** A seat's resume token: 128 random bits as 32 hex digits (docs/syncparty.md#seats-and-resume-tokens). */
+const randomResumeToken = () => Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("hex");
 
 export const syncparty: ProtocolFactory = (ctx) => {
   const { config, clock, transport, log } = ctx;
@@ -21,6 +23,7 @@ export const syncparty: ProtocolFactory = (ctx) => {
     graceMs: config.roomGraceMs,
     maxParticipants: config.roomMaxParticipants,
     newRoomId: randomRoomId,
+    newResumeToken: randomResumeToken,
   });
   const auth = new JwtAuth({ secret: config.jwtSecret, audience: config.jwtAudience, issuer: config.jwtIssuer, clock });
   const ep = transport.endpoint<null>({

@@ -1,7 +1,7 @@
 // Watch-party rooms (PROTOCOLS.md §2): participants in join order, host, play state, grace
-// period, replace-on-rejoin, host-only control. Pure: time comes from the injected Clock, sockets
-// and fan-out from the Conn/Topics interfaces. Admission (tokens, invites) is decided before
-// these methods are called; here only the room rules apply.
+// period, seats and their resume tokens, host-only control. Pure: time comes from the injected
+// Clock, sockets and fan-out from the Conn/Topics interfaces. Admission (tokens, invites) is
+// decided before these methods are called; here only the room rules apply.
 import type { Clock, Conn, Topics } from "../../transport/types.ts";
 import { Close } from "../../transport/close-codes.ts";
 import { encode, fail, type Fail, type PlayerEvent, type PlayState, type RoomOptions, type StateUpdate } from "./codec.ts";
@@ -10,6 +10,8 @@ export interface Participant {
   clientId: string;
   name: string;
   conn: Conn;
+  /** The seat's secret for its whole life: re-binding its client id needs it (docs/syncparty.md#seats-and-resume-tokens). */
+  resumeToken: string;
 }
 
 export interface Room {
@@ -27,6 +29,8 @@ export interface Room {
   participants: Map<string, Participant>;
   /** Cancels the grace timer while the room is empty. */
   cancelGrace: (() => void) | null;
+  /** While the room is empty: the resume token of the host's seat, which hostId still holds. */
+  heldToken: string | null;
 }
 
 export interface RoomsDeps {
@@ -36,6 +40,8 @@ export interface RoomsDeps {
   maxParticipants: number;
   /** A fresh room id (the plugin uses random ids; tests use a counter). */
   newRoomId(): string;
+  /** A fresh resume token: 128 random bits in the plugin; tests use a counter. */
+  newResumeToken(): string;
 }
 
 export interface CreateArgs {
@@ -45,11 +51,21 @@ export interface CreateArgs {
   mediaUrl: string;
   startPos: number;
   options: RoomOptions & Record<string, unknown>;
+  /** Needed only when clientId holds an empty room in its grace period. */
+  resumeToken: string | null;
 }
 
 const topicOf = (roomId: string) => `room:${roomId}`;
 /** To the millisecond; a position too large for that (n * 1000 overflows) is already coarser. */
 const round3 = (n: number) => (Math.abs(n) < 1e300 ? Math.round(n * 1000) / 1000 : n);
+
+/** Constant-time comparison: a guesser learns nothing from timing (our tokens have a fixed length). */
+export function sameToken(given: string | null | undefined, actual: string | null): boolean {
+  if (typeof given !== "string" || actual === null || given.length !== actual.length) return false;
+  let diff = 0;
+  for (let i = 0; i < actual.length; i++) diff |= given.charCodeAt(i) ^ actual.charCodeAt(i);
+  return diff === 0;
+}
 
 export class Rooms {
   private readonly rooms = new Map<string, Room>();
@@ -95,15 +111,16 @@ export class Rooms {
 
   /**
    * create_room. An existing room is room_exists, except that the host it had when it emptied
-   * may re-create it during the grace period: it gets the room back as it was. A socket seated
-   * elsewhere leaves that room first, once the new one is sure (see join).
+   * may re-create it during the grace period: with its seat's resume token it gets the room back
+   * as it was (without it: forbidden, as for join). A socket seated elsewhere leaves that room
+   * first, once the new one is sure (see join).
    */
   create(conn: Conn, a: CreateArgs): Fail | null {
     let id = a.room;
     if (id === null) do id = this.d.newRoomId(); while (this.rooms.has(id));
     const existing = this.rooms.get(id);
     if (existing) {
-      if (existing.participants.size === 0 && existing.hostId === a.clientId) return this.join(conn, id, a.clientId, a.name);
+      if (existing.participants.size === 0 && existing.hostId === a.clientId) return this.join(conn, id, a.clientId, a.name, a.resumeToken);
       return fail("room_exists", `room ${id} already exists`);
     }
     const r: Room = {
@@ -116,28 +133,34 @@ export class Rooms {
       updatedAt: this.d.clock.mono(),
       participants: new Map(),
       cancelGrace: null,
+      heldToken: null,
     };
     this.leave(conn);
     this.rooms.set(id, r);
-    this.seat(conn, r, a.clientId, a.name);
+    this.seat(conn, r, a.clientId, a.name, this.d.newResumeToken());
     this.sendRoomState(conn, r, a.clientId);
     return null;
   }
 
   /**
-   * join_room. The same client id already seated on another socket is replaced (that socket is
-   * closed with 4001) and keeps its seat, join order and host role. The same socket joining its
-   * own room again just gets room_state again. A socket seated in another room moves: seed
-   * clients know no leave_room, so joining elsewhere is how they switch rooms. It leaves the old
-   * room (the others there are told as for a close) only once the new room has accepted it.
+   * join_room. A client id bound in the room (seated, or the host holding it empty) is taken only
+   * with that seat's resume token, else forbidden and nothing changes. With it, a seat on another
+   * socket is replaced (that socket is closed with 4001) and keeps its join order, host role and
+   * token. The same socket joining its own room again just gets room_state again. A socket
+   * seated in another room moves: seed clients know no leave_room, so joining elsewhere is how
+   * they switch rooms. It leaves the old room (the others there are told as for a close) only
+   * once the new room has accepted it.
    */
-  join(conn: Conn, roomId: string, clientId: string, name: string): Fail | null {
+  join(conn: Conn, roomId: string, clientId: string, name: string, resumeToken: string | null): Fail | null {
     const r = this.rooms.get(roomId);
     if (!r) return fail("room_missing", `room ${roomId} does not exist`);
     const seat = this.seats.get(conn.id);
     if (seat && seat.roomId === roomId && seat.clientId === clientId) {
       this.sendRoomState(conn, r, clientId);
       return null;
+    }
+    if (this.isBound(r, clientId) && !sameToken(resumeToken, this.tokenOf(r, clientId))) {
+      return fail("forbidden", `client ${clientId} already has a seat in room ${roomId}: rejoin with its resume_token`);
     }
     const old = r.participants.get(clientId);
     if (!old && r.participants.size >= this.d.maxParticipants) return fail("room_full", `room ${roomId} is full (${this.d.maxParticipants} participants)`);
@@ -155,13 +178,16 @@ export class Rooms {
       if (renamed) this.toOthers(conn, r, "participants_update", clientId, this.participantsPayload(r));
       return null;
     }
+    let token = this.d.newResumeToken();
     if (r.participants.size === 0) {
-      // Back from the grace period: the first one back is the host (the old host if it is them).
+      // Back from the grace period: the first one back is host (the old host keeps its seat's token).
       r.cancelGrace?.();
       r.cancelGrace = null;
+      if (r.hostId === clientId && r.heldToken !== null) token = r.heldToken;
+      r.heldToken = null;
       r.hostId = clientId;
     }
-    this.seat(conn, r, clientId, name);
+    this.seat(conn, r, clientId, name, token);
     this.sendRoomState(conn, r, clientId);
     this.toOthers(conn, r, "client_joined", clientId, { name });
     this.toOthers(conn, r, "participants_update", clientId, this.participantsPayload(r));
@@ -178,10 +204,13 @@ export class Rooms {
     this.seats.delete(conn.id);
     const r = this.rooms.get(seat.roomId);
     if (!r) return false;
+    const leaver = r.participants.get(seat.clientId);
     r.participants.delete(seat.clientId);
     conn.unsubscribe(topicOf(r.id));
     const oldest = r.participants.values().next().value;
     if (!oldest) {
+      // The last one out is always the host (a host leaving others behind hands over first).
+      r.heldToken = leaver?.resumeToken ?? null;
       this.startGrace(r);
       return true;
     }
@@ -193,12 +222,16 @@ export class Rooms {
     return true;
   }
 
-  /**
-   * Was this client id already admitted to the room: seated now (a reload replaces its seat),
-   * or the host of a room that is empty in its grace period?
-   */
-  holdsSeat(r: Room, clientId: string): boolean {
+  /** Bound in the room: seated now, or the host holding the empty room in its grace period. */
+  isBound(r: Room, clientId: string): boolean {
     return r.participants.has(clientId) || (r.participants.size === 0 && r.hostId === clientId);
+  }
+
+  /** Does this join resume a seat (this socket is it, or it has its token)? Private rooms admit it without an invite. */
+  resumes(conn: Conn, r: Room, clientId: string, resumeToken: string | null | undefined): boolean {
+    const seat = this.seats.get(conn.id);
+    if (seat && seat.roomId === r.id && seat.clientId === clientId) return true;
+    return this.isBound(r, clientId) && sameToken(resumeToken, this.tokenOf(r, clientId));
   }
 
   /** May this socket control playback? Host only, unless options.free_play (PROTOCOLS.md §2). */
@@ -243,8 +276,14 @@ export class Rooms {
 
   // ---- internals ----
 
-  private seat(conn: Conn, r: Room, clientId: string, name: string): void {
-    r.participants.set(clientId, { clientId, name, conn });
+  private tokenOf(r: Room, clientId: string): string | null {
+    const p = r.participants.get(clientId);
+    if (p) return p.resumeToken;
+    return r.participants.size === 0 && r.hostId === clientId ? r.heldToken : null;
+  }
+
+  private seat(conn: Conn, r: Room, clientId: string, name: string, resumeToken: string): void {
+    r.participants.set(clientId, { clientId, name, conn, resumeToken });
     this.seats.set(conn.id, { roomId: r.id, clientId });
     conn.subscribe(topicOf(r.id));
   }
@@ -265,9 +304,11 @@ export class Rooms {
     return { participants, participant_count: participants.length };
   }
 
+  /** room_state goes only to the seat's own socket, so it alone carries the seat's resume_token. */
   private sendRoomState(conn: Conn, r: Room, clientId: string): void {
     const now = this.d.clock.now();
-    conn.send(encode("room_state", r.id, clientId, this.snapshot(r), now, now));
+    const payload = { ...this.snapshot(r), resume_token: r.participants.get(clientId)!.resumeToken };
+    conn.send(encode("room_state", r.id, clientId, payload, now, now));
   }
 
   private toOthers(conn: Conn, r: Room, type: string, clientId: string, payload: object): void {

@@ -2,8 +2,8 @@
 // admission (tokens, invites, private rooms) and in-order handling around async token checks.
 // Pure: no sockets, no Elysia; the plugin feeds it text frames and socket events.
 import type { Clock, Conn } from "../../transport/types.ts";
-import type { TokenAuth } from "./auth.ts";
-import { decode, encode, encodeError, fail, type ClientMessage, type CreateRoom, type Fail, type JoinRoom } from "./codec.ts";
+import type { Login, TokenAuth } from "./auth.ts";
+import { decode, encode, encodeError, fail, isFail, type ClientMessage, type Fail } from "./codec.ts";
 import type { Rooms } from "./rooms.ts";
 
 interface Peer {
@@ -26,6 +26,12 @@ export interface SessionsDeps {
 }
 
 const DEFAULT_INVITE_S = 3600;
+
+type Entry = Extract<ClientMessage, { type: "create_room" | "join_room" }>;
+/** Admission's verdict: refused, or admitted as this client id. */
+type Admitted = Fail | { client: string };
+type Check = Promise<Admitted> | Admitted;
+const needClient = () => fail("bad_request", "client is required");
 
 export class Sessions {
   private readonly peers = new Map<number, Peer>();
@@ -103,7 +109,6 @@ export class Sessions {
         return p.conn.send(encode("pong", m.room ?? this.d.rooms.roomOf(p.conn)?.id ?? null, client, { client_ts: m.payload.client_ts }, now, now));
       case "create_room":
       case "join_room":
-        if (client === null) return this.reply(p, fail("bad_request", "client is required"), m.room, null);
         return this.enter(p, m, client);
       case "leave_room": {
         // Naming a room the socket is not in must not make it leave the one it is in.
@@ -144,56 +149,83 @@ export class Sessions {
     return fail("not_host", `this connection is not the host of room ${roomId}`);
   }
 
-  /** create_room / join_room: admission first (maybe async), then the room rules. */
-  private enter(p: Peer, m: Extract<ClientMessage, { type: "create_room" | "join_room" }>, client: string): Promise<void> | void {
+  /**
+   * create_room / join_room: admission first (maybe async), which decides the client id (the
+   * envelope's, or the auth token's sub), then the room rules (seats, resume tokens).
+   */
+  private enter(p: Peer, m: Entry, client: string | null): Promise<void> | void {
     if (m.type === "join_room" && m.room === null) return this.reply(p, fail("bad_request", "room is required"), null, client);
-    const check = m.type === "create_room" ? this.admitCreate(m.payload) : this.admitJoin(m.payload, m.room!, client);
-    const finish = (denied: Fail | null) => {
+    const check = m.type === "create_room" ? this.admitCreate(m, client) : this.admitJoin(p, m, m.room!, client);
+    const finish = (a: Admitted) => {
       if (p.closed) return; // closed while a check was pending: must not end up in a room
-      const f = denied ?? this.seat(p, m, client);
-      if (f) this.reply(p, f, m.room, client);
-      else p.client = client;
+      if (isFail(a)) return this.reply(p, a, m.room, client);
+      const f = this.seat(p, m, a.client);
+      if (f) this.reply(p, f, m.room, a.client);
+      else p.client = a.client;
     };
     if (check instanceof Promise) return check.then(finish);
     finish(check);
   }
 
-  private seat(p: Peer, m: Extract<ClientMessage, { type: "create_room" | "join_room" }>, client: string): Fail | null {
+  private seat(p: Peer, m: Entry, client: string): Fail | null {
     const rooms = this.d.rooms;
-    if (m.type === "join_room") return rooms.join(p.conn, m.room!, client, m.payload.name ?? client);
+    if (m.type === "join_room") return rooms.join(p.conn, m.room!, client, m.payload.name ?? client, m.payload.resume_token ?? null);
     const o = m.payload;
     // Options are stored and echoed exactly as sent; only `true` turns free_play/private on.
-    return rooms.create(p.conn, { room: m.room, clientId: client, name: o.name ?? client, mediaUrl: o.media_url ?? "", startPos: o.start_pos ?? 0, options: o.options ?? {} });
-  }
-
-  /** create_room needs a valid auth token only when a secret is configured. */
-  private admitCreate(o: CreateRoom): Promise<Fail | null> | Fail | null {
-    if (!this.d.auth.required) return null;
-    if (!o.auth_token) return fail("auth_required", "create_room needs an auth_token");
-    return this.d.auth.verifyAuth(o.auth_token);
+    return rooms.create(p.conn, { room: m.room, clientId: client, name: o.name ?? client, mediaUrl: o.media_url ?? "", startPos: o.start_pos ?? 0, options: o.options ?? {}, resumeToken: o.resume_token ?? null });
   }
 
   /**
-   * join_room admission (docs/syncparty.md, permission table):
-   * private room → a valid invite for it, unless this client id already holds a seat there (a
-   * reloading tab, or the host back in the grace period); else with a secret → a valid auth
-   * token or a valid invite, whichever is given; with neither a secret nor a private room → open. Without a secret an
-   * unknown room is room_missing at once; with one, token errors come first so unauthenticated
-   * clients learn nothing about which rooms exist.
+   * With a secret, the auth token's sub is the client id (docs/syncparty.md#authentication-and-invites):
+   * an envelope client that names another id is bad_request; an absent one is the sub.
    */
-  private admitJoin(o: JoinRoom, roomId: string, client: string): Promise<Fail | null> | Fail | null {
-    const room = this.d.rooms.get(roomId);
-    const isPrivate = room !== undefined && room.options.private === true && !this.d.rooms.holdsSeat(room, client);
-    if (!this.d.auth.required && !isPrivate) return null; // the room rules report room_missing
+  private asSub(login: Login, client: string | null): Admitted {
+    if (client !== null && client !== login.sub) return fail("bad_request", `client ${client} is not the auth_token's sub`);
+    return { client: login.sub };
+  }
+
+  /** create_room needs a valid auth token only when a secret is configured. */
+  private admitCreate(m: Extract<Entry, { type: "create_room" }>, client: string | null): Check {
+    if (!this.d.auth.required) return client === null ? needClient() : { client };
+    const token = m.payload.auth_token;
+    if (!token) return fail("auth_required", "create_room needs an auth_token");
+    return this.d.auth.verifyAuth(token).then((v) => (isFail(v) ? v : this.asSub(v, client)));
+  }
+
+  /**
+   * join_room admission (docs/syncparty.md, admission table). A private room needs a valid
+   * invite for it, unless the join resumes a seat (its resume token). With a secret: a valid
+   * auth token (its sub is the client id) or a valid invite (the envelope id), whichever is
+   * given. Neither a secret nor a private room: open. Without a secret an unknown room is
+   * room_missing at once; with one, token errors come first so unauthenticated clients learn
+   * nothing about which rooms exist. Whether a bound id may be taken is the room's rule.
+   */
+  private admitJoin(p: Peer, m: Extract<Entry, { type: "join_room" }>, roomId: string, client: string | null): Check {
+    const o = m.payload;
     const auth = this.d.auth;
-    if (isPrivate) return o.invite_token ? auth.verifyInvite(o.invite_token, roomId) : fail("invite_required", `room ${roomId} is private: join with an invite_token`);
+    // Judged when the id is known (after a token check): the room may have changed meanwhile.
+    const needsInvite = (id: string) => {
+      const r = this.d.rooms.get(roomId);
+      return r !== undefined && r.options.private === true && !this.d.rooms.resumes(p.conn, r, id, o.resume_token);
+    };
+    const byInvite = (id: string): Check => {
+      if (!o.invite_token) return fail("invite_required", `room ${roomId} is private: join with an invite_token`);
+      return auth.verifyInvite(o.invite_token, roomId).then((f) => f ?? { client: id });
+    };
+    if (!auth.required) {
+      if (client === null) return needClient();
+      return needsInvite(client) ? byInvite(client) : { client }; // the room rules report room_missing
+    }
     if (!o.auth_token && !o.invite_token) return fail("auth_required", "join_room needs an auth_token or an invite_token");
-    if (!o.invite_token) return auth.verifyAuth(o.auth_token!);
-    if (!o.auth_token) return auth.verifyInvite(o.invite_token, roomId);
-    // Both given: "a valid auth_token or an invite_token" (PROTOCOLS.md §2), so a valid login
-    // admits even beside a stale invite link; when both fail, the invite's error is reported.
-    const invite = o.invite_token;
-    return auth.verifyAuth(o.auth_token).then((f) => (f ? auth.verifyInvite(invite, roomId) : null));
+    const inviteOnly = (): Check => (client === null ? needClient() : byInvite(client));
+    if (!o.auth_token) return inviteOnly();
+    // Both given: "a valid auth_token or an invite_token", so a valid login admits even beside a
+    // stale invite link; when both fail, the invite's error is reported.
+    return auth.verifyAuth(o.auth_token).then((v) => {
+      if (isFail(v)) return o.invite_token ? inviteOnly() : v;
+      const who = this.asSub(v, client);
+      return isFail(who) || !needsInvite(who.client) ? who : byInvite(who.client);
+    });
   }
 
   private reply(p: Peer, f: Fail, room: string | null, client: string | null): void {
