@@ -33,7 +33,9 @@ export const Config = Type.Object(
     jwtIssuer: Str("", "Watch party: required JWT 'iss' (empty = not checked)."),
     roomGraceMs: Int(30000, 0, 86_400_000, "Watch party: how long an empty room is kept for its host to come back (ms)."),
     roomMaxParticipants: Int(100, 1, 100000, "Watch party: participants per room."),
-    sioToken: Str("", "Socket.IO relay: when set, clients must send auth {token} with this value."),
+    sioToken: Str("", "Socket.IO relay: sets both --sio-monitor-token and --sio-user-token (each of them, when set, wins)."),
+    sioMonitorToken: Str("", "Socket.IO relay: when set, only clients that send auth {token} with this value may register a monitor (con)."),
+    sioUserToken: Str("", "Socket.IO relay: when set, only clients that send auth {token} with this value may query monitors and send commands."),
     sioPingIntervalMs: Int(25000, 50, 3_600_000, "Socket.IO: Engine.IO pingInterval (ms)."),
     sioPingTimeoutMs: Int(20000, 50, 3_600_000, "Socket.IO: Engine.IO pingTimeout (ms)."),
     sioMaxPayload: Int(1_000_000, 1024, 64 * 1024 * 1024, "Socket.IO: Engine.IO maxPayload (bytes per HTTP body or WebSocket frame)."),
@@ -142,7 +144,7 @@ export function helpText(): string {
 export const optionTable = () => keys.map((k) => ({ flag: "--" + flagName(k), env: envName(k), default: schemaOf(k).default, description: schemaOf(k).description as string }));
 
 /** Options whose values are secrets: shown as "(set)" by --print-config, never printed. */
-const secretKeys: Key[] = ["jwtSecret", "sioToken"];
+const secretKeys: Key[] = ["jwtSecret", "sioToken", "sioMonitorToken", "sioUserToken"];
 
 /** The configuration as --print-config shows it: secrets replaced by "(set)" when present. */
 export function printable(config: Config): Record<string, unknown> {
