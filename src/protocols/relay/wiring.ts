@@ -77,19 +77,19 @@ export function startRelay(ctx: PluginContext): LiveRelay {
   // `con` and `query` are where a role is used first. From a throttled address they are answered
   // after the throttle's wait, whatever the outcome (an early answer would tell success from
   // failure); the socket's later events wait behind them, in order.
-  const held = new Map<SioSocket, Array<() => void>>();
+  const held = new Map<SioSocket, { queue: Array<() => void>; cancel: () => void }>();
   const guarded = (event: string) => (event === "con" && isMonitor !== null) || (event === "query" && isUser !== null);
   const later = (socket: SioSocket, guard: boolean, fn: () => void) => {
-    const queue = held.get(socket);
-    if (queue) return void queue.push(fn);
+    const waiting = held.get(socket);
+    if (waiting) return void waiting.queue.push(fn);
     const wait = guard ? throttle.attempt(socket.ip) : 0;
     if (wait <= 0) return fn();
-    held.set(socket, [fn]);
-    ctx.clock.setTimer(wait, () => {
-      const waiting = held.get(socket) ?? [];
+    const queue = [fn];
+    const cancel = ctx.clock.setTimer(wait, () => {
       held.delete(socket);
-      for (const f of waiting) if (socket.connected) f();
+      for (const f of queue) if (socket.connected) f();
     });
+    held.set(socket, { queue, cancel });
   };
   /** Runs an event's handler now, or through `later` while anything may have to wait (no closure on the usual path). */
   const dispatch = (socket: SioSocket, ack: Ack | null, guard: boolean, handle: Handler, payload: unknown) => {
@@ -109,6 +109,7 @@ export function startRelay(ctx: PluginContext): LiveRelay {
   // no closures (docs/bench.md M1).
   nsp.onConnection((socket) => relay.join(socket, rolesOf(socket.auth)));
   nsp.onDisconnect((socket) => {
+    held.get(socket)?.cancel();
     held.delete(socket);
     relay.leave(socket.id);
   });
