@@ -9,9 +9,16 @@ export interface ProtocolCounters {
 
 type Gauge = { name: string; help: string; read: () => number | Record<string, number> };
 
+/** One sample of a counter family; protocols that share a family add their own labels. */
+export interface Counter {
+  value: number;
+}
+type CounterFamily = { help: string; samples: Map<string, Counter> };
+
 export class Metrics {
   readonly protocols = new Map<string, ProtocolCounters>();
   private readonly gauges: Gauge[] = [];
+  private readonly counters = new Map<string, CounterFamily>();
 
   protocol(name: string): ProtocolCounters {
     let c = this.protocols.get(name);
@@ -22,6 +29,18 @@ export class Metrics {
   /** A value read at scrape time (rooms, groups, pools…); a record renders one sample per label. */
   gauge(name: string, help: string, read: Gauge["read"]): void {
     this.gauges.push({ name, help, read });
+  }
+
+  /**
+   * A counter sample, e.g. counter("switchboard_auth_failures_total", "…", 'protocol="socketio"').
+   * The same name and labels give the same sample; families render once, with every sample.
+   */
+  counter(name: string, help: string, labels = ""): Counter {
+    let f = this.counters.get(name);
+    if (!f) this.counters.set(name, (f = { help, samples: new Map() }));
+    let c = f.samples.get(labels);
+    if (!c) f.samples.set(labels, (c = { value: 0 }));
+    return c;
   }
 
   connections(): Record<string, number> {
@@ -38,6 +57,10 @@ export class Metrics {
     family("switchboard_messages_in_total", "counter", "Messages received from clients.", "framesIn");
     family("switchboard_messages_out_total", "counter", "Messages delivered to clients (fan-out counts each recipient).", "framesOut");
     family("switchboard_errors_total", "counter", "Error replies sent and connections closed for misbehaviour.", "errors");
+    for (const [name, f] of this.counters) {
+      out.push(`# HELP ${name} ${f.help}`, `# TYPE ${name} counter`);
+      for (const [labels, c] of f.samples) out.push(`${name}${labels ? `{${labels}}` : ""} ${c.value}`);
+    }
     for (const g of this.gauges) {
       out.push(`# HELP ${g.name} ${g.help}`, `# TYPE ${g.name} gauge`);
       const v = g.read();

@@ -285,6 +285,15 @@ export class Transport {
     throw last;
   }
 
+  /** The client address of a request, from whichever listener received it. */
+  requestIP(request: Request): { address: string } | null {
+    for (const s of this.servers) {
+      const a = s.requestIP(request);
+      if (a) return a;
+    }
+    return null;
+  }
+
   /** A new listener (start, or a TLS reload): it takes the new connections from now on. */
   adopt(server: Server<any>): void {
     this.servers.unshift(server);

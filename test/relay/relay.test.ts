@@ -1,6 +1,6 @@
 // Unit tests of the pure relay hub (§4) with fake peers and the in-memory registries.
 import { beforeEach, describe, expect, test } from "bun:test";
-import { Reason, Relay, type Payload, type RelayPeer } from "../../src/protocols/relay/relay.ts";
+import { Reason, Relay, Role, type Payload, type RelayPeer, type Roles } from "../../src/protocols/relay/relay.ts";
 import { MemoryMonitorDirectory, MemoryPendingCommands } from "../../src/protocols/relay/registry.ts";
 
 class FakePeer implements RelayPeer {
@@ -17,15 +17,15 @@ class FakePeer implements RelayPeer {
 let relay: Relay;
 let pending: MemoryPendingCommands;
 let n: number;
-const peer = (key: string) => {
+const peer = (key: string, roles?: Roles) => {
   const p = new FakePeer(key);
-  relay.join(p);
+  relay.join(p, roles);
   return p;
 };
 
 /** Monitor "m" registered as "dev", and users that queried it. */
 const monitorWithUsers = (...users: string[]): FakePeer[] => {
-  const peers = users.map(peer);
+  const peers = users.map((k) => peer(k));
   peer("m");
   relay.con("m", { monitor_id: "dev" });
   for (const u of users) relay.query(u, { monitor_id: "dev" });
@@ -152,8 +152,45 @@ describe("monitor", () => {
   });
 });
 
+describe("roles", () => {
+  test("con without the monitor role is refused before the id is looked at: same answer for a held, a free and a bad id", () => {
+    peer("holder");
+    relay.con("holder", { monitor_id: "door" });
+    peer("squatter", Role.user);
+    const refused = { event: "con failed", payload: { reason: Reason.noMonitorRole }, disconnect: true, denied: true };
+    for (const payload of [{ monitor_id: "door" }, { monitor_id: "free" }, { monitor_id: "not valid!" }, undefined]) expect(relay.con("squatter", payload)).toEqual(refused);
+    expect(relay.monitors()).toBe(1);
+    const u = peer("u", Role.user);
+    relay.query("u", { monitor_id: "free" });
+    expect(relay.commandSend("u", { command: "unlock door" }).payload.reason).toBe(Reason.offline);
+    u.take();
+  });
+
+  test("query and command send without the user role: query failed + disconnect, command failed; both denied", () => {
+    const m = peer("m", Role.monitor);
+    expect(relay.query("m", { monitor_id: "x" })).toEqual({ event: "query failed", payload: { reason: Reason.noUserRole }, disconnect: true, denied: true });
+    expect(relay.query("m", "garbage")).toEqual({ event: "query failed", payload: { reason: Reason.noUserRole }, disconnect: true, denied: true });
+    expect(relay.commandSend("m", { command: "x" })).toEqual({ event: "command failed", payload: { reason: Reason.noUserRole }, denied: true });
+    expect(relay.con("m", { monitor_id: "x" }).event).toBe("con ok");
+    expect(m.take()).toEqual([]);
+  });
+
+  test("a monitor-only connection still finishes its commands; refusals of ordinary mistakes are not denials", () => {
+    const m = peer("m", Role.monitor);
+    const u = peer("u", Role.user);
+    relay.con("m", { monitor_id: "dev" });
+    relay.query("u", { monitor_id: "dev" });
+    expect(relay.commandSend("u", { command: "go" }).event).toBe("command ok");
+    expect(relay.commandDone("m", {})).toEqual({ event: null, payload: { reason: "ok", id: "id1" } });
+    expect(u.take().at(-1)).toEqual(["command finish", { reason: Reason.finished, id: "id1" }]);
+    expect(relay.con("u", {}).denied).toBe(true);
+    expect(relay.query("u", {}).denied).toBeUndefined();
+    m.take();
+  });
+});
+
 test("every payload the relay emits has a reason string", () => {
-  const peers = ["u", "m", "m2"].map(peer);
+  const peers = ["u", "m", "m2"].map((k) => peer(k));
   relay.query("u", { monitor_id: "dev" });
   relay.con("m", { monitor_id: "dev" });
   relay.commandSend("u", { command: "a" });

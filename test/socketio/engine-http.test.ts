@@ -107,34 +107,68 @@ describe("a throwing handler is a bug that costs only its own session", () => {
 });
 
 describe("CORS", () => {
-  test("an allowed Origin is echoed with credentials; the preflight lists methods and headers", async () => {
+  test("a listed Origin is echoed with credentials and Vary: Origin; the preflight lists methods and headers", async () => {
     const r = await fetch(poll.url(), { headers: { origin: "http://good.example" } });
     expect(r.headers.get("access-control-allow-origin")).toBe("http://good.example");
     expect(r.headers.get("access-control-allow-credentials")).toBe("true");
+    expect(r.headers.get("vary")).toBe("Origin");
     const pre = await fetch(poll.url(), {
       method: "OPTIONS",
       headers: { origin: "http://good.example", "access-control-request-method": "POST", "access-control-request-headers": "content-type" },
     });
     expect(pre.status).toBe(204);
     expect(pre.headers.get("access-control-allow-origin")).toBe("http://good.example");
+    expect(pre.headers.get("access-control-allow-credentials")).toBe("true");
     expect(pre.headers.get("access-control-allow-methods")).toContain("POST");
     expect(pre.headers.get("access-control-allow-headers")).toBe("content-type");
   });
 
-  test("an Origin outside the list is served without CORS headers (the browser withholds it)", async () => {
-    const r = await fetch(poll.url(), { headers: { origin: "http://evil.example" } });
-    expect(r.status).toBe(200);
-    expect(r.headers.get("access-control-allow-origin")).toBeNull();
-    expect(r.headers.get("access-control-allow-credentials")).toBeNull();
+  test("an Origin outside the list (or none) is served without CORS headers (the browser withholds it)", async () => {
+    for (const headers of [{ origin: "http://evil.example" }, { origin: "null" }, {}] as Record<string, string>[]) {
+      const r = await fetch(poll.url(), { headers });
+      expect(r.status).toBe(200);
+      expect(r.headers.get("access-control-allow-origin")).toBeNull();
+      expect(r.headers.get("access-control-allow-credentials")).toBeNull();
+      const pre = await fetch(poll.url(), { method: "OPTIONS", headers: { ...headers, "access-control-request-method": "POST" } });
+      expect(pre.headers.get("access-control-allow-origin")).toBeNull();
+      expect(pre.headers.get("access-control-allow-methods")).toBeNull();
+    }
   });
 
-  test("the default allows any origin", async () => {
+  test("the default '*' lets any origin read, never with credentials: no reflected Origin", async () => {
     const t = await bootServer({}, { protocols: [roomsProtocol] });
     try {
-      const r = await fetch(`${t.http}/socket.io/?EIO=4&transport=polling`, { headers: { origin: "http://anywhere.example" } });
-      expect(r.status).toBe(200);
-      expect(r.headers.get("access-control-allow-origin")).toBe("http://anywhere.example");
-      expect((await fetch(`${t.http}/socket.io/?EIO=4&transport=polling`)).headers.get("access-control-allow-origin")).toBe("*");
+      const url = `${t.http}/socket.io/?EIO=4&transport=polling`;
+      for (const headers of [{ origin: "http://evil.example" }, { origin: "null" }, {}] as Record<string, string>[]) {
+        const r = await fetch(url, { headers });
+        expect(r.status).toBe(200);
+        expect(r.headers.get("access-control-allow-origin")).toBe("*");
+        expect(r.headers.get("access-control-allow-credentials")).toBeNull();
+        const pre = await fetch(url, { method: "OPTIONS", headers: { ...headers, "access-control-request-method": "POST", "access-control-request-headers": "content-type" } });
+        expect(pre.status).toBe(204);
+        expect(pre.headers.get("access-control-allow-origin")).toBe("*");
+        expect(pre.headers.get("access-control-allow-credentials")).toBeNull();
+      }
+    } finally {
+      await t.stop();
+    }
+  });
+
+  test("'*' next to listed origins: credentials for the listed ones only, '*' for the rest", async () => {
+    const t = await bootServer({ corsOrigin: ["*", "https://console.example"] }, { protocols: [roomsProtocol] });
+    try {
+      const url = `${t.http}/socket.io/?EIO=4&transport=polling`;
+      const listed = await fetch(url, { headers: { origin: "https://console.example" } });
+      expect(listed.headers.get("access-control-allow-origin")).toBe("https://console.example");
+      expect(listed.headers.get("access-control-allow-credentials")).toBe("true");
+      const other = await fetch(url, { headers: { origin: "https://evil.example" } });
+      expect(other.headers.get("access-control-allow-origin")).toBe("*");
+      expect(other.headers.get("access-control-allow-credentials")).toBeNull();
+      expect(other.headers.get("vary")).toBe("Origin");
+      // Error answers carry the same headers.
+      const bad = await fetch(`${t.http}/socket.io/?EIO=3&transport=polling`, { headers: { origin: "https://evil.example" } });
+      expect(bad.status).toBe(400);
+      expect(bad.headers.get("access-control-allow-credentials")).toBeNull();
     } finally {
       await t.stop();
     }

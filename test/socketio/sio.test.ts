@@ -81,6 +81,51 @@ describe("connect", () => {
     expect(ok.link.closed).toBeNull();
   });
 
+  test("the client's address reaches the session, the socket and the auth check, on both transports", async () => {
+    const seen: string[] = [];
+    io.of("/").use((_auth, peer) => (seen.push(peer.ip), null));
+    const link = new FakeLink();
+    const session = io.engine.wsOpened(link, { kind: "new", ip: "192.0.2.7" })!;
+    expect(session.ip).toBe("192.0.2.7");
+    session.wsFrame(link, "40");
+    expect(sockets.at(-1)!.ip).toBe("192.0.2.7");
+    const peers = { requestIP: () => ({ address: "2001:db8::9" }) };
+    const r = await io.engine.http(new Request("http://x/socket.io/?EIO=4&transport=polling"), new URLSearchParams("EIO=4&transport=polling"), () => {}, peers);
+    const polling = io.engine.sessions.get(JSON.parse((await r.text()).slice(1)).sid)!;
+    polling.post("40");
+    expect(sockets.at(-1)!.ip).toBe("2001:db8::9");
+    const target = io.engine.verifyUpgrade(new Request("http://x/socket.io/?EIO=4&transport=websocket"), new URLSearchParams("EIO=4&transport=websocket"), peers);
+    expect(target).toEqual({ kind: "new", ip: "2001:db8::9" });
+    expect(seen).toEqual(["192.0.2.7", "2001:db8::9"]);
+  });
+
+  test("delayConnect: the CONNECT is looked at and answered after the wait; more CONNECTs meanwhile are ignored", () => {
+    let checks = 0;
+    io.of("/").delayConnect((peer) => (peer.ip === "" ? 500 : 0)).use((auth) => (checks++, auth.ok ? null : { message: "no" }));
+    const c = wsSession();
+    c.send("40");
+    for (let i = 0; i < 50; i++) c.send('40{"ok":1}');
+    clock.advance(499);
+    expect(c.link.take()).toEqual([]);
+    expect(checks).toBe(0);
+    clock.advance(1);
+    expect(c.link.take()).toEqual(['44{"message":"no"}']);
+    expect(checks).toBe(1);
+    c.send('40{"ok":1}'); // the next attempt waits again
+    clock.advance(500);
+    expect(c.link.take()[0]).toMatch(/^40\{"sid":/);
+  });
+
+  test("delayConnect: a session that ends while its CONNECT waits is never answered", () => {
+    io.of("/").delayConnect(() => 1000);
+    const c = wsSession();
+    c.send("40");
+    c.session.wsClosed(c.link);
+    clock.advance(2000);
+    expect(c.link.take()).toEqual([]);
+    expect(sockets).toEqual([]);
+  });
+
   test("a malformed Socket.IO packet closes the connection", () => {
     const c = connected();
     c.send("42{}");

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, test } from "bun:test";
-import { Rooms, sameToken, type CreateArgs } from "../../src/protocols/syncparty/rooms.ts";
+import { Rooms, type CreateArgs } from "../../src/protocols/syncparty/rooms.ts";
 import { FakeClock, FakeConn, FakeHub } from "../helpers/fakes.ts";
 
 let clock: FakeClock;
@@ -356,13 +356,4 @@ describe("rooms: seats and resume tokens", () => {
     expect(types(h)).toEqual(["client_joined", "participants_update"]);
   });
 
-  test("sameToken: equal strings only", () => {
-    expect(sameToken("abc", "abc")).toBe(true);
-    expect(sameToken("abd", "abc")).toBe(false);
-    expect(sameToken("ab", "abc")).toBe(false);
-    expect(sameToken("", "")).toBe(true);
-    expect(sameToken(null, "abc")).toBe(false);
-    expect(sameToken(undefined, "abc")).toBe(false);
-    expect(sameToken("abc", null)).toBe(false);
-  });
 });

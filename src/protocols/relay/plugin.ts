@@ -9,6 +9,9 @@ import type { LiveRelay } from "./wiring.ts";
 /** The Engine.IO path (kept here so the route exists before the layer is loaded). */
 const PATH = "/socket.io/";
 
+/** Failed auth attempts in /metrics (registered here at start, counted by the relay). */
+export const AUTH_FAILURES = { name: "switchboard_auth_failures_total", help: "Failed authentication attempts.", labels: 'protocol="socketio"' };
+
 export const relayProtocol: ProtocolFactory = (ctx) => {
   let live: LiveRelay | null = null;
   let loading: Promise<LiveRelay> | null = null;
@@ -21,6 +24,7 @@ export const relayProtocol: ProtocolFactory = (ctx) => {
   // Registered now so /metrics lists them (as zero) before the first client.
   ctx.metrics.protocol("socketio");
   ctx.metrics.gauge("switchboard_socketio_monitors", "Relay monitors connected.", () => live?.relay.monitors() ?? 0);
+  ctx.metrics.counter(AUTH_FAILURES.name, AUTH_FAILURES.help, AUTH_FAILURES.labels);
   ctx.metrics.gauge("switchboard_socketio_pending_commands", "Relay commands sent and not yet finished.", () => live?.relay.pendingCommands() ?? 0);
 
   return {

@@ -20,10 +20,20 @@ export interface Reply {
   payload: Payload;
   /** §4: `query failed` and `con failed` are followed by a disconnect. */
   disconnect?: boolean;
+  /** Refused for a role the connection's token does not give it (a failed auth attempt). */
+  denied?: boolean;
 }
+
+/**
+ * What a connection may do, decided once from its CONNECT token (docs/socketio.md#access-control):
+ * a bit set. A role whose token is not configured is open to everyone.
+ */
+export const Role = { monitor: 1, user: 2, both: 3 } as const;
+export type Roles = number;
 
 interface Peer {
   peer: RelayPeer;
+  roles: Roles;
   /** As a user: the monitor it queried. */
   queried: string | null;
   /** As a monitor: the monitor_id it registered. */
@@ -48,6 +58,8 @@ export const Reason = {
   finished: "command finished",
   rateLimited: "rate limited",
   badToken: "invalid or missing auth token",
+  noMonitorRole: "invalid or missing monitor token",
+  noUserRole: "invalid or missing user token",
   unknownEvent: "unknown event",
 } as const;
 
@@ -62,8 +74,8 @@ export class Relay {
     private readonly newId: () => string,
   ) {}
 
-  join(peer: RelayPeer): void {
-    this.peers.set(peer.id, { peer, queried: null, monitorId: null });
+  join(peer: RelayPeer, roles: Roles = Role.both): void {
+    this.peers.set(peer.id, { peer, roles, queried: null, monitorId: null });
   }
 
   /** The connection is gone: a monitor's unfinished commands fail, its watchers hear it went offline. */
@@ -83,6 +95,7 @@ export class Relay {
 
   query(key: string, payload: unknown): Reply {
     const p = this.must(key);
+    if (!(p.roles & Role.user)) return { event: "query failed", payload: { reason: Reason.noUserRole }, disconnect: true, denied: true };
     if (!checkMonitorRef.Check(payload)) return { event: "query failed", payload: { reason: Reason.badMonitorId }, disconnect: true };
     const id = payload.monitor_id;
     if (p.queried && p.queried !== id) this.unwatch(p.queried, key);
@@ -96,6 +109,7 @@ export class Relay {
   commandSend(key: string, payload: unknown): Reply {
     const p = this.must(key);
     const failed = (reason: string): Reply => ({ event: "command failed", payload: { reason } });
+    if (!(p.roles & Role.user)) return { ...failed(Reason.noUserRole), denied: true };
     if (!p.queried) return failed(Reason.queryFirst);
     if (!checkCommandSend.Check(payload) || !commandLengthOk(payload.command)) return failed(Reason.badCommand);
     const monitor = this.peerOf(p.queried);
@@ -112,6 +126,9 @@ export class Relay {
   con(key: string, payload: unknown): Reply {
     const p = this.must(key);
     const failed = (reason: string): Reply => ({ event: "con failed", payload: { reason }, disconnect: true });
+    // Before the id is even validated: a connection without the monitor role learns nothing about
+    // which ids are held, and cannot take a free one (the squatter of docs/socketio.md#access-control).
+    if (!(p.roles & Role.monitor)) return { ...failed(Reason.noMonitorRole), denied: true };
     if (!checkMonitorRef.Check(payload)) return failed(Reason.badMonitorId);
     const id = payload.monitor_id;
     if (p.monitorId && p.monitorId !== id) return failed(Reason.otherId);

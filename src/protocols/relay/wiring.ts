@@ -1,19 +1,17 @@
 // The relay (PROTOCOLS.md §4) on the Socket.IO layer at /socket.io/, namespace "/". Loaded by
 // plugin.ts on the first request to that path.
-import { timingSafeEqual } from "node:crypto";
+import { secretCheck } from "../../access/secret.ts";
+import { Throttle } from "../../access/throttle.ts";
 import type { PluginContext } from "../types.ts";
+import { AUTH_FAILURES } from "./plugin.ts";
 import { mountSocketIO, type MountedSocketIO } from "../socketio/plugin.ts";
 import type { Ack, SioSocket } from "../socketio/sio/socket.ts";
 import { randomId } from "../socketio/engine/server.ts";
-import { Reason, Relay, type Reply } from "./relay.ts";
+import { Reason, Relay, Role, type Reply, type Roles } from "./relay.ts";
 import { MemoryMonitorDirectory, MemoryPendingCommands } from "./registry.ts";
 
-const sameToken = (given: unknown, want: string): boolean => {
-  if (typeof given !== "string") return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(want);
-  return a.length === b.length && timingSafeEqual(a, b);
-};
+type Handler = (key: string, payload: unknown) => Reply;
+
 
 export interface LiveRelay {
   relay: Relay;
@@ -30,21 +28,68 @@ export function startRelay(ctx: PluginContext): LiveRelay {
   const relay = new Relay(new MemoryMonitorDirectory(), new MemoryPendingCommands(), () => `${prefix}-${++seq}`);
 
   const nsp = io.of("/");
-  const token = ctx.config.sioToken;
-  // --sio-token: both roles must present auth {token} in the CONNECT packet (§4 "Optional auth").
-  // The refusal carries the reason too (§4: every payload has a `reason`): at the top for
-  // python-socketio, whose connect_error handler gets the whole object, and in `data` for
-  // socket.io-client, which exposes only `message` and `data` on its error.
+  const c = ctx.config;
+  // Explicit role tokens win over --sio-token; an empty one leaves that role open to everyone.
+  const isMonitor = secretCheck(c.sioMonitorToken || c.sioToken);
+  const isUser = secretCheck(c.sioUserToken || c.sioToken);
+  const rolesOf = (auth: Readonly<Record<string, unknown>>): Roles =>
+    (!isMonitor || isMonitor(auth.token) ? Role.monitor : 0) | (!isUser || isUser(auth.token) ? Role.user : 0);
+
+  // Failed attempts, per client address: from the fifth in a minute each further attempt waits
+  // before it is answered (docs/socketio.md#access-control).
+  const throttle = new Throttle(ctx.clock);
+  const failures = ctx.metrics.counter(AUTH_FAILURES.name, AUTH_FAILURES.help, AUTH_FAILURES.labels);
+  const failed = (ip: string) => {
+    failures.value++;
+    throttle.fail(ip);
+    ctx.log.debug("socket.io auth failure", { ip });
+  };
+
+  // A CONNECT whose token gives neither role is refused. The refusal carries the reason too (§4:
+  // every payload has a `reason`): at the top for python-socketio, whose connect_error handler
+  // gets the whole object, and in `data` for socket.io-client, which exposes only `message` and
+  // `data` on its error.
   const refusal = { message: Reason.badToken, reason: Reason.badToken, data: { reason: Reason.badToken } };
-  if (token) nsp.use((auth) => (sameToken(auth.token, token) ? null : refusal));
+  if (isMonitor || isUser) {
+    nsp.delayConnect((peer) => throttle.attempt(peer.ip));
+    nsp.use((auth, peer) => {
+      if (rolesOf(auth)) return null;
+      failed(peer.ip);
+      return refusal;
+    });
+  }
 
   const answer = (socket: SioSocket, ack: Ack | null, reply: Reply) => {
+    if (reply.denied) failed(socket.ip);
     if (reply.event) socket.emit(reply.event, reply.payload);
     ack?.(reply.payload); // §4: an ack gets the same payload as the reply event
     if (reply.disconnect) socket.disconnect(true);
   };
 
-  const handlers: Record<string, (key: string, payload: unknown) => Reply> = {
+  // `con` and `query` are where a role is used first. From a throttled address they are answered
+  // after the throttle's wait, whatever the outcome (an early answer would tell success from
+  // failure); the socket's later events wait behind them, in order.
+  const held = new Map<SioSocket, { queue: Array<() => void>; cancel: () => void }>();
+  const guarded = (event: string) => (event === "con" && isMonitor !== null) || (event === "query" && isUser !== null);
+  const later = (socket: SioSocket, guard: boolean, fn: () => void) => {
+    const waiting = held.get(socket);
+    if (waiting) return void waiting.queue.push(fn);
+    const wait = guard ? throttle.attempt(socket.ip) : 0;
+    if (wait <= 0) return fn();
+    const queue = [fn];
+    const cancel = ctx.clock.setTimer(wait, () => {
+      held.delete(socket);
+      for (const f of queue) if (socket.connected) f();
+    });
+    held.set(socket, { queue, cancel });
+  };
+  /** Runs an event's handler now, or through `later` while anything may have to wait (no closure on the usual path). */
+  const dispatch = (socket: SioSocket, ack: Ack | null, guard: boolean, handle: Handler, payload: unknown) => {
+    if (guard || held.size) later(socket, guard, () => answer(socket, ack, handle(socket.id, payload)));
+    else answer(socket, ack, handle(socket.id, payload));
+  };
+
+  const handlers: Record<string, Handler> = {
     query: (k, p) => relay.query(k, p),
     "command send": (k, p) => relay.commandSend(k, p),
     con: (k, p) => relay.con(k, p),
@@ -54,12 +99,20 @@ export function startRelay(ctx: PluginContext): LiveRelay {
 
   // Handlers are registered once on the namespace, not per socket: an idle session then costs
   // no closures (docs/bench.md M1).
-  nsp.onConnection((socket) => relay.join(socket));
-  nsp.onDisconnect((socket) => relay.leave(socket.id));
-  for (const [event, handle] of Object.entries(handlers)) nsp.on(event, (socket, args, ack) => answer(socket, ack, handle(socket.id, args[0])));
+  nsp.onConnection((socket) => relay.join(socket, rolesOf(socket.auth)));
+  nsp.onDisconnect((socket) => {
+    held.get(socket)?.cancel();
+    held.delete(socket);
+    relay.leave(socket.id);
+  });
+  for (const [event, handle] of Object.entries(handlers)) {
+    const guard = guarded(event);
+    nsp.on(event, (socket, args, ack) => dispatch(socket, ack, guard, handle, args[0]));
+  }
   // Common rules: bad input gets the protocol's error reply. An event the relay does not know
   // is answered with `error` (and its ack, so an emitWithAck does not hang); nothing changes.
-  nsp.onUnknown((socket, event, _args, ack) => answer(socket, ack, { event: "error", payload: { reason: Reason.unknownEvent, event: event.slice(0, 64) } }));
+  const unknown: Handler = (_key, event) => ({ event: "error", payload: { reason: Reason.unknownEvent, event: (event as string).slice(0, 64) } });
+  nsp.onUnknown((socket, event, _args, ack) => dispatch(socket, ack, false, unknown, event));
 
   // Over the per-session event rate: a refused `command send` is a `command failed`, anything else
   // an `error` event; a client that keeps going is disconnected (see docs/socketio.md).

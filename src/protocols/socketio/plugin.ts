@@ -74,11 +74,11 @@ export function mountSocketIO(ctx: PluginContext, opts: SioOptions = sioOptions(
   const handle = ({ request, server }: SioRequest) => {
     const q = new URL(request.url).searchParams;
     if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {
-      const target = io.engine.verifyUpgrade(request, q);
+      const target = io.engine.verifyUpgrade(request, q, ctx.transport);
       if (target instanceof Response) return target;
       return ep.accept(request, server, target);
     }
-    return io.engine.http(request, q, () => server && ctx.transport.onServerOf(request, server, (s) => s.timeout(request, holdSeconds)));
+    return io.engine.http(request, q, () => server && ctx.transport.onServerOf(request, server, (s) => s.timeout(request, holdSeconds)), ctx.transport);
   };
 
   return {

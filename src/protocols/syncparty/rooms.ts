@@ -2,6 +2,7 @@
 // period, seats and their resume tokens, host-only control. Pure: time comes from the injected
 // Clock, sockets and fan-out from the Conn/Topics interfaces. Admission (tokens, invites) is
 // decided before these methods are called; here only the room rules apply.
+import { sameSecret } from "../../access/secret.ts";
 import type { Clock, Conn, Topics } from "../../transport/types.ts";
 import { Close } from "../../transport/close-codes.ts";
 import { encode, fail, type Fail, type PlayerEvent, type PlayState, type RoomOptions, type StateUpdate } from "./codec.ts";
@@ -58,14 +59,6 @@ export interface CreateArgs {
 const topicOf = (roomId: string) => `room:${roomId}`;
 /** To the millisecond; a position too large for that (n * 1000 overflows) is already coarser. */
 const round3 = (n: number) => (Math.abs(n) < 1e300 ? Math.round(n * 1000) / 1000 : n);
-
-/** Constant-time comparison: a guesser learns nothing from timing (our tokens have a fixed length). */
-export function sameToken(given: string | null | undefined, actual: string | null): boolean {
-  if (typeof given !== "string" || actual === null || given.length !== actual.length) return false;
-  let diff = 0;
-  for (let i = 0; i < actual.length; i++) diff |= given.charCodeAt(i) ^ actual.charCodeAt(i);
-  return diff === 0;
-}
 
 export class Rooms {
   private readonly rooms = new Map<string, Room>();
@@ -159,7 +152,7 @@ export class Rooms {
       this.sendRoomState(conn, r, clientId);
       return null;
     }
-    if (this.isBound(r, clientId) && !sameToken(resumeToken, this.tokenOf(r, clientId))) {
+    if (this.isBound(r, clientId) && !sameSecret(resumeToken, this.tokenOf(r, clientId))) {
       return fail("forbidden", `client ${clientId} already has a seat in room ${roomId}: rejoin with its resume_token`);
     }
     const old = r.participants.get(clientId);
@@ -231,7 +224,7 @@ export class Rooms {
   resumes(conn: Conn, r: Room, clientId: string, resumeToken: string | null | undefined): boolean {
     const seat = this.seats.get(conn.id);
     if (seat && seat.roomId === r.id && seat.clientId === clientId) return true;
-    return this.isBound(r, clientId) && sameToken(resumeToken, this.tokenOf(r, clientId));
+    return this.isBound(r, clientId) && sameSecret(resumeToken, this.tokenOf(r, clientId));
   }
 
   /** May this socket control playback? Host only, unless options.free_play (PROTOCOLS.md §2). */

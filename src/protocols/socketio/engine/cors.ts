@@ -1,25 +1,25 @@
-// CORS for the HTTP long-polling transport (browser clients). Allowed origins come from
-// --cors-origin; '*' allows any. An allowed Origin is echoed with credentials, so browsers that
-// send cookies (socket.io-client withCredentials) are accepted too. Like the reference server,
-// CORS only adds headers: a request from another origin is served without them (the browser
-// then withholds the answer), and non-browser clients, which often send an Origin of their own
-// (python's websocket-client does), are never refused for it.
+// CORS for the HTTP long-polling transport (browser clients), from --cors-origin
+// (docs/socketio.md#cors). '*' lets any page read the answers, but never with credentials: a
+// reflected Origin plus Access-Control-Allow-Credentials would let any site drive a visitor's
+// session with their cookies. Credentials are allowed only for origins listed by name, which are
+// echoed (with Vary: Origin, so caches keep answers per origin apart). CORS only adds headers:
+// a request from another origin is served without them (the browser then withholds the
+// answer), so non-browser clients, which often send an Origin of their own (python's
+// websocket-client does), are never refused for it.
 export class Cors {
   private readonly any: boolean;
-  private readonly allowed: Set<string>;
+  private readonly listed: Set<string>;
   constructor(origins: string[]) {
     this.any = origins.includes("*");
-    this.allowed = new Set(origins);
-  }
-
-  private allows(origin: string | null): boolean {
-    return origin === null || this.any || this.allowed.has(origin);
+    this.listed = new Set(origins.filter((o) => o !== "*"));
   }
 
   headers(origin: string | null): Record<string, string> {
-    if (origin === null) return this.any ? { "access-control-allow-origin": "*" } : {};
-    if (!this.allows(origin)) return { vary: "Origin" };
-    return { "access-control-allow-origin": origin, "access-control-allow-credentials": "true", vary: "Origin" };
+    if (origin !== null && this.listed.has(origin)) {
+      return { "access-control-allow-origin": origin, "access-control-allow-credentials": "true", vary: "Origin" };
+    }
+    if (this.any) return this.listed.size ? { "access-control-allow-origin": "*", vary: "Origin" } : { "access-control-allow-origin": "*" };
+    return origin === null ? {} : { vary: "Origin" };
   }
 
   /** Answer to an OPTIONS preflight. */

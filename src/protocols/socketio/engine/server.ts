@@ -13,11 +13,17 @@ export interface EngineServerOptions extends EngineOptions {
   corsOrigin: string[];
 }
 
-/** What an upgrade request asks for, once verified. */
-export type WsTarget = { kind: "new" } | { kind: "probe"; sid: string };
+/** What an upgrade request asks for, once verified (a new session carries its client's address). */
+export type WsTarget = { kind: "new"; ip?: string } | { kind: "probe"; sid: string };
 
-/** One object for every new-session upgrade (it is kept in each socket's state). */
-const NEW_SESSION: WsTarget = { kind: "new" };
+/**
+ * Where a request comes from: Bun's Server has this method (requestIP). Only a handshake asks,
+ * since a request for an existing session belongs to the address that opened it.
+ */
+export interface PeerAddresses {
+  requestIP(request: Request): { address: string } | null;
+}
+const addressOf = (peers: PeerAddresses | null | undefined, request: Request): string => peers?.requestIP(request)?.address ?? "";
 
 const TEXT = { "content-type": "text/plain; charset=UTF-8" };
 
@@ -47,8 +53,8 @@ export class EngineServer {
     this.pings = new PingSchedule(clock, opts.pingIntervalMs);
   }
 
-  private create(ws: WsLink | null): EngineSession {
-    const s = new EngineSession(randomId(), this.clock, this.opts, this.counters, ws, this.ended, this.pings);
+  private create(ws: WsLink | null, ip: string): EngineSession {
+    const s = new EngineSession(randomId(), this.clock, this.opts, this.counters, ws, this.ended, this.pings, ip);
     this.sessions.set(s.sid, s);
     this.onCount(1);
     this.onSession(s);
@@ -89,17 +95,17 @@ export class EngineServer {
   }
 
   /** Checks an upgrade request before it is accepted; a Response refuses it. */
-  verifyUpgrade(request: Request, q: URLSearchParams): WsTarget | Response {
+  verifyUpgrade(request: Request, q: URLSearchParams, peers?: PeerAddresses | null): WsTarget | Response {
     const origin = request.headers.get("origin");
     const v = this.verify(q, request.method, true);
     if (v instanceof EngineSession) return { kind: "probe", sid: v.sid };
     if (v) return this.error(v, origin);
-    return NEW_SESSION;
+    return { kind: "new", ip: addressOf(peers, request) }; // replaced by the session once the socket opens
   }
 
   /** The WebSocket of a verified upgrade is open. Returns the session it serves, or null (socket closed). */
   wsOpened(link: WsLink, target: WsTarget): EngineSession | null {
-    if (target.kind === "new") return this.create(link);
+    if (target.kind === "new") return this.create(link, target.ip ?? "");
     const s = this.sessions.get(target.sid);
     if (s?.attachProbe(link)) return s;
     link.close(1000, "session is gone or already upgraded");
@@ -108,9 +114,9 @@ export class EngineServer {
 
   /**
    * An HTTP request on the Engine.IO path. `hold` is called when a GET becomes a long poll (the
-   * plugin lifts the idle timeout for it).
+   * plugin lifts the idle timeout for it); `peers` tells a handshake its client's address.
    */
-  async http(request: Request, q: URLSearchParams, hold: () => void): Promise<Response> {
+  async http(request: Request, q: URLSearchParams, hold: () => void, peers?: PeerAddresses | null): Promise<Response> {
     const origin = request.headers.get("origin");
     const cors = this.cors.headers(origin);
     if (request.method === "OPTIONS") {
@@ -120,7 +126,7 @@ export class EngineServer {
     if (v !== null && !(v instanceof EngineSession)) return this.error(v, origin);
     if (v === null) {
       if (q.get("transport") !== "polling") return this.error(EngineError.badRequest, origin);
-      return this.pollResponse(this.create(null), request, cors, hold);
+      return this.pollResponse(this.create(null, addressOf(peers, request)), request, cors, hold);
     }
     if (request.method === "GET") return this.pollResponse(v, request, cors, hold);
     if (request.method === "POST") return this.postResponse(v, request, cors);

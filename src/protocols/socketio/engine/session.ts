@@ -82,6 +82,8 @@ export class EngineSession implements PingNode {
     private readonly ended: ((s: EngineSession, reason: string) => void) | null = null,
     /** Shared by the sessions of a server; a session on its own gets one of its own. */
     private readonly pings: PingSchedule = new PingSchedule(clock, opts.pingIntervalMs),
+    /** The client's address as the handshake request came from it ("" when unknown). */
+    readonly ip: string = "",
   ) {
     this.ws = ws;
     this.transport = ws ? "websocket" : "polling";

@@ -5,6 +5,7 @@ import { Decoder, Encoder, PacketType, type Packet } from "socket.io-parser";
 import { Close } from "../../../transport/close-codes.ts";
 import { RateLimiter } from "../../../transport/rate.ts";
 import type { EngineSession, SessionEvents } from "../engine/session.ts";
+import type { Namespace } from "./namespace.ts";
 import type { SioServer } from "./server.ts";
 import { SioSocket } from "./socket.ts";
 
@@ -35,6 +36,8 @@ export class SioClient implements SessionEvents {
   /** Created on the first EVENT: a fresh bucket is full, as it would be by then anyway. */
   private limiter: RateLimiter | null = null;
   private stopConnectTimer: (() => void) | null;
+  /** CONNECTs waiting for their namespace's delay, by namespace (null: none, the usual case). */
+  private waiting: Map<string, () => void> | null = null;
 
   constructor(readonly server: SioServer, readonly session: EngineSession) {
     session.events = this;
@@ -66,6 +69,8 @@ export class SioClient implements SessionEvents {
 
   closed(reason: string): void {
     this.stopConnectTimer?.();
+    for (const cancel of this.waiting?.values() ?? []) cancel();
+    this.waiting = null;
     this.decoder?.destroy();
     for (const s of this.sockets()) s.closed(reason);
   }
@@ -135,9 +140,21 @@ export class SioClient implements SessionEvents {
   private connect(name: string, auth: unknown): void {
     const nsp = this.server.namespace(name);
     if (!nsp) return this.sendPacket({ type: PacketType.CONNECT_ERROR, nsp: name, data: { message: "Invalid namespace" } });
-    if (this.socket(name)) return; // already connected: nothing to do
+    // Already connected, or a CONNECT for it is waiting: nothing to do (a client that floods
+    // CONNECTs while throttled gets one answer per wait, not one timer per packet).
+    if (this.socket(name) || this.waiting?.has(name)) return;
+    const wait = nsp.connectDelay?.(this.session) ?? 0;
+    if (wait <= 0) return this.admit(nsp, name, auth);
+    const cancel = this.server.clock.setTimer(wait, () => {
+      this.waiting?.delete(name);
+      if (this.session.state === "open") this.admit(nsp, name, auth);
+    });
+    (this.waiting ??= new Map()).set(name, cancel);
+  }
+
+  private admit(nsp: Namespace, name: string, auth: unknown): void {
     const payload = (auth ?? noAuth) as Readonly<Record<string, unknown>>;
-    const refusal = nsp.authorize(payload);
+    const refusal = nsp.authorize(payload, this.session);
     if (refusal) return this.sendPacket({ type: PacketType.CONNECT_ERROR, nsp: name, data: refusal });
     this.stopConnectTimer?.();
     this.stopConnectTimer = null;

@@ -1,5 +1,5 @@
 // A Socket.IO namespace: its connection hook, its auth check (run on every CONNECT, like a
-// socket.io middleware) and its sockets and rooms.
+// socket.io middleware), an optional delay before a CONNECT is answered, its sockets and rooms.
 import type { Topics } from "../../../transport/types.ts";
 import { Rooms } from "./rooms.ts";
 import type { Ack, SioSocket } from "./socket.ts";
@@ -7,13 +7,23 @@ import type { Ack, SioSocket } from "./socket.ts";
 /** An event handler shared by every socket of a namespace: one function, not one per socket. */
 export type SharedHandler = (socket: SioSocket, args: unknown[], ack: Ack | null) => void;
 
+/** Who sends a CONNECT: its Engine.IO session's client address ("" when unknown). */
+export interface ConnectingPeer {
+  readonly ip: string;
+}
+
 /** Refuses a CONNECT by returning the CONNECT_ERROR payload, or accepts it with null. */
-export type AuthCheck = (auth: Readonly<Record<string, unknown>>) => { message: string; data?: unknown } | null;
+export type AuthCheck = (auth: Readonly<Record<string, unknown>>, peer: ConnectingPeer) => { message: string; data?: unknown } | null;
+
+/** How long to wait before a CONNECT from this peer is looked at (0: at once); e.g. a throttle. */
+export type ConnectDelay = (peer: ConnectingPeer) => number;
 
 export class Namespace {
   readonly sockets = new Map<string, SioSocket>();
   readonly rooms: Rooms;
   private readonly checks: AuthCheck[] = [];
+  /** Set by delayConnect; null: every CONNECT is answered at once. */
+  connectDelay: ConnectDelay | null = null;
   private readonly connectionHandlers: Array<(s: SioSocket) => void> = [];
   private readonly handlers = new Map<string, SharedHandler>();
   private readonly disconnectHandlers: Array<(s: SioSocket, reason: string) => void> = [];
@@ -26,6 +36,12 @@ export class Namespace {
 
   use(check: AuthCheck): this {
     this.checks.push(check);
+    return this;
+  }
+
+  /** A CONNECT waits this long before its auth checks run and it is answered (one hook per namespace). */
+  delayConnect(fn: ConnectDelay): this {
+    this.connectDelay = fn;
     return this;
   }
 
@@ -63,9 +79,9 @@ export class Namespace {
 
   // ---- called by SioClient / SioSocket ----
 
-  authorize(auth: Readonly<Record<string, unknown>>): { message: string; data?: unknown } | null {
+  authorize(auth: Readonly<Record<string, unknown>>, peer: ConnectingPeer): { message: string; data?: unknown } | null {
     for (const check of this.checks) {
-      const refusal = check(auth);
+      const refusal = check(auth, peer);
       if (refusal) return refusal;
     }
     return null;

@@ -33,6 +33,11 @@ export class SioSocket {
     readonly auth: Readonly<Record<string, unknown>>,
   ) {}
 
+  /** The client's address (its Engine.IO session's handshake request; "" when unknown). */
+  get ip(): string {
+    return this.client.session.ip;
+  }
+
   /** The rooms this socket is in. */
   get rooms(): ReadonlySet<string> {
     return this.roomSet ?? noRooms;
