@@ -2,7 +2,7 @@
 import { buzzer } from "./buzzer/plugin.ts";
 import { clickerProtocol } from "./clicker/plugin.ts";
 import { metronomeProtocol } from "./metronome/plugin.ts";
-import { relayProtocol } from "./relay/plugin.ts";
+import { relayProtocol } from "./socketio/plugin.ts";
 import { syncparty } from "./syncparty/plugin.ts";
 import type { ProtocolFactory } from "./types.ts";
 

@@ -1,7 +1,7 @@
 // Unit tests of the pure relay hub (§4) with fake peers and the in-memory registries.
 import { beforeEach, describe, expect, test } from "bun:test";
-import { Reason, Relay, Role, type Payload, type RelayPeer, type Roles } from "../../src/protocols/relay/relay.ts";
-import { MemoryMonitorDirectory, MemoryPendingCommands } from "../../src/protocols/relay/registry.ts";
+import { Reason, Relay, Role, type Payload, type RelayPeer, type Roles } from "../../src/protocols/socketio/state.ts";
+import { MemoryMonitorDirectory, MemoryPendingCommands } from "../../src/protocols/socketio/registry.ts";
 
 class FakePeer implements RelayPeer {
   readonly got: Array<[string, Payload]> = [];

@@ -1,6 +1,6 @@
 // Fakes for the pure Engine.IO/Socket.IO modules: the shared manual clock, and a WebSocket link
 // that records text and binary frames (the shared FakeConn carries text only).
-import type { WsLink } from "../../src/protocols/socketio/engine/session.ts";
+import type { WsLink } from "../../src/socketio/engine/session.ts";
 export { FakeClock } from "../helpers/fakes.ts";
 
 let nextLink = 1;

@@ -5,7 +5,7 @@ import { useParty, type PartyClient } from "./client.ts";
 import { junkFrames } from "./junk.ts";
 
 describe("watch party under a flood", () => {
-  const srv = useParty({ rateLimit: 20, rateBurst: 20 });
+  const srv = useParty({ rateLimit: 20, rateBurst: 20, rateQueue: 5 });
   test("a flooding participant gets rate_limited then 1008; the others keep flowing", async () => {
     const { id: room, h, gs: [flooder, calm] } = await srv.room(["flooder", "calm"]);
     const calmSaw: any[] = [];

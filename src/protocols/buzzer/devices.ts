@@ -7,7 +7,7 @@ import { EvdevDecoder } from "../../drivers/keyboard/evdev.ts";
 import { Device } from "../../drivers/serial/device.ts";
 import type { Logger } from "../../log.ts";
 import type { Clock } from "../../transport/types.ts";
-import type { OpenPool, PoolHandle, PoolSink, PoolSpec } from "./mediator.ts";
+import type { OpenPool, PoolHandle, PoolSink, PoolSpec } from "./state.ts";
 
 export interface DeviceOptions {
   clock: Clock;

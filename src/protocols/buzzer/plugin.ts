@@ -4,8 +4,11 @@ import type { LinkTimings } from "../../drivers/jeoparty/link.ts";
 import type { ProtocolFactory } from "../types.ts";
 import { encode, errorReply } from "./codec.ts";
 import { Globs } from "../../access/glob.ts";
+import { RATE_LIMITED_TEXT } from "../../transport/rate.ts";
 import { deviceOpener, vetDevice } from "./devices.ts";
-import { EVENTS_TOPIC, Mediator, parsePoolSpec, type PoolSpec } from "./mediator.ts";
+import { EVENTS_TOPIC, Mediator, parsePoolSpec, type MediatorClient, type PoolSpec } from "./state.ts";
+
+const decoder = new TextDecoder();
 
 export interface BuzzerOptions {
   /** How long a connect command waits for the receiver's handshake (ms). */
@@ -17,7 +20,7 @@ export interface BuzzerOptions {
   discover?: () => string[];
 }
 
-const RATE_LIMITED = encode.error(errorReply("rate_limited", "too many messages: slow down", null));
+const RATE_LIMITED = encode.error(errorReply("rate_limited", RATE_LIMITED_TEXT, null));
 
 export function buzzerProtocol(opts: Partial<BuzzerOptions> = {}): ProtocolFactory {
   return (ctx) => {
@@ -41,18 +44,21 @@ export function buzzerProtocol(opts: Partial<BuzzerOptions> = {}): ProtocolFacto
     ctx.metrics.gauge("switchboard_buzzer_pools", "Buzzer pools connected now.", () => mediator.connectedCount);
     mediator.startConfigured(config.pool);
 
-    const ep = transport.endpoint<null>({
+    const ep = transport.endpoint<MediatorClient, void>({
       protocol: "buzzer",
-      open: (conn) => conn.subscribe(EVENTS_TOPIC),
-      message: (conn, data) => mediator.message(conn, typeof data === "string" ? data : new TextDecoder().decode(data)),
-      close: (conn) => mediator.forget(conn),
+      open: (conn) => {
+        conn.subscribe(EVENTS_TOPIC);
+        return mediator.open(conn);
+      },
+      message: (conn, data) => mediator.message(conn.state, typeof data === "string" ? data : decoder.decode(data)),
+      close: (conn) => mediator.close(conn.state),
       rateLimited: () => RATE_LIMITED,
     });
     return {
       name: "buzzer",
       routes: (app) =>
         app.get("/mediator", ({ request, server }) =>
-          ep.accept(request, server, null),
+          ep.accept(request, server, undefined),
         ),
       stop: () => mediator.stop(),
     };

@@ -1,7 +1,7 @@
 // One Engine.IO v4 session (engine.io-protocol v4): its transport (HTTP long-polling or a
 // WebSocket), the write buffer, the polling request held open, the probe/upgrade dance, and the
 // server-driven heartbeat. Pure: time comes from the injected Clock, sockets from WsLink.
-import type { Clock } from "../../../transport/types.ts";
+import type { Clock } from "../../transport/types.ts";
 import { PingSchedule, type PingNode } from "./heartbeat.ts";
 import { decodeFrame, decodePollBody, encodeFrame, encodePollBody, type EnginePacket, type Frame } from "./codec.ts";
 

@@ -1,8 +1,9 @@
 // The user/monitor command relay (PROTOCOLS.md §4, seed 003), pure: it speaks to connections
 // through RelayPeer and keeps presence and unfinished commands in the registries. Every handler
 // returns the reply for the caller (event + payload, also used to answer a Socket.IO ack).
+import { RATE_LIMITED_TEXT } from "../../transport/rate.ts";
 import type { MonitorDirectory, PendingCommand, PendingCommands } from "./registry.ts";
-import { checkCommandDone, checkCommandError, checkCommandSend, checkMonitorRef, commandLengthOk } from "./schema.ts";
+import { checkCommandDone, checkCommandError, checkCommandSend, checkMonitorRef, commandLengthOk } from "./codec.ts";
 
 /** A connection as the relay sees it (a Socket.IO socket is one as it is: no adapter object per socket). */
 export interface RelayPeer {
@@ -56,7 +57,7 @@ export const Reason = {
   unknownId: "unknown command id",
   commandDo: "command from user",
   finished: "command finished",
-  rateLimited: "rate limited",
+  rateLimited: RATE_LIMITED_TEXT,
   badToken: "invalid or missing auth token",
   noMonitorRole: "invalid or missing monitor token",
   noUserRole: "invalid or missing user token",

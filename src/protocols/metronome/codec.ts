@@ -1,5 +1,6 @@
 // A generic JSON-RPC 2.0 codec and dispatcher (https://www.jsonrpc.org/specification). Pure:
 // text in, text out, errors as values. Knows nothing about the metronome; methods are passed in.
+import { RATE_LIMITED_TEXT } from "../../transport/rate.ts";
 
 /** Standard error codes (§5.1) plus the server-defined one this project uses (-32000..-32099). */
 export const RpcCode = {
@@ -17,7 +18,7 @@ const standardMessage: Record<number, string> = {
   [RpcCode.methodNotFound]: "Method not found",
   [RpcCode.invalidParams]: "Invalid params",
   [RpcCode.internalError]: "Internal error",
-  [RpcCode.rateLimited]: "rate limited",
+  [RpcCode.rateLimited]: RATE_LIMITED_TEXT,
 };
 
 /**
@@ -184,5 +185,21 @@ export function dispatch<C>(text: string, methods: ReadonlyMap<string, Method<C>
       out.reply = replies.length ? `[${replies.join(",")}]` : null;
       return out;
     }
+  }
+}
+
+/**
+ * How many calls a frame holds: the elements of a batch, else one. Only a frame that starts as an
+ * array is parsed here (a batch is parsed twice; a single call, nearly all traffic, never is).
+ */
+export function callCount(text: string): number {
+  let i = 0;
+  while (i < text.length && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9 || text.charCodeAt(i) === 10 || text.charCodeAt(i) === 13)) i++;
+  if (text.charCodeAt(i) !== 91) return 1; // '['
+  try {
+    const v: unknown = JSON.parse(text);
+    return Array.isArray(v) ? Math.max(1, v.length) : 1;
+  } catch {
+    return 1;
   }
 }

@@ -4,10 +4,10 @@ import { secretCheck } from "../../access/secret.ts";
 import { Throttle } from "../../access/throttle.ts";
 import type { PluginContext } from "../types.ts";
 import { AUTH_FAILURES } from "./plugin.ts";
-import { mountSocketIO, type MountedSocketIO } from "../socketio/plugin.ts";
-import type { Ack, SioSocket } from "../socketio/sio/socket.ts";
-import { randomId } from "../socketio/engine/server.ts";
-import { Reason, Relay, Role, type Reply, type Roles } from "./relay.ts";
+import { mountSocketIO, type MountedSocketIO } from "../../socketio/mount.ts";
+import type { Ack, SioSocket } from "../../socketio/sio/socket.ts";
+import { randomId } from "../../socketio/engine/server.ts";
+import { Reason, Relay, Role, type Reply, type Roles } from "./state.ts";
 import { MemoryMonitorDirectory, MemoryPendingCommands } from "./registry.ts";
 
 type Handler = (key: string, payload: unknown) => Reply;

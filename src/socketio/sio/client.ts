@@ -2,8 +2,8 @@
 // official socket.io-parser, connects namespaces, routes EVENT/ACK/DISCONNECT to sockets, and
 // rate-limits EVENT packets (the WebSocket seam does not: Engine.IO packets are not "messages").
 import { Decoder, Encoder, PacketType, type Packet } from "socket.io-parser";
-import { Close } from "../../../transport/close-codes.ts";
-import { RateLimiter } from "../../../transport/rate.ts";
+import { Close } from "../../transport/close-codes.ts";
+import { RateLimiter } from "../../transport/rate.ts";
 import type { EngineSession, SessionEvents } from "../engine/session.ts";
 import type { Namespace } from "./namespace.ts";
 import type { SioServer } from "./server.ts";

@@ -1,9 +1,9 @@
 // The Engine.IO v4 server: the session table, request verification (the reference server's
 // error catalog), the HTTP long-polling requests and the WebSocket side of each session.
 // Works on web-standard Request/Response and the WsLink interface; the plugin does the wiring.
-import { Close } from "../../../transport/close-codes.ts";
-import type { Clock } from "../../../transport/types.ts";
-import type { Logger } from "../../../log.ts";
+import { Close } from "../../transport/close-codes.ts";
+import type { Clock } from "../../transport/types.ts";
+import type { Logger } from "../../log.ts";
 import { EngineError, type EngineErrorValue } from "./codec.ts";
 import { Cors } from "./cors.ts";
 import { PingSchedule } from "./heartbeat.ts";
