@@ -9,6 +9,12 @@ class FakePeer implements RelayPeer {
   emit(event: string, payload: Payload): void {
     this.got.push([event, payload]);
   }
+  /** What other peers' handlers sent it: recorded like its own replies, and counted apart. */
+  delivered = 0;
+  deliver(event: string, payload: Payload): void {
+    this.delivered++;
+    this.got.push([event, payload]);
+  }
   take(): Array<[string, Payload]> {
     return this.got.splice(0);
   }

@@ -12,6 +12,12 @@ export class FakeLink implements WsLink {
   send(data: string | Uint8Array): void {
     this.sent.push(data);
   }
+  /** Frames posted from another connection's handler; recorded with the rest, in order. */
+  readonly posted: string[] = [];
+  post(data: string): void {
+    this.posted.push(data);
+    this.sent.push(data);
+  }
   close(code: number, reason?: string): void {
     this.closed ??= { code, reason };
   }

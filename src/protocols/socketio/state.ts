@@ -10,6 +10,8 @@ export interface RelayPeer {
   /** Unique for the server's lifetime: the relay's key. */
   readonly id: string;
   emit(event: string, payload: Payload): void;
+  /** An emit from another connection's handler (a command passed on, a result, a presence change). */
+  deliver(event: string, payload: Payload): void;
 }
 
 /** §4: every payload the server emits is an object with a `reason` string. */
@@ -118,7 +120,7 @@ export class Relay {
     if (!monitor) return failed(Reason.offline);
     const c: PendingCommand = { id: this.newId(), monitorId: p.queried, userKey: key, command: payload.command };
     this.pending.add(c);
-    monitor.peer.emit("command do", { reason: Reason.commandDo, command: c.command, id: c.id });
+    monitor.peer.deliver("command do", { reason: Reason.commandDo, command: c.command, id: c.id });
     return { event: "command ok", payload: { reason: Reason.ok, id: c.id } };
   }
 
@@ -191,7 +193,7 @@ export class Relay {
   }
 
   private toUser(c: PendingCommand, event: string, payload: Payload): void {
-    this.peers.get(c.userKey)?.peer.emit(event, payload); // a user that left gets nothing
+    this.peers.get(c.userKey)?.peer.deliver(event, payload); // a user that left gets nothing
   }
 
   private unwatch(monitorId: string, key: string): void {
@@ -201,6 +203,6 @@ export class Relay {
   }
 
   private notifyWatchers(monitorId: string, event: string, reason: string): void {
-    for (const k of this.watchers.get(monitorId) ?? []) this.peers.get(k)?.peer.emit(event, { reason, monitor_id: monitorId });
+    for (const k of this.watchers.get(monitorId) ?? []) this.peers.get(k)?.peer.deliver(event, { reason, monitor_id: monitorId });
   }
 }

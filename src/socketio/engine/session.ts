@@ -9,6 +9,8 @@ import { decodeFrame, decodePollBody, encodeFrame, encodePollBody, type EnginePa
 export interface WsLink {
   readonly id: number;
   send(data: Frame): void;
+  /** A text frame from another connection's handler (docs/architecture.md#the-websocket-seam). */
+  post(data: string): void;
   close(code: number, reason?: string): void;
   subscribe(topic: string): void;
   unsubscribe(topic: string): void;
@@ -101,10 +103,13 @@ export class EngineSession implements PingNode {
     return this.probe !== null;
   }
 
-  send(p: EnginePacket): void {
+  /** `posted`: sent from another connection's handler (a relay), so queued to the loop turn's write. */
+  send(p: EnginePacket, posted = false): void {
     if (this.state !== "open") return;
     if (this.ws) {
-      this.ws.send(encodeFrame(p));
+      const frame = encodeFrame(p);
+      if (posted && typeof frame === "string") this.ws.post(frame);
+      else this.ws.send(frame);
       return;
     }
     if (this.buffer.length >= this.opts.maxBufferedPackets) return this.fail("backpressure");

@@ -85,12 +85,13 @@ export class SioClient implements SessionEvents {
     return encoder.encode(p);
   }
 
-  sendPacket(p: Packet): void {
-    this.sendEncoded(this.encode(p));
+  /** `posted`: from another connection's handler (see EngineSession.send). */
+  sendPacket(p: Packet, posted = false): void {
+    this.sendEncoded(this.encode(p), posted);
   }
 
-  sendEncoded(frames: Array<string | Uint8Array>): void {
-    for (const data of frames) this.session.send({ type: "message", data });
+  sendEncoded(frames: Array<string | Uint8Array>, posted = false): void {
+    for (const data of frames) this.session.send({ type: "message", data }, posted);
   }
 
   /** End the whole Engine.IO session (queued packets still reach a polling client). */
