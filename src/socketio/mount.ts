@@ -47,6 +47,7 @@ export function mountSocketIO(ctx: PluginContext, opts: SioOptions = sioOptions(
   const io = new SioServer(ctx.clock, ctx.transport.topics("socketio"), opts, counters, ctx.log);
   // /healthz counts Engine.IO sessions, whatever their transport (the seam counts no sockets here).
   io.engine.onCount = (delta) => (counters.connections += delta);
+  io.engine.onFault = (err, sid) => ctx.transport.reportFault("socketio", err, { sid });
 
   // A socket's state: the session it serves (null: the upgrade found none, and it was closed).
   const ep = ctx.transport.endpoint<EngineSession | null, WsTarget>({

@@ -66,8 +66,7 @@ export class Endpoint<S, I = S> {
 
   /** A bug in protocol code: count it, log it once, close that connection with 1011. */
   fault(conn: WsConn<S>, err: unknown): void {
-    this.counters.errors++;
-    this.transport.log.error("handler error", { protocol: this.spec.protocol, conn: conn.id, err: err as Error });
+    this.transport.reportFault(this.spec.protocol, err, { conn: conn.id });
     conn.close(Close.internal, "internal error");
   }
 

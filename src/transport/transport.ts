@@ -49,6 +49,16 @@ export class Transport {
     return new Endpoint(this, spec);
   }
 
+  /**
+   * The one report of a bug in protocol code (docs/common.md#handler-bugs): counted in the
+   * protocol's errors and logged once. Endpoint.fault adds the 1011; the Socket.IO layer drops
+   * the one polling session.
+   */
+  reportFault(protocol: string, err: unknown, fields: Record<string, unknown>): void {
+    this.metrics.protocol(protocol).errors++;
+    this.log.error("handler error", { protocol, ...fields, err: err as Error });
+  }
+
   /** Topics for one protocol: counts each delivery as a message out. */
   topics(protocol: string): Topics {
     const counters = this.metrics.protocol(protocol);
