@@ -121,9 +121,12 @@ export function parse(raw: string): Command | ErrorReply {
         if (name === null) return invalidField("name", "expected a name with at least one visible character");
         return { kind: "phone_join", name, phoneId: o.phone_id ?? null };
       }
-      case "sync_time":
+      case "sync_time": {
         if (!checkSyncTime.Check(o)) return invalidField(firstBadField(checkSyncTime.Errors(o)));
-        return { kind: "sync_time", clientTs: o.client_ts, previous: o.previous ? { ...o.previous } : null };
+        const p = o.previous;
+        const previous = p ? { client_ts: p.client_ts, server_recv_ts: p.server_recv_ts, server_send_ts: p.server_send_ts, client_recv_ts: p.client_recv_ts } : null;
+        return { kind: "sync_time", clientTs: o.client_ts, previous };
+      }
       case "press":
         if (!checkPress.Check(o)) return invalidField(firstBadField(checkPress.Errors(o)));
         return { kind: "press", clientTs: o.client_ts };
@@ -158,7 +161,8 @@ export function normalizeName(raw: string): string | null {
     .replace(/[\p{Cc}\p{Zl}\p{Zp}\s]+/gu, " ")
     .trim();
   const cut = [...clean].slice(0, MAX_NAME_CHARS).join("").trimEnd();
-  return cut === "" ? null : cut;
+  // Format characters (zero-width joiners of emoji sequences) stay, but do not make a name visible.
+  return /[^\p{Cf}\p{Z}\p{M}]/u.test(cut) ? cut : null;
 }
 
 export interface PoolBuzzers {
