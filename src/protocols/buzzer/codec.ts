@@ -46,13 +46,16 @@ export type PoolCommand = Static<typeof PoolCommand>;
 export const SetColorCommand = Type.Object({ command: Type.String(), pool: PoolId, buzzer: Byte, color: Type.Tuple([Byte, Byte, Byte]) });
 export type SetColorCommand = Static<typeof SetColorCommand>;
 
-const Ms = Type.Number(); // finite: JSON has no NaN or Infinity
+// TypeBox numbers are finite: NaN and ±Infinity (JSON.parse reads 1e999 as Infinity) fail the check.
+const Ms = Type.Number();
 export const SetNameCommand = Type.Object({ command: Type.String(), pool: PoolId, buzzer: Byte, name: Type.Union([Type.String(), Type.Null()]) });
+export type SetNameCommand = Static<typeof SetNameCommand>;
 export const PhoneJoinCommand = Type.Object({
   command: Type.String(),
   name: Type.String(),
   phone_id: Type.Optional(Type.Union([Type.String({ pattern: PHONE_ID.source }), Type.Null()])),
 });
+export type PhoneJoinCommand = Static<typeof PhoneJoinCommand>;
 export const SyncTimeCommand = Type.Object({
   command: Type.String(),
   client_ts: Ms,
@@ -60,7 +63,9 @@ export const SyncTimeCommand = Type.Object({
     Type.Union([Type.Object({ client_ts: Ms, server_recv_ts: Ms, server_send_ts: Ms, client_recv_ts: Ms }), Type.Null()]),
   ),
 });
+export type SyncTimeCommand = Static<typeof SyncTimeCommand>;
 export const PressCommand = Type.Object({ command: Type.String(), client_ts: Ms });
+export type PressCommand = Static<typeof PressCommand>;
 
 const checkPool = compileOnUse(PoolCommand);
 const checkSetColor = compileOnUse(SetColorCommand);

@@ -52,8 +52,6 @@ interface Entry {
   pool: string;
   buzzer: number;
   at: number;
-  /** Arrival order: breaks ties of equal press times. */
-  seq: number;
 }
 
 /** An armed period [armedAt, endedAt); endedAt null while it lasts. */
@@ -70,7 +68,6 @@ export class Game {
   private round = 0;
   private spans: Span[] = [];
   private order: Entry[] = [];
-  private seq = 0;
   private winner: Entry | null = null;
   /** Arrival instant after which the winner is final; null until the round's first press joins. */
   private deadline: number | null = null;
@@ -122,12 +119,12 @@ export class Game {
     }
     if (at < (this.lockedUntil.get(k) ?? -Infinity)) return result("locked_out");
     if (this.order.some((e) => e.pool === p.pool && e.buzzer === p.buzzer)) return result("repeat");
-    const entry: Entry = { pool: p.pool, buzzer: p.buzzer, at, seq: this.seq++ };
+    const entry: Entry = { pool: p.pool, buzzer: p.buzzer, at };
     // Sorted by press time; an equal time goes after the entries that arrived before it.
     const i = this.order.findIndex((e) => e.at > at);
     if (i < 0) this.order.push(entry);
     else this.order.splice(i, 0, entry);
-    this.lookup(p.pool, p.buzzer);
+    void this.lookup(p.pool, p.buzzer);
     if (this.deadline === null) {
       this.deadline = now + this.deps.settleMs;
       this.settleAfter(this.deps.settleMs);
