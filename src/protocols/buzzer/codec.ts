@@ -30,9 +30,6 @@ export type Command =
   | { kind: "sync_time"; clientTs: number; previous: Exchange | null }
   | { kind: "press"; clientTs: number };
 
-/** Commands that change devices or game state: the mediator runs them for an operator only. */
-export const OPERATOR_COMMANDS: ReadonlySet<Command["kind"]> = new Set(["disconnect", "set_color", "arm", "reset", "set_name"]);
-
 /** The longest name kept, in characters (code points): names are shown on the projector. */
 export const MAX_NAME_CHARS = 32;
 /** A phone id as the server issues it (and accepts back): 16..64 base64url characters. */
