@@ -73,6 +73,8 @@ export const Config = Type.Object(
       "Buzzer: glob patterns of devices a client's connect may open, besides --pool (repeatable). Terminals and input devices only when a pattern names them.",
     ),
     serialBaud: Int(9600, 50, 4_000_000, "Buzzer: serial speed for receivers."),
+    buzzSettleMs: Int(150, 0, 10_000, "Buzzer game: the winner is final this long after the earliest press reached the server, so an earlier press over a slower link can still win (ms)."),
+    falseStartMs: Int(250, 0, 10_000, "Buzzer game: a press while not armed locks that buzzer out for this long from the press (ms)."),
   }),
   { additionalProperties: false },
 );
