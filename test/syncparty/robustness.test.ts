@@ -1,6 +1,6 @@
 // Integration: abuse from one participant leaves the room and everyone else unharmed.
 import { describe, expect, test } from "bun:test";
-import { ErrorCodes } from "../../src/protocols/syncparty/codec.ts";
+import { ErrorCodes } from "../../src/protocols/syncparty/errors.ts";
 import { useParty, type PartyClient } from "./client.ts";
 import { junkFrames } from "./junk.ts";
 

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, test } from "bun:test";
 import type { Login, TokenAuth } from "../../src/protocols/syncparty/auth.ts";
-import type { Fail } from "../../src/protocols/syncparty/codec.ts";
+import type { Fail } from "../../src/protocols/syncparty/errors.ts";
 import { PartyRooms } from "../../src/protocols/syncparty/state.ts";
 import { PartyDispatch, type Viewer } from "../../src/protocols/syncparty/dispatch.ts";
 import { FakeClock, FakeConn, FakeHub } from "../helpers/fakes.ts";

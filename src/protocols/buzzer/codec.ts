@@ -5,16 +5,11 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { compileOnUse } from "../../schema.ts";
 import type { Exchange } from "../metronome/clock-sync.ts";
+import { errorReply, Expected, invalidField, MAX_NAME_CHARS, type ErrorReply } from "./errors.ts";
+export { MAX_NAME_CHARS };
 
 export type Rgb = [number, number, number];
 
-export type ErrorType = "connect" | "invalid_json" | "unknown_command" | "invalid_data_type" | "rate_limited" | "forbidden" | "phone";
-/** The seed's uniform error: {"error","message","cause"}, message/cause may be null. */
-export interface ErrorReply {
-  error: ErrorType;
-  message: string | null;
-  cause: string | null;
-}
 
 export type Command =
   | { kind: "list_buzzers" }
@@ -30,8 +25,6 @@ export type Command =
   | { kind: "sync_time"; clientTs: number; previous: Exchange | null }
   | { kind: "press"; clientTs: number };
 
-/** The longest name kept, in characters (code points): names are shown on the projector. */
-export const MAX_NAME_CHARS = 32;
 /** A phone id as the server issues it (and accepts back): 16..64 base64url characters. */
 export const PHONE_ID = /^[A-Za-z0-9_-]{16,64}$/;
 
@@ -71,27 +64,6 @@ const checkPhoneJoin = compileOnUse(PhoneJoinCommand);
 const checkSyncTime = compileOnUse(SyncTimeCommand);
 const checkPress = compileOnUse(PressCommand);
 
-/** What each field must be: the `message` of an invalid_data_type error (seed: "Error message"). */
-const EXPECTED: Record<string, string> = {
-  list: "expected a string: \"buzzers\", \"pools\" or \"round\"",
-  command:
-    "expected a string: \"connect\", \"disconnect\", \"set_color\", \"arm\", \"reset\", \"set_name\", \"phone_join\", \"sync_time\" or \"press\"",
-  pool: "expected a non-empty string (a pool id)",
-  buzzer: "expected an integer buzzer id 0..255",
-  color: "expected [r, g, b] with integers 0..255",
-  name: `expected a name: a string (at most ${MAX_NAME_CHARS} characters are kept)`,
-  phone_id: "expected the phone_id this server issued (16..64 characters A-Z a-z 0-9 _ -), or null",
-  client_ts: "expected a number: the phone's clock in ms",
-  previous: "expected null or {client_ts, server_recv_ts, server_send_ts, client_recv_ts} (numbers, ms)",
-};
-
-export const errorReply = (error: ErrorType, message: string | null, cause: string | null): ErrorReply => ({ error, message, cause });
-/** A command that needs operator rights, from a client without them (docs/buzzer.md#operator-commands). */
-export const forbidden = (command: string): ErrorReply =>
-  errorReply("forbidden", "this command needs operator rights: open the console URL the server logs, or send Authorization: Bearer <operator token>", command);
-export const invalidField = (field: string, message = EXPECTED[field] ?? "invalid value"): ErrorReply =>
-  errorReply("invalid_data_type", message, field);
-
 export function parse(raw: string): Command | ErrorReply {
   let msg: unknown;
   try {
@@ -120,7 +92,7 @@ export function parse(raw: string): Command | ErrorReply {
       case "phone_join": {
         if (!checkPhoneJoin.Check(o)) return invalidField(firstBadField(checkPhoneJoin.Errors(o)));
         const name = normalizeName(o.name);
-        if (name === null) return invalidField("name", "expected a name with at least one visible character");
+        if (name === null) return invalidField("name", Expected.visibleName);
         return { kind: "phone_join", name, phoneId: o.phone_id ?? null };
       }
       case "sync_time": {

@@ -4,7 +4,7 @@
 // monotonic ms. Connections are known by their id only; time comes from the injected Clock.
 import type { Clock } from "../../transport/types.ts";
 import { exchangeOffset, type Exchange } from "../metronome/clock-sync.ts";
-import { errorReply, type ErrorReply } from "./codec.ts";
+import { errorReply, type ErrorReply } from "./errors.ts";
 
 export const PHONES_POOL = "phones";
 export const MAX_PHONES = 255;

@@ -2,9 +2,10 @@
 // gauge. The only buzzer file that knows Elysia and sockets.
 import type { LinkTimings } from "../../drivers/jeoparty/link.ts";
 import type { ProtocolFactory } from "../types.ts";
-import { encode, errorReply } from "./codec.ts";
 import { Globs } from "../../access/glob.ts";
 import { RATE_LIMITED_TEXT } from "../../transport/rate.ts";
+import { encode } from "./codec.ts";
+import { ConnectError, errorReply } from "./errors.ts";
 import { deviceOpener, vetDevice } from "./devices.ts";
 import { EVENTS_TOPIC, Mediator, parsePoolSpec, type MediatorClient, type PoolSpec } from "./state.ts";
 
@@ -30,7 +31,7 @@ export function buzzerProtocol(opts: Partial<BuzzerOptions> = {}): ProtocolFacto
     const configured = new Set(config.pool.map((p) => parsePoolSpec(p).id));
     const allow = new Globs(config.poolAllow);
     const vet = (spec: PoolSpec) =>
-      configured.has(spec.id) || allow.matches(spec.id) ? vetDevice(spec) : `'${spec.id}' is not a device the operator allows (--pool, --pool-allow)`;
+      configured.has(spec.id) || allow.matches(spec.id) ? vetDevice(spec) : ConnectError.notAllowed(spec.id);
     const mediator = new Mediator({
       clock,
       onError: () => counters.errors++,

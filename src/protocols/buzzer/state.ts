@@ -2,7 +2,8 @@
 // discovery list, events. Devices are reached only through OpenPool/PoolHandle (the plugin
 // supplies real serial/keyboard drivers, tests supply fakes); time comes from the Clock.
 import type { Clock, Conn, Topics } from "../../transport/types.ts";
-import { encode, errorReply, forbidden, invalidField, parse, type Command, type ErrorReply, type EventKind, type Rgb } from "./codec.ts";
+import { encode, parse, type Command, type EventKind, type Rgb } from "./codec.ts";
+import { ConnectError, errorReply, Expected, forbidden, invalidField, type ErrorReply } from "./errors.ts";
 
 /** What a pool driver reports. */
 export interface PoolSink {
@@ -166,16 +167,16 @@ export class Mediator {
       case "disconnect": {
         const id = parsePoolSpec(cmd.pool).id;
         const p = this.pools.get(id);
-        if (!p) return this.fail(conn, invalidField("pool", "expected the id of a connected pool"));
+        if (!p) return this.fail(conn, invalidField("pool", Expected.connectedPool));
         // The reply first, then the event to everyone: the same order as connect's result and events.
         conn.send(encode.disconnected(id));
         return this.remove(p, `Pool '${id}' was disconnected`);
       }
       case "set_color": {
         const p = this.pools.get(parsePoolSpec(cmd.pool).id);
-        if (!p?.up || !p.handle) return this.fail(conn, invalidField("pool", "expected the id of a connected pool"));
-        if (!p.handle.colors) return this.fail(conn, invalidField("pool", "expected a pool whose buzzers have lights (a serial receiver)"));
-        if (!p.buzzers.has(cmd.buzzer)) return this.fail(conn, invalidField("buzzer", "expected a buzzer connected to this pool"));
+        if (!p?.up || !p.handle) return this.fail(conn, invalidField("pool", Expected.connectedPool));
+        if (!p.handle.colors) return this.fail(conn, invalidField("pool", Expected.poolWithLights));
+        if (!p.buzzers.has(cmd.buzzer)) return this.fail(conn, invalidField("buzzer", Expected.connectedBuzzer));
         p.handle.setColor(cmd.buzzer, cmd.color);
         return conn.send(encode.colored(p.spec.id, cmd.buzzer, cmd.color));
       }
@@ -191,13 +192,13 @@ export class Mediator {
     const p = existing ?? this.ensure(spec, false);
     if (!this.pools.has(spec.id)) {
       // the driver failed synchronously and the pool is already gone
-      return this.fail(conn, errorReply("connect", `Couldn't open '${spec.id}'`, null));
+      return this.fail(conn, errorReply("connect", ConnectError.cannotOpenAny(spec.id), null));
     }
     const w: Waiter = { client, pool: p, cancel: () => {} };
     w.cancel = this.deps.clock.setTimer(this.deps.connectTimeoutMs, () => {
       p.waiters = p.waiters.filter((x) => x !== w);
       client.waits.delete(w);
-      this.fail(conn, errorReply("connect", `No answer from the buzzer receiver on '${spec.id}'`, null));
+      this.fail(conn, errorReply("connect", ConnectError.noAnswer(spec.id), null));
       if (!p.kept && p.waiters.length === 0) this.remove(p, null);
     });
     p.waiters.push(w);

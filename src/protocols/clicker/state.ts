@@ -8,7 +8,8 @@
 import type { Logger } from "../../log.ts";
 import { Close } from "../../transport/close-codes.ts";
 import type { Conn, Topics } from "../../transport/types.ts";
-import { fmt, parse, type Command, type ParseError, type Score } from "./codec.ts";
+import { fmt, parse, type Command, type Score } from "./codec.ts";
+import { Says, type ParseError } from "./errors.ts";
 import type { ClickerStore, ScoreRecord } from "./store.ts";
 
 /** One topic per sender id; a listener subscribes to the ids it asked for. */
@@ -204,7 +205,7 @@ export class ClickerHub {
   private async scores(p: ClickerClient, scores: Score[]): Promise<void> {
     const id = p.senderId;
     if (id === null) {
-      for (let i = 0; i < scores.length; i++) this.fail(p, { code: "not_registered", message: "send REGISTER before SCORE" });
+      for (let i = 0; i < scores.length; i++) this.fail(p, { code: "not_registered", message: Says.registerFirst });
       return;
     }
     const batch = this.filling ?? this.openBatch();

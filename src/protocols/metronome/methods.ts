@@ -1,7 +1,8 @@
 // The JSON-RPC method table of /connect: params checked against the schemas (-32602), clock
 // samples taken, then the hub decides the domain outcome. Pure.
 import type { MetronomeHub, MetronomeClient } from "./state.ts";
-import { rpcError, RpcCode, type Method, type Outcome } from "./codec.ts";
+import type { Method, Outcome } from "./codec.ts";
+import { rpcError, RpcCode } from "./errors.ts";
 import { check, groupIdOf, type ParamsChecker } from "./schemas.ts";
 
 function withParams<T>(checker: ParamsChecker<T>, fn: (s: MetronomeClient, p: T) => Outcome): Method<MetronomeClient> {

@@ -3,7 +3,8 @@
 import type { Server } from "bun";
 import type { ProtocolFactory } from "../types.ts";
 import { MetronomeHub, type MetronomeClient } from "./state.ts";
-import { callCount, dispatch, encodeError, rpcError, RpcCode } from "./codec.ts";
+import { callCount, dispatch, encodeError } from "./codec.ts";
+import { rpcError, RpcCode } from "./errors.ts";
 import { metronomeMethods } from "./methods.ts";
 
 /** Sent on open (PROTOCOLS.md §1), byte for byte. */

@@ -4,6 +4,7 @@ import type { Clock, Conn, Topics } from "../../transport/types.ts";
 import { ClockSync, type Exchange } from "./clock-sync.ts";
 import { joinBeat, retempo, startGrid, type Grid } from "./grid.ts";
 import { encodeRequest, requestHead } from "./codec.ts";
+import { Msg } from "./errors.ts";
 import { MemoryGroups, SequentialIds, type Group, type GroupRegistry, type IdAllocator } from "./registry.ts";
 
 
@@ -15,12 +16,6 @@ export interface HubOutcome {
   after?: () => void;
 }
 
-// The contract's exact messages (PROTOCOLS.md §1).
-export const Msg = {
-  noId: "call get_id first",
-  noGroup: "group is not exist",
-  notOwner: "only the group owner can control the metronome",
-} as const;
 
 const ok = (extra: Record<string, unknown> = {}, after?: () => void): HubOutcome => ({ result: { status: "success", ...extra }, after });
 const fail = (message: string): HubOutcome => ({ result: { status: "error", message } });

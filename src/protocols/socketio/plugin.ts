@@ -12,7 +12,7 @@ const PATH = "/socket.io/";
 /** Failed auth attempts in /metrics (registered here at start, counted by the relay). */
 export const AUTH_FAILURES = { name: "switchboard_auth_failures_total", help: "Failed authentication attempts.", labels: 'protocol="socketio"' };
 
-export const relayProtocol: ProtocolFactory = (ctx) => {
+export const socketioProtocol: ProtocolFactory = (ctx) => {
   let live: LiveRelay | null = null;
   let loading: Promise<LiveRelay> | null = null;
   const load = () =>
@@ -28,7 +28,7 @@ export const relayProtocol: ProtocolFactory = (ctx) => {
   ctx.metrics.gauge("switchboard_socketio_pending_commands", "Relay commands sent and not yet finished.", () => live?.relay.pendingCommands() ?? 0);
 
   return {
-    name: "relay",
+    name: "socketio",
     // After the first request the handler answers synchronously, as before (an upgrade included).
     // The handler names the two context fields it uses: Elysia reads a handler's parameters to
     // decide what to prepare, and a context taken whole gets cookies, query and headers parsed for

@@ -1,8 +1,8 @@
 // The user/monitor command relay (PROTOCOLS.md §4, seed 003), pure: it speaks to connections
 // through RelayPeer and keeps presence and unfinished commands in the registries. Every handler
 // returns the reply for the caller (event + payload, also used to answer a Socket.IO ack).
-import { RATE_LIMITED_TEXT } from "../../transport/rate.ts";
 import type { MonitorDirectory, PendingCommand, PendingCommands } from "./registry.ts";
+import { Reason } from "./errors.ts";
 import { checkCommandDone, checkCommandError, checkCommandSend, checkMonitorRef, commandLengthOk } from "./codec.ts";
 
 /** A connection as the relay sees it (a Socket.IO socket is one as it is: no adapter object per socket). */
@@ -43,30 +43,8 @@ interface Peer {
   monitorId: string | null;
 }
 
-export const Reason = {
-  ok: "ok",
-  badMonitorId: "invalid monitor_id: 1 to 64 characters of A-Z a-z 0-9 _ -",
-  taken: "monitor_id already registered",
-  otherId: "this connection is already registered as another monitor",
-  queryFirst: "query a monitor first",
-  badCommand: "invalid command: a non-empty string of at most 4096 characters",
-  offline: "monitor offline",
-  disconnected: "monitor disconnected",
-  online: "monitor online",
-  notMonitor: "not a monitor: send con first",
-  badPayload: "invalid payload",
-  noCommand: "no unfinished command",
-  unknownId: "unknown command id",
-  commandDo: "command from user",
-  finished: "command finished",
-  rateLimited: RATE_LIMITED_TEXT,
-  badToken: "invalid or missing auth token",
-  noMonitorRole: "invalid or missing monitor token",
-  noUserRole: "invalid or missing user token",
-  unknownEvent: "unknown event",
-} as const;
 
-export class Relay {
+export class CommandRelay {
   private readonly peers = new Map<string, Peer>();
   /** Users that queried each monitor_id (for `monitor online/offline`). */
   private readonly watchers = new Map<string, Set<string>>();

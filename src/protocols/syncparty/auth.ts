@@ -4,7 +4,7 @@
 // when no secret is set (private rooms). Time comes from the injected Clock.
 import type { JWTPayload } from "jose";
 import type { Clock } from "../../transport/types.ts";
-import { fail, type Fail } from "./codec.ts";
+import { fail, type Fail } from "./errors.ts";
 
 export interface AuthOptions {
   secret: string;

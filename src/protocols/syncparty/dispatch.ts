@@ -3,7 +3,8 @@
 // checks. Pure: no sockets, no Elysia; the plugin feeds it text frames and socket events.
 import type { Clock, Conn } from "../../transport/types.ts";
 import type { Login, TokenAuth } from "./auth.ts";
-import { decode, encode, encodeError, fail, isFail, type ClientMessage, type Fail } from "./codec.ts";
+import { decode, encode, encodeError, type ClientMessage } from "./codec.ts";
+import { fail, isFail, type Fail } from "./errors.ts";
 import type { PartyRooms } from "./state.ts";
 import { RATE_LIMITED_TEXT } from "../../transport/rate.ts";
 

@@ -5,7 +5,8 @@
 import { sameSecret } from "../../access/secret.ts";
 import type { Clock, Conn, Topics } from "../../transport/types.ts";
 import { Close } from "../../transport/close-codes.ts";
-import { encode, fail, type Fail, type PlayerEvent, type PlayState, type RoomOptions, type StateUpdate } from "./codec.ts";
+import { encode, type PlayerEvent, type PlayState, type RoomOptions, type StateUpdate } from "./codec.ts";
+import { fail, type Fail } from "./errors.ts";
 
 export interface Participant {
   clientId: string;
