@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defaults, type Config } from "../src/config.ts";
 import { createLogger } from "../src/log.ts";
-import { mountSocketIO } from "../src/protocols/socketio/plugin.ts";
+import { mountSocketIO } from "../src/socketio/mount.ts";
 import type { ProtocolFactory } from "../src/protocols/types.ts";
 import { startServer } from "../src/server.ts";
 

@@ -15,7 +15,8 @@ import { openStore, type Store } from "./store/db.ts";
 import { systemClock } from "./transport/clock.ts";
 import { Metrics } from "./transport/metrics.ts";
 import type { Clock } from "./transport/types.ts";
-import { Transport } from "./transport/ws.ts";
+import { socketEvents } from "./transport/handler.ts";
+import { Transport } from "./transport/transport.ts";
 
 export interface ServerOptions {
   config: Config;
@@ -85,22 +86,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const operatorToken = config.operatorToken || keptOperatorToken(config.dataDir).token;
   const operator = new OperatorAuth(operatorToken);
   const metrics = new Metrics();
-  const transport = new Transport(config, metrics, log);
+  const clock = opts.clock ?? systemClock;
+  const transport = new Transport(config, metrics, log, clock);
   transport.grantsOperator = (request) => operator.grants(request);
-  const ctx: PluginContext = { config, log, store, clock: opts.clock ?? systemClock, metrics, transport };
+  const ctx: PluginContext = { config, log, store, clock, metrics, transport };
   const plugins = (opts.protocols ?? defaultProtocols).map((make) => make(ctx));
 
-  let app: AnyElysia = new Elysia({
-    // WebSocket settings only take effect on the root app (DESIGN.md).
-    websocket: {
-      maxPayloadLength: socketLimit(config),
-      backpressureLimit: config.backpressureBytes,
-      closeOnBackpressureLimit: true, // a dropped frame would corrupt JSON-RPC and Socket.IO state
-      idleTimeout: 0, // pings and idle close are the transport's own sweep (configurable in ms)
-      sendPings: false,
-      perMessageDeflate: false,
-    },
-  });
+  let app: AnyElysia = new Elysia();
   app = accessRoutes(app, {
     operator,
     origins: new OriginPolicy(config.allowedOrigins),
@@ -117,7 +109,22 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   for (const p of plugins) app = p.routes(app);
 
   // reusePort would let a second process on the same port silently split traffic.
-  const listenOptions = { hostname: config.host, port: config.port, reusePort: false, development: false };
+  const listenOptions = {
+    hostname: config.host,
+    port: config.port,
+    reusePort: false,
+    development: false,
+    // Given to listen(), these replace Elysia's WebSocket dispatch with the seam's (transport/handler.ts).
+    websocket: {
+      ...socketEvents,
+      maxPayloadLength: socketLimit(config),
+      backpressureLimit: config.backpressureBytes,
+      closeOnBackpressureLimit: true, // a dropped frame would corrupt JSON-RPC and Socket.IO state
+      idleTimeout: 0, // pings and idle close are the seam's own (transport/keepalive.ts, in ms)
+      sendPings: false,
+      perMessageDeflate: false,
+    },
+  };
   try {
     app.listen({ ...listenOptions, tls });
   } catch (err) {

@@ -11,8 +11,9 @@ describe("config", () => {
     expect(r.config.host).toBe("0.0.0.0");
     expect(r.config.dataDir).toBe("./switchboard-data");
     expect(r.config.maxFrameBytes).toBe(65536);
-    expect(r.config.rateLimit).toBe(50);
-    expect(r.config.rateBurst).toBe(100);
+    expect(r.config.rateLimit).toBe(200);
+    expect(r.config.rateBurst).toBe(400);
+    expect(r.config.rateQueue).toBe(5000);
   });
 
   test("env overrides defaults; flags override env", () => {

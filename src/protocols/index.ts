@@ -2,8 +2,8 @@
 import { buzzer } from "./buzzer/plugin.ts";
 import { clickerProtocol } from "./clicker/plugin.ts";
 import { metronomeProtocol } from "./metronome/plugin.ts";
-import { relayProtocol } from "./relay/plugin.ts";
+import { socketioProtocol } from "./socketio/plugin.ts";
 import { syncparty } from "./syncparty/plugin.ts";
 import type { ProtocolFactory } from "./types.ts";
 
-export const protocols: ProtocolFactory[] = [metronomeProtocol, syncparty, clickerProtocol, relayProtocol, buzzer];
+export const protocols: ProtocolFactory[] = [metronomeProtocol, syncparty, clickerProtocol, socketioProtocol, buzzer];

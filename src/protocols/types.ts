@@ -4,7 +4,7 @@ import type { Logger } from "../log.ts";
 import type { Store } from "../store/db.ts";
 import type { Metrics } from "../transport/metrics.ts";
 import type { Clock } from "../transport/types.ts";
-import type { Transport } from "../transport/ws.ts";
+import type { Transport } from "../transport/transport.ts";
 
 /** What every protocol plugin is given. */
 export interface PluginContext {

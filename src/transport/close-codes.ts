@@ -2,7 +2,7 @@
 export const Close = {
   normal: 1000,
   goingAway: 1001, // server shutting down
-  policy: 1008, // rate limit exceeded and the client kept sending
+  policy: 1008, // rate limit: the connection's queue of waiting messages is full
   tooBig: 1009, // frame larger than the endpoint's limit
   internal: 1011, // a handler threw: a bug, logged
   replaced: 4001, // the same identity connected again on another socket

@@ -1,69 +1,134 @@
-// Token bucket with strikes: `rate` tokens per second, at most `burst` banked. Pure; time is passed in.
+// Rate limits (docs/common.md#rate-limit). Pure; time is passed in.
 //
-// The policy (rate, burst, forgiveness window) is one object per endpoint; each client's bucket is
-// four numbers that live inline in the object that owns them (a WsConn, a Socket.IO client), so
-// an idle connection pays for no limiter objects of its own (docs/bench.md M1).
+// WebSocket endpoints delay rather than drop (the way nginx's limit_req with a burst and without
+// nodelay does): a token bucket refills at `rate` units per second up to `burst`; a message that
+// finds no token waits in its connection's queue and is handled, in order, as tokens come. Only a
+// client whose queue is full (too many messages or bytes waiting) gets the protocol's error reply
+// and is closed with 1008. A unit of work is a frame, a control frame, or, where a frame carries
+// several requests (a JSON-RPC batch), each of them. The bucket and the queue are fields of the
+// connection that owns them, so an idle connection pays for no limiter objects of its own.
 
-/** One client's bucket: the only per-client part of the limit. */
-export interface Bucket {
+/** One connection's bucket and queue. */
+export interface Metered {
   tokens: number;
   /** When tokens were last refilled. */
-  last: number;
-  /** Frames refused since the client last stayed under the limit for a whole window. */
-  strikes: number;
-  lastStrike: number;
+  refilledAt: number;
+  /** Messages waiting for tokens, oldest first; null while nothing waits. */
+  waiting: Waiting[] | null;
+  waitingBytes: number;
+}
+
+/** A message waiting for its tokens: its frame (null for a control frame, already answered) and cost. */
+export interface Waiting {
+  data: string | Uint8Array | null;
+  cost: number;
+  bytes: number;
+}
+
+export interface RateLimits {
+  /** Units per second, sustained. */
+  rate: number;
+  /** Units that may come at once. */
+  burst: number;
+  /** Messages and bytes that may wait per connection before it is refused and closed. */
+  queueMessages: number;
+  queueBytes: number;
+}
+
+/** Refills add fractions of a token: allow for the rounding of their sum. */
+const ONE = 1 - 1e-9;
+
+export class RatePolicy {
+  constructor(readonly limits: RateLimits) {}
+
+  /** A new connection starts with the whole burst. */
+  fill(m: Metered, now: number): void {
+    m.tokens = this.limits.burst;
+    m.refilledAt = now;
+    m.waiting = null;
+    m.waitingBytes = 0;
+  }
+
+  private refill(m: Metered, now: number): void {
+    m.tokens = Math.min(this.limits.burst, m.tokens + ((now - m.refilledAt) * this.limits.rate) / 1000);
+    m.refilledAt = now;
+  }
+
+  /**
+   * May a message of this cost be handled now? Yes when nothing is waiting ahead of it and a token
+   * is there; it then takes its whole cost (the bucket may go below zero: a batch larger than the
+   * burst is handled, and what follows waits until the debt is paid).
+   */
+  admit(m: Metered, now: number, cost: number): boolean {
+    if (m.waiting !== null) return false;
+    this.refill(m, now);
+    if (m.tokens < ONE) return false;
+    m.tokens -= cost;
+    return true;
+  }
+
+  /** Queue a message that was not admitted; false when the queue is full (refuse and close). */
+  enqueue(m: Metered, w: Waiting): boolean {
+    const q = (m.waiting ??= []);
+    if (q.length >= this.limits.queueMessages || m.waitingBytes + w.bytes > this.limits.queueBytes) {
+      if (q.length === 0) m.waiting = null;
+      return false;
+    }
+    q.push(w);
+    m.waitingBytes += w.bytes;
+    return true;
+  }
+
+  /** The next waiting message whose turn has come, taken off the queue; null when it must wait on. */
+  next(m: Metered, now: number): Waiting | null {
+    const q = m.waiting;
+    if (!q) return null;
+    this.refill(m, now);
+    if (m.tokens < ONE) return null;
+    const w = q.shift()!;
+    m.tokens -= w.cost;
+    m.waitingBytes -= w.bytes;
+    if (q.length === 0) m.waiting = null;
+    return w;
+  }
+
+  /** How long until the head of the queue may go (ms). */
+  waitMs(m: Metered): number {
+    return Math.max(1, Math.ceil(((1 - m.tokens) * 1000) / this.limits.rate));
+  }
 }
 
 /**
- * The common rule "over the limit: the error reply, then close 1008 if it continues"
- * (PROTOCOLS.md), shared by the WebSocket seam and the Socket.IO layer. Refusals ("strikes")
- * are forgiven only after a quiet window as long as refilling the whole burst (at least 1 s),
- * not by one accepted message: a client pacing itself above the sustained rate gets some
- * messages through and must still be closed.
+ * The Socket.IO layer's per-session event limit (docs/socketio.md): over the rate an event is
+ * refused with the protocol's error reply ("a strike"); strikes are forgiven only after a quiet
+ * window as long as refilling the whole burst (at least 1 s), so a client pacing itself above the
+ * sustained rate is still closed once more than a burst's worth has been refused.
  */
-export class RatePolicy {
+export class RateLimiter {
+  private tokens: number;
+  private last: number;
+  private strikes = 0;
+  private lastStrike = -Infinity;
   private readonly windowMs: number;
 
-  constructor(private readonly rate: number, readonly burst: number) {
+  constructor(private readonly rate: number, private readonly burst: number, now: number) {
+    this.tokens = burst;
+    this.last = now;
     this.windowMs = Math.max(1000, (burst * 1000) / rate);
   }
 
-  /** Sets a bucket to full (a new client starts with the whole burst). */
-  fill(b: Bucket, now: number): void {
-    b.tokens = this.burst;
-    b.last = now;
-    b.strikes = 0;
-    b.lastStrike = -Infinity;
-  }
-
-  check(b: Bucket, now: number): "ok" | "refuse" | "close" {
-    const refill = ((now - b.last) * this.rate) / 1000;
-    b.last = now;
-    b.tokens = Math.min(this.burst, b.tokens + refill);
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
+  check(now: number): "ok" | "refuse" | "close" {
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.rate) / 1000);
+    this.last = now;
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
       return "ok";
     }
-    if (now - b.lastStrike > this.windowMs) b.strikes = 0;
-    b.lastStrike = now;
-    return ++b.strikes > this.burst ? "close" : "refuse";
+    if (now - this.lastStrike > this.windowMs) this.strikes = 0;
+    this.lastStrike = now;
+    return ++this.strikes > this.burst ? "close" : "refuse";
   }
 }
 
-/** A policy with one bucket of its own, for callers that limit a single client. */
-export class RateLimiter implements Bucket {
-  tokens = 0;
-  last = 0;
-  strikes = 0;
-  lastStrike = -Infinity;
-  private readonly policy: RatePolicy;
-
-  constructor(rate: number, burst: number, now: number) {
-    this.policy = new RatePolicy(rate, burst);
-    this.policy.fill(this, now);
-  }
-
-  check(now: number): "ok" | "refuse" | "close" {
-    return this.policy.check(this, now);
-  }
-}
+/** The words of every protocol's rate-limit error reply. */
+export const RATE_LIMITED_TEXT = "too many messages waiting: slow down";

@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { PtyMaster } from "../../src/drivers/serial/pty.ts";
 import { discoverDevices, vetDevice } from "../../src/protocols/buzzer/devices.ts";
-import { parsePoolSpec } from "../../src/protocols/buzzer/mediator.ts";
+import { parsePoolSpec } from "../../src/protocols/buzzer/state.ts";
 
 const vet = (path: string) => vetDevice(parsePoolSpec(path));
 

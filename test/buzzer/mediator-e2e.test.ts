@@ -31,7 +31,7 @@ const isEvent = (event: string, pool: string, buzzer?: number | null) => (m: any
 beforeAll(async () => {
   main = await emulator("ttyMAIN", { buzzers: [1, 2, 3] });
   s = await bootServer(
-    { poolAllow: testPoolAllow, pool: [main.path], rateLimit: 5, rateBurst: 5 },
+    { poolAllow: testPoolAllow, pool: [main.path], rateLimit: 5, rateBurst: 5, rateQueue: 3 },
     { protocols: [buzzerProtocol({ connectTimeoutMs: 800, minBackoffMs: 30, maxBackoffMs: 150 })] },
   );
   await main.linked();
@@ -188,7 +188,7 @@ describe("/mediator end to end", () => {
       if (!m) break;
       got.push(m);
     }
-    expect(got).toContainEqual({ error: "rate_limited", message: "too many messages: slow down", cause: null });
+    expect(got).toContainEqual({ error: "rate_limited", message: "too many messages waiting: slow down", cause: null });
     expect((await c.waitClose()).code).toBe(1008);
   });
 

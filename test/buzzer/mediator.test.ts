@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { EVENTS_TOPIC, Mediator, type PoolSink, type PoolSpec } from "../../src/protocols/buzzer/mediator.ts";
+import { EVENTS_TOPIC, Mediator, type MediatorClient, type PoolSink, type PoolSpec } from "../../src/protocols/buzzer/state.ts";
 import { FakeClock, FakeConn, FakeHub } from "../helpers/fakes.ts";
 
 interface FakePool {
@@ -37,7 +37,8 @@ function setup(opts: { configured?: string[]; discovered?: string[]; keyboard?: 
   m.startConfigured(opts.configured ?? []);
   /** A client of the endpoint; an operator unless said otherwise (most tests change pools). */
   const client = (operator = true) => {
-    const c = new FakeConn(topics, operator);
+    const c = new FakeConn<MediatorClient>(topics, operator);
+    c.state = m.open(c);
     c.subscribe(EVENTS_TOPIC);
     return c;
   };
@@ -59,8 +60,8 @@ describe("mediator", () => {
     pool("/dev/ttyACM0").sink.up([1]);
     watcher.take();
     const anon = client(false);
-    m.message(anon, '{"command":"disconnect","pool":"/dev/ttyACM0"}');
-    m.message(anon, '{"command":"set_color","pool":"/dev/ttyACM0","buzzer":1,"color":[1,2,3]}');
+    m.message(anon.state, '{"command":"disconnect","pool":"/dev/ttyACM0"}');
+    m.message(anon.state, '{"command":"set_color","pool":"/dev/ttyACM0","buzzer":1,"color":[1,2,3]}');
     expect(anon.takeJson().filter((r) => !("event" in r))).toEqual([
       { error: "forbidden", message: expect.stringContaining("operator rights"), cause: "disconnect" },
       { error: "forbidden", message: expect.stringContaining("operator rights"), cause: "set_color" },
@@ -69,17 +70,17 @@ describe("mediator", () => {
     expect(pool("/dev/ttyACM0").colors).toEqual([]);
     expect(watcher.take()).toEqual([]);
     // Listing and connecting stay open to everyone (the seed's clients send them).
-    m.message(anon, '{"list":"buzzers"}');
+    m.message(anon.state, '{"list":"buzzers"}');
     expect(anon.takeJson()).toEqual([{ response: "buzzers", pools: [{ pool: "/dev/ttyACM0", buzzers: [1] }] }]);
   });
 
   test("connect right after disconnect opens the device only once the old one is released", async () => {
     const { m, client, opened, pool, releases } = setup({ slowClose: true });
     const c = client();
-    m.message(c, '{"command":"connect","pool":"/dev/ttyACM0"}');
+    m.message(c.state, '{"command":"connect","pool":"/dev/ttyACM0"}');
     pool("/dev/ttyACM0").sink.up([1]);
-    m.message(c, '{"command":"disconnect","pool":"/dev/ttyACM0"}');
-    m.message(c, '{"command":"connect","pool":"/dev/ttyACM0"}');
+    m.message(c.state, '{"command":"disconnect","pool":"/dev/ttyACM0"}');
+    m.message(c.state, '{"command":"connect","pool":"/dev/ttyACM0"}');
     expect(opened.length).toBe(1); // the port is still held by the closing device
     c.takeJson();
     releases.shift()!();
@@ -88,9 +89,9 @@ describe("mediator", () => {
     pool("/dev/ttyACM0").sink.up([1]);
     expect(c.takeJson()[0]).toEqual({ result: "connect", pool: "/dev/ttyACM0", buzzers: [1] });
     // Disconnected again before the old device let go: nothing is opened at all.
-    m.message(c, '{"command":"disconnect","pool":"/dev/ttyACM0"}');
-    m.message(c, '{"command":"connect","pool":"/dev/ttyACM0"}');
-    m.message(c, '{"command":"disconnect","pool":"/dev/ttyACM0"}');
+    m.message(c.state, '{"command":"disconnect","pool":"/dev/ttyACM0"}');
+    m.message(c.state, '{"command":"connect","pool":"/dev/ttyACM0"}');
+    m.message(c.state, '{"command":"disconnect","pool":"/dev/ttyACM0"}');
     releases.shift()!();
     await Bun.sleep(0);
     expect(opened.length).toBe(2);
@@ -112,56 +113,56 @@ describe("mediator", () => {
     clock.advance(3);
     pool("/dev/ttyACM0").sink.buzz(2);
     expect(b.takeJson().at(-1)).toEqual({ event: "buzz", pool: "/dev/ttyACM0", buzzer: 2, ts: ts0 + 3 });
-    m.message(a, '{"list":"buzzers"}');
+    m.message(a.state, '{"list":"buzzers"}');
     expect(a.takeJson()).toEqual([{ event: "buzz", pool: "/dev/ttyACM0", buzzer: 2, ts: ts0 + 3 }, { response: "buzzers", pools: [{ pool: "/dev/ttyACM0", buzzers: [1, 2] }] }]);
   });
 
   test("list pools: configured, discovered and connected, without duplicates", () => {
     const { m, client } = setup({ configured: ["/dev/ttyACM0"], discovered: ["/dev/ttyACM0", "/dev/ttyUSB1"] });
     const c = client();
-    m.message(c, '{"command":"connect","pool":"/tmp/x"}');
-    m.message(c, '{"list":"pools"}');
+    m.message(c.state, '{"command":"connect","pool":"/tmp/x"}');
+    m.message(c.state, '{"list":"pools"}');
     expect(c.takeJson()).toEqual([{ response: "pools", pools: ["/dev/ttyACM0", "/dev/ttyUSB1", "/tmp/x"] }]);
   });
 
   test("connect waits for the handshake; list buzzers shows connected pools only", () => {
     const { m, client, pool } = setup({ configured: ["/dev/a"] });
     const c = client();
-    m.message(c, '{"command":"connect","pool":"/dev/b"}');
+    m.message(c.state, '{"command":"connect","pool":"/dev/b"}');
     expect(c.takeJson()).toEqual([]);
     pool("/dev/b").sink.up([5]);
     expect(c.takeJson()).toEqual([
       { result: "connect", pool: "/dev/b", buzzers: [5] },
       { event: "connected", pool: "/dev/b", buzzer: 5, ts: expect.any(Number) },
     ]);
-    m.message(c, '{"list":"buzzers"}');
+    m.message(c.state, '{"list":"buzzers"}');
     expect(c.takeJson()).toEqual([{ response: "buzzers", pools: [{ pool: "/dev/b", buzzers: [5] }] }]);
     // connecting a connected pool answers at once
-    m.message(c, '{"command":"connect","pool":"/dev/b"}');
+    m.message(c.state, '{"command":"connect","pool":"/dev/b"}');
     expect(c.takeJson()).toEqual([{ result: "connect", pool: "/dev/b", buzzers: [5] }]);
   });
 
   test("connect to a device that cannot be opened: connect error, pool forgotten", () => {
     const { m, client, pool, opened } = setup();
     const c = client();
-    m.message(c, '{"command":"connect","pool":"/dev/ttyACM7"}');
+    m.message(c.state, '{"command":"connect","pool":"/dev/ttyACM7"}');
     pool("/dev/ttyACM7").sink.failed("Couldn't open serial port '/dev/ttyACM7'");
     expect(c.takeJson()).toEqual([{ error: "connect", message: "Couldn't open serial port '/dev/ttyACM7'", cause: null }]);
     expect(opened[0]!.closed).toBe(true);
-    m.message(c, '{"list":"pools"}');
+    m.message(c.state, '{"list":"pools"}');
     expect(c.takeJson()).toEqual([{ response: "pools", pools: [] }]);
   });
 
   test("connect refuses what the vetting refuses, without opening it", () => {
     const { m, client, opened } = setup();
     const c = client();
-    m.message(c, '{"command":"connect","pool":"/dev/watchdog"}');
+    m.message(c.state, '{"command":"connect","pool":"/dev/watchdog"}');
     expect(c.takeJson()).toEqual([{ error: "connect", message: "'/dev/watchdog' is not a serial port or input device", cause: null }]);
     expect(opened).toEqual([]);
   });
 
   test("pool specs: suffixes select the firmware numbering or a keyboard", async () => {
-    const { parsePoolSpec } = await import("../../src/protocols/buzzer/mediator.ts");
+    const { parsePoolSpec } = await import("../../src/protocols/buzzer/state.ts");
     expect(parsePoolSpec("/dev/ttyACM0")).toEqual({ id: "/dev/ttyACM0", kind: "serial", numbering: "v1" });
     expect(parsePoolSpec("/dev/ttyACM0#v2")).toEqual({ id: "/dev/ttyACM0", kind: "serial", numbering: "v2" });
     expect(parsePoolSpec("/dev/input/event3")).toEqual({ id: "/dev/input/event3", kind: "keyboard", numbering: "v1" });
@@ -172,7 +173,7 @@ describe("mediator", () => {
   test("connect to a device that never answers: connect error after the timeout", () => {
     const { m, client, clock, opened } = setup();
     const c = client();
-    m.message(c, '{"command":"connect","pool":"/dev/quiet"}');
+    m.message(c.state, '{"command":"connect","pool":"/dev/quiet"}');
     clock.advance(2999);
     expect(c.takeJson()).toEqual([]);
     clock.advance(1);
@@ -189,7 +190,7 @@ describe("mediator", () => {
     p.sink.down("unplugged");
     p.sink.down("unplugged"); // reported once
     p.sink.failed("Couldn't open serial port '/dev/a'"); // retries failing: still kept
-    m.message(c, '{"list":"buzzers"}');
+    m.message(c.state, '{"list":"buzzers"}');
     p.sink.up([1, 3]);
     expect(c.takeJson().map(({ ts, ...e }) => e)).toEqual([
       { event: "connected", pool: "/dev/a", buzzer: 1 },
@@ -210,24 +211,24 @@ describe("mediator", () => {
     pool("/dev/a").sink.up([1]);
     other.takeJson();
     c.takeJson();
-    m.message(c, '{"command":"disconnect","pool":"/dev/a"}');
+    m.message(c.state, '{"command":"disconnect","pool":"/dev/a"}');
     expect(pool("/dev/a").closed).toBe(true);
     expect(c.takeJson().map(({ ts, ...e }) => e)).toEqual([{ result: "disconnect", pool: "/dev/a" }, { event: "disconnected", pool: "/dev/a", buzzer: null }]);
     expect(other.takeJson().length).toBe(1);
     pool("/dev/a").sink.buzz(1); // a late report from the closed driver is ignored
     expect(other.takeJson()).toEqual([]);
-    m.message(c, '{"command":"disconnect","pool":"/dev/a"}');
+    m.message(c.state, '{"command":"disconnect","pool":"/dev/a"}');
     expect(c.takeJson()).toEqual([{ error: "invalid_data_type", message: "expected the id of a connected pool", cause: "pool" }]);
   });
 
   test("set_color reaches the driver; checks the pool and the buzzer", () => {
     const { m, pool, afterUp } = setup({ configured: ["/dev/a"] });
     const c = afterUp("/dev/a", [1]);
-    m.message(c, '{"command":"set_color","pool":"/dev/a","buzzer":1,"color":[10,20,30]}');
+    m.message(c.state, '{"command":"set_color","pool":"/dev/a","buzzer":1,"color":[10,20,30]}');
     expect(c.takeJson()).toEqual([{ result: "set_color", pool: "/dev/a", buzzer: 1, color: [10, 20, 30] }]);
     expect(pool("/dev/a").colors).toEqual([[1, [10, 20, 30]]]);
-    m.message(c, '{"command":"set_color","pool":"/dev/a","buzzer":9,"color":[1,2,3]}');
-    m.message(c, '{"command":"set_color","pool":"/dev/zz","buzzer":1,"color":[1,2,3]}');
+    m.message(c.state, '{"command":"set_color","pool":"/dev/a","buzzer":9,"color":[1,2,3]}');
+    m.message(c.state, '{"command":"set_color","pool":"/dev/zz","buzzer":1,"color":[1,2,3]}');
     expect(c.takeJson().map((e) => e.cause)).toEqual(["buzzer", "pool"]);
   });
 
@@ -237,30 +238,30 @@ describe("mediator", () => {
     pool("/dev/input/event3").sink.up([]);
     pool("/dev/input/event3").sink.connected(30);
     c.takeJson();
-    m.message(c, '{"command":"set_color","pool":"/dev/input/event3","buzzer":30,"color":[1,2,3]}');
+    m.message(c.state, '{"command":"set_color","pool":"/dev/input/event3","buzzer":30,"color":[1,2,3]}');
     expect(c.takeJson()[0]).toMatchObject({ error: "invalid_data_type", cause: "pool" });
   });
 
   test("bad frames get the seed's errors and change nothing", () => {
     const { m, afterUp } = setup({ configured: ["/dev/a"] });
     const c = afterUp("/dev/a", [1]);
-    m.message(c, "{nope");
-    m.message(c, '{"command":"fly"}');
-    m.message(c, '{"command":"connect","pool":1}');
+    m.message(c.state, "{nope");
+    m.message(c.state, '{"command":"fly"}');
+    m.message(c.state, '{"command":"connect","pool":1}');
     expect(c.takeJson()).toEqual([
       { error: "invalid_json", message: null, cause: "{nope" },
       { error: "unknown_command", message: null, cause: '{"command":"fly"}' },
       { error: "invalid_data_type", message: "expected a non-empty string (a pool id)", cause: "pool" },
     ]);
-    m.message(c, '{"list":"buzzers"}');
+    m.message(c.state, '{"list":"buzzers"}');
     expect(c.takeJson()).toEqual([{ response: "buzzers", pools: [{ pool: "/dev/a", buzzers: [1] }] }]);
   });
 
   test("a client that leaves gets no late connect reply; stop closes every device", async () => {
     const { m, client, pool, clock, opened } = setup({ configured: ["/dev/a"] });
     const c = client();
-    m.message(c, '{"command":"connect","pool":"/dev/b"}');
-    m.forget(c);
+    m.message(c.state, '{"command":"connect","pool":"/dev/b"}');
+    m.close(c.state);
     clock.advance(10_000);
     expect(c.takeJson()).toEqual([]);
     pool("/dev/a").sink.up([]);

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
-import { fmt, parse, Score, shown } from "../../src/protocols/clicker/codec.ts";
+import { fmt, parse, Score } from "../../src/protocols/clicker/codec.ts";
+import { shown } from "../../src/protocols/clicker/errors.ts";
 
 describe("clicker codec: commands", () => {
   const ok: Array<[string, unknown]> = [

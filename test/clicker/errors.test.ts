@@ -96,13 +96,13 @@ describe("clicker /ws: bad input", () => {
 
 describe("clicker /ws: rate limit", () => {
   test("over the limit: ERROR rate_limited, then 1008 if it keeps going", async () => {
-    const s = await bootServer({ rateLimit: 5, rateBurst: 5 });
+    const s = await bootServer({ rateLimit: 5, rateBurst: 5, rateQueue: 3 });
     try {
       const c = await TestClient.open(s.ws("/ws"));
       for (let i = 0; i < 30; i++) c.send("LISTEN 000001");
       const seen: string[] = [];
       for (let i = 0; i < 40 && !c.closed; i++) seen.push(await c.next().catch(() => ""));
-      expect(seen).toContain("ERROR rate_limited too many messages, slow down");
+      expect(seen).toContain("ERROR rate_limited too many messages waiting: slow down");
       expect((await c.waitClose()).code).toBe(1008);
     } finally {
       await s.stop();

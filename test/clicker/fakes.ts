@@ -15,7 +15,7 @@ export class CorkingConn extends FakeConn {
     if (this.held) this.held.push(data);
     else super.send(data);
   }
-  cork(fn: () => void): void {
+  override cork(fn: () => void): void {
     const held: string[] = (this.held = []);
     try {
       fn();

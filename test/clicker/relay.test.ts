@@ -1,12 +1,12 @@
 import { beforeEach, describe, expect, test } from "bun:test";
 import { createLogger } from "../../src/log.ts";
-import { ClickerRelay, topicOf } from "../../src/protocols/clicker/relay.ts";
+import { ClickerHub, topicOf } from "../../src/protocols/clicker/state.ts";
 import { CorkingConn, FakeConn, FakeHub, ManualTurns, MemoryStore, settle } from "./fakes.ts";
 
 let hub: FakeHub;
 let store: MemoryStore;
 let turns: ManualTurns;
-let relay: ClickerRelay;
+let relay: ClickerHub;
 let logged: string[];
 let errors: number;
 
@@ -17,16 +17,16 @@ beforeEach(() => {
   logged = [];
   errors = 0;
   const log = createLogger({ level: "error", format: "json", write: (l) => logged.push(l) });
-  relay = new ClickerRelay({ store, topics: hub, defer: turns.defer, log, onError: () => errors++ });
+  relay = new ClickerHub({ store, topics: hub, defer: turns.defer, log, onError: () => errors++ });
 });
 
 function connect(): FakeConn {
   const c = new FakeConn(hub);
-  relay.open(c);
+  c.state = relay.open(c);
   return c;
 }
 async function say(c: FakeConn, ...lines: string[]): Promise<string[]> {
-  for (const l of lines) relay.message(c, l);
+  for (const l of lines) relay.message(c.state, l);
   await settle();
   await turns.endTurn();
   return c.take();
@@ -74,9 +74,9 @@ describe("clicker relay", () => {
     await say(l, `LISTEN ${ra.id},${rb.id}`);
     l.take();
     store.hold();
-    relay.message(a, "SCORE 10 1");
-    relay.message(b, "SCORE 20 1");
-    relay.message(a, "SCORE 11 2");
+    relay.message(a.state, "SCORE 10 1");
+    relay.message(b.state, "SCORE 20 1");
+    relay.message(a.state, "SCORE 11 2");
     await settle();
     expect(turns.pending).toBe(1);
     await turns.endTurn();
@@ -92,7 +92,7 @@ describe("clicker relay", () => {
 
   test("a connection that can cork gets its SCORED replies of one commit in one cork, broadcasts as usual", async () => {
     const a = new CorkingConn(hub);
-    relay.open(a);
+    a.state = relay.open(a);
     const { id } = await register(a);
     const l = connect();
     await say(l, `LISTEN ${id}`);
@@ -110,8 +110,8 @@ describe("clicker relay", () => {
   test("a SCORE that joins the batch directly still answers before what the same connection sends next", async () => {
     const { a, id } = await senderAndListener();
     // SCORE, then LISTEN in the same turn: the LISTEN waits for the SCORE's commit.
-    relay.message(a, "SCORE 1 1");
-    relay.message(a, `LISTEN ${id}`);
+    relay.message(a.state, "SCORE 1 1");
+    relay.message(a.state, `LISTEN ${id}`);
     await settle();
     expect(a.take()).toEqual([]);
     await turns.endTurn();
@@ -120,9 +120,9 @@ describe("clicker relay", () => {
     // A SCORE that arrives while the previous batch is still being written waits for its reply
     // and goes into the next batch, even with a store that answers late.
     store.hold();
-    relay.message(a, "SCORE 2 1");
+    relay.message(a.state, "SCORE 2 1");
     await turns.endTurn();
-    relay.message(a, "SCORE 3 1");
+    relay.message(a.state, "SCORE 3 1");
     await settle();
     expect(turns.pending).toBe(0);
     store.release();
@@ -151,7 +151,7 @@ describe("clicker relay", () => {
     await say(b, "SCORE 1 1");
     await say(c, "SCORE 9 9");
     c.close(1000);
-    relay.close(c);
+    relay.close(c.state);
     const l = connect();
     expect(await say(l, `LISTEN ${rb.id} 999999,${rc.id} ${ra.id}`)).toEqual([
       `CONNECT ${rb.id} ${ra.id}`,
@@ -171,8 +171,8 @@ describe("clicker relay", () => {
     await say(a, "SCORE 1 1");
     const l = connect();
     store.hold();
-    relay.message(l, `LISTEN ${id}`);
-    relay.message(a, "SCORE 2 2");
+    relay.message(l.state, `LISTEN ${id}`);
+    relay.message(a.state, "SCORE 2 2");
     await settle();
     await turns.endTurn();
     store.release();
@@ -184,7 +184,7 @@ describe("clicker relay", () => {
 
   test("DISCONNECT goes to listeners when a sender's socket closes", async () => {
     const { a, l, id } = await senderAndListener();
-    relay.close(a);
+    relay.close(a.state);
     expect(l.take()).toEqual([`DISCONNECT ${id}`]);
     expect(relay.isLive(id)).toBe(false);
   });
@@ -194,7 +194,7 @@ describe("clicker relay", () => {
     const fresh = connect();
     expect(await say(fresh, `REGISTER ${secret}`)).toEqual([`REGISTERED ${id} ${secret}`]);
     expect(old.closedWith?.code).toBe(4001);
-    relay.close(old); // the transport reports the close later
+    relay.close(old.state); // the transport reports the close later
     expect(l.take()).toEqual([`CONNECT ${id}`]);
     expect(relay.isLive(id)).toBe(true);
     expect(await say(fresh, "SCORE 1 1")).toEqual(["SCORED 1"]);
@@ -204,9 +204,9 @@ describe("clicker relay", () => {
   test("commands wait for the one before: a SCORE sent right behind REGISTER is accepted", async () => {
     const a = connect();
     store.hold();
-    relay.message(a, "REGISTER");
-    relay.message(a, "SCORE 1 1");
-    relay.message(a, "BOGUS");
+    relay.message(a.state, "REGISTER");
+    relay.message(a.state, "SCORE 1 1");
+    relay.message(a.state, "BOGUS");
     await settle();
     expect(a.sent).toEqual([]);
     store.release();
@@ -233,7 +233,7 @@ describe("clicker relay", () => {
     expect(relay.isLive(first.id)).toBe(false);
     expect(await say(a, `REGISTER ${other.secret}`)).toEqual([`REGISTERED ${other.id} ${other.secret}`]);
     expect(b.closedWith?.code).toBe(4001);
-    relay.close(b);
+    relay.close(b.state);
     expect(l.take()).toEqual([`CONNECT ${other.id}`]);
     expect(relay.isLive(fresh.id)).toBe(false);
     expect(relay.senderCount()).toBe(1);
@@ -254,7 +254,7 @@ describe("clicker relay", () => {
   test("stop() commits the batch that is still waiting for its turn to end", async () => {
     const a = connect();
     await register(a);
-    relay.message(a, "SCORE 5 5");
+    relay.message(a.state, "SCORE 5 5");
     await settle();
     expect(store.scores).toEqual([]);
     await relay.stop();
@@ -267,9 +267,9 @@ describe("clicker relay", () => {
   test("a closed connection's queued commands are dropped", async () => {
     const a = connect();
     store.hold();
-    relay.message(a, "REGISTER");
-    relay.message(a, "SCORE 1 1");
-    relay.close(a);
+    relay.message(a.state, "REGISTER");
+    relay.message(a.state, "SCORE 1 1");
+    relay.close(a.state);
     store.release();
     await settle();
     await turns.endTurn();

@@ -204,7 +204,7 @@ describe("/mediator pools and the extensions", () => {
 
 describe("/mediator and the common rules", () => {
   test("over the rate: the protocol's error reply, then close 1008; others undisturbed", async () => {
-    const small = await bootServer({ poolAllow: testPoolAllow, rateLimit: 5, rateBurst: 5 });
+    const small = await bootServer({ poolAllow: testPoolAllow, rateLimit: 5, rateBurst: 5, rateQueue: 3 });
     cleanup.push(() => small.stop());
     const [c, other] = [await TestClient.open(small.ws("/mediator"), { headers: operatorHeaders }), await TestClient.open(small.ws("/mediator"), { headers: operatorHeaders })];
     cleanup.push(() => other.close());

@@ -128,7 +128,7 @@ describe("command line", () => {
       const p = await runToExit(rt.cmd(["--print-config", "--port", "9123", "--rate-limit", "7"]), dir);
       expect(p.code).toBe(0);
       const config = JSON.parse(p.stdout);
-      expect(config).toMatchObject({ port: 9123, rateLimit: 7, rateBurst: 100, maxFrameBytes: 65536, pingIntervalMs: 30000, idleTimeoutMs: 60000 });
+      expect(config).toMatchObject({ port: 9123, rateLimit: 7, rateBurst: 400, maxFrameBytes: 65536, pingIntervalMs: 30000, idleTimeoutMs: 60000 });
       for (const bad of [["--port", "nope"], ["--port", "70000"], ["--no-such-flag"], ["positional"], ["--rate-limit", "0"], ["--log-level", "loud"], ["--print-config", "--port", "-1"], ["--ping-interval-ms", "5000", "--idle-timeout-ms", "4000"]]) {
         const r = await runToExit(rt.cmd(bad), dir);
         expect(r.code, bad.join(" ")).toBe(2);

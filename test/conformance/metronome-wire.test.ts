@@ -217,7 +217,7 @@ describe("common rules on /connect", () => {
   });
 
   test("rate limit: the -32005 error with id null while over, then close 1008 if it keeps going", async () => {
-    const rs = await bootServer({ rateLimit: 10, rateBurst: 10 });
+    const rs = await bootServer({ rateLimit: 10, rateBurst: 10, rateQueue: 3 });
     try {
       const c = await MetronomeClient.open(rs.ws("/connect"));
       const bystander = await MetronomeClient.open(rs.ws("/connect"));
@@ -231,7 +231,7 @@ describe("common rules on /connect", () => {
         }
       }
       expect(seen.slice(0, 10)).toEqual(Array.from({ length: 10 }, (_, i) => NOT_FOUND(String(i))));
-      expect(seen).toContain('{"jsonrpc":"2.0","error":{"code":-32005,"message":"rate limited"},"id":null}');
+      expect(seen).toContain('{"jsonrpc":"2.0","error":{"code":-32005,"message":"too many messages waiting: slow down"},"id":null}');
       expect((await c.ws.waitClose()).code).toBe(1008);
       bystander.send('{"jsonrpc":"2.0","method":"nope","id":"ok"}');
       expect(await bystander.reply()).toBe(NOT_FOUND('"ok"'));

@@ -15,7 +15,7 @@ const SECRET = "errors-secret";
 const sign = (claims: object, expOffsetS: number | null, secret = SECRET) => signJwt(secret, { ...claims }, expOffsetS);
 
 describe("every error code of the contract occurs over the wire", () => {
-  const H = useHarness({ jwtSecret: SECRET, roomMaxParticipants: 2, rateLimit: 5, rateBurst: 10 });
+  const H = useHarness({ jwtSecret: SECRET, roomMaxParticipants: 2, rateLimit: 5, rateBurst: 10, rateQueue: 2 });
 
   test("all fifteen codes, each with the exact error envelope", async () => {
     const seen = new Set<string>();
@@ -207,7 +207,7 @@ describe("bad input: the error reply, the connection stays, nobody else notices 
 });
 
 describe("rate limit, frame size, idle close on /OpenSyncParty/ws", () => {
-  const H = useHarness({ rateLimit: 2, rateBurst: 5, maxFrameBytes: 1024, pingIntervalMs: 100, idleTimeoutMs: 500 });
+  const H = useHarness({ rateLimit: 2, rateBurst: 5, rateQueue: 3, maxFrameBytes: 1024, pingIntervalMs: 100, idleTimeoutMs: 500 });
 
   test("over the rate: rate_limited replies, then close 1008; the room sees the flooder leave", async () => {
     const { id, h, gs } = await H.room(["g"]);

@@ -45,14 +45,29 @@ export class FakeHub implements Topics {
 }
 
 let nextId = 1;
-export class FakeConn implements Conn {
+export class FakeConn<S = any> implements Conn<S> {
   readonly id = nextId++;
   readonly sent: string[] = [];
   closedWith: { code: number; reason?: string } | null = null;
+  state = undefined as S;
+  /** Failures of watched background work (the seam would close with 1011 and log). */
+  readonly faults: unknown[] = [];
   /** Operator rights, as an upgrade with the operator token would give them. */
   constructor(private readonly hub: FakeHub, readonly operator = false) {}
-  send(data: string): void {
-    if (!this.closedWith) this.sent.push(data);
+  send(data: string | Uint8Array): void {
+    if (!this.closedWith) this.sent.push(typeof data === "string" ? data : new TextDecoder().decode(data));
+  }
+  post(data: string): void {
+    this.send(data);
+  }
+  cork(fn: () => void): void {
+    fn();
+  }
+  watch(work: Promise<unknown>): void {
+    work.catch((err: unknown) => {
+      this.faults.push(err);
+      this.close(1011, "internal error");
+    });
   }
   close(code: number, reason?: string): void {
     this.closedWith ??= { code, reason };

@@ -53,3 +53,51 @@ export async function upgradeStatus(port: number, path: string, headers: Record<
   socket.end();
   return s;
 }
+
+/**
+ * Upgrade, then send `count` ping frames at once; resolves with the close code the server sends
+ * (0 if the connection ends without a close frame, -1 if it is still open after 5 s).
+ */
+export async function pingFlood(port: number, path: string, count: number): Promise<number> {
+  let done!: (code: number) => void;
+  const result = new Promise<number>((r) => (done = r));
+  let buf = Buffer.alloc(0);
+  let upgraded = false;
+  const socket = await Bun.connect({
+    hostname: "127.0.0.1",
+    port,
+    socket: {
+      data(s, data) {
+        buf = Buffer.concat([buf, data]);
+        if (!upgraded) {
+          const end = buf.indexOf("\r\n\r\n");
+          if (end < 0) return;
+          upgraded = true;
+          buf = buf.subarray(end + 4);
+          // Client frames are masked: FIN|ping, MASK|0 length, a zero mask key.
+          const ping = Buffer.from([0x89, 0x80, 0, 0, 0, 0]);
+          s.write(Buffer.concat(Array.from({ length: count }, () => ping)));
+        }
+        // Server frames: skip pongs, stop at the close frame.
+        while (buf.length >= 2) {
+          const op = buf[0]! & 0x0f;
+          const len = buf[1]! & 0x7f;
+          if (len > 125 || buf.length < 2 + len) return;
+          if (op === 0x8) return done(len >= 2 ? buf.readUInt16BE(2) : 1005);
+          buf = buf.subarray(2 + len);
+        }
+      },
+      close: () => done(0),
+      error: () => done(0),
+    },
+  });
+  socket.write(
+    `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+  );
+  const t = setTimeout(() => done(-1), 5000);
+  const code = await result;
+  clearTimeout(t);
+  socket.end();
+  return code;
+}

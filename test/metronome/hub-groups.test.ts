@@ -1,6 +1,6 @@
 // Hub rules with a fake clock: ids, groups, owner-only control, membership, dissolve.
 import { beforeEach, describe, expect, test } from "bun:test";
-import { Msg } from "../../src/protocols/metronome/hub.ts";
+import { Msg } from "../../src/protocols/metronome/errors.ts";
 import { call, client, clock, connect, group, hub, resetHub, tempo } from "./hub-harness.ts";
 
 beforeEach(resetHub);

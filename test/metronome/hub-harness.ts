@@ -1,8 +1,8 @@
 // Drives the hub through the real method table and dispatcher, with a fake clock and fake peers,
 // as a client would: the reply is sent first, then the after-effects run.
 import { expect } from "bun:test";
-import { MetronomeHub, type Session } from "../../src/protocols/metronome/hub.ts";
-import { dispatch } from "../../src/protocols/metronome/jsonrpc.ts";
+import { MetronomeHub, type MetronomeClient } from "../../src/protocols/metronome/state.ts";
+import { dispatch } from "../../src/protocols/metronome/codec.ts";
 import { metronomeMethods } from "../../src/protocols/metronome/methods.ts";
 import { FakeClock, FakeConn, FakeHub } from "../helpers/fakes.ts";
 
@@ -23,7 +23,7 @@ let nextId = 1;
 
 export interface Client {
   peer: FakeConn;
-  s: Session;
+  s: MetronomeClient;
 }
 
 /** A fresh hub and clock; call from beforeEach. */

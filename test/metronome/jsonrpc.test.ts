@@ -1,6 +1,7 @@
 // The generic JSON-RPC 2.0 codec against the specification's own examples (§7) and its rules.
 import { describe, expect, test } from "bun:test";
-import { classify, dispatch, encodeRequest, MAX_BATCH, RpcCode, type Method, type RpcParams } from "../../src/protocols/metronome/jsonrpc.ts";
+import { classify, dispatch, encodeRequest, MAX_BATCH, type Method, type RpcParams } from "../../src/protocols/metronome/codec.ts";
+import { RpcCode } from "../../src/protocols/metronome/errors.ts";
 
 // The methods the specification's examples call (§7).
 const calls: string[] = [];

@@ -204,7 +204,7 @@ describe("groups over the wire", () => {
 });
 
 test("rate limit: a JSON-RPC error with id null, then close 1008", async () => {
-  const rs = await bootServer({ rateLimit: 5, rateBurst: 5 }, { protocols: [metronomeProtocol] });
+  const rs = await bootServer({ rateLimit: 5, rateBurst: 5, rateQueue: 3 }, { protocols: [metronomeProtocol] });
   try {
     const c = await RpcClient.open(rs.ws("/connect"));
     for (let i = 0; i < 30; i++) c.send({ jsonrpc: "2.0", method: "get_id", params: { time_utc: 1 }, id: i });
@@ -213,7 +213,7 @@ test("rate limit: a JSON-RPC error with id null, then close 1008", async () => {
       const r = await c.reply();
       if (r.error) limited = r;
     }
-    expect(limited).toEqual({ jsonrpc: "2.0", error: { code: -32005, message: "rate limited" }, id: null });
+    expect(limited).toEqual({ jsonrpc: "2.0", error: { code: -32005, message: "too many messages waiting: slow down" }, id: null });
     expect((await c.c.waitClose()).code).toBe(1008);
   } finally {
     await rs.stop();

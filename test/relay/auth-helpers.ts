@@ -2,7 +2,7 @@
 // address, and every client here comes from 127.0.0.1), clients that are closed at the end.
 import { afterAll, beforeAll, expect } from "bun:test";
 import type { Config } from "../../src/config.ts";
-import { Reason } from "../../src/protocols/relay/relay.ts";
+import { Reason } from "../../src/protocols/socketio/errors.ts";
 import { Wire } from "../conformance/wire.ts";
 import { bootServer, type TestServer } from "../helpers/server.ts";
 import { ensurePythonSocketio, PyPeer } from "./python.ts";

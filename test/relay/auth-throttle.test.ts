@@ -2,7 +2,7 @@
 // guessing is throttled per client address and counted in /metrics; CORS on the polling
 // transport never pairs a reflected or '*' origin with credentials.
 import { describe, expect, test } from "bun:test";
-import { Reason } from "../../src/protocols/relay/relay.ts";
+import { Reason } from "../../src/protocols/socketio/errors.ts";
 import { client, failuresMetric, py, rawSession, refusedConnect, useAuthTests, withServer } from "./auth-helpers.ts";
 
 useAuthTests();

@@ -2,7 +2,7 @@
 // squatter cannot take a monitor id, each role works with its own token and only with it, with
 // socket.io-client in every transport mode and with python-socketio.
 import { describe, expect, test } from "bun:test";
-import { Reason } from "../../src/protocols/relay/relay.ts";
+import { Reason } from "../../src/protocols/socketio/errors.ts";
 import { client, failuresMetric, py, refusedConnect, useAuthTests, withServer } from "./auth-helpers.ts";
 import { modes } from "./sio-client.ts";
 

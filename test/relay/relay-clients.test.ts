@@ -184,7 +184,7 @@ describe("rate limit", () => {
       expect(await u.next("disconnect")).toBe("transport close");
       const failed = u.take("command failed");
       expect(failed.filter((f) => f.reason === "query a monitor first").length).toBe(5);
-      expect(failed.filter((f) => f.reason === "rate limited").length).toBeGreaterThan(0);
+      expect(failed.filter((f) => f.reason === "too many messages waiting: slow down").length).toBeGreaterThan(0);
     } finally {
       await t.stop();
     }

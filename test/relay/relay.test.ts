@@ -1,7 +1,8 @@
 // Unit tests of the pure relay hub (§4) with fake peers and the in-memory registries.
 import { beforeEach, describe, expect, test } from "bun:test";
-import { Reason, Relay, Role, type Payload, type RelayPeer, type Roles } from "../../src/protocols/relay/relay.ts";
-import { MemoryMonitorDirectory, MemoryPendingCommands } from "../../src/protocols/relay/registry.ts";
+import { Reason } from "../../src/protocols/socketio/errors.ts";
+import { CommandRelay, Role, type Payload, type RelayPeer, type Roles } from "../../src/protocols/socketio/state.ts";
+import { MemoryMonitorDirectory, MemoryPendingCommands } from "../../src/protocols/socketio/registry.ts";
 
 class FakePeer implements RelayPeer {
   readonly got: Array<[string, Payload]> = [];
@@ -9,12 +10,18 @@ class FakePeer implements RelayPeer {
   emit(event: string, payload: Payload): void {
     this.got.push([event, payload]);
   }
+  /** What other peers' handlers sent it: recorded like its own replies, and counted apart. */
+  delivered = 0;
+  deliver(event: string, payload: Payload): void {
+    this.delivered++;
+    this.got.push([event, payload]);
+  }
   take(): Array<[string, Payload]> {
     return this.got.splice(0);
   }
 }
 
-let relay: Relay;
+let relay: CommandRelay;
 let pending: MemoryPendingCommands;
 let n: number;
 const peer = (key: string, roles?: Roles) => {
@@ -35,7 +42,7 @@ const monitorWithUsers = (...users: string[]): FakePeer[] => {
 beforeEach(() => {
   n = 0;
   pending = new MemoryPendingCommands();
-  relay = new Relay(new MemoryMonitorDirectory(), pending, () => `id${++n}`);
+  relay = new CommandRelay(new MemoryMonitorDirectory(), pending, () => `id${++n}`);
 });
 
 describe("user", () => {
@@ -115,7 +122,7 @@ describe("monitor", () => {
   });
 
   test("numeric ids are accepted; only a monitor may finish commands", () => {
-    relay = new Relay(new MemoryMonitorDirectory(), pending, () => String(++n));
+    relay = new CommandRelay(new MemoryMonitorDirectory(), pending, () => String(++n));
     const u = peer("u");
     peer("m");
     relay.con("m", { monitor_id: "dev" });

@@ -1,7 +1,7 @@
 // Unit tests of the shared ping schedule on a fake clock: each node's ping at its own deadline,
 // re-adding moves a node, removal stops it, and no timer stays armed for an empty schedule.
 import { expect, test } from "bun:test";
-import { PingSchedule, type PingNode } from "../../src/protocols/socketio/engine/heartbeat.ts";
+import { PingSchedule, type PingNode } from "../../src/socketio/engine/heartbeat.ts";
 import { FakeClock } from "./fakes.ts";
 
 function node(name: string, log: string[], clock: FakeClock): PingNode {

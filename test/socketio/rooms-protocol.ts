@@ -1,6 +1,6 @@
 // A test-only application on the Socket.IO layer that exercises rooms and broadcasts.
 import type { ProtocolFactory } from "../../src/protocols/types.ts";
-import { mountSocketIO } from "../../src/protocols/socketio/plugin.ts";
+import { mountSocketIO } from "../../src/socketio/mount.ts";
 
 export const roomsProtocol: ProtocolFactory = (ctx) => {
   const mounted = mountSocketIO(ctx);

@@ -1,6 +1,6 @@
 // Unit tests of one Engine.IO session with a fake clock and a fake WebSocket link.
 import { beforeEach, describe, expect, test } from "bun:test";
-import { EngineSession, type EngineOptions } from "../../src/protocols/socketio/engine/session.ts";
+import { EngineSession, type EngineOptions } from "../../src/socketio/engine/session.ts";
 import { FakeClock, FakeLink } from "./fakes.ts";
 
 const opts: EngineOptions = { pingIntervalMs: 1000, pingTimeoutMs: 500, maxPayload: 1000, upgradeTimeoutMs: 2000, closeTimeoutMs: 3000, maxBufferedPackets: 5 };

@@ -2,9 +2,9 @@
 // connect timeout) on a fake clock, fake WebSocket links and recording topics.
 import { beforeEach, describe, expect, test } from "bun:test";
 import { silentLogger } from "../../src/log.ts";
-import type { EngineSession } from "../../src/protocols/socketio/engine/session.ts";
-import { SioServer, type SioOptions } from "../../src/protocols/socketio/sio/server.ts";
-import type { SioSocket } from "../../src/protocols/socketio/sio/socket.ts";
+import type { EngineSession } from "../../src/socketio/engine/session.ts";
+import { SioServer, type SioOptions } from "../../src/socketio/sio/server.ts";
+import type { SioSocket } from "../../src/socketio/sio/socket.ts";
 import { FakeClock, FakeLink } from "./fakes.ts";
 
 const base: SioOptions = {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { decode, encode, encodeError, ErrorCodes } from "../../src/protocols/syncparty/codec.ts";
+import { decode, encode, encodeError } from "../../src/protocols/syncparty/codec.ts";
+import { ErrorCodes } from "../../src/protocols/syncparty/errors.ts";
 
 const code = (text: string) => {
   const d = decode(text);

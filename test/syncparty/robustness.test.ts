@@ -1,11 +1,11 @@
 // Integration: abuse from one participant leaves the room and everyone else unharmed.
 import { describe, expect, test } from "bun:test";
-import { ErrorCodes } from "../../src/protocols/syncparty/codec.ts";
+import { ErrorCodes } from "../../src/protocols/syncparty/errors.ts";
 import { useParty, type PartyClient } from "./client.ts";
 import { junkFrames } from "./junk.ts";
 
 describe("watch party under a flood", () => {
-  const srv = useParty({ rateLimit: 20, rateBurst: 20 });
+  const srv = useParty({ rateLimit: 20, rateBurst: 20, rateQueue: 5 });
   test("a flooding participant gets rate_limited then 1008; the others keep flowing", async () => {
     const { id: room, h, gs: [flooder, calm] } = await srv.room(["flooder", "calm"]);
     const calmSaw: any[] = [];

@@ -1,16 +1,16 @@
 import { beforeEach, describe, expect, test } from "bun:test";
-import { Rooms, type CreateArgs } from "../../src/protocols/syncparty/rooms.ts";
+import { PartyRooms, type CreateArgs } from "../../src/protocols/syncparty/state.ts";
 import { FakeClock, FakeConn, FakeHub } from "../helpers/fakes.ts";
 
 let clock: FakeClock;
 let hub: FakeHub;
-let rooms: Rooms;
+let rooms: PartyRooms;
 let n = 0;
 let t = 0;
 const make = (over: Partial<{ graceMs: number; maxParticipants: number }> = {}) => {
   clock = new FakeClock();
   hub = new FakeHub();
-  rooms = new Rooms({ clock, topics: hub, graceMs: 30000, maxParticipants: 100, newRoomId: () => `gen${++n}`, newResumeToken: () => `tok${++t}`, ...over });
+  rooms = new PartyRooms({ clock, topics: hub, graceMs: 30000, maxParticipants: 100, newRoomId: () => `gen${++n}`, newResumeToken: () => `tok${++t}`, ...over });
 };
 const conn = () => new FakeConn(hub);
 const args = (over: Partial<CreateArgs> = {}): CreateArgs => ({ room: "r1", clientId: "host", name: "Hana", mediaUrl: "m.mp4", startPos: 10, options: { free_play: false, private: false }, resumeToken: null, ...over });

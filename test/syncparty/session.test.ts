@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, test } from "bun:test";
 import type { Login, TokenAuth } from "../../src/protocols/syncparty/auth.ts";
-import type { Fail } from "../../src/protocols/syncparty/codec.ts";
-import { Rooms } from "../../src/protocols/syncparty/rooms.ts";
-import { Sessions } from "../../src/protocols/syncparty/session.ts";
+import type { Fail } from "../../src/protocols/syncparty/errors.ts";
+import { PartyRooms } from "../../src/protocols/syncparty/state.ts";
+import { PartyDispatch, type Viewer } from "../../src/protocols/syncparty/dispatch.ts";
 import { FakeClock, FakeConn, FakeHub } from "../helpers/fakes.ts";
 
 /** Token checks that stay pending until the test settles them. A valid login's sub is `sub`. */
@@ -26,26 +26,25 @@ class ManualAuth implements TokenAuth {
 
 let clock: FakeClock;
 let hub: FakeHub;
-let rooms: Rooms;
+let rooms: PartyRooms;
 let auth: ManualAuth;
-let sessions: Sessions;
-const asyncErrors: unknown[] = [];
+let sessions: PartyDispatch;
 const flush = () => new Promise((r) => setTimeout(r, 0));
 
 beforeEach(() => {
   clock = new FakeClock();
   hub = new FakeHub();
   let t = 0;
-  rooms = new Rooms({ clock, topics: hub, graceMs: 1000, maxParticipants: 10, newRoomId: () => "gen", newResumeToken: () => `tok${++t}` });
+  rooms = new PartyRooms({ clock, topics: hub, graceMs: 1000, maxParticipants: 10, newRoomId: () => "gen", newResumeToken: () => `tok${++t}` });
   auth = new ManualAuth();
-  sessions = new Sessions({ rooms, auth, clock, onAsyncError: (_c, e) => asyncErrors.push(e) });
+  sessions = new PartyDispatch({ rooms, auth, clock });
 });
 const open = () => {
-  const c = new FakeConn(hub);
-  sessions.open(c);
+  const c = new FakeConn<Viewer>(hub);
+  c.state = sessions.open(c);
   return c;
 };
-const send = (c: FakeConn, m: object | string) => sessions.message(c, typeof m === "string" ? m : JSON.stringify(m));
+const send = (c: FakeConn<Viewer>, m: object | string) => sessions.message(c.state, typeof m === "string" ? m : JSON.stringify(m));
 
 describe("sessions", () => {
   test("messages behind a pending token check are handled after it, in order", async () => {
@@ -80,7 +79,7 @@ describe("sessions", () => {
   test("a socket that closes while its check is pending never takes a seat", async () => {
     const h = open();
     send(h, { type: "create_room", room: "r", client: "h", payload: { auth_token: "t" } });
-    sessions.close(h);
+    sessions.close(h.state);
     auth.settle(null);
     await flush();
     expect(rooms.get("r")).toBeUndefined();
@@ -250,7 +249,7 @@ describe("sessions", () => {
     expect(auth.pending).toEqual([]);
   });
 
-  test("a failure after an await is reported as a bug, and later frames are still handled", async () => {
+  test("a failure after an await is a bug: handed to the seam (1011 and a log line), nothing after it runs", async () => {
     auth.required = false;
     auth.signInvite = () => Promise.reject(new Error("key store gone"));
     const h = open();
@@ -259,15 +258,16 @@ describe("sessions", () => {
     send(h, { type: "create_invite", payload: {} });
     send(h, { type: "ping", payload: { client_ts: 3 } });
     await flush();
-    expect(asyncErrors.splice(0).map((e) => (e as Error).message)).toEqual(["key store gone"]);
-    expect(h.takeJson().map((m) => m.type)).toEqual(["pong"]);
+    expect(h.faults.map((e) => (e as Error).message)).toEqual(["key store gone"]);
+    expect(h.closedWith).toEqual({ code: 1011, reason: "internal error" });
+    expect(h.takeJson()).toEqual([]);
   });
 
   test("rate_limited reply is the error envelope with the bound ids", () => {
     auth.required = false;
     const h = open();
     send(h, { type: "create_room", room: "r", client: "h" });
-    expect(JSON.parse(sessions.rateLimited(h))).toMatchObject({ type: "error", room: "r", client: "h", payload: { code: "rate_limited" } });
-    expect(asyncErrors).toEqual([]);
+    expect(JSON.parse(sessions.rateLimited(h.state))).toMatchObject({ type: "error", room: "r", client: "h", payload: { code: "rate_limited" } });
+    expect(h.faults).toEqual([]);
   });
 });

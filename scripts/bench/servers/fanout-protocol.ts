@@ -12,8 +12,9 @@ export const benchFanout: ProtocolFactory = ({ transport }) => {
   const topics = transport.topics("bench");
   const ep = transport.endpoint<State>({
     protocol: "bench",
-    open(conn) {
-      if (!conn.state.pub) conn.subscribe(conn.state.topic);
+    open(conn, init) {
+      if (!init.pub) conn.subscribe(init.topic);
+      return init;
     },
     message(conn, data) {
       if (conn.state.pub) topics.publish(conn.state.topic, typeof data === "string" ? data : new TextDecoder().decode(data));

@@ -7,7 +7,8 @@ import { EvdevDecoder } from "../../drivers/keyboard/evdev.ts";
 import { Device } from "../../drivers/serial/device.ts";
 import type { Logger } from "../../log.ts";
 import type { Clock } from "../../transport/types.ts";
-import type { OpenPool, PoolHandle, PoolSink, PoolSpec } from "./mediator.ts";
+import { ConnectError } from "./errors.ts";
+import type { OpenPool, PoolHandle, PoolSink, PoolSpec } from "./state.ts";
 
 export interface DeviceOptions {
   clock: Clock;
@@ -23,8 +24,7 @@ export function deviceOpener(o: DeviceOptions): OpenPool {
 }
 
 /** The seed's connect error message for a device that cannot be opened. */
-export const cannotOpen = (spec: PoolSpec) =>
-  spec.kind === "keyboard" ? `Couldn't open input device '${spec.id}'` : `Couldn't open serial port '${spec.id}'`;
+export const cannotOpen = (spec: PoolSpec) => ConnectError.cannotOpen(spec.id, spec.kind === "keyboard");
 
 /**
  * What a client's connect command may open: only terminals (serial ports, ptys) and input
@@ -36,7 +36,7 @@ export function vetDevice(spec: PoolSpec): string | null {
   let rdev: number;
   try {
     const st = statSync(spec.id); // follows /dev/serial/by-id symlinks
-    if (!st.isCharacterDevice()) return `'${spec.id}' is not a serial port or input device`;
+    if (!st.isCharacterDevice()) return ConnectError.notADevice(spec.id);
     rdev = st.rdev;
   } catch {
     return cannotOpen(spec);
@@ -47,7 +47,7 @@ export function vetDevice(spec: PoolSpec): string | null {
   if (!names) return null; // no /proc/devices on this host: a character device is all we can check
   // Major 4 is shared: minors 0-63 are virtual consoles (tty), 64+ the ttyS serial ports.
   const ok = names.some((n) => (n === "input" || n === "pts" || n === "rfcomm" || /^tty\w+$/.test(n)) && !(major === 4 && minor < 64));
-  return ok ? null : `'${spec.id}' is not a serial port or input device`;
+  return ok ? null : ConnectError.notADevice(spec.id);
 }
 
 /** Character device majors → driver names, from /proc/devices. */

@@ -2,10 +2,14 @@
 // gauge. The only buzzer file that knows Elysia and sockets.
 import type { LinkTimings } from "../../drivers/jeoparty/link.ts";
 import type { ProtocolFactory } from "../types.ts";
-import { encode, errorReply } from "./codec.ts";
 import { Globs } from "../../access/glob.ts";
+import { RATE_LIMITED_TEXT } from "../../transport/rate.ts";
+import { encode } from "./codec.ts";
+import { ConnectError, errorReply } from "./errors.ts";
 import { deviceOpener, vetDevice } from "./devices.ts";
-import { EVENTS_TOPIC, Mediator, parsePoolSpec, type PoolSpec } from "./mediator.ts";
+import { EVENTS_TOPIC, Mediator, parsePoolSpec, type MediatorClient, type PoolSpec } from "./state.ts";
+
+const decoder = new TextDecoder();
 
 export interface BuzzerOptions {
   /** How long a connect command waits for the receiver's handshake (ms). */
@@ -17,7 +21,7 @@ export interface BuzzerOptions {
   discover?: () => string[];
 }
 
-const RATE_LIMITED = encode.error(errorReply("rate_limited", "too many messages: slow down", null));
+const RATE_LIMITED = encode.error(errorReply("rate_limited", RATE_LIMITED_TEXT, null));
 
 export function buzzerProtocol(opts: Partial<BuzzerOptions> = {}): ProtocolFactory {
   return (ctx) => {
@@ -27,7 +31,7 @@ export function buzzerProtocol(opts: Partial<BuzzerOptions> = {}): ProtocolFacto
     const configured = new Set(config.pool.map((p) => parsePoolSpec(p).id));
     const allow = new Globs(config.poolAllow);
     const vet = (spec: PoolSpec) =>
-      configured.has(spec.id) || allow.matches(spec.id) ? vetDevice(spec) : `'${spec.id}' is not a device the operator allows (--pool, --pool-allow)`;
+      configured.has(spec.id) || allow.matches(spec.id) ? vetDevice(spec) : ConnectError.notAllowed(spec.id);
     const mediator = new Mediator({
       clock,
       onError: () => counters.errors++,
@@ -41,18 +45,21 @@ export function buzzerProtocol(opts: Partial<BuzzerOptions> = {}): ProtocolFacto
     ctx.metrics.gauge("switchboard_buzzer_pools", "Buzzer pools connected now.", () => mediator.connectedCount);
     mediator.startConfigured(config.pool);
 
-    const ep = transport.endpoint<null>({
+    const ep = transport.endpoint<MediatorClient, void>({
       protocol: "buzzer",
-      open: (conn) => conn.subscribe(EVENTS_TOPIC),
-      message: (conn, data) => mediator.message(conn, typeof data === "string" ? data : new TextDecoder().decode(data)),
-      close: (conn) => mediator.forget(conn),
+      open: (conn) => {
+        conn.subscribe(EVENTS_TOPIC);
+        return mediator.open(conn);
+      },
+      message: (conn, data) => mediator.message(conn.state, typeof data === "string" ? data : decoder.decode(data)),
+      close: (conn) => mediator.close(conn.state),
       rateLimited: () => RATE_LIMITED,
     });
     return {
       name: "buzzer",
       routes: (app) =>
         app.get("/mediator", ({ request, server }) =>
-          ep.accept(request, server, null),
+          ep.accept(request, server, undefined),
         ),
       stop: () => mediator.stop(),
     };

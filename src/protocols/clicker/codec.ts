@@ -3,9 +3,8 @@
 // Pure: text in, a typed command or an error value out; replies are formatted here too.
 import { Type, type Static } from "@sinclair/typebox";
 import { compileOnUse } from "../../schema.ts";
+import { fail, Says, type ErrorCode, type ParseError } from "./errors.ts";
 
-/** §3 Errors: the extension's error codes. */
-export type ErrorCode = "unknown_command" | "bad_arguments" | "not_registered" | "rate_limited";
 
 /**
  * §3 SCORE: "both are integers". Decimal digits with an optional '-', held as bigint so every
@@ -44,11 +43,6 @@ export const Listen = Type.Object({ kind: Type.Literal("listen"), ids: Type.Arra
 export type Listen = Static<typeof Listen>;
 export type Command = Register | Score | Listen;
 
-export interface ParseError {
-  kind: "error";
-  code: ErrorCode;
-  message: string;
-}
 
 const IntCheck = compileOnUse(Int);
 const IdCheck = compileOnUse(SenderId);
@@ -59,18 +53,12 @@ const VERB = /^[A-Za-z]+$/;
 /** Up to 18 digits (with or without '-') is always inside the signed 64-bit range. */
 const ALWAYS_IN_RANGE = 18;
 
-const fail = (code: ErrorCode, message: string): ParseError => ({ kind: "error", code, message });
 
-/** A token quoted back in an error message: printable ASCII only, and short. */
-export function shown(token: string): string {
-  const clean = token.replace(/[^\x20-\x7e]/g, "?");
-  return clean.length > 32 ? clean.slice(0, 32) + "..." : clean;
-}
 
 function integer(token: string, name: string): bigint | ParseError {
-  if (token === "") return fail("bad_arguments", `${name} is missing`);
+  if (token === "") return fail("bad_arguments", Says.missing(name));
   const value = decimal(token);
-  if (value === null) return fail("bad_arguments", `${name} must be a decimal integer, got ${shown(token)}`);
+  if (value === null) return fail("bad_arguments", Says.notInteger(name, token));
   return value;
 }
 
@@ -105,14 +93,14 @@ function plain(token: string, value: bigint): string {
 
 /** Parses one frame. Binary frames are refused: draft-1 is a text protocol. */
 export function parse(frame: string | Uint8Array): Command | ParseError {
-  if (typeof frame !== "string") return fail("bad_arguments", "binary frames are not supported, send text");
+  if (typeof frame !== "string") return fail("bad_arguments", Says.binary);
   const line = frame.endsWith("\r\n") ? frame.slice(0, -2) : frame.endsWith("\n") || frame.endsWith("\r") ? frame.slice(0, -1) : frame;
   // SCORE is nearly all of the traffic: its exact spelling skips the verb checks below.
   if (line.startsWith("SCORE ")) return parseScore(line, 6);
   const space = line.indexOf(" ");
   const verb = space < 0 ? line : line.slice(0, space);
-  if (verb === "") return fail("unknown_command", "empty command");
-  if (!VERB.test(verb)) return fail("unknown_command", `unknown command ${shown(verb)}`);
+  if (verb === "") return fail("unknown_command", Says.empty);
+  if (!VERB.test(verb)) return fail("unknown_command", Says.unknown(verb));
   switch (verb.toUpperCase()) {
     case "REGISTER":
       return parseRegister(line.split(" ").slice(1));
@@ -121,12 +109,12 @@ export function parse(frame: string | Uint8Array): Command | ParseError {
     case "LISTEN":
       return parseListen(line.split(" ").slice(1));
     default:
-      return fail("unknown_command", `unknown command ${shown(verb)}`);
+      return fail("unknown_command", Says.unknown(verb));
   }
 }
 
 function parseRegister(args: string[]): Register | ParseError {
-  if (args.length > 1) return fail("bad_arguments", "usage: REGISTER [secret]");
+  if (args.length > 1) return fail("bad_arguments", Says.usageRegister);
   // "REGISTER " is what a client formatting `REGISTER ${secret}` sends before it has a secret:
   // an empty secret is no secret.
   const [secret = ""] = args;
@@ -136,23 +124,23 @@ function parseRegister(args: string[]): Register | ParseError {
 /** The arguments start at line[at]: exactly two tokens, one space between them (§3 SCORE). */
 function parseScore(line: string, at: number): Score | ParseError {
   const space = at > line.length ? -1 : line.indexOf(" ", at);
-  if (space < 0 || line.indexOf(" ", space + 1) >= 0) return fail("bad_arguments", "usage: SCORE <timestamp> <score>");
+  if (space < 0 || line.indexOf(" ", space + 1) >= 0) return fail("bad_arguments", Says.usageScore);
   const stamp = line.slice(at, space);
   const ts = integer(stamp, "timestamp");
   if (typeof ts !== "bigint") return ts;
   const scoreToken = line.slice(space + 1);
   const score = integer(scoreToken, "score");
   if (typeof score !== "bigint") return score;
-  if (!inRange(stamp, ts) || !inRange(scoreToken, score)) return fail("bad_arguments", `integers must be between ${INT_MIN} and ${INT_MAX}`);
+  if (!inRange(stamp, ts) || !inRange(scoreToken, score)) return fail("bad_arguments", Says.range(INT_MIN, INT_MAX));
   return { kind: "score", ts, score, stamp, tsText: plain(stamp, ts), scoreText: plain(scoreToken, score) };
 }
 
 /** §3 LISTEN: ids separated by spaces and/or commas. Repeats are dropped, first one wins. */
 function parseListen(args: string[]): Listen | ParseError {
   const tokens = args.join(" ").split(/[ ,]+/).filter((t) => t !== "");
-  if (tokens.length === 0) return fail("bad_arguments", "usage: LISTEN <ids>");
+  if (tokens.length === 0) return fail("bad_arguments", Says.usageListen);
   const bad = tokens.find((t) => !IdCheck.Check(t));
-  if (bad !== undefined) return fail("bad_arguments", `ids are 6 digits, got ${shown(bad)}`);
+  if (bad !== undefined) return fail("bad_arguments", Says.badId(bad));
   return { kind: "listen", ids: [...new Set(tokens)] };
 }
 

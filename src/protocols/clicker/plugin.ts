@@ -1,13 +1,14 @@
-// Wiring of the clicker relay (PROTOCOLS.md §3) at /ws: the only clicker file that knows
+// Wiring of the clicker score relay (docs/clicker.md) at /ws: the only clicker file that knows
 // Elysia, Bun sockets and the database.
 import type { ProtocolFactory } from "../types.ts";
 import { fmt } from "./codec.ts";
-import { ClickerRelay } from "./relay.ts";
+import { RATE_LIMITED_TEXT } from "../../transport/rate.ts";
+import { ClickerHub, type ClickerClient } from "./state.ts";
 import { SqliteClickerStore } from "./store.ts";
 
 export const clickerProtocol: ProtocolFactory = (ctx) => {
   const counters = ctx.metrics.protocol("clicker");
-  const relay = new ClickerRelay({
+  const hub = new ClickerHub({
     store: new SqliteClickerStore(ctx.store.db),
     topics: ctx.transport.topics("clicker"),
     // setImmediate runs after the socket events of this loop turn: their scores share one commit.
@@ -15,22 +16,22 @@ export const clickerProtocol: ProtocolFactory = (ctx) => {
     log: ctx.log.child({ protocol: "clicker" }),
     onError: () => counters.errors++,
   });
-  const ep = ctx.transport.endpoint<null>({
+  const ep = ctx.transport.endpoint<ClickerClient, void>({
     protocol: "clicker",
-    open: (conn) => relay.open(conn),
-    message: (conn, data) => relay.message(conn, data),
-    close: (conn) => relay.close(conn),
-    rateLimited: () => fmt.error("rate_limited", "too many messages, slow down"),
+    open: (conn) => hub.open(conn),
+    message: (conn, data) => hub.message(conn.state, data),
+    close: (conn) => hub.close(conn.state),
+    rateLimited: () => fmt.error("rate_limited", RATE_LIMITED_TEXT),
   });
-  ctx.metrics.gauge("switchboard_clicker_senders", "Clicker: registered senders connected now.", () => relay.senderCount());
-  ctx.metrics.gauge("switchboard_clicker_listeners", "Clicker: connections listening to at least one id.", () => relay.listenerCount());
+  ctx.metrics.gauge("switchboard_clicker_senders", "Clicker: registered senders connected now.", () => hub.senderCount());
+  ctx.metrics.gauge("switchboard_clicker_listeners", "Clicker: connections listening to at least one id.", () => hub.listenerCount());
   return {
     name: "clicker",
     routes: (app) =>
       app.get("/ws", ({ request, server }) =>
-        ep.accept(request, server, null),
+        ep.accept(request, server, undefined),
       ),
     // Scores already received are committed before the database closes.
-    stop: () => relay.stop(),
+    stop: () => hub.stop(),
   };
 };

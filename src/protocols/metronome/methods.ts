@@ -1,18 +1,19 @@
 // The JSON-RPC method table of /connect: params checked against the schemas (-32602), clock
 // samples taken, then the hub decides the domain outcome. Pure.
-import type { MetronomeHub, Session } from "./hub.ts";
-import { rpcError, RpcCode, type Method, type Outcome } from "./jsonrpc.ts";
+import type { MetronomeHub, MetronomeClient } from "./state.ts";
+import type { Method, Outcome } from "./codec.ts";
+import { rpcError, RpcCode } from "./errors.ts";
 import { check, groupIdOf, type ParamsChecker } from "./schemas.ts";
 
-function withParams<T>(checker: ParamsChecker<T>, fn: (s: Session, p: T) => Outcome): Method<Session> {
+function withParams<T>(checker: ParamsChecker<T>, fn: (s: MetronomeClient, p: T) => Outcome): Method<MetronomeClient> {
   return (params, s) => {
     const c = checker(params);
     return c.ok ? fn(s, c.value) : { error: rpcError(RpcCode.invalidParams, c.why) };
   };
 }
 
-export function metronomeMethods(hub: MetronomeHub): ReadonlyMap<string, Method<Session>> {
-  return new Map<string, Method<Session>>([
+export function metronomeMethods(hub: MetronomeHub): ReadonlyMap<string, Method<MetronomeClient>> {
+  return new Map<string, Method<MetronomeClient>>([
     [
       "get_id",
       withParams(check.getId, (s, p) => {

@@ -2,8 +2,9 @@
 // The only metronome file that knows Elysia and sockets.
 import type { Server } from "bun";
 import type { ProtocolFactory } from "../types.ts";
-import { MetronomeHub, type Session } from "./hub.ts";
-import { dispatch, encodeError, rpcError, RpcCode } from "./jsonrpc.ts";
+import { MetronomeHub, type MetronomeClient } from "./state.ts";
+import { callCount, dispatch, encodeError } from "./codec.ts";
+import { rpcError, RpcCode } from "./errors.ts";
 import { metronomeMethods } from "./methods.ts";
 
 /** Sent on open (PROTOCOLS.md §1), byte for byte. */
@@ -21,16 +22,15 @@ export const metronomeProtocol: ProtocolFactory = ({ transport, clock, config, m
   metrics.gauge("switchboard_metronome_groups", "Metronome groups that exist.", () => hub.groups.size);
   metrics.gauge("switchboard_metronome_playing_groups", "Metronome groups with a running beat grid.", () => hub.groups.playing());
 
-  // The Session needs the connection, which exists only once upgraded: state starts null, set on open.
-  const ep = transport.endpoint<Session | null>({
+  const ep = transport.endpoint<MetronomeClient, void>({
     protocol: "metronome",
     open(conn) {
-      conn.state = hub.connect(conn);
       conn.send(OPEN_FRAME);
+      return hub.connect(conn);
     },
+    // docs/common.md#rate-limit: each call of a batch is a unit of work.
+    cost: (data) => (typeof data === "string" ? callCount(data) : 1),
     message(conn, data) {
-      const session = conn.state;
-      if (!session) return;
       let text: string;
       try {
         // The contract is text frames; a binary frame holding UTF-8 JSON is read the same way.
@@ -40,20 +40,17 @@ export const metronomeProtocol: ProtocolFactory = ({ transport, clock, config, m
         conn.send(PARSE_ERROR_FRAME);
         return;
       }
-      const { reply, after, errors } = dispatch(text, methods, session);
+      const { reply, after, errors } = dispatch(text, methods, conn.state);
       counters.errors += errors;
       if (reply !== null) conn.send(reply);
       for (const fn of after) fn();
     },
-    close(conn) {
-      if (conn.state) hub.disconnect(conn.state);
-      conn.state = null;
-    },
+    close: (conn) => hub.disconnect(conn.state),
     rateLimited: () => RATE_LIMITED_FRAME,
   });
 
   const upgrade = (request: Request, server: Server<any> | null) =>
-    ep.accept(request, server, null);
+    ep.accept(request, server, undefined);
 
   return {
     name: "metronome",

@@ -3,7 +3,7 @@
 // the order listed here. Extra named members are allowed: extensions are additive.
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
 import { compileOnUse } from "../../schema.ts";
-import type { RpcParams } from "./jsonrpc.ts";
+import type { RpcParams } from "./codec.ts";
 
 /** Client clock, ms since the Unix epoch. */
 const Ts = Type.Number();

@@ -1,90 +1,42 @@
-// Wiring of the Socket.IO layer on Elysia: one route for every method on the Engine.IO path
-// (long-polling GET/POST, CORS preflight, WebSocket upgrade) and the WebSocket seam for frames.
-import type { AnyElysia } from "elysia";
-import type { Server } from "bun";
-import type { PluginContext } from "../types.ts";
-import type { WsTarget } from "./engine/server.ts";
-import { EngineSession } from "./engine/session.ts";
-import { SioServer, type SioOptions } from "./sio/server.ts";
+// The relay's plugin (PROTOCOLS.md §4): the /socket.io/ route is registered at start, but the
+// Socket.IO layer (Engine.IO sessions, socket.io-parser and its `debug` dependency) and the relay
+// are loaded on the first request to it. A server nobody talks Socket.IO to never pays their
+// start-up memory (docs/bench.md, start-up). The module is part of the compiled binary all the
+// same: the bundler follows the import() below.
+import type { ProtocolFactory } from "../types.ts";
+import type { LiveRelay } from "./wiring.ts";
 
-/** Before open: what the upgrade asked for; then the session the socket serves (null: refused). One field, no object per socket. */
-type WsState = WsTarget | EngineSession | null;
+/** The Engine.IO path (kept here so the route exists before the layer is loaded). */
+const PATH = "/socket.io/";
 
-/** What an Elysia handler gets that the Socket.IO layer uses. */
-export interface SioRequest {
-  request: Request;
-  server: Server<any> | null;
-}
+/** Failed auth attempts in /metrics (registered here at start, counted by the relay). */
+export const AUTH_FAILURES = { name: "switchboard_auth_failures_total", help: "Failed authentication attempts.", labels: 'protocol="socketio"' };
 
-export interface MountedSocketIO {
-  io: SioServer;
-  /** Every request on the Engine.IO path: an upgrade (undefined) or the HTTP answer. */
-  handle(c: SioRequest): Response | Promise<Response> | undefined;
-  routes(app: AnyElysia): AnyElysia;
-  stop(): void;
-}
+export const socketioProtocol: ProtocolFactory = (ctx) => {
+  let live: LiveRelay | null = null;
+  let loading: Promise<LiveRelay> | null = null;
+  const load = () =>
+    (loading ??= import("./wiring.ts").then((m) => {
+      live = m.startRelay(ctx);
+      return live;
+    }));
 
-export const SOCKET_IO_PATH = "/socket.io/";
-
-/** Options from the server config (§4 handshake defaults), overridable per mount. */
-export function sioOptions(ctx: PluginContext, overrides: Partial<SioOptions> = {}): SioOptions {
-  const c = ctx.config;
-  return {
-    pingIntervalMs: c.sioPingIntervalMs,
-    pingTimeoutMs: c.sioPingTimeoutMs,
-    maxPayload: c.sioMaxPayload,
-    upgradeTimeoutMs: 10_000,
-    closeTimeoutMs: c.sioPingIntervalMs + c.sioPingTimeoutMs,
-    maxBufferedPackets: 10_000,
-    connectTimeoutMs: 45_000,
-    corsOrigin: c.corsOrigin,
-    rateLimit: c.rateLimit,
-    rateBurst: c.rateBurst,
-    ...overrides,
-  };
-}
-
-export function mountSocketIO(ctx: PluginContext, opts: SioOptions = sioOptions(ctx)): MountedSocketIO {
-  const counters = ctx.metrics.protocol("socketio");
-  const io = new SioServer(ctx.clock, ctx.transport.topics("socketio"), opts, counters, ctx.log);
-  // /healthz counts Engine.IO sessions, whatever their transport: the seam's per-socket count is
-  // undone below and the engine's session count is used instead.
-  io.engine.onCount = (delta) => (counters.connections += delta);
-
-  const ep = ctx.transport.endpoint<WsState>({
-    protocol: "socketio",
-    maxFrameBytes: opts.maxPayload,
-    rateLimit: false, // EVENT packets are rate-limited per session by the Socket.IO layer
-    open(conn) {
-      counters.connections--;
-      conn.state = io.engine.wsOpened(conn, conn.state as WsTarget); // open runs once, before any frame
-    },
-    message(conn, data) {
-      if (conn.state instanceof EngineSession) conn.state.wsFrame(conn, data);
-    },
-    close(conn) {
-      counters.connections++;
-      if (conn.state instanceof EngineSession) conn.state.wsClosed(conn);
-    },
-  });
-
-  // A long poll is held up to one ping interval; Bun's idle timeout (10 s) would cut it.
-  const holdSeconds = Math.min(255, Math.ceil((opts.pingIntervalMs + opts.pingTimeoutMs) / 1000) + 5);
-
-  const handle = ({ request, server }: SioRequest) => {
-    const q = new URL(request.url).searchParams;
-    if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {
-      const target = io.engine.verifyUpgrade(request, q, ctx.transport);
-      if (target instanceof Response) return target;
-      return ep.accept(request, server, target);
-    }
-    return io.engine.http(request, q, () => server && ctx.transport.onServerOf(request, server, (s) => s.timeout(request, holdSeconds)), ctx.transport);
-  };
+  // Registered now so /metrics lists them (as zero) before the first client.
+  ctx.metrics.protocol("socketio");
+  ctx.metrics.gauge("switchboard_socketio_monitors", "Relay monitors connected.", () => live?.relay.monitors() ?? 0);
+  ctx.metrics.counter(AUTH_FAILURES.name, AUTH_FAILURES.help, AUTH_FAILURES.labels);
+  ctx.metrics.gauge("switchboard_socketio_pending_commands", "Relay commands sent and not yet finished.", () => live?.relay.pendingCommands() ?? 0);
 
   return {
-    io,
-    handle,
-    routes: (app) => app.all(SOCKET_IO_PATH, ({ request, server }) => handle({ request, server }), { parse: "none" }),
-    stop: () => io.close(),
+    name: "socketio",
+    // After the first request the handler answers synchronously, as before (an upgrade included).
+    // The handler names the two context fields it uses: Elysia reads a handler's parameters to
+    // decide what to prepare, and a context taken whole gets cookies, query and headers parsed for
+    // every request (a quarter of a long-polling request's cost).
+    routes: (app) =>
+      app.all(PATH, ({ request, server }) => (live ? live.handle({ request, server }) : load().then((l) => l.handle({ request, server }))), { parse: "none" }),
+    stop: async () => {
+      if (loading) (await loading).stop();
+    },
   };
-}
+};

@@ -4,7 +4,7 @@
 // when no secret is set (private rooms). Time comes from the injected Clock.
 import type { JWTPayload } from "jose";
 import type { Clock } from "../../transport/types.ts";
-import { fail, type Fail } from "./codec.ts";
+import { fail, type Fail } from "./errors.ts";
 
 export interface AuthOptions {
   secret: string;
@@ -40,9 +40,9 @@ export class JwtAuth implements TokenAuth {
   private readonly authKey: Uint8Array;
   private readonly inviteKey: Uint8Array;
 
-  constructor(private readonly o: AuthOptions) {
-    this.required = o.secret !== "";
-    this.authKey = new TextEncoder().encode(o.secret);
+  constructor(private readonly opts: AuthOptions) {
+    this.required = opts.secret !== "";
+    this.authKey = new TextEncoder().encode(opts.secret);
     this.inviteKey = this.required ? this.authKey : crypto.getRandomValues(new Uint8Array(32));
   }
 
@@ -53,7 +53,7 @@ export class JwtAuth implements TokenAuth {
         algorithms: [ALG],
         requiredClaims: ["exp"],
         clockTolerance: CLOCK_TOLERANCE_S,
-        currentDate: new Date(this.o.clock.now()),
+        currentDate: new Date(this.opts.clock.now()),
         ...claims,
       });
       return payload;
@@ -77,8 +77,8 @@ export class JwtAuth implements TokenAuth {
     // The kind is judged before aud/iss: our own invites carry neither, and a genuine token of
     // the wrong kind is forbidden whatever the audience settings (docs/syncparty.md, errors).
     if (v.type === "invite") return fail("forbidden", "an invite cannot be used as auth_token");
-    if (this.o.audience || this.o.issuer) {
-      const claims = { audience: this.o.audience || undefined, issuer: this.o.issuer || undefined };
+    if (this.opts.audience || this.opts.issuer) {
+      const claims = { audience: this.opts.audience || undefined, issuer: this.opts.issuer || undefined };
       if ((await this.verify(token, this.authKey, claims)) === "invalid") return invalid;
     }
     const sub = v.sub;
@@ -102,10 +102,10 @@ export class JwtAuth implements TokenAuth {
    */
   async signInvite(roomId: string, expiresInS: number): Promise<{ token: string; expiresAt: number }> {
     const { SignJWT } = await jose();
-    const exp = Math.ceil(this.o.clock.now() / 1000 + expiresInS);
+    const exp = Math.ceil(this.opts.clock.now() / 1000 + expiresInS);
     const token = await new SignJWT({ type: "invite", room: roomId })
       .setProtectedHeader({ alg: ALG, typ: "JWT" })
-      .setIssuedAt(Math.floor(this.o.clock.now() / 1000))
+      .setIssuedAt(Math.floor(this.opts.clock.now() / 1000))
       .setExpirationTime(exp)
       .sign(this.inviteKey);
     return { token, expiresAt: exp * 1000 };

@@ -5,34 +5,8 @@
 // there is nothing to say), so clients can read them without guards.
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
 import { compileOnUse, type Check } from "../../schema.ts";
+import { fail, type Fail } from "./errors.ts";
 
-/** The contract's error codes, exactly (PROTOCOLS.md §2 "Errors"). */
-export const ErrorCodes = [
-  "bad_json",
-  "bad_request",
-  "unknown_type",
-  "auth_required",
-  "token_invalid",
-  "token_expired",
-  "forbidden",
-  "room_exists",
-  "room_missing",
-  "invite_required",
-  "invite_invalid",
-  "invite_room_mismatch",
-  "not_host",
-  "room_full",
-  "rate_limited",
-] as const;
-export type ErrorCode = (typeof ErrorCodes)[number];
-
-/** A refused message: what goes into the error reply's payload. */
-export interface Fail {
-  code: ErrorCode;
-  message: string;
-}
-export const fail = (code: ErrorCode, message: string): Fail => ({ code, message });
-export const isFail = (v: object): v is Fail => "code" in v;
 
 // Limits where the contract is silent (docs/syncparty.md "Choices"): ids and names stay short
 // so participant lists stay small; tokens fit any reasonable JWT.

@@ -1,11 +1,9 @@
-// Watch-party wiring (PROTOCOLS.md §2): the /OpenSyncParty/ws route, socket events → Sessions,
-// one Bun topic per room, gauges. The only file of this protocol that knows Elysia and sockets.
-import type { Conn } from "../../transport/types.ts";
-import { Close } from "../../transport/close-codes.ts";
+// Watch-party wiring (docs/syncparty.md): the /OpenSyncParty/ws route, socket events → the
+// dispatch, one Bun topic per room, gauges. The only file of this protocol that knows sockets.
 import type { ProtocolFactory } from "../types.ts";
 import { JwtAuth } from "./auth.ts";
-import { Rooms } from "./rooms.ts";
-import { Sessions } from "./session.ts";
+import { PartyDispatch, type Viewer } from "./dispatch.ts";
+import { PartyRooms } from "./state.ts";
 
 export const SYNCPARTY_PATH = "/OpenSyncParty/ws";
 const decoder = new TextDecoder();
@@ -16,8 +14,8 @@ const randomRoomId = () => crypto.randomUUID().replace(/-/g, "").slice(0, 12);
 const randomResumeToken = () => Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("hex");
 
 export const syncparty: ProtocolFactory = (ctx) => {
-  const { config, clock, transport, log } = ctx;
-  const rooms = new Rooms({
+  const { config, clock, transport } = ctx;
+  const rooms = new PartyRooms({
     clock,
     topics: transport.topics("syncparty"),
     graceMs: config.roomGraceMs,
@@ -26,25 +24,15 @@ export const syncparty: ProtocolFactory = (ctx) => {
     newResumeToken: randomResumeToken,
   });
   const auth = new JwtAuth({ secret: config.jwtSecret, audience: config.jwtAudience, issuer: config.jwtIssuer, clock });
-  const ep = transport.endpoint<null>({
+  const counters = ctx.metrics.protocol("syncparty");
+  const dispatch = new PartyDispatch({ rooms, auth, clock, onErrorReply: () => void counters.errors++ });
+  const ep = transport.endpoint<Viewer, void>({
     protocol: "syncparty",
-    open: (conn) => sessions.open(conn),
+    open: (conn) => dispatch.open(conn),
     // JSON is text; a binary frame is read as UTF-8 so clients that send bytes are answered too.
-    message: (conn, data) => sessions.message(conn, typeof data === "string" ? data : decoder.decode(data)),
-    close: (conn) => sessions.close(conn),
-    rateLimited: (conn) => sessions.rateLimited(conn),
-  });
-  const sessions = new Sessions({
-    rooms,
-    auth,
-    clock,
-    // Same treatment as a synchronous handler error in the transport: count, log, close 1011.
-    onAsyncError(conn: Conn, err: unknown) {
-      ep.counters.errors++;
-      log.error("handler error", { protocol: "syncparty", conn: conn.id, err: err as Error });
-      conn.close(Close.internal, "internal error");
-    },
-    onErrorReply: () => void ep.counters.errors++,
+    message: (conn, data) => dispatch.message(conn.state, typeof data === "string" ? data : decoder.decode(data)),
+    close: (conn) => dispatch.close(conn.state),
+    rateLimited: (conn) => dispatch.rateLimited(conn.state),
   });
   ctx.metrics.gauge("switchboard_syncparty_rooms", "Watch-party rooms, including empty ones in their grace period.", () => rooms.count);
   ctx.metrics.gauge("switchboard_syncparty_participants", "Watch-party participants seated in a room.", () => rooms.participantCount);
@@ -53,7 +41,7 @@ export const syncparty: ProtocolFactory = (ctx) => {
     name: "syncparty",
     routes: (app) =>
       app.get(SYNCPARTY_PATH, ({ request, server }) =>
-        ep.accept(request, server, null),
+        ep.accept(request, server, undefined),
       ),
     stop: () => rooms.dispose(),
   };

@@ -4,17 +4,18 @@ import { secretCheck } from "../../access/secret.ts";
 import { Throttle } from "../../access/throttle.ts";
 import type { PluginContext } from "../types.ts";
 import { AUTH_FAILURES } from "./plugin.ts";
-import { mountSocketIO, type MountedSocketIO } from "../socketio/plugin.ts";
-import type { Ack, SioSocket } from "../socketio/sio/socket.ts";
-import { randomId } from "../socketio/engine/server.ts";
-import { Reason, Relay, Role, type Reply, type Roles } from "./relay.ts";
+import { mountSocketIO, type MountedSocketIO } from "../../socketio/mount.ts";
+import type { Ack, SioSocket } from "../../socketio/sio/socket.ts";
+import { randomId } from "../../socketio/engine/server.ts";
+import { Reason } from "./errors.ts";
+import { CommandRelay, Role, type Reply, type Roles } from "./state.ts";
 import { MemoryMonitorDirectory, MemoryPendingCommands } from "./registry.ts";
 
 type Handler = (key: string, payload: unknown) => Reply;
 
 
 export interface LiveRelay {
-  relay: Relay;
+  relay: CommandRelay;
   handle: MountedSocketIO["handle"];
   stop(): void;
 }
@@ -25,7 +26,7 @@ export function startRelay(ctx: PluginContext): LiveRelay {
   // Correlation ids: a per-process prefix keeps them unique across restarts and, later, nodes.
   const prefix = randomId().slice(0, 6);
   let seq = 0;
-  const relay = new Relay(new MemoryMonitorDirectory(), new MemoryPendingCommands(), () => `${prefix}-${++seq}`);
+  const relay = new CommandRelay(new MemoryMonitorDirectory(), new MemoryPendingCommands(), () => `${prefix}-${++seq}`);
 
   const nsp = io.of("/");
   const c = ctx.config;

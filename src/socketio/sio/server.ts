@@ -1,7 +1,8 @@
 // The generic Socket.IO v5 server: namespaces on top of the Engine.IO server. Applications (the
 // relay, the reference server) use of(name).onConnection(socket => socket.on(...)).
-import type { Logger } from "../../../log.ts";
-import type { Clock, Topics } from "../../../transport/types.ts";
+import { RATE_LIMITED_TEXT } from "../../transport/rate.ts";
+import type { Logger } from "../../log.ts";
+import type { Clock, Topics } from "../../transport/types.ts";
 import { EngineServer, randomId, type EngineServerOptions } from "../engine/server.ts";
 import { SioClient } from "./client.ts";
 import { Namespace } from "./namespace.ts";
@@ -26,7 +27,7 @@ export class SioServer {
   private readonly nsps = new Map<string, Namespace>();
   /** Reply to an event refused by the rate limit; the default emits "error" {reason}. */
   rateLimited: (socket: SioSocket, event: string, ack: Ack | null) => void = (socket, _event, ack) => {
-    const payload = { reason: "rate limited" };
+    const payload = { reason: RATE_LIMITED_TEXT };
     socket.emit("error", payload);
     ack?.(payload);
   };

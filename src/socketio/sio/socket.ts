@@ -77,6 +77,14 @@ export class SioSocket {
     this.client.sendPacket(packet);
   }
 
+  /**
+   * Emit from another connection's handler (a relay passing a command on): no ack, and over a
+   * WebSocket the frame is posted (docs/architecture.md#the-websocket-seam).
+   */
+  deliver(event: string, ...args: unknown[]): void {
+    if (this.connected) this.client.sendPacket({ type: PacketType.EVENT, nsp: this.nsp.name, data: [event, ...args] }, true);
+  }
+
   join(room: string): void {
     if (!this.connected || this.rooms.has(room)) return;
     (this.roomSet ??= new Set()).add(room);

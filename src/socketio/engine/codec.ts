@@ -16,6 +16,24 @@ export const EngineError = {
 } as const;
 export type EngineErrorValue = (typeof EngineError)[keyof typeof EngineError];
 
+/**
+ * Why a session ended: the reasons the reference server reports (engine.io "close" event), plus
+ * ours for a payload over maxPayload, a handler bug and shutdown. Socket.IO passes them on to
+ * `disconnect` handlers.
+ */
+export const EngineClose = {
+  transportClose: "transport close",
+  transportError: "transport error",
+  parseError: "parse error",
+  pingTimeout: "ping timeout",
+  forced: "forced close",
+  backpressure: "backpressure",
+  tooLarge: "payload too large",
+  internal: "internal error",
+  shutdown: "server shutting down",
+} as const;
+export type EngineCloseReason = (typeof EngineClose)[keyof typeof EngineClose];
+
 /** WebSocket: one packet per frame; binary data goes out as a binary frame without a type prefix. */
 export function encodeFrame(p: Packet): Frame {
   let out: Frame = "";

@@ -8,16 +8,18 @@
 import type { Logger } from "../../log.ts";
 import { Close } from "../../transport/close-codes.ts";
 import type { Conn, Topics } from "../../transport/types.ts";
-import { fmt, parse, type Command, type ParseError, type Score } from "./codec.ts";
+import { fmt, parse, type Command, type Score } from "./codec.ts";
+import { Says, type ParseError } from "./errors.ts";
 import type { ClickerStore, ScoreRecord } from "./store.ts";
 
 /** One topic per sender id; a listener subscribes to the ids it asked for. */
 export const topicOf = (id: string) => `clicker:${id}`;
 
-const pending = (peer: Peer, id: string, cmd: Score): Pending => ({ id, ts: cmd.ts, score: cmd.score, peer, cmd });
+const pending = (peer: ClickerClient, id: string, cmd: Score): Pending => ({ id, ts: cmd.ts, score: cmd.score, peer, cmd });
 
-interface Peer {
-  conn: Conn;
+/** One connection's clicker state (conn.state): a sender, a listener, or both. */
+export interface ClickerClient {
+  conn: Conn<ClickerClient>;
   queue: (Command | ParseError)[];
   busy: boolean;
   closed: boolean;
@@ -31,7 +33,7 @@ interface Peer {
 }
 
 interface Sender {
-  peer: Peer;
+  peer: ClickerClient;
   /** topicOf(id), built once per registration rather than once per broadcast. */
   topic: string;
   /** Newest score stored while this id is live: wins over a store read that raced with it. */
@@ -40,7 +42,7 @@ interface Sender {
 
 /** A score waiting for its commit: the record the store writes, plus what its replies need. */
 interface Pending extends ScoreRecord {
-  peer: Peer;
+  peer: ClickerClient;
   /** The parsed command: its timestamp as the client spelled it (for SCORED) and plain (for SCORE). */
   cmd: Score;
 }
@@ -52,7 +54,7 @@ interface Batch {
   resolve: () => void;
 }
 
-export interface RelayDeps {
+export interface ClickerHubDeps {
   store: ClickerStore;
   topics: Topics;
   /** Runs fn after the messages of the current event-loop turn have been handled. */
@@ -62,13 +64,15 @@ export interface RelayDeps {
   onError?(): void;
 }
 
-export class ClickerRelay {
-  private readonly peers = new Map<number, Peer>();
+export class ClickerHub {
+  /** Every open connection's state (for the listeners gauge); each one's is also its conn.state. */
+  private readonly clients = new Set<ClickerClient>();
   private readonly senders = new Map<string, Sender>();
-  private open_: Batch | null = null;
+  /** The batch taking this loop turn's scores, until it is committed. */
+  private filling: Batch | null = null;
   private readonly inflight = new Set<Promise<void>>();
 
-  constructor(private readonly deps: RelayDeps) {}
+  constructor(private readonly deps: ClickerHubDeps) {}
 
   /** Live registered senders (one per id). */
   senderCount(): number {
@@ -77,46 +81,43 @@ export class ClickerRelay {
   /** Connections with a non-empty LISTEN set. */
   listenerCount(): number {
     let n = 0;
-    for (const p of this.peers.values()) if (p.listening.length) n++;
+    for (const p of this.clients) if (p.listening.length) n++;
     return n;
   }
   isLive(id: string): boolean {
     return this.senders.has(id);
   }
 
-  open(conn: Conn): void {
-    this.peer(conn);
+  /** A new connection's state. */
+  open(conn: Conn<ClickerClient>): ClickerClient {
+    const p: ClickerClient = { conn, queue: [], busy: false, closed: false, senderId: null, secret: null, listening: [], batch: null };
+    this.clients.add(p);
+    return p;
   }
 
-  message(conn: Conn, frame: string | Uint8Array): void {
-    const p = this.peer(conn);
+  message(p: ClickerClient, frame: string | Uint8Array): void {
     if (p.closed) return;
     const cmd = parse(frame);
     // A SCORE with nothing of this connection's ahead of it but scores in the open batch joins
     // that batch straight away (no queue, no promise): the common case, one score per press.
     // Its reply still comes after everything sent before it.
-    if (cmd.kind === "score" && p.queue.length === 0 && p.senderId !== null && (p.batch === null ? !p.busy : p.batch === this.open_)) {
-      (p.batch = this.open_ ?? this.openBatch()).items.push(pending(p, p.senderId, cmd));
+    if (cmd.kind === "score" && p.queue.length === 0 && p.senderId !== null && (p.batch === null ? !p.busy : p.batch === this.filling)) {
+      (p.batch = this.filling ?? this.openBatch()).items.push(pending(p, p.senderId, cmd));
       return;
     }
     p.queue.push(cmd);
-    this.pump(p).catch((err: unknown) => {
-      // A bug, not bad input: log it and drop the connection like the transport does.
-      this.deps.log.error("clicker handler error", { conn: conn.id, err: err as Error });
-      conn.close(Close.internal, "internal error");
-    });
+    // A failure in there is a bug, not bad input: the seam logs it and closes with 1011.
+    p.conn.watch(this.pump(p));
   }
 
-  close(conn: Conn): void {
-    const p = this.peers.get(conn.id);
-    if (!p) return;
-    this.peers.delete(conn.id);
+  close(p: ClickerClient): void {
+    if (!this.clients.delete(p)) return;
     this.retire(p);
     this.release(p);
   }
 
   /** The connection stops sending as its id (socket closed, or it registered as another id). */
-  private release(p: Peer): void {
+  private release(p: ClickerClient): void {
     const id = p.senderId;
     p.senderId = p.secret = null;
     // Only the socket that holds the id announces its departure: a socket replaced by a newer
@@ -129,26 +130,17 @@ export class ClickerRelay {
 
   /** Commit whatever is waiting and wait for commits in flight (server shutdown). */
   async stop(): Promise<void> {
-    if (this.open_) this.flush(this.open_);
+    if (this.filling) this.flush(this.filling);
     while (this.inflight.size) await Promise.all([...this.inflight]);
   }
 
-  private peer(conn: Conn): Peer {
-    let p = this.peers.get(conn.id);
-    if (!p) {
-      p = { conn, queue: [], busy: false, closed: false, senderId: null, secret: null, listening: [], batch: null };
-      this.peers.set(conn.id, p);
-    }
-    return p;
-  }
-
-  private retire(p: Peer): void {
+  private retire(p: ClickerClient): void {
     p.closed = true;
     p.queue.length = 0;
   }
 
   /** Runs a connection's queued commands in order; at most one pump per connection. */
-  private async pump(p: Peer): Promise<void> {
+  private async pump(p: ClickerClient): Promise<void> {
     if (p.busy) return;
     p.busy = true;
     try {
@@ -176,7 +168,7 @@ export class ClickerRelay {
     }
   }
 
-  private fail(p: Peer, e: Pick<ParseError, "code" | "message">): void {
+  private fail(p: ClickerClient, e: Pick<ParseError, "code" | "message">): void {
     this.deps.onError?.();
     p.conn.send(fmt.error(e.code, e.message));
   }
@@ -186,7 +178,7 @@ export class ClickerRelay {
    * already registered: its own secret repeats the registration; no secret or an unknown one
    * gets a fresh id, another device's secret takes that id over, and either way the old id leaves.
    */
-  private async register(p: Peer, secret: string | null): Promise<void> {
+  private async register(p: ClickerClient, secret: string | null): Promise<void> {
     if (p.senderId !== null && p.secret !== null && secret !== null && secret.toLowerCase() === p.secret) {
       p.conn.send(fmt.registered(p.senderId, p.secret));
       return;
@@ -210,13 +202,13 @@ export class ClickerRelay {
   }
 
   /** §3 SCORE: durable first, then SCORED; a retried (id, timestamp) is acknowledged, not broadcast. */
-  private async scores(p: Peer, scores: Score[]): Promise<void> {
+  private async scores(p: ClickerClient, scores: Score[]): Promise<void> {
     const id = p.senderId;
     if (id === null) {
-      for (let i = 0; i < scores.length; i++) this.fail(p, { code: "not_registered", message: "send REGISTER before SCORE" });
+      for (let i = 0; i < scores.length; i++) this.fail(p, { code: "not_registered", message: Says.registerFirst });
       return;
     }
-    const batch = this.open_ ?? this.openBatch();
+    const batch = this.filling ?? this.openBatch();
     for (const s of scores) batch.items.push(pending(p, id, s));
     p.batch = batch;
     await batch.done;
@@ -226,7 +218,7 @@ export class ClickerRelay {
   private openBatch(): Batch {
     let resolve!: () => void;
     const done = new Promise<void>((r) => (resolve = r));
-    const b: Batch = (this.open_ = { items: [], started: false, done, resolve });
+    const b: Batch = (this.filling = { items: [], started: false, done, resolve });
     this.deps.defer(() => this.flush(b));
     return b;
   }
@@ -234,7 +226,7 @@ export class ClickerRelay {
   private flush(batch: Batch): void {
     if (batch.started) return;
     batch.started = true;
-    if (this.open_ === batch) this.open_ = null;
+    if (this.filling === batch) this.filling = null;
     const work = this.commit(batch).finally(() => {
       this.inflight.delete(work);
       for (const { peer } of batch.items) if (peer.batch === batch) peer.batch = null;
@@ -280,7 +272,7 @@ export class ClickerRelay {
   }
 
   /** §3 LISTEN: replace the set, reply CONNECT with the live subset, then each one's latest score. */
-  private async listen(p: Peer, ids: string[]): Promise<void> {
+  private async listen(p: ClickerClient, ids: string[]): Promise<void> {
     const stored = await this.deps.store.latest(ids);
     if (p.closed) return;
     // From here on nothing awaits, so no broadcast can slip between the catch-up and the

@@ -2,13 +2,16 @@
 // through RelayPeer and keeps presence and unfinished commands in the registries. Every handler
 // returns the reply for the caller (event + payload, also used to answer a Socket.IO ack).
 import type { MonitorDirectory, PendingCommand, PendingCommands } from "./registry.ts";
-import { checkCommandDone, checkCommandError, checkCommandSend, checkMonitorRef, commandLengthOk } from "./schema.ts";
+import { Reason } from "./errors.ts";
+import { checkCommandDone, checkCommandError, checkCommandSend, checkMonitorRef, commandLengthOk } from "./codec.ts";
 
 /** A connection as the relay sees it (a Socket.IO socket is one as it is: no adapter object per socket). */
 export interface RelayPeer {
   /** Unique for the server's lifetime: the relay's key. */
   readonly id: string;
   emit(event: string, payload: Payload): void;
+  /** An emit from another connection's handler (a command passed on, a result, a presence change). */
+  deliver(event: string, payload: Payload): void;
 }
 
 /** §4: every payload the server emits is an object with a `reason` string. */
@@ -40,30 +43,8 @@ interface Peer {
   monitorId: string | null;
 }
 
-export const Reason = {
-  ok: "ok",
-  badMonitorId: "invalid monitor_id: 1 to 64 characters of A-Z a-z 0-9 _ -",
-  taken: "monitor_id already registered",
-  otherId: "this connection is already registered as another monitor",
-  queryFirst: "query a monitor first",
-  badCommand: "invalid command: a non-empty string of at most 4096 characters",
-  offline: "monitor offline",
-  disconnected: "monitor disconnected",
-  online: "monitor online",
-  notMonitor: "not a monitor: send con first",
-  badPayload: "invalid payload",
-  noCommand: "no unfinished command",
-  unknownId: "unknown command id",
-  commandDo: "command from user",
-  finished: "command finished",
-  rateLimited: "rate limited",
-  badToken: "invalid or missing auth token",
-  noMonitorRole: "invalid or missing monitor token",
-  noUserRole: "invalid or missing user token",
-  unknownEvent: "unknown event",
-} as const;
 
-export class Relay {
+export class CommandRelay {
   private readonly peers = new Map<string, Peer>();
   /** Users that queried each monitor_id (for `monitor online/offline`). */
   private readonly watchers = new Map<string, Set<string>>();
@@ -117,7 +98,7 @@ export class Relay {
     if (!monitor) return failed(Reason.offline);
     const c: PendingCommand = { id: this.newId(), monitorId: p.queried, userKey: key, command: payload.command };
     this.pending.add(c);
-    monitor.peer.emit("command do", { reason: Reason.commandDo, command: c.command, id: c.id });
+    monitor.peer.deliver("command do", { reason: Reason.commandDo, command: c.command, id: c.id });
     return { event: "command ok", payload: { reason: Reason.ok, id: c.id } };
   }
 
@@ -190,7 +171,7 @@ export class Relay {
   }
 
   private toUser(c: PendingCommand, event: string, payload: Payload): void {
-    this.peers.get(c.userKey)?.peer.emit(event, payload); // a user that left gets nothing
+    this.peers.get(c.userKey)?.peer.deliver(event, payload); // a user that left gets nothing
   }
 
   private unwatch(monitorId: string, key: string): void {
@@ -200,6 +181,6 @@ export class Relay {
   }
 
   private notifyWatchers(monitorId: string, event: string, reason: string): void {
-    for (const k of this.watchers.get(monitorId) ?? []) this.peers.get(k)?.peer.emit(event, { reason, monitor_id: monitorId });
+    for (const k of this.watchers.get(monitorId) ?? []) this.peers.get(k)?.peer.deliver(event, { reason, monitor_id: monitorId });
   }
 }

@@ -1,10 +1,10 @@
 // The Engine.IO v4 server: the session table, request verification (the reference server's
 // error catalog), the HTTP long-polling requests and the WebSocket side of each session.
 // Works on web-standard Request/Response and the WsLink interface; the plugin does the wiring.
-import { Close } from "../../../transport/close-codes.ts";
-import type { Clock } from "../../../transport/types.ts";
-import type { Logger } from "../../../log.ts";
-import { EngineError, type EngineErrorValue } from "./codec.ts";
+import { Close } from "../../transport/close-codes.ts";
+import type { Clock } from "../../transport/types.ts";
+import type { Logger } from "../../log.ts";
+import { EngineClose, EngineError, type EngineErrorValue } from "./codec.ts";
 import { Cors } from "./cors.ts";
 import { PingSchedule } from "./heartbeat.ts";
 import { EngineSession, type EngineOptions, type PacketCounters, type WsLink } from "./session.ts";
@@ -42,6 +42,14 @@ export class EngineServer {
   onSession: (s: EngineSession) => void = () => {};
   /** Sessions opened/closed: /healthz counts sessions, whatever their transport. */
   onCount: (delta: 1 | -1) => void = () => {};
+  /**
+   * A handler threw while a polling request's packets were handled: a bug. Mounted on the server,
+   * the seam's one fault report (transport.reportFault); on its own, counted and logged here.
+   */
+  onFault: (err: unknown, sid: string) => void = (err, sid) => {
+    this.counters.errors++;
+    this.log.error("handler error", { protocol: "socketio", sid, err: err as Error });
+  };
 
   constructor(
     private readonly clock: Clock,
@@ -108,7 +116,7 @@ export class EngineServer {
     if (target.kind === "new") return this.create(link, target.ip ?? "");
     const s = this.sessions.get(target.sid);
     if (s?.attachProbe(link)) return s;
-    link.close(1000, "session is gone or already upgraded");
+    link.close(Close.normal, "session is gone or already upgraded");
     return null;
   }
 
@@ -155,23 +163,22 @@ export class EngineServer {
       try {
         text = await request.text();
       } catch {
-        s.terminate("transport error"); // the client went away mid-body
+        s.terminate(EngineClose.transportError); // the client went away mid-body
         return this.error(EngineError.badRequest, request.headers.get("origin"));
       }
     }
     if (text === null || Buffer.byteLength(text) > max) {
       this.counters.errors++;
-      s.terminate("payload too large");
+      s.terminate(EngineClose.tooLarge);
       return new Response(null, { status: 413, headers: cors });
     }
     let decoded: boolean;
     try {
       decoded = s.post(text);
     } catch (err) {
-      // A handler threw: a bug. Like the WebSocket seam's 1011, log it and drop this session only.
-      this.counters.errors++;
-      this.log.error("handler error", { protocol: "socketio", sid: s.sid, err: err as Error });
-      s.terminate("internal error");
+      // A handler threw: a bug. As a WebSocket gets 1011, only this session is dropped.
+      this.onFault(err, s.sid);
+      s.terminate(EngineClose.internal);
       return new Response(null, { status: 500, headers: cors });
     }
     if (!decoded) return this.error(EngineError.badRequest, request.headers.get("origin"));
@@ -182,7 +189,7 @@ export class EngineServer {
   closeAll(): void {
     for (const s of [...this.sessions.values()]) {
       s.close(Close.goingAway);
-      s.terminate("server shutting down"); // a polling client with no GET pending is not waited for
+      s.terminate(EngineClose.shutdown); // a polling client with no GET pending is not waited for
     }
   }
 }

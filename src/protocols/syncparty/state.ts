@@ -5,7 +5,8 @@
 import { sameSecret } from "../../access/secret.ts";
 import type { Clock, Conn, Topics } from "../../transport/types.ts";
 import { Close } from "../../transport/close-codes.ts";
-import { encode, fail, type Fail, type PlayerEvent, type PlayState, type RoomOptions, type StateUpdate } from "./codec.ts";
+import { encode, type PlayerEvent, type PlayState, type RoomOptions, type StateUpdate } from "./codec.ts";
+import { fail, type Fail } from "./errors.ts";
 
 export interface Participant {
   clientId: string;
@@ -34,7 +35,7 @@ export interface Room {
   heldToken: string | null;
 }
 
-export interface RoomsDeps {
+export interface PartyRoomsDeps {
   clock: Clock;
   topics: Topics;
   graceMs: number;
@@ -60,12 +61,12 @@ const topicOf = (roomId: string) => `room:${roomId}`;
 /** To the millisecond; a position too large for that (n * 1000 overflows) is already coarser. */
 const round3 = (n: number) => (Math.abs(n) < 1e300 ? Math.round(n * 1000) / 1000 : n);
 
-export class Rooms {
+export class PartyRooms {
   private readonly rooms = new Map<string, Room>();
   /** conn.id → where that socket sits. A replaced socket is no longer here, so its close is a no-op. */
   private readonly seats = new Map<number, { roomId: string; clientId: string }>();
 
-  constructor(private readonly d: RoomsDeps) {}
+  constructor(private readonly deps: PartyRoomsDeps) {}
 
   get count(): number {
     return this.rooms.size;
@@ -87,7 +88,7 @@ export class Rooms {
    * the seconds since, rounded to the millisecond; while paused, exactly what was reported.
    */
   positionOf(r: Room): number {
-    return r.playState === "playing" ? round3(r.position + (this.d.clock.mono() - r.updatedAt) / 1000) : r.position;
+    return r.playState === "playing" ? round3(r.position + (this.deps.clock.mono() - r.updatedAt) / 1000) : r.position;
   }
 
   /** The room_state payload (PROTOCOLS.md §2), exactly these keys. */
@@ -110,7 +111,7 @@ export class Rooms {
    */
   create(conn: Conn, a: CreateArgs): Fail | null {
     let id = a.room;
-    if (id === null) do id = this.d.newRoomId(); while (this.rooms.has(id));
+    if (id === null) do id = this.deps.newRoomId(); while (this.rooms.has(id));
     const existing = this.rooms.get(id);
     if (existing) {
       if (existing.participants.size === 0 && existing.hostId === a.clientId) return this.join(conn, id, a.clientId, a.name, a.resumeToken);
@@ -123,14 +124,14 @@ export class Rooms {
       options: a.options,
       position: a.startPos,
       playState: "paused",
-      updatedAt: this.d.clock.mono(),
+      updatedAt: this.deps.clock.mono(),
       participants: new Map(),
       cancelGrace: null,
       heldToken: null,
     };
     this.leave(conn);
     this.rooms.set(id, r);
-    this.seat(conn, r, a.clientId, a.name, this.d.newResumeToken());
+    this.seat(conn, r, a.clientId, a.name, this.deps.newResumeToken());
     this.sendRoomState(conn, r, a.clientId);
     return null;
   }
@@ -156,7 +157,7 @@ export class Rooms {
       return fail("forbidden", `client ${clientId} already has a seat in room ${roomId}: rejoin with its resume_token`);
     }
     const old = r.participants.get(clientId);
-    if (!old && r.participants.size >= this.d.maxParticipants) return fail("room_full", `room ${roomId} is full (${this.d.maxParticipants} participants)`);
+    if (!old && r.participants.size >= this.deps.maxParticipants) return fail("room_full", `room ${roomId} is full (${this.deps.maxParticipants} participants)`);
     if (seat) this.leave(conn);
     if (old) {
       this.seats.delete(old.conn.id);
@@ -171,7 +172,7 @@ export class Rooms {
       if (renamed) this.toOthers(conn, r, "participants_update", clientId, this.participantsPayload(r));
       return null;
     }
-    let token = this.d.newResumeToken();
+    let token = this.deps.newResumeToken();
     if (r.participants.size === 0) {
       // Back from the grace period: the first one back is host (the old host keeps its seat's token).
       r.cancelGrace?.();
@@ -252,10 +253,10 @@ export class Rooms {
     const seat = this.seats.get(conn.id)!;
     const r = this.rooms.get(seat.roomId)!;
     r.position = ev.payload.position;
-    r.updatedAt = this.d.clock.mono();
+    r.updatedAt = this.deps.clock.mono();
     if (ev.type === "state_update") r.playState = ev.payload.play_state;
     else if (ev.payload.action !== "seek") r.playState = ev.payload.action === "play" ? "playing" : "paused";
-    const now = this.d.clock.now();
+    const now = this.deps.clock.now();
     conn.publishOthers(topicOf(r.id), encode(ev.type, r.id, seat.clientId, ev.payload, ts ?? now, now));
     return null;
   }
@@ -285,8 +286,8 @@ export class Rooms {
     const remove = () => {
       if (this.rooms.get(r.id) === r && r.participants.size === 0) this.rooms.delete(r.id);
     };
-    if (this.d.graceMs <= 0) return remove();
-    r.cancelGrace = this.d.clock.setTimer(this.d.graceMs, () => {
+    if (this.deps.graceMs <= 0) return remove();
+    r.cancelGrace = this.deps.clock.setTimer(this.deps.graceMs, () => {
       r.cancelGrace = null;
       remove();
     });
@@ -299,18 +300,18 @@ export class Rooms {
 
   /** room_state goes only to the seat's own socket, so it alone carries the seat's resume_token. */
   private sendRoomState(conn: Conn, r: Room, clientId: string): void {
-    const now = this.d.clock.now();
+    const now = this.deps.clock.now();
     const payload = { ...this.snapshot(r), resume_token: r.participants.get(clientId)!.resumeToken };
     conn.send(encode("room_state", r.id, clientId, payload, now, now));
   }
 
   private toOthers(conn: Conn, r: Room, type: string, clientId: string, payload: object): void {
-    const now = this.d.clock.now();
+    const now = this.deps.clock.now();
     conn.publishOthers(topicOf(r.id), encode(type, r.id, clientId, payload, now, now));
   }
 
   private publish(r: Room, type: string, clientId: string, payload: object): void {
-    const now = this.d.clock.now();
-    this.d.topics.publish(topicOf(r.id), encode(type, r.id, clientId, payload, now, now));
+    const now = this.deps.clock.now();
+    this.deps.topics.publish(topicOf(r.id), encode(type, r.id, clientId, payload, now, now));
   }
 }

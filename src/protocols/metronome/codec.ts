@@ -1,24 +1,6 @@
 // A generic JSON-RPC 2.0 codec and dispatcher (https://www.jsonrpc.org/specification). Pure:
 // text in, text out, errors as values. Knows nothing about the metronome; methods are passed in.
-
-/** Standard error codes (§5.1) plus the server-defined one this project uses (-32000..-32099). */
-export const RpcCode = {
-  parseError: -32700,
-  invalidRequest: -32600,
-  methodNotFound: -32601,
-  invalidParams: -32602,
-  internalError: -32603,
-  rateLimited: -32005,
-} as const;
-
-const standardMessage: Record<number, string> = {
-  [RpcCode.parseError]: "Parse error",
-  [RpcCode.invalidRequest]: "Invalid Request",
-  [RpcCode.methodNotFound]: "Method not found",
-  [RpcCode.invalidParams]: "Invalid params",
-  [RpcCode.internalError]: "Internal error",
-  [RpcCode.rateLimited]: "rate limited",
-};
+import { rpcError, RpcCode, type RpcError } from "./errors.ts";
 
 /**
  * A numeric id a double cannot hold exactly (an integer beyond 2^53, say), kept as the client wrote
@@ -29,15 +11,6 @@ export class RawNumber {
 }
 export type RpcId = string | number | null | RawNumber;
 export type RpcParams = unknown[] | Record<string, unknown>;
-
-export interface RpcError {
-  code: number;
-  message: string;
-  data?: unknown;
-}
-
-export const rpcError = (code: number, data?: string): RpcError =>
-  data === undefined ? { code, message: standardMessage[code] ?? "Server error" } : { code, message: standardMessage[code] ?? "Server error", data };
 
 /** One element of the input, classified (§4, §4.1, §5). */
 export type Incoming =
@@ -184,5 +157,21 @@ export function dispatch<C>(text: string, methods: ReadonlyMap<string, Method<C>
       out.reply = replies.length ? `[${replies.join(",")}]` : null;
       return out;
     }
+  }
+}
+
+/**
+ * How many calls a frame holds: the elements of a batch, else one. Only a frame that starts as an
+ * array is parsed here (a batch is parsed twice; a single call, nearly all traffic, never is).
+ */
+export function callCount(text: string): number {
+  let i = 0;
+  while (i < text.length && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9 || text.charCodeAt(i) === 10 || text.charCodeAt(i) === 13)) i++;
+  if (text.charCodeAt(i) !== 91) return 1; // '['
+  try {
+    const v: unknown = JSON.parse(text);
+    return Array.isArray(v) ? Math.max(1, v.length) : 1;
+  } catch {
+    return 1;
   }
 }

@@ -1,14 +1,17 @@
 // One Engine.IO v4 session (engine.io-protocol v4): its transport (HTTP long-polling or a
 // WebSocket), the write buffer, the polling request held open, the probe/upgrade dance, and the
 // server-driven heartbeat. Pure: time comes from the injected Clock, sockets from WsLink.
-import type { Clock } from "../../../transport/types.ts";
+import { Close } from "../../transport/close-codes.ts";
+import type { Clock } from "../../transport/types.ts";
 import { PingSchedule, type PingNode } from "./heartbeat.ts";
-import { decodeFrame, decodePollBody, encodeFrame, encodePollBody, type EnginePacket, type Frame } from "./codec.ts";
+import { decodeFrame, decodePollBody, EngineClose, encodeFrame, encodePollBody, type EngineCloseReason, type EnginePacket, type Frame } from "./codec.ts";
 
 /** The WebSocket under a session (a WsConn in production, a fake in unit tests). */
 export interface WsLink {
   readonly id: number;
   send(data: Frame): void;
+  /** A text frame from another connection's handler (docs/architecture.md#the-websocket-seam). */
+  post(data: string): void;
   close(code: number, reason?: string): void;
   subscribe(topic: string): void;
   unsubscribe(topic: string): void;
@@ -101,13 +104,16 @@ export class EngineSession implements PingNode {
     return this.probe !== null;
   }
 
-  send(p: EnginePacket): void {
+  /** `posted`: sent from another connection's handler (a relay), so queued to the loop turn's write. */
+  send(p: EnginePacket, posted = false): void {
     if (this.state !== "open") return;
     if (this.ws) {
-      this.ws.send(encodeFrame(p));
+      const frame = encodeFrame(p);
+      if (posted && typeof frame === "string") this.ws.post(frame);
+      else this.ws.send(frame);
       return;
     }
-    if (this.buffer.length >= this.opts.maxBufferedPackets) return this.fail("backpressure");
+    if (this.buffer.length >= this.opts.maxBufferedPackets) return this.fail(EngineClose.backpressure);
     this.queue(p);
     // Batch the packets of one tick (e.g. an event and its binary attachments) into one poll reply.
     if (this.waiter && !this.flushQueued) {
@@ -124,7 +130,7 @@ export class EngineSession implements PingNode {
   /** A GET. Returns false when one is already pending: the reference server then closes the session. */
   poll(reply: PollReply): boolean {
     if (this.waiter) {
-      this.fail("transport error");
+      this.fail(EngineClose.transportError);
       return false;
     }
     this.waiter = reply;
@@ -138,14 +144,14 @@ export class EngineSession implements PingNode {
   pollAborted(reply: PollReply): void {
     if (this.waiter !== reply) return;
     this.waiter = null;
-    this.fail("transport close");
+    this.fail(EngineClose.transportClose);
   }
 
   /** A POST body. Returns false when it does not decode (the session is then closed). */
   post(body: string): boolean {
     const packets = decodePollBody(body);
     if (!packets) {
-      this.fail("parse error");
+      this.fail(EngineClose.parseError);
       return false;
     }
     this.counters.framesIn += packets.length;
@@ -199,7 +205,7 @@ export class EngineSession implements PingNode {
   }
 
   wsClosed(link: WsLink): void {
-    if (link === this.ws) this.fail("transport close");
+    if (link === this.ws) this.fail(EngineClose.transportClose);
     else if (link === this.probe) this.clearProbe();
   }
 
@@ -217,7 +223,7 @@ export class EngineSession implements PingNode {
   private dropProbe(): void {
     const link = this.probe;
     this.clearProbe();
-    link?.close(1000, "upgrade abandoned");
+    link?.close(Close.normal, "upgrade abandoned");
   }
 
   private clearProbe(): void {
@@ -246,13 +252,13 @@ export class EngineSession implements PingNode {
         this.events.message(p.data as string | Uint8Array);
         break;
       case "close":
-        this.fail("transport close", "noop");
+        this.fail(EngineClose.transportClose, "noop");
         break;
       case "ping": // v4: only the server pings
-        this.fail("transport error");
+        this.fail(EngineClose.transportError);
         break;
       case "error":
-        this.fail("parse error");
+        this.fail(EngineClose.parseError);
         break;
       default: // open/upgrade/noop from a client mean nothing here
         break;
@@ -275,7 +281,7 @@ export class EngineSession implements PingNode {
     this.stopPong?.();
     this.pongDeadline = from + this.opts.pingTimeoutMs;
     const left = Math.max(0, this.pongDeadline - this.clock.mono());
-    this.stopPong = this.clock.setTimer(left, () => this.fail("ping timeout"));
+    this.stopPong = this.clock.setTimer(left, () => this.fail(EngineClose.pingTimeout));
   }
 
   /**
@@ -284,7 +290,7 @@ export class EngineSession implements PingNode {
    * after the last pong the session is gone, to the millisecond (§ "Heartbeat").
    */
   expireIfOverdue(): boolean {
-    if (this.state === "open" && this.stopPong && this.clock.mono() >= this.pongDeadline) this.fail("ping timeout");
+    if (this.state === "open" && this.stopPong && this.clock.mono() >= this.pongDeadline) this.fail(EngineClose.pingTimeout);
     return this.state === "closed";
   }
 
@@ -296,12 +302,12 @@ export class EngineSession implements PingNode {
    * close, so a close in the same reply would swallow the last events (the reference does the same).
    */
   /** Server-side close; `wsCode` is the WebSocket close code (1001 when the server shuts down). */
-  close(wsCode = 1000): void {
+  close(wsCode: number = Close.normal): void {
     if (this.state !== "open") return;
-    if (this.ws) return this.finish("forced close", wsCode);
+    if (this.ws) return this.finish(EngineClose.forced, wsCode);
     this.state = "closing";
     this.stopTimers();
-    this.stopClosing = this.clock.setTimer(this.opts.closeTimeoutMs, () => this.finish("forced close"));
+    this.stopClosing = this.clock.setTimer(this.opts.closeTimeoutMs, () => this.finish(EngineClose.forced));
     if (this.waiter) this.closingPoll();
   }
 
@@ -309,23 +315,23 @@ export class EngineSession implements PingNode {
     if (this.buffer.length) return this.flush();
     this.queue({ type: "close" });
     this.flush();
-    this.finish("forced close");
+    this.finish(EngineClose.forced);
   }
 
   /** End now, whatever is still queued (shutdown, or a request the reference treats as a transport error). */
-  terminate(reason: string): void {
+  terminate(reason: EngineCloseReason): void {
     this.fail(reason);
   }
 
   /** Abrupt end (ping timeout, transport gone, bad input): a pending GET is released. */
-  private fail(reason: string, release: "noop" | "close" = "close"): void {
+  private fail(reason: EngineCloseReason, release: "noop" | "close" = "close"): void {
     if (this.state === "closed") return;
     this.answer(release);
     this.buffer = noPackets;
     this.finish(reason);
   }
 
-  private finish(reason: string, wsCode = 1000): void {
+  private finish(reason: EngineCloseReason, wsCode: number = Close.normal): void {
     if (this.state === "closed") return;
     this.state = "closed";
     this.stopTimers();

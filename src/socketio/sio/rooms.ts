@@ -3,7 +3,7 @@
 // have no socket to subscribe, so they get the packet through their session's write buffer.
 // Binary packets (several frames) always go member by member.
 import { PacketType } from "socket.io-parser";
-import type { Topics } from "../../../transport/types.ts";
+import type { Topics } from "../../transport/types.ts";
 import { encodeFrame } from "../engine/codec.ts";
 import type { SioSocket } from "./socket.ts";
 

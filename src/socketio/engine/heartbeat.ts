@@ -3,7 +3,7 @@
 // FIFO list threaded through the sessions themselves is sorted, and one Clock timer armed for
 // its head serves them all. Each ping still goes out at its own deadline; an idle session holds
 // no runtime timer and no closure for it.
-import type { Clock } from "../../../transport/types.ts";
+import type { Clock } from "../../transport/types.ts";
 
 /** What the schedule needs of a session: the list links and the callback. */
 export interface PingNode {

@@ -1,6 +1,6 @@
 // A Socket.IO namespace: its connection hook, its auth check (run on every CONNECT, like a
 // socket.io middleware), an optional delay before a CONNECT is answered, its sockets and rooms.
-import type { Topics } from "../../../transport/types.ts";
+import type { Topics } from "../../transport/types.ts";
 import { Rooms } from "./rooms.ts";
 import type { Ack, SioSocket } from "./socket.ts";
 

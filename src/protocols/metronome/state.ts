@@ -3,11 +3,10 @@
 import type { Clock, Conn, Topics } from "../../transport/types.ts";
 import { ClockSync, type Exchange } from "./clock-sync.ts";
 import { joinBeat, retempo, startGrid, type Grid } from "./grid.ts";
-import { encodeRequest, requestHead } from "./jsonrpc.ts";
+import { encodeRequest, requestHead } from "./codec.ts";
+import { Msg } from "./errors.ts";
 import { MemoryGroups, SequentialIds, type Group, type GroupRegistry, type IdAllocator } from "./registry.ts";
 
-/** The part of a connection the hub needs. */
-export type Peer = Pick<Conn, "id" | "send" | "subscribe" | "unsubscribe">;
 
 /** The seed's result shape for domain outcomes. */
 export type Reply = { status: "success"; [k: string]: unknown } | { status: "error"; message: string };
@@ -17,12 +16,6 @@ export interface HubOutcome {
   after?: () => void;
 }
 
-// The contract's exact messages (PROTOCOLS.md §1).
-export const Msg = {
-  noId: "call get_id first",
-  noGroup: "group is not exist",
-  notOwner: "only the group owner can control the metronome",
-} as const;
 
 const ok = (extra: Record<string, unknown> = {}, after?: () => void): HubOutcome => ({ result: { status: "success", ...extra }, after });
 const fail = (message: string): HubOutcome => ({ result: { status: "error", message } });
@@ -32,16 +25,16 @@ export const groupTopic = (id: number): string => `metronome:${id}`;
 
 /** A grid a client is hearing, and the clock offset its start_ts were computed with. */
 interface Heard {
-  readonly group: Group<Session>;
+  readonly group: Group<MetronomeClient>;
   grid: Grid;
   offset: number;
 }
 
 /** One connection's metronome state. */
-export class Session {
+export class MetronomeClient {
   clientId: number | null = null;
   /** The one group this client belongs to besides its own (PROTOCOLS.md §1 subscribe_to_group). */
-  joined: Group<Session> | null = null;
+  joined: Group<MetronomeClient> | null = null;
   readonly clock = new ClockSync();
   /**
    * The grids this client is hearing, at most two (its own group's and the joined one's): the grid
@@ -57,7 +50,7 @@ export class Session {
   outValue: number | string = 0;
   outK = 0;
 
-  constructor(readonly peer: Peer) {}
+  constructor(readonly conn: Conn<MetronomeClient>) {}
 
   /** The id K of the next server → client request to this connection. */
   nextRequestId(): number {
@@ -69,7 +62,7 @@ export class Session {
    * plays. `from`: the grid that `grid` continues (update_temp); if this client was playing it, its
    * offset is kept, else (start, join, resync) the current estimate is taken.
    */
-  startTs(g: Group<Session>, beat: number, grid: Grid, from?: Grid): number {
+  startTs(g: Group<MetronomeClient>, beat: number, grid: Grid, from?: Grid): number {
     const [a, b] = this.heard;
     let h = a?.group === g ? a : b?.group === g ? b : null;
     if (!h) {
@@ -81,7 +74,7 @@ export class Session {
   }
 
   /** No longer hearing g (stopped, or moved away from it). */
-  leave(g: Group<Session>): void {
+  leave(g: Group<MetronomeClient>): void {
     const [a, b] = this.heard;
     if (a?.group === g) this.heard = [b, null];
     else if (b?.group === g) this.heard = [a, null];
@@ -95,11 +88,11 @@ export interface HubOptions {
   /** Fan-out of the frames every member of a group shares (stop_sound, play_sound on agreeing clocks). */
   topics: Topics;
   ids?: IdAllocator;
-  groups?: GroupRegistry<Session>;
+  groups?: GroupRegistry<MetronomeClient>;
 }
 
 export class MetronomeHub {
-  readonly groups: GroupRegistry<Session>;
+  readonly groups: GroupRegistry<MetronomeClient>;
   private readonly ids: IdAllocator;
   private readonly clock: Clock;
   private readonly leadMs: number;
@@ -110,22 +103,22 @@ export class MetronomeHub {
     this.leadMs = opts.leadMs;
     this.topics = opts.topics;
     this.ids = opts.ids ?? new SequentialIds();
-    this.groups = opts.groups ?? new MemoryGroups<Session>();
+    this.groups = opts.groups ?? new MemoryGroups<MetronomeClient>();
   }
 
-  connect(peer: Peer): Session {
-    return new Session(peer);
+  connect(conn: Conn<MetronomeClient>): MetronomeClient {
+    return new MetronomeClient(conn);
   }
 
   /** A closed connection: leave the joined group; an owner's group is dissolved (§1). */
-  disconnect(s: Session): void {
+  disconnect(s: MetronomeClient): void {
     if (s.joined) this.part(s, s.joined);
     s.joined = null;
     const own = s.clientId === null ? undefined : this.groups.get(s.clientId);
     if (own && own.owner === s) this.dissolve(own);
   }
 
-  private dissolve(g: Group<Session>): void {
+  private dissolve(g: Group<MetronomeClient>): void {
     this.groups.remove(g.id);
     this.part(g.owner, g); // it is gone: the rest hear the stop
     if (g.grid) this.stopSound(g);
@@ -136,25 +129,25 @@ export class MetronomeHub {
   }
 
   /** m leaves g's member set and topic. */
-  private part(m: Session, g: Group<Session>): void {
+  private part(m: MetronomeClient, g: Group<MetronomeClient>): void {
     g.members.delete(m);
     m.leave(g);
-    m.peer.unsubscribe(g.topic);
+    m.conn.unsubscribe(g.topic);
   }
 
-  private join(m: Session, g: Group<Session>): void {
+  private join(m: MetronomeClient, g: Group<MetronomeClient>): void {
     g.members.add(m);
-    m.peer.subscribe(g.topic);
+    m.conn.subscribe(g.topic);
   }
 
   /** stop_sound to every member of g. */
-  private stopSound(g: Group<Session>): void {
+  private stopSound(g: Group<MetronomeClient>): void {
     for (const m of g.members) m.leave(g);
     this.fanOut(g, g.members, () => "null", "stop_sound");
   }
 
   /** play_sound for a server-time beat of `grid` to `to` (every member of g, or one late joiner). */
-  private playSound(g: Group<Session>, to: Iterable<Session>, beat: number, grid: Grid, from?: Grid): void {
+  private playSound(g: Group<MetronomeClient>, to: Iterable<MetronomeClient>, beat: number, grid: Grid, from?: Grid): void {
     const bpm = grid.bpm;
     this.fanOut(g, to, (m) => m.startTs(g, beat, grid, from), "play_sound", (t) => `{"start_ts":${t},"bpm":${bpm}}`);
   }
@@ -166,8 +159,8 @@ export class MetronomeHub {
    * the group's topic instead of written to each socket; otherwise each phone gets the frame for its
    * (value, K).
    */
-  private fanOut(g: Group<Session>, to: Iterable<Session>, valueOf: (m: Session) => number | string, method: string, params: (v: number | string) => string = String): void {
-    let first: Session | null = null;
+  private fanOut(g: Group<MetronomeClient>, to: Iterable<MetronomeClient>, valueOf: (m: MetronomeClient) => number | string, method: string, params: (v: number | string) => string = String): void {
+    let first: MetronomeClient | null = null;
     let same = true;
     for (const m of to) {
       m.outValue = valueOf(m);
@@ -181,40 +174,43 @@ export class MetronomeHub {
       this.topics.publish(g.topic, `${head}${params(first.outValue)},"id":${first.outK}}`);
       return;
     }
-    // One frame per phone (each is queued on its connection's own topic: one write per phone and
-    // loop turn); phones next to each other in the set with the same (start_ts, K) share one.
+    // One frame per phone; phones next to each other in the set with the same (start_ts, K) share
+    // one. To the whole group (from the owner's handler) each is posted: one write per phone and
+    // loop turn. A late joiner is answered from its own handler: sent.
     let v: number | string | null = null;
     let k = 0;
     let f = "";
+    const toGroup = to === g.members;
     for (const m of to) {
       if (m.outValue !== v || m.outK !== k) f = `${head}${params((v = m.outValue))},"id":${(k = m.outK)}}`;
-      m.peer.send(f);
+      if (toGroup) m.conn.post(f);
+      else m.conn.send(f);
     }
   }
 
   /** A one-way clock sample (time_utc, current_client_ts) received now. */
-  sample(s: Session, clientTs: number): void {
+  sample(s: MetronomeClient, clientTs: number): void {
     s.clock.oneWaySample(clientTs, this.clock.now());
   }
 
-  getId(s: Session): HubOutcome {
+  getId(s: MetronomeClient): HubOutcome {
     // Calling it again on the same connection returns the same id.
     s.clientId ??= this.ids.next();
     return ok({ client_id: s.clientId });
   }
 
-  createGroup(s: Session): HubOutcome {
+  createGroup(s: MetronomeClient): HubOutcome {
     if (s.clientId === null) return fail(Msg.noId);
     // Idempotent: client_id === group_id, so there is only ever one group to create.
     if (!this.groups.get(s.clientId)) {
-      const g: Group<Session> = { id: s.clientId, topic: groupTopic(s.clientId), owner: s, members: new Set(), grid: null, bpm: null };
+      const g: Group<MetronomeClient> = { id: s.clientId, topic: groupTopic(s.clientId), owner: s, members: new Set(), grid: null, bpm: null };
       this.groups.add(g);
       this.join(s, g);
     }
     return ok({ group_id: s.clientId });
   }
 
-  subscribe(s: Session, groupId: number): HubOutcome {
+  subscribe(s: MetronomeClient, groupId: number): HubOutcome {
     if (s.clientId === null) return fail(Msg.noId);
     const g = this.groups.get(groupId);
     if (!g) return fail(Msg.noGroup);
@@ -229,14 +225,14 @@ export class MetronomeHub {
     const leftPlaying = moved && old?.grid != null;
     return ok({}, () => {
       // Leaving a playing group for a silent one: stop the old clicks.
-      if (leftPlaying && old && !grid) s.peer.send(encodeRequest("stop_sound", "null", s.nextRequestId()));
+      if (leftPlaying && old && !grid) s.conn.send(encodeRequest("stop_sound", "null", s.nextRequestId()));
       // Joining (or re-subscribing to) a playing group: the running grid at once, so it joins in phase.
       if (grid) this.playSound(g, [s], joinBeat(grid, this.clock.now()), grid);
     });
   }
 
   /** Owner-only control: the group, or the contract's error. */
-  private owned(s: Session, groupId: number): Group<Session> | HubOutcome {
+  private owned(s: MetronomeClient, groupId: number): Group<MetronomeClient> | HubOutcome {
     if (s.clientId === null) return fail(Msg.noId);
     const g = this.groups.get(groupId);
     if (!g) return fail(Msg.noGroup);
@@ -244,7 +240,7 @@ export class MetronomeHub {
     return g;
   }
 
-  start(s: Session, groupId: number, bpm: number): HubOutcome {
+  start(s: MetronomeClient, groupId: number, bpm: number): HubOutcome {
     const g = this.owned(s, groupId);
     if (!isGroup(g)) return g;
     // A start while playing restarts: a fresh grid lead_ms ahead.
@@ -254,7 +250,7 @@ export class MetronomeHub {
     return ok({}, () => this.playSound(g, g.members, grid.anchor, grid));
   }
 
-  updateTempo(s: Session, groupId: number, bpm: number): HubOutcome {
+  updateTempo(s: MetronomeClient, groupId: number, bpm: number): HubOutcome {
     const g = this.owned(s, groupId);
     if (!isGroup(g)) return g;
     g.bpm = bpm;
@@ -265,7 +261,7 @@ export class MetronomeHub {
     return ok({}, () => this.playSound(g, g.members, grid.anchor, grid, old));
   }
 
-  stop(s: Session, groupId: number): HubOutcome {
+  stop(s: MetronomeClient, groupId: number): HubOutcome {
     const g = this.owned(s, groupId);
     if (!isGroup(g)) return g;
     g.grid = null;
@@ -275,7 +271,7 @@ export class MetronomeHub {
   }
 
   /** sync_time (PROTOCOLS.md §1 "Clock" extension): NTP-style timestamps, and learn from `previous`. */
-  syncTime(s: Session, clientTs: number, previous: Exchange | null | undefined): HubOutcome {
+  syncTime(s: MetronomeClient, clientTs: number, previous: Exchange | null | undefined): HubOutcome {
     if (s.clientId === null) return fail(Msg.noId);
     const recv = this.clock.now();
     s.clock.oneWaySample(clientTs, recv);
@@ -284,4 +280,4 @@ export class MetronomeHub {
   }
 }
 
-const isGroup = (g: Group<Session> | HubOutcome): g is Group<Session> => "members" in g;
+const isGroup = (g: Group<MetronomeClient> | HubOutcome): g is Group<MetronomeClient> => "members" in g;

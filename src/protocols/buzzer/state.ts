@@ -2,7 +2,8 @@
 // discovery list, events. Devices are reached only through OpenPool/PoolHandle (the plugin
 // supplies real serial/keyboard drivers, tests supply fakes); time comes from the Clock.
 import type { Clock, Conn, Topics } from "../../transport/types.ts";
-import { encode, errorReply, forbidden, invalidField, parse, type Command, type ErrorReply, type EventKind, type Rgb } from "./codec.ts";
+import { encode, parse, type Command, type EventKind, type Rgb } from "./codec.ts";
+import { ConnectError, errorReply, Expected, forbidden, invalidField, type ErrorReply } from "./errors.ts";
 
 /** What a pool driver reports. */
 export interface PoolSink {
@@ -63,8 +64,16 @@ export interface MediatorDeps {
 /** Every event goes to every client of the endpoint (§5). */
 export const EVENTS_TOPIC = "buzzer:events";
 
+/** One /mediator connection's state (conn.state): the connect replies it is waiting for. */
+export interface MediatorClient {
+  conn: Conn<MediatorClient>;
+  waits: Set<Waiter>;
+}
+
+/** A connect command waiting for its pool's handshake. */
 interface Waiter {
-  conn: Conn;
+  client: MediatorClient;
+  pool: Pool;
   cancel: () => void;
 }
 
@@ -111,31 +120,38 @@ export class Mediator {
     return n;
   }
 
-  message(conn: Conn, raw: string): void {
+  /** A new connection's state. */
+  open(conn: Conn<MediatorClient>): MediatorClient {
+    return { conn, waits: new Set() };
+  }
+
+  message(client: MediatorClient, raw: string): void {
     const cmd = parse(raw);
-    if ("error" in cmd) return this.fail(conn, cmd);
-    this.run(conn, cmd);
+    if ("error" in cmd) return this.fail(client.conn, cmd);
+    this.run(client, cmd);
   }
 
   /** A client went away: drop its pending connect replies. */
-  forget(conn: Conn): void {
-    for (const p of this.pools.values()) {
-      for (const w of p.waiters.filter((w) => w.conn === conn)) w.cancel();
-      p.waiters = p.waiters.filter((w) => w.conn !== conn);
+  close(client: MediatorClient): void {
+    for (const w of client.waits) {
+      w.cancel();
+      w.pool.waiters = w.pool.waiters.filter((x) => x !== w);
     }
+    client.waits.clear();
   }
 
   async stop(): Promise<void> {
     const pools = [...this.pools.values()];
     this.pools.clear();
-    for (const p of pools) for (const w of p.waiters) w.cancel();
+    for (const p of pools) for (const w of p.waiters) settle(w);
     await Promise.all([...pools.map((p) => p.handle?.close()), ...this.closing.values()]);
   }
 
   /** Commands that change a pool need operator rights (docs/buzzer.md#operator-commands). */
   private static readonly operatorOnly: ReadonlySet<Command["kind"]> = new Set(["disconnect", "set_color"]);
 
-  private run(conn: Conn, cmd: Command): void {
+  private run(client: MediatorClient, cmd: Command): void {
+    const conn = client.conn;
     if (Mediator.operatorOnly.has(cmd.kind) && !conn.operator) return this.fail(conn, forbidden(cmd.kind));
     switch (cmd.kind) {
       case "list_buzzers": {
@@ -147,27 +163,28 @@ export class Mediator {
         return conn.send(encode.pools([...ids]));
       }
       case "connect":
-        return this.connect(conn, parsePoolSpec(cmd.pool));
+        return this.connect(client, parsePoolSpec(cmd.pool));
       case "disconnect": {
         const id = parsePoolSpec(cmd.pool).id;
         const p = this.pools.get(id);
-        if (!p) return this.fail(conn, invalidField("pool", "expected the id of a connected pool"));
+        if (!p) return this.fail(conn, invalidField("pool", Expected.connectedPool));
         // The reply first, then the event to everyone: the same order as connect's result and events.
         conn.send(encode.disconnected(id));
         return this.remove(p, `Pool '${id}' was disconnected`);
       }
       case "set_color": {
         const p = this.pools.get(parsePoolSpec(cmd.pool).id);
-        if (!p?.up || !p.handle) return this.fail(conn, invalidField("pool", "expected the id of a connected pool"));
-        if (!p.handle.colors) return this.fail(conn, invalidField("pool", "expected a pool whose buzzers have lights (a serial receiver)"));
-        if (!p.buzzers.has(cmd.buzzer)) return this.fail(conn, invalidField("buzzer", "expected a buzzer connected to this pool"));
+        if (!p?.up || !p.handle) return this.fail(conn, invalidField("pool", Expected.connectedPool));
+        if (!p.handle.colors) return this.fail(conn, invalidField("pool", Expected.poolWithLights));
+        if (!p.buzzers.has(cmd.buzzer)) return this.fail(conn, invalidField("buzzer", Expected.connectedBuzzer));
         p.handle.setColor(cmd.buzzer, cmd.color);
         return conn.send(encode.colored(p.spec.id, cmd.buzzer, cmd.color));
       }
     }
   }
 
-  private connect(conn: Conn, spec: PoolSpec): void {
+  private connect(client: MediatorClient, spec: PoolSpec): void {
+    const conn = client.conn;
     const existing = this.pools.get(spec.id);
     if (existing?.up) return conn.send(encode.connected(spec.id, sorted(existing.buzzers)));
     const refused = existing ? null : this.deps.vet(spec);
@@ -175,16 +192,17 @@ export class Mediator {
     const p = existing ?? this.ensure(spec, false);
     if (!this.pools.has(spec.id)) {
       // the driver failed synchronously and the pool is already gone
-      return this.fail(conn, errorReply("connect", `Couldn't open '${spec.id}'`, null));
+      return this.fail(conn, errorReply("connect", ConnectError.cannotOpenAny(spec.id), null));
     }
-    const w: Waiter = { conn, cancel: () => {} };
-    const cancelTimer = this.deps.clock.setTimer(this.deps.connectTimeoutMs, () => {
+    const w: Waiter = { client, pool: p, cancel: () => {} };
+    w.cancel = this.deps.clock.setTimer(this.deps.connectTimeoutMs, () => {
       p.waiters = p.waiters.filter((x) => x !== w);
-      this.fail(conn, errorReply("connect", `No answer from the buzzer receiver on '${spec.id}'`, null));
+      client.waits.delete(w);
+      this.fail(conn, errorReply("connect", ConnectError.noAnswer(spec.id), null));
       if (!p.kept && p.waiters.length === 0) this.remove(p, null);
     });
-    w.cancel = cancelTimer;
     p.waiters.push(w);
+    client.waits.add(w);
   }
 
   private ensure(spec: PoolSpec, kept: boolean): Pool {
@@ -196,12 +214,12 @@ export class Mediator {
     const p: Pool = { spec, handle: null, up: false, buzzers: new Set(), kept, waiters: [] };
     this.pools.set(spec.id, p);
     const released = this.closing.get(spec.id);
-    if (released) void released.then(() => this.open(p));
-    else this.open(p);
+    if (released) void released.then(() => this.openDevice(p));
+    else this.openDevice(p);
     return p;
   }
 
-  private open(p: Pool): void {
+  private openDevice(p: Pool): void {
     if (this.pools.get(p.spec.id) !== p) return; // removed while its old device was still closing
     const handle = this.deps.openPool(p.spec, this.sink(p));
     if (this.pools.get(p.spec.id) === p) p.handle = handle;
@@ -209,7 +227,7 @@ export class Mediator {
   }
 
   /** Close a pool's device; an asynchronous close is remembered until it is done (see `closing`). */
-  private close(p: Pool): void {
+  private closeDevice(p: Pool): void {
     const id = p.spec.id;
     const closed = p.handle?.close();
     const before = this.closing.get(id);
@@ -226,7 +244,7 @@ export class Mediator {
     if (this.pools.get(p.spec.id) !== p) return;
     this.pools.delete(p.spec.id);
     this.failWaiters(p, failure);
-    this.close(p);
+    this.closeDevice(p);
     if (p.up) {
       p.up = false;
       this.publish("disconnected", p, null);
@@ -237,8 +255,8 @@ export class Mediator {
     const ws = p.waiters;
     p.waiters = [];
     for (const w of ws) {
-      w.cancel();
-      if (message) this.fail(w.conn, errorReply("connect", message, null));
+      settle(w);
+      if (message) this.fail(w.client.conn, errorReply("connect", message, null));
     }
   }
 
@@ -254,8 +272,8 @@ export class Mediator {
         p.waiters = [];
         const list = sorted(p.buzzers);
         for (const w of ws) {
-          w.cancel();
-          w.conn.send(encode.connected(p.spec.id, list));
+          settle(w);
+          w.client.conn.send(encode.connected(p.spec.id, list));
         }
         // Announce (or re-announce after the device came back) every buzzer of the pool.
         for (const b of list) this.publish("connected", p, b);
@@ -292,4 +310,9 @@ export class Mediator {
 }
 
 const sorted = (s: Set<number>) => [...s].sort((a, b) => a - b);
+/** A waiter is answered (or given up): its timer stops and its client no longer waits for it. */
+const settle = (w: Waiter) => {
+  w.cancel();
+  w.client.waits.delete(w);
+};
 export type { ErrorReply };

@@ -2,8 +2,8 @@
 // official socket.io-parser, connects namespaces, routes EVENT/ACK/DISCONNECT to sockets, and
 // rate-limits EVENT packets (the WebSocket seam does not: Engine.IO packets are not "messages").
 import { Decoder, Encoder, PacketType, type Packet } from "socket.io-parser";
-import { Close } from "../../../transport/close-codes.ts";
-import { RateLimiter } from "../../../transport/rate.ts";
+import { Close } from "../../transport/close-codes.ts";
+import { RateLimiter } from "../../transport/rate.ts";
 import type { EngineSession, SessionEvents } from "../engine/session.ts";
 import type { Namespace } from "./namespace.ts";
 import type { SioServer } from "./server.ts";
@@ -85,12 +85,13 @@ export class SioClient implements SessionEvents {
     return encoder.encode(p);
   }
 
-  sendPacket(p: Packet): void {
-    this.sendEncoded(this.encode(p));
+  /** `posted`: from another connection's handler (see EngineSession.send). */
+  sendPacket(p: Packet, posted = false): void {
+    this.sendEncoded(this.encode(p), posted);
   }
 
-  sendEncoded(frames: Array<string | Uint8Array>): void {
-    for (const data of frames) this.session.send({ type: "message", data });
+  sendEncoded(frames: Array<string | Uint8Array>, posted = false): void {
+    for (const data of frames) this.session.send({ type: "message", data }, posted);
   }
 
   /** End the whole Engine.IO session (queued packets still reach a polling client). */

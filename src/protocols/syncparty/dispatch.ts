@@ -1,26 +1,27 @@
-// Watch-party sessions: per-socket binding of the client id, dispatch of decoded messages,
-// admission (tokens, invites, private rooms) and in-order handling around async token checks.
-// Pure: no sockets, no Elysia; the plugin feeds it text frames and socket events.
+// Watch-party dispatch: each socket's binding to its client id, decoded messages routed to the
+// room rules, admission (tokens, invites, private rooms), and in-order handling around async token
+// checks. Pure: no sockets, no Elysia; the plugin feeds it text frames and socket events.
 import type { Clock, Conn } from "../../transport/types.ts";
 import type { Login, TokenAuth } from "./auth.ts";
-import { decode, encode, encodeError, fail, isFail, type ClientMessage, type Fail } from "./codec.ts";
-import type { Rooms } from "./rooms.ts";
+import { decode, encode, encodeError, type ClientMessage } from "./codec.ts";
+import { fail, isFail, type Fail } from "./errors.ts";
+import type { PartyRooms } from "./state.ts";
+import { RATE_LIMITED_TEXT } from "../../transport/rate.ts";
 
-interface Peer {
-  conn: Conn;
-  /** Bound by the first successful create/join (PROTOCOLS.md §2); later envelopes must match. */
+/** One socket's watch-party state (conn.state). */
+export interface Viewer {
+  conn: Conn<Viewer>;
+  /** Bound by the first successful create/join (docs/syncparty.md#binding); later envelopes must match. */
   client: string | null;
   closed: boolean;
   /** A token check is pending: frames wait here so one connection's messages stay in order. */
   queue: string[] | null;
 }
 
-export interface SessionsDeps {
-  rooms: Rooms;
+export interface PartyDispatchDeps {
+  rooms: PartyRooms;
   auth: TokenAuth;
   clock: Clock;
-  /** A handler failed after an await (a bug): the plugin logs it and closes the socket with 1011. */
-  onAsyncError(conn: Conn, err: unknown): void;
   /** An error reply was sent (the errors counter of /metrics). */
   onErrorReply?(): void;
 }
@@ -33,69 +34,53 @@ type Admitted = Fail | { client: string };
 type Check = Promise<Admitted> | Admitted;
 const needClient = () => fail("bad_request", "client is required");
 
-export class Sessions {
-  private readonly peers = new Map<number, Peer>();
-  constructor(private readonly d: SessionsDeps) {}
+export class PartyDispatch {
+  constructor(private readonly deps: PartyDispatchDeps) {}
 
-  open(conn: Conn): void {
-    this.peers.set(conn.id, { conn, client: null, closed: false, queue: null });
+  /** A new socket's state. */
+  open(conn: Conn<Viewer>): Viewer {
+    return { conn, client: null, closed: false, queue: null };
   }
 
   /** Socket closed: leave the room; a pending check finds `closed` set and admits nobody. */
-  close(conn: Conn): void {
-    const p = this.peers.get(conn.id);
-    if (p) p.closed = true;
-    this.peers.delete(conn.id);
-    this.d.rooms.leave(conn);
+  close(v: Viewer): void {
+    v.closed = true;
+    this.deps.rooms.leave(v.conn);
   }
 
   /** One text frame. Frames that arrive while a token check is pending are handled after it. */
-  message(conn: Conn, text: string): void {
-    const p = this.peers.get(conn.id);
-    if (!p) return;
-    if (p.queue) p.queue.push(text);
-    else this.run(p, text);
+  message(v: Viewer, text: string): void {
+    if (v.queue) v.queue.push(text);
+    else this.run(v, text);
   }
 
-  /** The error envelope for a frame refused by the transport's rate limit. */
-  rateLimited(conn: Conn): string {
-    const p = this.peers.get(conn.id);
-    return encodeError(fail("rate_limited", "too many messages; slow down"), this.d.rooms.roomOf(conn)?.id ?? null, p?.client ?? null, this.d.clock.now());
+  /** The error envelope for a frame refused by the seam's rate limit. */
+  rateLimited(v: Viewer): string {
+    return encodeError(fail("rate_limited", RATE_LIMITED_TEXT), this.deps.rooms.roomOf(v.conn)?.id ?? null, v.client, this.deps.clock.now());
   }
 
-  private run(p: Peer, text: string): void {
-    const pending = this.handle(p, text);
+  private run(v: Viewer, text: string): void {
+    const pending = this.handle(v, text);
     if (!pending) return;
-    p.queue = [];
-    pending.then(
-      () => this.drain(p),
-      (err) => {
-        if (!p.closed) this.d.onAsyncError(p.conn, err);
-        this.drain(p);
-      },
-    );
+    v.queue = [];
+    // A failure after the await is a bug: the seam logs it and closes the socket with 1011.
+    v.conn.watch(pending.then(() => this.drain(v)));
   }
 
   /** A check is over: handle the frames that waited, in order, until one starts another check. */
-  private drain(p: Peer): void {
-    const waiting = p.queue ?? [];
-    p.queue = null;
-    while (waiting.length > 0 && !p.closed) {
-      try {
-        this.run(p, waiting.shift()!);
-      } catch (err) {
-        // Same as a synchronous handler error in the transport: a bug, close with 1011.
-        this.d.onAsyncError(p.conn, err);
-        return;
-      }
-      const again = p.queue as string[] | null; // run() may have started another check
+  private drain(v: Viewer): void {
+    const waiting = v.queue ?? [];
+    v.queue = null;
+    while (waiting.length > 0 && !v.closed) {
+      this.run(v, waiting.shift()!);
+      const again = v.queue as string[] | null; // run() may have started another check
       if (again) return void again.push(...waiting);
     }
   }
 
   /** Handle one frame; returns a promise only when it had to wait for a token check. */
-  private handle(p: Peer, text: string): Promise<void> | void {
-    const now = this.d.clock.now();
+  private handle(p: Viewer, text: string): Promise<void> | void {
+    const now = this.deps.clock.now();
     const d = decode(text);
     if (!d.ok) return this.reply(p, d.fail, d.room, p.client ?? d.client);
     const m = d.msg;
@@ -106,29 +91,29 @@ export class Sessions {
     const client = p.client ?? m.client;
     switch (m.type) {
       case "ping":
-        return p.conn.send(encode("pong", m.room ?? this.d.rooms.roomOf(p.conn)?.id ?? null, client, { client_ts: m.payload.client_ts }, now, now));
+        return p.conn.send(encode("pong", m.room ?? this.deps.rooms.roomOf(p.conn)?.id ?? null, client, { client_ts: m.payload.client_ts }, now, now));
       case "create_room":
       case "join_room":
         return this.enter(p, m, client);
       case "leave_room": {
         // Naming a room the socket is not in must not make it leave the one it is in.
-        const room = this.d.rooms.roomOf(p.conn);
+        const room = this.deps.rooms.roomOf(p.conn);
         if (!room || (m.room !== null && m.room !== room.id)) return this.reply(p, fail("bad_request", `not in room ${m.room ?? ""}`.trim()), m.room, client);
-        this.d.rooms.leave(p.conn);
+        this.deps.rooms.leave(p.conn);
         return;
       }
       case "player_event":
       case "state_update":
       case "create_invite": {
-        const room = this.d.rooms.roomOf(p.conn);
+        const room = this.deps.rooms.roomOf(p.conn);
         if (!room || (m.room !== null && m.room !== room.id)) return this.reply(p, this.outsider(m.type, m.room), m.room, client);
         if (m.type !== "create_invite") {
-          const f = this.d.rooms.control(p.conn, m, m.ts);
+          const f = this.deps.rooms.control(p.conn, m, m.ts);
           return f ? this.reply(p, f, room.id, client) : undefined;
         }
-        if (!this.d.rooms.isHost(p.conn)) return this.reply(p, fail("not_host", "only the host can create invites"), room.id, client);
-        return this.d.auth.signInvite(room.id, m.payload.expires_in ?? DEFAULT_INVITE_S).then(({ token, expiresAt }) => {
-          const t = this.d.clock.now();
+        if (!this.deps.rooms.isHost(p.conn)) return this.reply(p, fail("not_host", "only the host can create invites"), room.id, client);
+        return this.deps.auth.signInvite(room.id, m.payload.expires_in ?? DEFAULT_INVITE_S).then(({ token, expiresAt }) => {
+          const t = this.deps.clock.now();
           p.conn.send(encode("invite_created", room.id, client, { invite_token: token, expires_at: expiresAt }, t, t));
         });
       }
@@ -143,7 +128,7 @@ export class Sessions {
    */
   private outsider(type: "player_event" | "state_update" | "create_invite", roomId: string | null): Fail {
     if (roomId === null) return fail("bad_request", "join a room first");
-    const r = this.d.rooms.get(roomId);
+    const r = this.deps.rooms.get(roomId);
     if (!r) return fail("room_missing", `room ${roomId} does not exist`);
     if (type !== "create_invite" && r.options.free_play === true) return fail("forbidden", `this connection is not a participant of room ${roomId}`);
     return fail("not_host", `this connection is not the host of room ${roomId}`);
@@ -153,7 +138,7 @@ export class Sessions {
    * create_room / join_room: admission first (maybe async), which decides the client id (the
    * envelope's, or the auth token's sub), then the room rules (seats, resume tokens).
    */
-  private enter(p: Peer, m: Entry, client: string | null): Promise<void> | void {
+  private enter(p: Viewer, m: Entry, client: string | null): Promise<void> | void {
     if (m.type === "join_room" && m.room === null) return this.reply(p, fail("bad_request", "room is required"), null, client);
     const check = m.type === "create_room" ? this.admitCreate(m, client) : this.admitJoin(p, m, m.room!, client);
     const finish = (a: Admitted) => {
@@ -167,8 +152,8 @@ export class Sessions {
     finish(check);
   }
 
-  private seat(p: Peer, m: Entry, client: string): Fail | null {
-    const rooms = this.d.rooms;
+  private seat(p: Viewer, m: Entry, client: string): Fail | null {
+    const rooms = this.deps.rooms;
     if (m.type === "join_room") return rooms.join(p.conn, m.room!, client, m.payload.name ?? client, m.payload.resume_token ?? null);
     const o = m.payload;
     // Options are stored and echoed exactly as sent; only `true` turns free_play/private on.
@@ -186,10 +171,10 @@ export class Sessions {
 
   /** create_room needs a valid auth token only when a secret is configured. */
   private admitCreate(m: Extract<Entry, { type: "create_room" }>, client: string | null): Check {
-    if (!this.d.auth.required) return client === null ? needClient() : { client };
+    if (!this.deps.auth.required) return client === null ? needClient() : { client };
     const token = m.payload.auth_token;
     if (!token) return fail("auth_required", "create_room needs an auth_token");
-    return this.d.auth.verifyAuth(token).then((v) => (isFail(v) ? v : this.asSub(v, client)));
+    return this.deps.auth.verifyAuth(token).then((v) => (isFail(v) ? v : this.asSub(v, client)));
   }
 
   /**
@@ -200,13 +185,13 @@ export class Sessions {
    * room_missing at once; with one, token errors come first so unauthenticated clients learn
    * nothing about which rooms exist. Whether a bound id may be taken is the room's rule.
    */
-  private admitJoin(p: Peer, m: Extract<Entry, { type: "join_room" }>, roomId: string, client: string | null): Check {
+  private admitJoin(p: Viewer, m: Extract<Entry, { type: "join_room" }>, roomId: string, client: string | null): Check {
     const o = m.payload;
-    const auth = this.d.auth;
+    const auth = this.deps.auth;
     // Judged when the id is known (after a token check): the room may have changed meanwhile.
     const needsInvite = (id: string) => {
-      const r = this.d.rooms.get(roomId);
-      return r !== undefined && r.options.private === true && !this.d.rooms.resumes(p.conn, r, id, o.resume_token);
+      const r = this.deps.rooms.get(roomId);
+      return r !== undefined && r.options.private === true && !this.deps.rooms.resumes(p.conn, r, id, o.resume_token);
     };
     const byInvite = (id: string): Check => {
       if (!o.invite_token) return fail("invite_required", `room ${roomId} is private: join with an invite_token`);
@@ -228,8 +213,8 @@ export class Sessions {
     });
   }
 
-  private reply(p: Peer, f: Fail, room: string | null, client: string | null): void {
-    this.d.onErrorReply?.();
-    p.conn.send(encodeError(f, room ?? this.d.rooms.roomOf(p.conn)?.id ?? null, client, this.d.clock.now()));
+  private reply(p: Viewer, f: Fail, room: string | null, client: string | null): void {
+    this.deps.onErrorReply?.();
+    p.conn.send(encodeError(f, room ?? this.deps.rooms.roomOf(p.conn)?.id ?? null, client, this.deps.clock.now()));
   }
 }

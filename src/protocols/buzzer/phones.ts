@@ -1,0 +1,250 @@
+// Phones as buzzers (docs/buzzer.md#phones-as-buzzers), pure: the registry of the virtual pool
+// "phones" (buzzer ids 1..255, kept per phone id across reloads and reconnects), a clock offset
+// estimate per connection, and the conversion of a press on the phone's clock to server
+// monotonic ms. Connections are known by their id only; time comes from the injected Clock.
+import type { Clock } from "../../transport/types.ts";
+import { exchangeOffset, type Exchange } from "../metronome/clock-sync.ts";
+import { errorReply, type ErrorReply } from "./errors.ts";
+
+export const PHONES_POOL = "phones";
+export const MAX_PHONES = 255;
+
+export interface PhonesDeps {
+  clock: Clock;
+  /** An absent phone keeps its buzzer id this long (ms), unless all ids are taken; then it may go to another phone. */
+  keepMs?: number;
+  /** The earliest a press may be placed before it reached the server (ms): what a phone's word is worth. */
+  maxPressAgeMs?: number;
+  /** A new unguessable phone id (tests inject a sequence). */
+  newPhoneId?: () => string;
+}
+
+export const DEFAULT_KEEP_MS = 60 * 60 * 1000;
+export const DEFAULT_MAX_PRESS_AGE_MS = 500;
+
+/**
+ * How many of a connection's latest exchanges the estimate chooses from. The smallest round trip
+ * among recent exchanges, not among all of them: a phone's crystal drifts (tens of ppm, a few ms a
+ * minute), so an exchange from long ago describes a clock that has moved since. At one sync every
+ * 2 s, 16 exchanges are the last half minute.
+ */
+export const EXCHANGES_KEPT = 16;
+
+/**
+ * offset = phone clock − server monotonic clock, per connection. The metronome's ClockSync keeps
+ * its fastest exchange forever, rejects offsets over a day and reads small one-way offsets as 0;
+ * all three are right for epoch clocks and wrong here, where the phone's clock may be any clock
+ * (performance.now() is recommended) and the server's is monotonic. The NTP formulas are shared.
+ */
+export class PhoneClock {
+  private readonly exchanges: { offset: number; rtt: number }[] = [];
+  private readonly oneWays: number[] = [];
+
+  /** A client timestamp received at serverRecv: offset ≥ clientTs − serverRecv (transit takes time). */
+  oneWaySample(clientTs: number, serverRecv: number): void {
+    const s = clientTs - serverRecv;
+    if (!Number.isFinite(s)) return;
+    this.oneWays.push(s);
+    if (this.oneWays.length > EXCHANGES_KEPT) this.oneWays.shift();
+  }
+
+  /** A completed exchange as the phone reports it; a negative round trip is inconsistent and ignored. */
+  exchange(x: Exchange): void {
+    const e = exchangeOffset(x);
+    if (!Number.isFinite(e.offset) || !Number.isFinite(e.rtt) || e.rtt < 0) return;
+    this.exchanges.push(e);
+    if (this.exchanges.length > EXCHANGES_KEPT) this.exchanges.shift();
+  }
+
+  /** The estimate: the recent exchange with the smallest round trip, else the best one-way bound; null without samples. */
+  get offset(): number | null {
+    let best: { offset: number; rtt: number } | null = null;
+    for (const e of this.exchanges) if (best === null || e.rtt < best.rtt) best = e;
+    if (best) return best.offset;
+    return this.oneWays.length ? Math.max(...this.oneWays) : null;
+  }
+
+  /** Round trip of the exchange in use; null while only one-way samples are known. */
+  get rtt(): number | null {
+    let r: number | null = null;
+    for (const e of this.exchanges) if (r === null || e.rtt < r) r = e.rtt;
+    return r;
+  }
+}
+
+interface Phone {
+  id: string;
+  buzzer: number;
+  name: string;
+  /** The connection using it, or null while absent. */
+  conn: number | null;
+  absentSince: number | null;
+}
+
+export interface JoinResult {
+  buzzer: number;
+  phoneId: string;
+  name: string;
+  /** The phone is new or joined with another name than last time: the name should be applied. */
+  nameChanged: boolean;
+  /** The buzzer was absent (or new) and is connected now: announce it. */
+  connected: boolean;
+  /** Another connection held this phone (a second tab, a reload before the old socket closed); it no longer does. */
+  replaced: number | null;
+  /** This connection held another phone, which is absent now: announce that it went away. */
+  left: number | null;
+}
+
+export interface SyncReply {
+  client_ts: number;
+  server_recv_ts: number;
+  server_send_ts: number;
+}
+
+export interface PhonePress {
+  buzzer: number;
+  /** The press in server monotonic ms, within [arrival − maxPressAgeMs, arrival]. */
+  at: number;
+  /** When it reached the server. */
+  recv: number;
+}
+
+export const notJoined = (): ErrorReply => errorReply("phone", "join first: send phone_join", null);
+export const phonesFull = (): ErrorReply => errorReply("phone", `all ${MAX_PHONES} phone buzzers are taken`, null);
+
+export class Phones {
+  private readonly byId = new Map<string, Phone>();
+  private readonly byConn = new Map<number, Phone>();
+  private readonly clocks = new Map<number, PhoneClock>();
+  private readonly keepMs: number;
+  private readonly maxPressAgeMs: number;
+  private readonly newPhoneId: () => string;
+
+  constructor(private readonly deps: PhonesDeps) {
+    this.keepMs = deps.keepMs ?? DEFAULT_KEEP_MS;
+    this.maxPressAgeMs = deps.maxPressAgeMs ?? DEFAULT_MAX_PRESS_AGE_MS;
+    this.newPhoneId = deps.newPhoneId ?? randomPhoneId;
+  }
+
+  /** sync_time: the server's receive and send instants (monotonic ms), and learn from the reported exchange. */
+  sync(conn: number, clientTs: number, previous: Exchange | null): SyncReply {
+    const recv = this.deps.clock.mono();
+    const c = this.clockOf(conn);
+    c.oneWaySample(clientTs, recv);
+    if (previous && previous.server_recv_ts <= recv) c.exchange(previous); // the server's half cannot be from the future
+    return { client_ts: clientTs, server_recv_ts: us(recv), server_send_ts: us(this.deps.clock.mono()) };
+  }
+
+  /**
+   * phone_join: a known phone id gets its buzzer back, an unknown but well-formed one (the server
+   * restarted) is registered as given, none gets a new id. Ids free for longer than keepMs are reused.
+   */
+  join(conn: number, name: string, phoneId: string | null): JoinResult | ErrorReply {
+    const now = this.deps.clock.mono();
+    this.sweep(now);
+    let phone = phoneId === null ? undefined : this.byId.get(phoneId);
+    const fresh = !phone;
+    if (!phone) {
+      const buzzer = this.freeBuzzer();
+      if (buzzer === null) return phonesFull();
+      phone = { id: phoneId ?? this.unusedId(), buzzer, name, conn: null, absentSince: now };
+      this.byId.set(phone.id, phone);
+    }
+    let left: number | null = null;
+    const held = this.byConn.get(conn);
+    if (held && held !== phone) {
+      this.detach(held, now);
+      left = held.buzzer;
+    }
+    const replaced = phone.conn !== null && phone.conn !== conn ? phone.conn : null;
+    if (replaced !== null) this.byConn.delete(replaced);
+    const connected = phone.conn === null;
+    const nameChanged = fresh || phone.name !== name;
+    phone.name = name;
+    phone.conn = conn;
+    phone.absentSince = null;
+    this.byConn.set(conn, phone);
+    return { buzzer: phone.buzzer, phoneId: phone.id, name, nameChanged, connected, replaced, left };
+  }
+
+  /** A press on the phone's clock, converted to server time (docs/buzzer.md#fairness-and-its-limits). */
+  press(conn: number, clientTs: number): PhonePress | ErrorReply {
+    const phone = this.byConn.get(conn);
+    if (!phone) return notJoined();
+    const recv = this.deps.clock.mono();
+    const c = this.clockOf(conn);
+    c.oneWaySample(clientTs, recv); // without any sync this alone places the press at its arrival
+    const converted = clientTs - c.offset!;
+    return { buzzer: phone.buzzer, at: Math.min(recv, Math.max(recv - this.maxPressAgeMs, converted)), recv };
+  }
+
+  /** The connection closed: its clock estimate goes, its phone is absent from now. Returns that phone's buzzer. */
+  forget(conn: number): number | null {
+    this.clocks.delete(conn);
+    const phone = this.byConn.get(conn);
+    if (!phone) return null;
+    this.detach(phone, this.deps.clock.mono());
+    return phone.buzzer;
+  }
+
+  /** Buzzer ids of the phones connected now, ascending (`list buzzers`). */
+  connected(): number[] {
+    return [...this.byConn.values()].map((p) => p.buzzer).sort((a, b) => a - b);
+  }
+
+  /** The buzzer a connection plays, or null. */
+  buzzerOf(conn: number): number | null {
+    return this.byConn.get(conn)?.buzzer ?? null;
+  }
+
+  /** The connection's current offset estimate (phone − server, ms), or null without samples. */
+  offsetOf(conn: number): number | null {
+    return this.clocks.get(conn)?.offset ?? null;
+  }
+
+  private clockOf(conn: number): PhoneClock {
+    let c = this.clocks.get(conn);
+    if (!c) this.clocks.set(conn, (c = new PhoneClock()));
+    return c;
+  }
+
+  private detach(phone: Phone, now: number): void {
+    if (phone.conn !== null) this.byConn.delete(phone.conn);
+    phone.conn = null;
+    phone.absentSince = now;
+  }
+
+  private sweep(now: number): void {
+    for (const p of this.byId.values()) if (p.absentSince !== null && now - p.absentSince >= this.keepMs) this.byId.delete(p.id);
+  }
+
+  /**
+   * The lowest free id; when all are registered, the id of the phone absent longest (so a script
+   * that joins and leaves in a loop cannot use the pool up); null only when every one is connected.
+   */
+  private freeBuzzer(): number | null {
+    const used = new Set([...this.byId.values()].map((p) => p.buzzer));
+    for (let b = 1; b <= MAX_PHONES; b++) if (!used.has(b)) return b;
+    let oldest: Phone | null = null;
+    for (const p of this.byId.values()) if (p.absentSince !== null && (oldest === null || p.absentSince < oldest.absentSince!)) oldest = p;
+    if (!oldest) return null;
+    this.byId.delete(oldest.id);
+    return oldest.buzzer;
+  }
+
+  private unusedId(): string {
+    for (let i = 0; i < 100; i++) {
+      const id = this.newPhoneId();
+      if (!this.byId.has(id)) return id;
+    }
+    throw new Error("newPhoneId keeps returning ids in use");
+  }
+}
+
+/** 128 random bits, base64url: a phone id is the only proof that a buzzer id is yours. */
+export function randomPhoneId(): string {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  return btoa(String.fromCharCode(...b)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+const us = (ms: number) => Math.round(ms * 1000) / 1000;

@@ -1,0 +1,34 @@
+// The clicker's error catalogue (docs/clicker.md#errors): `ERROR <code> <message>` lines, an
+// extension that the original clients may ignore.
+
+export type ErrorCode = "unknown_command" | "bad_arguments" | "not_registered" | "rate_limited";
+
+/** A command that could not be parsed (errors as values). */
+export interface ParseError {
+  kind: "error";
+  code: ErrorCode;
+  message: string;
+}
+
+export const fail = (code: ErrorCode, message: string): ParseError => ({ kind: "error", code, message });
+
+/** A token quoted back in an error message: printable ASCII only, and short. */
+export function shown(token: string): string {
+  const clean = token.replace(/[^\x20-\x7e]/g, "?");
+  return clean.length > 32 ? clean.slice(0, 32) + "..." : clean;
+}
+
+/** What each error says. */
+export const Says = {
+  missing: (name: string) => `${name} is missing`,
+  notInteger: (name: string, token: string) => `${name} must be a decimal integer, got ${shown(token)}`,
+  binary: "binary frames are not supported, send text",
+  empty: "empty command",
+  unknown: (verb: string) => `unknown command ${shown(verb)}`,
+  usageRegister: "usage: REGISTER [secret]",
+  usageScore: "usage: SCORE <timestamp> <score>",
+  usageListen: "usage: LISTEN <ids>",
+  range: (min: bigint, max: bigint) => `integers must be between ${min} and ${max}`,
+  badId: (token: string) => `ids are 6 digits, got ${shown(token)}`,
+  registerFirst: "send REGISTER before SCORE",
+} as const;

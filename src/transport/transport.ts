@@ -1,0 +1,149 @@
+// The seam's server-wide part (docs/architecture.md#the-websocket-seam): the listeners, the live
+// connections, keepalive on the injected clock, topic fan-out with its metrics, and shutdown.
+import type { Server } from "bun";
+import type { Logger } from "../log.ts";
+import { Close } from "./close-codes.ts";
+import type { WsConn } from "./conn.ts";
+import { Endpoint, type EndpointSpec } from "./endpoint.ts";
+import { KeepAlive } from "./keepalive.ts";
+import type { Metrics } from "./metrics.ts";
+import type { Clock, Topics } from "./types.ts";
+
+export interface TransportLimits {
+  maxFrameBytes: number;
+  rateLimit: number;
+  rateBurst: number;
+  rateQueue: number;
+  rateQueueBytes: number;
+  pingIntervalMs: number;
+  idleTimeoutMs: number;
+}
+
+export class Transport {
+  readonly live = new Set<WsConn<any>>();
+  /**
+   * The listeners, newest first. Usually one; after a TLS certificate reload the previous one
+   * stays (without its listening socket) until its last socket and request are gone, and
+   * fan-out reaches the subscribers of each.
+   */
+  servers: Server<any>[] = [];
+  /** Whether an upgrade request carries operator rights (docs/access.md#operator-rights); set by the server. */
+  grantsOperator: (request: Request) => boolean = () => false;
+  private readonly keepalive: KeepAlive<WsConn<any>>;
+
+  constructor(readonly limits: TransportLimits, readonly metrics: Metrics, readonly log: Logger, readonly clock: Clock) {
+    this.keepalive = new KeepAlive(clock, limits.pingIntervalMs, limits.idleTimeoutMs, {
+      ping: (c) => c.ws?.ping(),
+      expire: (c) => {
+        log.debug("idle timeout", { protocol: c.endpoint.spec.protocol, conn: c.id });
+        c.ws?.terminate();
+      },
+    });
+  }
+
+  get server(): Server<any> | null {
+    return this.servers[0] ?? null;
+  }
+
+  endpoint<S, I = S>(spec: EndpointSpec<S, I>): Endpoint<S, I> {
+    return new Endpoint(this, spec);
+  }
+
+  /**
+   * The one report of a bug in protocol code (docs/common.md#handler-bugs): counted in the
+   * protocol's errors and logged once. Endpoint.fault adds the 1011; the Socket.IO layer drops
+   * the one polling session.
+   */
+  reportFault(protocol: string, err: unknown, fields: Record<string, unknown>): void {
+    this.metrics.protocol(protocol).errors++;
+    this.log.error("handler error", { protocol, ...fields, err: err as Error });
+  }
+
+  /** Topics for one protocol: counts each delivery as a message out. */
+  topics(protocol: string): Topics {
+    const counters = this.metrics.protocol(protocol);
+    return {
+      publish: (topic, data) => {
+        for (const s of this.servers) {
+          counters.framesOut += s.subscriberCount(topic);
+          s.publish(topic, data);
+        }
+      },
+    };
+  }
+
+  subscribers(topic: string): number {
+    let n = 0;
+    for (const s of this.servers) n += s.subscriberCount(topic);
+    return n;
+  }
+
+  // ---- connections (from Endpoint) ----
+
+  attach(c: WsConn<any>): void {
+    this.live.add(c);
+    this.keepalive.add(c);
+  }
+
+  detach(c: WsConn<any>): void {
+    this.live.delete(c);
+    this.keepalive.remove(c);
+    if (this.servers.length > 1) this.retireIdleListeners();
+  }
+
+  /** A frame of any kind came from c: it is alive. Returns the time (Clock.mono). */
+  heard(c: WsConn<any>): number {
+    return (c.heardAt = this.clock.mono());
+  }
+
+  // ---- listeners ----
+
+  /**
+   * Run fn with the server that received `request`. Route handlers are given the newest server,
+   * but a request that came in on an older listener's keep-alive connection belongs to that one
+   * (Bun's upgrade() and timeout() refuse a request of another server).
+   */
+  onServerOf<T>(request: Request, given: Server<any>, fn: (s: Server<any>) => T): T {
+    if (this.servers.length <= 1) return fn(given);
+    let last: unknown;
+    for (const s of [given, ...this.servers.filter((x) => x !== given)]) {
+      try {
+        return fn(s);
+      } catch (err) {
+        if ((err as { code?: string }).code !== "ERR_INVALID_ARG_TYPE") throw err;
+        last = err;
+      }
+    }
+    throw last;
+  }
+
+  /** The client address of a request, from whichever listener received it. */
+  requestIP(request: Request): { address: string } | null {
+    for (const s of this.servers) {
+      const a = s.requestIP(request);
+      if (a) return a;
+    }
+    return null;
+  }
+
+  start(server: Server<any>): void {
+    this.servers = [server];
+  }
+
+  /** A new listener (a TLS reload): it takes the new connections from now on. */
+  adopt(server: Server<any>): void {
+    this.servers.unshift(server);
+    this.retireIdleListeners();
+  }
+
+  /** A listener replaced by a TLS reload is let go once nothing of it is left. */
+  retireIdleListeners(): void {
+    if (this.servers.length > 1) this.servers = this.servers.filter((s, i) => i === 0 || s.pendingWebSockets > 0 || s.pendingRequests > 0);
+  }
+
+  /** Close every socket with 1001 (graceful shutdown). */
+  closeAll(reason = "server shutting down"): void {
+    this.keepalive.stop();
+    for (const c of [...this.live]) c.ws?.close(Close.goingAway, reason);
+  }
+}
