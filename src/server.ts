@@ -4,6 +4,8 @@ import { accessSync, constants, mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Config } from "./config.ts";
 import type { Logger } from "./log.ts";
+import type { PageEntry } from "./pages/registry.ts";
+import { createPages } from "./pages/serve.ts";
 import { protocols as defaultProtocols } from "./protocols/index.ts";
 import type { PluginContext, ProtocolFactory } from "./protocols/types.ts";
 import { openStore, type Store } from "./store/db.ts";
@@ -17,6 +19,8 @@ export interface ServerOptions {
   log: Logger;
   clock?: Clock;
   protocols?: ProtocolFactory[];
+  /** The built-in pages (default: src/pages/registry.ts). */
+  pages?: PageEntry[];
 }
 
 export interface RunningServer {
@@ -60,7 +64,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const store = openDataDir(config.dataDir, log);
   const metrics = new Metrics();
   const transport = new Transport(config, metrics, log);
-  const ctx: PluginContext = { config, log, store, clock: opts.clock ?? systemClock, metrics, transport };
+  // Pages cost nothing until the first page request (docs/pages.md#serving).
+  const pages = createPages({ config, log, registry: opts.pages });
+  const ctx: PluginContext = { config, log, store, clock: opts.clock ?? systemClock, metrics, transport, pages };
   const plugins = (opts.protocols ?? defaultProtocols).map((make) => make(ctx));
 
   let app = new Elysia({
@@ -81,6 +87,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     }))
     .get("/metrics", () => new Response(metrics.prometheus(), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } }));
   for (const p of plugins) app = p.routes(app) as typeof app;
+  app = pages.routes(app) as typeof app; // after the plugins: a page never shadows a protocol route
 
   // reusePort would let a second process on the same port silently split traffic.
   try {
