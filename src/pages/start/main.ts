@@ -37,8 +37,9 @@ function pageCard(i: Info, p: Info["pages"][number]) {
     h(
       "a",
       { class: "card sb-card", href: p.path },
-      h("div", { class: "card-text" }, h("h3", null, p.title), h("p", { class: "sb-muted" }, p.summary), h("p", { class: "card-url sb-mono" }, wrapped(typed(url)))),
+      h("div", { class: "card-text" }, h("h3", null, p.title), h("p", { class: "sb-muted" }, p.summary)),
       h("div", { class: "card-qr" }, qrSvg(url, { label: `QR code for ${url}` })),
+      h("p", { class: "card-url sb-mono" }, wrapped(typed(url))),
     ),
   );
 }
