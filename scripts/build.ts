@@ -1,10 +1,18 @@
-// Compiles Switchboard to one self-contained executable.
+// Compiles Switchboard to one self-contained executable, the built-in pages inside it.
 //   bun scripts/build.ts          → dist/switchboard (this machine's OS, CPU and libc)
 //   bun scripts/build.ts --all    → dist/switchboard-linux-{x64,arm64}{,-musl}
+// The pages are bundled first (src/pages/bundle.ts) and embedded through a generated entry
+// module (docs/pages.md#embedding); a page over its size budget fails the build.
 // Cross targets need Bun's runtime for that target, which `bun build` fetches from the npm
 // registry on first use; when that fails this script says which target and why, builds the
 // others, and exits 1.
-import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { bundlePages, dirsOf, PAGE_BUDGET_BYTES, type Served } from "../src/pages/bundle.ts";
+import type { EmbeddedFile } from "../src/pages/embedded.ts";
+import { pages as registry } from "../src/pages/registry.ts";
+
+const root = join(import.meta.dir, "..");
 
 export const targets = ["linux-x64", "linux-x64-musl", "linux-arm64", "linux-arm64-musl"] as const;
 
@@ -24,36 +32,122 @@ export function hostTarget(): string {
  */
 export const bytecodeOrderFile = `${import.meta.dir}/bytecode-order.txt`;
 
-export function build(target: string, outfile: string, opts: { bytecodeOrder?: boolean } = {}): { ok: boolean; output: string } {
-  const order = opts.bytecodeOrder !== false && existsSync(bytecodeOrderFile) ? [`--bytecode-order=${bytecodeOrderFile}`] : [];
-  const r = Bun.spawnSync(
-    // --bytecode: the executable ships JavaScriptCore bytecode, so start-up skips parsing
-    // (measured: exec → first 200 on /healthz 69 ms → 37 ms). It needs --format=esm for main.ts's
-    // top-level await.
-    // The executable must behave the same in any folder: it does not pick up a .env or a
-    // bunfig.toml from where it happens to be started (configuration is flags and SWITCHBOARD_*).
-    // --compile-jit-policy=10: start-up code (schema building, config parsing, route compilation)
-    // runs once; with the normal tier-up thresholds the JIT compiled ~40 of its functions and its
-    // compilers and their output stayed resident in an idle server (~2.3 MiB of start-up RSS).
-    // src/main.ts restores the normal policy once the server listens.
+/** A folder holding the bundled pages and the entry module that embeds them; remove() when done. */
+export interface StagedPages {
+  entry: string;
+  /** One line per page: its JS + CSS gzipped against the budget. */
+  report: string[];
+  /** Pages over PAGE_BUDGET_BYTES. */
+  over: string[];
+  remove(): void;
+}
+
+/**
+ * Bundle the registry's pages and write them beside a generated entry module that imports each
+ * file `with { type: "file" }` (which is what makes `bun build --compile` embed a file) and
+ * registers them before src/main.ts runs. Inside the repository, so main.ts resolves as usual.
+ */
+export async function stagePages(): Promise<StagedPages> {
+  mkdirSync(join(root, ".tmp"), { recursive: true });
+  const dir = mkdtempSync(join(root, ".tmp", "build-"));
+  const bundle = await bundlePages(dirsOf(registry));
+  mkdirSync(join(dir, "files"));
+  const imports: string[] = [];
+  const file = (name: string, s: Served) => {
+    const n = imports.length;
+    writeFileSync(join(dir, "files", name), s.body);
+    imports.push(`import f${n} from ${JSON.stringify(`./files/${name}`)} with { type: "file" };`);
+    let gzip = "null";
+    if (s.gzip) {
+      writeFileSync(join(dir, "files", name + ".gz"), s.gzip);
+      imports.push(`import f${n}gz from ${JSON.stringify(`./files/${name}.gz`)} with { type: "file" };`);
+      gzip = `f${n}gz`;
+    }
+    return `{ type: ${JSON.stringify(s.type)}, etag: ${JSON.stringify(s.etag)}, body: f${n}, gzip: ${gzip} } satisfies EmbeddedFile`;
+  };
+  const assets = [...bundle.assets].map(([name, s]) => `    ${JSON.stringify(name)}: ${file(name, s)},`);
+  const report: string[] = [];
+  const over: string[] = [];
+  const pageLines = [...bundle.pages.values()].map((p) => {
+    report.push(`page ${p.dir}: ${(p.weight / 1024).toFixed(1)} KB of JS + CSS gzipped (budget ${PAGE_BUDGET_BYTES / 1024} KB)`);
+    if (p.weight > PAGE_BUDGET_BYTES) over.push(p.dir);
+    return `    { dir: ${JSON.stringify(p.dir)}, html: ${file(`page-${p.dir}.html`, p.html)}, assets: ${JSON.stringify(p.assets)}, weight: ${p.weight} },`;
+  });
+  const rel = (to: string) => JSON.stringify(relative(dir, join(root, to)).split("\\").join("/"));
+  writeFileSync(
+    join(dir, "pages.ts"),
     [
-      process.execPath, "build", "--compile", "--minify", "--bytecode", "--format=esm",
-      "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", "--compile-jit-policy=10", ...order,
-      `--target=bun-${target}`, "src/main.ts", "--outfile", outfile,
-    ],
-    { cwd: `${import.meta.dir}/..`, stdout: "pipe", stderr: "pipe" },
+      "// Generated by scripts/build.ts: the bundled pages, embedded in the executable (docs/pages.md#embedding).",
+      `import { embedPages, type EmbeddedFile } from ${rel("src/pages/embedded.ts")};`,
+      ...imports,
+      "embedPages({",
+      "  pages: [",
+      ...pageLines,
+      "  ],",
+      "  assets: {",
+      ...assets,
+      "  },",
+      "});",
+      "",
+    ].join("\n"),
   );
-  return { ok: r.exitCode === 0, output: (r.stdout.toString() + r.stderr.toString()).trim() };
+  // Module evaluation follows import order: the pages are registered before main.ts starts the server.
+  writeFileSync(join(dir, "entry.ts"), `import "./pages.ts";\nimport ${rel("src/main.ts")};\n`);
+  return { entry: join(dir, "entry.ts"), report, over, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export async function build(target: string, outfile: string, opts: { bytecodeOrder?: boolean; pages?: StagedPages } = {}): Promise<{ ok: boolean; output: string }> {
+  const order = opts.bytecodeOrder !== false && existsSync(bytecodeOrderFile) ? [`--bytecode-order=${bytecodeOrderFile}`] : [];
+  let staged: StagedPages;
+  try {
+    staged = opts.pages ?? (await stagePages());
+  } catch (err) {
+    return { ok: false, output: `pages: ${(err as Error).message}` };
+  }
+  if (staged.over.length) {
+    if (!opts.pages) staged.remove();
+    return { ok: false, output: `pages over the size budget: ${staged.over.join(", ")}\n${staged.report.join("\n")}` };
+  }
+  try {
+    const r = Bun.spawnSync(
+      // --bytecode: the executable ships JavaScriptCore bytecode, so start-up skips parsing
+      // (measured: exec → first 200 on /healthz 69 ms → 37 ms). It needs --format=esm for main.ts's
+      // top-level await.
+      // The executable must behave the same in any folder: it does not pick up a .env or a
+      // bunfig.toml from where it happens to be started (configuration is flags and SWITCHBOARD_*).
+      // --compile-jit-policy=10: start-up code (schema building, config parsing, route compilation)
+      // runs once; with the normal tier-up thresholds the JIT compiled ~40 of its functions and its
+      // compilers and their output stayed resident in an idle server (~2.3 MiB of start-up RSS).
+      // src/main.ts restores the normal policy once the server listens.
+      [
+        process.execPath, "build", "--compile", "--minify", "--bytecode", "--format=esm",
+        "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", "--compile-jit-policy=10", ...order,
+        `--target=bun-${target}`, staged.entry, "--outfile", outfile,
+      ],
+      { cwd: root, stdout: "pipe", stderr: "pipe" },
+    );
+    return { ok: r.exitCode === 0, output: (r.stdout.toString() + r.stderr.toString()).trim() };
+  } finally {
+    if (!opts.pages) staged.remove();
+  }
 }
 
 if (import.meta.main) {
-  mkdirSync(`${import.meta.dir}/../dist`, { recursive: true });
+  mkdirSync(join(root, "dist"), { recursive: true });
   const all = process.argv.includes("--all");
   const jobs = all ? targets.map((t) => [t, `dist/switchboard-${t}`] as const) : [[hostTarget(), "dist/switchboard"] as const];
+  let pages: StagedPages;
+  try {
+    pages = await stagePages();
+  } catch (err) {
+    console.error(`FAILED: ${(err as Error).message}`);
+    process.exit(1);
+  }
+  for (const line of pages.report) console.log(line);
   const failed: string[] = [];
   for (const [target, out] of jobs) {
     const t0 = performance.now();
-    const r = build(target, out);
+    const r = await build(target, out, { pages });
     if (r.ok) {
       console.log(`built ${out} (bun-${target}) in ${Math.round(performance.now() - t0)} ms`);
     } else {
@@ -61,6 +155,7 @@ if (import.meta.main) {
       console.error(`FAILED ${out} (bun-${target}):\n${r.output}\n` + (target === hostTarget() ? "" : `  (cross targets need the bun-${target} runtime from the npm registry; is it reachable?)`));
     }
   }
+  pages.remove();
   if (failed.length) {
     console.error(`\n${failed.length} of ${jobs.length} targets failed: ${failed.join(", ")}`);
     process.exit(1);

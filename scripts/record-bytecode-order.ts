@@ -12,7 +12,7 @@ const dir = mkdtempSync(join(tmpdir(), "switchboard-order-"));
 try {
   const bin = join(dir, "switchboard");
   // Without the old order: the profile names functions, whatever their layout.
-  const r = build(hostTarget(), bin, { bytecodeOrder: false });
+  const r = await build(hostTarget(), bin, { bytecodeOrder: false });
   if (!r.ok) throw new Error("build failed:\n" + r.output);
   const out = join(dir, "order.txt");
   const child = await startChild([bin, "--host", "127.0.0.1", "--port", "0", "--data-dir", join(dir, "data")], { cwd: dir, env: { BUN_BYTECODE_ORDER_OUT: out } });

@@ -9,6 +9,8 @@ import { keptOperatorToken } from "./access/token-file.ts";
 import type { Config } from "./config.ts";
 import { lanUrl } from "./lan.ts";
 import type { Logger } from "./log.ts";
+import type { PageEntry } from "./pages/registry.ts";
+import { createPages } from "./pages/serve.ts";
 import { protocols as defaultProtocols } from "./protocols/index.ts";
 import type { PluginContext, ProtocolFactory } from "./protocols/types.ts";
 import { openStore, type Store } from "./store/db.ts";
@@ -23,6 +25,8 @@ export interface ServerOptions {
   log: Logger;
   clock?: Clock;
   protocols?: ProtocolFactory[];
+  /** The built-in pages (default: src/pages/registry.ts). */
+  pages?: PageEntry[];
 }
 
 export interface RunningServer {
@@ -89,7 +93,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const clock = opts.clock ?? systemClock;
   const transport = new Transport(config, metrics, log, clock);
   transport.grantsOperator = (request) => operator.grants(request);
-  const ctx: PluginContext = { config, log, store, clock, metrics, transport };
+  // Pages cost nothing until the first page request (docs/pages.md#serving).
+  const pages = createPages({ config, log, registry: opts.pages, isOperator: (request) => operator.grants(request) });
+  const ctx: PluginContext = { config, log, store, clock, metrics, transport, pages };
   const plugins = (opts.protocols ?? defaultProtocols).map((make) => make(ctx));
 
   let app: AnyElysia = new Elysia();
@@ -107,6 +113,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     }))
     .get("/metrics", () => new Response(metrics.prometheus(), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } }));
   for (const p of plugins) app = p.routes(app);
+  app = pages.routes(app); // after the plugins: a page never shadows a protocol route
 
   // reusePort would let a second process on the same port silently split traffic.
   const listenOptions = {

@@ -26,7 +26,7 @@ describe("linux-arm64 executable under qemu", () => {
 
   beforeAll(async () => {
     ensureQemu();
-    const r = build("linux-arm64", bin);
+    const r = await build("linux-arm64", bin);
     if (!r.ok) throw new Error("arm64 build failed:\n" + r.output);
     const cmd = ["qemu-aarch64", "-L", SYSROOT, bin, "--port", "0", "--host", "127.0.0.1", "--data-dir", join(dir, "data"), "--log-format", "json"];
     child = await startChild(cmd, { cwd: dir, timeoutMs: 30_000 });
@@ -45,6 +45,17 @@ describe("linux-arm64 executable under qemu", () => {
     c.send("REGISTER");
     expect(await c.next(15_000)).toMatch(/^REGISTERED \d{6} [0-9a-f]{32}$/);
     c.close();
+  }, 30_000);
+
+  test("serves the start page from inside the executable", async () => {
+    const r = await fetch(`http://127.0.0.1:${port}/`);
+    expect(r.status).toBe(200);
+    expect(r.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    const js = (await r.text()).match(/src="(\/assets\/[^"]+\.js)"/)?.[1];
+    expect(js).toBeDefined();
+    const a = await fetch(`http://127.0.0.1:${port}${js}`);
+    expect(a.status).toBe(200);
+    expect(a.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
   }, 30_000);
 
   test("SIGTERM: exit 0", async () => {

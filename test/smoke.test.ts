@@ -1,10 +1,12 @@
 // Smoke test of the compiled binary: built for this machine, copied to a folder with no
-// node_modules, started, spoken to on every endpoint, then stopped with SIGTERM.
+// node_modules, started, spoken to on every endpoint, asked for every page, then stopped with SIGTERM.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startChild, type Child } from "../scripts/lib/spawn.ts";
 import { build, hostTarget } from "../scripts/build.ts";
+import { bundlePages, dirsOf } from "../src/pages/bundle.ts";
+import { pages } from "../src/pages/registry.ts";
 import { tempDir } from "./helpers/server.ts";
 import { TestClient } from "./helpers/ws-client.ts";
 import { smokeProbes } from "./helpers/smoke-probes.ts";
@@ -16,7 +18,7 @@ describe("compiled binary", () => {
   let port = 0;
 
   beforeAll(async () => {
-    const r = build(hostTarget(), join(dir, "build-out"));
+    const r = await build(hostTarget(), join(dir, "build-out"));
     if (!r.ok) throw new Error("build failed:\n" + r.output);
     copyFileSync(join(dir, "build-out"), bin);
     rmSync(join(dir, "build-out"));
@@ -58,6 +60,30 @@ describe("compiled binary", () => {
     expect(typeof j.uptime_s).toBe("number");
     const m = await fetch(`http://127.0.0.1:${port}/metrics`);
     expect(await m.text()).toContain("process_resident_memory_bytes");
+  });
+
+  test("every page and its assets come from inside the executable, the same bytes as a run from source bundles", async () => {
+    const bundle = await bundlePages(dirsOf(pages));
+    const wire = async (path: string, encoding: string) => {
+      const r = await fetch(`http://127.0.0.1:${port}${path}`, { headers: { "accept-encoding": encoding }, decompress: false });
+      expect({ path, status: r.status }).toEqual({ path, status: 200 });
+      return { r, bytes: new Uint8Array(await r.arrayBuffer()) };
+    };
+    for (const entry of pages) {
+      const built = bundle.pages.get(entry.dir)!;
+      const { r, bytes } = await wire(entry.path, "identity");
+      expect(r.headers.get("content-type")).toBe("text/html; charset=utf-8");
+      expect(r.headers.get("etag")).toBe(built.html.etag);
+      expect(bytes).toEqual(built.html.body);
+      for (const name of built.assets) {
+        const asset = bundle.assets.get(name)!;
+        const got = await wire(`/assets/${name}`, "gzip");
+        expect(got.r.headers.get("content-type")).toBe(asset.type);
+        expect(got.bytes).toEqual(asset.gzip ?? asset.body);
+      }
+    }
+    const info = (await (await fetch(`http://127.0.0.1:${port}/api/info`)).json()) as { port: number };
+    expect(info.port).toBe(port);
   });
 
   for (const probe of smokeProbes) {

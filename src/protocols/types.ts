@@ -1,6 +1,7 @@
 import type { AnyElysia } from "elysia";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
+import type { Pages } from "../pages/serve.ts";
 import type { Store } from "../store/db.ts";
 import type { Metrics } from "../transport/metrics.ts";
 import type { Clock } from "../transport/types.ts";
@@ -14,6 +15,8 @@ export interface PluginContext {
   clock: Clock;
   metrics: Metrics;
   transport: Transport;
+  /** The built-in pages: a protocol sharing its path with a page answers plain GETs with pages.serve. */
+  pages: Pages;
 }
 
 /** A protocol's wiring: its routes on the one Elysia app, and how to stop its background work. */

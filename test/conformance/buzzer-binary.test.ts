@@ -22,7 +22,7 @@ afterAll(async () => {
 });
 
 test("compiled binary: a --pool receiver on a pty is linked and its buzzes reach clients", async () => {
-  const r = build(hostTarget(), join(dir, "build-out"));
+  const r = await build(hostTarget(), join(dir, "build-out"));
   if (!r.ok) throw new Error("build failed:\n" + r.output);
   const bin = join(dir, "switchboard");
   copyFileSync(join(dir, "build-out"), bin);

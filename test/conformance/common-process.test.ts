@@ -16,8 +16,8 @@ import { fromSource, runToExit, startChild, type Child } from "./process.ts";
 const dir = tempDir("switchboard-conformance-");
 const binary = join(dir, "switchboard");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-beforeAll(() => {
-  const r = build(hostTarget(), binary);
+beforeAll(async () => {
+  const r = await build(hostTarget(), binary);
   if (!r.ok) throw new Error("build failed:\n" + r.output);
 }, 60_000);
 

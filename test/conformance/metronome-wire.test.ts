@@ -2,6 +2,7 @@
 // writes it (its own examples, replayed against the metronome's method table), raw frames, client
 // replies, and the common rules (frame size, rate limit). Black box: the real server, real sockets.
 import { describe, expect, test } from "bun:test";
+import { pages } from "../../src/pages/registry.ts";
 import { bootServer } from "../helpers/server.ts";
 import { TestClient } from "../helpers/ws-client.ts";
 import { MetronomeClient, metronomeServer, OPEN_FRAME } from "./metronome-client.ts";
@@ -23,8 +24,10 @@ describe("connection", () => {
     }
   });
 
-  test("plain HTTP on either path is refused with 426", async () => {
-    for (const path of ["/connect", "/metronome"]) expect((await fetch(phones.server.http + path)).status).toBe(426);
+  test("plain HTTP on /connect is refused with 426; on /metronome too, unless the metronome page is built in", async () => {
+    expect((await fetch(phones.server.http + "/connect")).status).toBe(426);
+    const page = pages.some((p) => p.path === "/metronome");
+    expect((await fetch(phones.server.http + "/metronome")).status).toBe(page ? 200 : 426);
   });
 });
 

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defaults, type Config } from "../../src/config.ts";
 import { createLogger } from "../../src/log.ts";
+import type { PageEntry } from "../../src/pages/registry.ts";
 import type { ProtocolFactory } from "../../src/protocols/types.ts";
 import { startServer, type RunningServer } from "../../src/server.ts";
 
@@ -35,12 +36,12 @@ export function tempDir(prefix = "switchboard-test-"): string {
 
 export async function bootServer(
   overrides: Partial<Config> = {},
-  opts: { protocols?: ProtocolFactory[]; dataDir?: string } = {},
+  opts: { protocols?: ProtocolFactory[]; dataDir?: string; pages?: PageEntry[] } = {},
 ): Promise<TestServer> {
   const dataDir = opts.dataDir ?? overrides.dataDir ?? tempDir();
   const config: Config = { ...defaults(), host: "127.0.0.1", port: 0, operatorToken: TEST_OPERATOR_TOKEN, ...overrides, dataDir };
   const log = createLogger({ level: process.env.TEST_LOG === "1" ? "debug" : "error", format: "text" });
-  const server = await startServer({ config, log, protocols: opts.protocols });
+  const server = await startServer({ config, log, protocols: opts.protocols, pages: opts.pages });
   const port = server.port;
   return {
     server,

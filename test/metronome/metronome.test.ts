@@ -1,5 +1,6 @@
 // /connect end to end: the real server on port 0, real WebSocket clients.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { pages } from "../../src/pages/registry.ts";
 import { metronomeProtocol } from "../../src/protocols/metronome/plugin.ts";
 import { bootServer, type TestServer } from "../helpers/server.ts";
 import { TestClient } from "../helpers/ws-client.ts";
@@ -97,8 +98,11 @@ describe("connection and raw frames", () => {
     expect(await c.quiet(200)).toBe(true);
   });
 
-  test("a plain HTTP request to the endpoints gets 426", async () => {
-    for (const path of ["/connect", "/metronome"]) expect((await fetch(s.http + path)).status).toBe(426);
+  test("a plain HTTP request to the endpoints gets 426 (on /metronome: unless a page is registered there)", async () => {
+    expect((await fetch(s.http + "/connect")).status).toBe(426);
+    // docs/pages.md#serving: a browser opening /metronome gets the metronome page once it exists.
+    const page = pages.some((p) => p.path === "/metronome");
+    expect((await fetch(s.http + "/metronome")).status).toBe(page ? 200 : 426);
   });
 });
 

@@ -92,22 +92,22 @@ export async function m1(o: Opts): Promise<Section> {
 }
 
 /** Build dist/switchboard unless it is newer than every source file. */
-export function ensureBinary(): string {
+export async function ensureBinary(): Promise<string> {
   const bin = join(root, "dist", "switchboard");
   const newest = (dir: string): number => {
     let t = 0;
-    for (const f of new Bun.Glob("**/*.ts").scanSync({ cwd: dir })) t = Math.max(t, statSync(join(dir, f)).mtimeMs);
+    for (const f of new Bun.Glob("**/*.{ts,css,html,svg}").scanSync({ cwd: dir })) t = Math.max(t, statSync(join(dir, f)).mtimeMs);
     return t;
   };
   if (!existsSync(bin) || statSync(bin).mtimeMs < newest(join(root, "src"))) {
-    const r = build(hostTarget(), bin);
+    const r = await build(hostTarget(), bin);
     if (!r.ok) throw new Error("build failed:\n" + r.output);
   }
   return bin;
 }
 
 export async function startup(o: Opts): Promise<Section> {
-  const bin = ensureBinary();
+  const bin = await ensureBinary();
   const runs = o.quick ? 3 : Math.max(5, o.reps + 2);
   const times: number[] = [];
   const rss: number[] = [];

@@ -15,7 +15,7 @@ const PARSE_ERROR_FRAME = encodeError(null, rpcError(RpcCode.parseError));
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-export const metronomeProtocol: ProtocolFactory = ({ transport, clock, config, metrics }) => {
+export const metronomeProtocol: ProtocolFactory = ({ transport, clock, config, metrics, pages }) => {
   const hub = new MetronomeHub({ clock, leadMs: config.metronomeLeadMs, topics: transport.topics("metronome") });
   const counters = metrics.protocol("metronome");
   const methods = metronomeMethods(hub);
@@ -55,6 +55,10 @@ export const metronomeProtocol: ProtocolFactory = ({ transport, clock, config, m
   return {
     name: "metronome",
     routes: (app) =>
-      app.get("/connect", ({ request, server }) => upgrade(request, server)).get("/metronome", ({ request, server }) => upgrade(request, server)),
+      app
+        .get("/connect", ({ request, server }) => upgrade(request, server))
+        // A browser opening /metronome gets the metronome page when one is registered; the
+        // upgrade (and, without a page, the 426) stays the protocol's (docs/pages.md#serving).
+        .get("/metronome", ({ request, server }) => pages.serve(request, "/metronome") ?? upgrade(request, server)),
   };
 };
