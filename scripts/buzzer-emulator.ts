@@ -1,7 +1,8 @@
-// A buzzer receiver emulator for tests and demos (issue 7). It opens a pseudo-terminal pair,
-// prints the device path for the mediator to open, and speaks the receiver's side of the byte
-// protocol (PROTOCOLS.md §5): `00 42 VV` when the port is opened (an Arduino resets on open) or
-// after a reset, the buzzer list after `13 37`, pongs, buzz/connected/disconnected.
+// A buzzer receiver emulator for tests and demos (docs/buzzer.md#receiver-emulator). It opens a
+// pseudo-terminal pair, prints the device path for the mediator to open, and speaks the receiver's
+// side of the byte protocol (docs/buzzer.md#byte-protocol): `00 42 VV` when the port is opened (an
+// Arduino resets on open) or after a reset, the buzzer list after `13 37`, pongs,
+// buzz/connected/disconnected.
 //
 //   bun scripts/buzzer-emulator.ts [--v2] [--buzzers 1,2,3] [--press "1@500,2@800"] [--link PATH]
 //
@@ -47,7 +48,7 @@ export class ReceiverEmulator {
   private constructor(private readonly opts: EmulatorOptions) {
     this.numbering = opts.numbering ?? "v1";
     this.buzzers = new Set(opts.buzzers ?? [1, 2, 3]);
-    // The receiver announces its list as one count byte: 256 buzzers would wrap to 0 (§5).
+    // The receiver announces its list as one count byte: 256 buzzers would wrap to 0 (docs/buzzer.md#byte-protocol).
     for (const id of this.buzzers) if (!Number.isInteger(id) || id < 0 || id > 255) throw new RangeError(`buzzer id ${id} is not 0..255`);
     if (this.buzzers.size > 255) throw new RangeError("a receiver announces at most 255 buzzers (one count byte)");
     this.decoder = new Decoder(this.numbering, "mediator");

@@ -1,4 +1,4 @@
-// Clicker simulator (PROTOCOLS.md §3): N clickers pressing at R presses/s each for S seconds,
+// Clicker simulator (docs/clicker.md#simulator): N clickers pressing at R presses/s each for S seconds,
 // and one scoreboard listening to all of them and printing the tally.
 //
 //   bun scripts/clicker-sim.ts --url ws://127.0.0.1:8080/ws --clickers 10 --rate 5 --seconds 10

@@ -142,7 +142,7 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
   });
   if (errors.length) return { kind: "invalid", errors };
   const config = value as Config;
-  // Keepalive (PROTOCOLS.md common rules): the idle close must come after a ping had its chance,
+  // Keepalive (docs/common.md#keepalive): the idle close must come after a ping had its chance,
   // or every quiet client that answers pings is still dropped.
   if (config.idleTimeoutMs <= config.pingIntervalMs) {
     const name = (k: Key) => source[k] ?? "--" + flagName(k);

@@ -38,7 +38,7 @@ log.info("operator console", { url: server.consoleUrl });
 // The compiled binary starts with the JIT's tier-up thresholds raised (scripts/build.ts,
 // --compile-jit-policy): schema building, config parsing and route compilation run once, and
 // compiling them to machine code kept the JIT's compilers and output resident in an idle server
-// (docs/bench.md, start-up RSS). Serving is hot code: from here on the normal policy applies.
+// (its memory at start: docs/bench.md#start-up). Serving is hot code: from here on the normal policy applies.
 Bun.unsafe.setJITPolicy(1);
 
 let shuttingDown = false;

@@ -1,8 +1,8 @@
-// TypeBox checks compiled once, on first use rather than at module load (DESIGN.md: "compiled
-// once"). Compiling walks each schema through TypeBox's type guards; doing all of it while the
+// TypeBox checks compiled once (docs/architecture.md#style), on first use rather than at module
+// load. Compiling walks each schema through TypeBox's type guards; doing all of it while the
 // server starts made those guards hot enough for the optimizing JIT, whose compiler code and
-// output then stayed resident in an idle server (docs/bench.md, start-up RSS). A protocol that is
-// never used never pays for its checks.
+// output then stayed resident in an idle server (its memory at start: docs/bench.md#start-up). A
+// protocol that is never used never pays for its checks.
 import type { Static, TSchema } from "@sinclair/typebox";
 import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
 import type { ValueErrorIterator } from "@sinclair/typebox/errors";

@@ -173,12 +173,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   let stopping: Promise<void> | null = null;
   const stop = () =>
     (stopping ??= (async () => {
-      // PROTOCOLS.md: "stops accepting" comes first. Open connections and held requests stay.
+      // Not accepting comes first (docs/common.md#shutdown). Open connections and held requests stay.
       for (const s of transport.servers) s.stop(false);
       // Then the plugins flush pending work and end their sessions in their own protocol
       // (a Socket.IO long poll gets its close packet before the HTTP side goes away).
       // Each gets a bounded time: a device that hangs on close must not cost the other sockets
-      // their 1001 or the database its flush (PROTOCOLS.md: all of it within 5 s).
+      // their 1001 or the database its flush (docs/common.md#shutdown: all of it within 5 s).
       for (const p of plugins) {
         let timer: ReturnType<typeof setTimeout> | undefined;
         const late = new Promise<"late">((r) => (timer = setTimeout(() => r("late"), PLUGIN_STOP_MS)));

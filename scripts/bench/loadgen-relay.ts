@@ -1,4 +1,4 @@
-// Load generator for F4: the Socket.IO user/monitor relay end to end (PROTOCOLS.md §4), with the
+// Load generator for F4: the Socket.IO user/monitor relay end to end (docs/socketio.md#events), with the
 // official socket.io-client or the raw clients of lib/sio-raw.ts: K monitors (`con`, answer every
 // `command do` with `command done`) and K users (`query` their monitor, then `command send`); a
 // command counts when its user gets `command finish`. Closed loop (`outstanding` commands per

@@ -70,7 +70,7 @@ export class SimClient {
   }
 
   private deliver(d: Delivered): void {
-    // Answer the server's requests, as the seed's clients do.
+    // Answer the server's requests, as clients of the original protocol do.
     if (typeof d.msg.method === "string" && d.msg.id != null) this.send(() => ({ jsonrpc: "2.0", result: { status: "success" }, id: d.msg.id }));
     const i = this.waiters.findIndex((w) => w.pred(d.msg));
     if (i >= 0) this.waiters.splice(i, 1)[0]!.resolve(d);

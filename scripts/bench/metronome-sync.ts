@@ -1,4 +1,4 @@
-// Metronome sync accuracy (issue 4): how far apart do N phones click?
+// Metronome sync accuracy (docs/metronome.md#measured-sync-accuracy): how far apart do N phones click?
 //
 //   bun scripts/bench/metronome-sync.ts [--clients 50] [--trials 3] [--max-skew 5000]
 //        [--min-delay 5] [--max-delay 80] [--jitter 5,10] [--asymmetry 0]
@@ -12,7 +12,7 @@
 // instants is how far apart the clicks land. Each jitter level in --jitter is run separately: the
 // jitter is an extra per-frame delay, uniform in [0, J), drawn independently for each direction.
 // Client kinds:
-//   seed  — only what the seed's clients send: time_utc (get_id) and current_client_ts
+//   seed  — only what clients of the original protocol send: time_utc (get_id) and current_client_ts
 //   sync  — the same, plus sync_time called 5 times (--sync-calls; each call reports the exchange
 //           before it, so the server learns 4 complete exchanges and keeps the fastest)
 import { mkdtempSync, rmSync } from "node:fs";

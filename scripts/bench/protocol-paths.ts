@@ -1,5 +1,5 @@
-// The broadcast paths of Switchboard's protocols (PROTOCOLS.md), registered into paths.ts as each
-// protocol lands on main, plus the endpoints M1 spreads its idle connections over.
+// The broadcast paths of Switchboard's protocols (docs/bench.md#scenarios), registered into
+// paths.ts as each protocol lands on main, plus the endpoints M1 spreads its idle connections over.
 import { join } from "node:path";
 import { readUntil } from "../lib/spawn.ts";
 import { Ws } from "./lib/wsclient.ts";
@@ -10,8 +10,9 @@ export const idlePaths: { path: string; setup?: string[] }[] = [];
 
 const token = (t: string, i: number) => t.split(" ")[i];
 
-// §3 clicker: one registered clicker scores; its listeners get `SCORE <timestamp> <id> <score>`.
-// Each SCORE is stored durably (group commit) before it is broadcast: that cost is part of the path.
+// The clicker (docs/clicker.md#broadcasts): one registered clicker scores; its listeners get
+// `SCORE <timestamp> <id> <score>`. Each SCORE is stored durably (group commit) before it is
+// broadcast: that cost is part of the path.
 registerPath({
   name: "clicker",
   what: "clicker SCORE → listeners",
@@ -31,10 +32,11 @@ registerPath({
 });
 idlePaths.push({ path: "/ws" });
 
-// §2 watch party: the host's player_event is relayed to every other participant. Rooms are
-// capped (--room-max-participants, 100 by default; the bench raises it to 101 so the host plus
-// 100 viewers fit). Every join sends the whole participant list to the room, so joins cost
-// O(N²) bytes: N = 1000 (≈ 20 GB of participants_update) and M2's churn are left out.
+// The watch party (docs/syncparty.md#playback-control): the host's player_event is relayed to every
+// other participant. Rooms are capped (--room-max-participants, 100 by default; the bench raises it
+// to 101 so the host plus 100 viewers fit). Every join sends the whole participant list to the
+// room, so joins cost O(N²) bytes: N = 1000 (≈ 20 GB of participants_update) and M2's churn are
+// left out.
 const watchMax = 100;
 registerPath({
   name: "syncparty",
@@ -64,10 +66,10 @@ registerPath({
 export const watchFlags = ["--room-max-participants", String(watchMax + 1)];
 idlePaths.push({ path: "/OpenSyncParty/ws" });
 
-// §5 buzzer: a receiver emulator (scripts/buzzer-emulator.ts, its own process so its serial link
-// keeps answering pings while the load generator is busy) presses buzzers on command; the
-// mediator reads the serial bytes and sends {"event":"buzz",…} to every client of /mediator.
-// The broadcast reaches the whole endpoint, so one room per server and no F2.
+// The buzzer (docs/buzzer.md#events): a receiver emulator (scripts/buzzer-emulator.ts, its own
+// process so its serial link keeps answering pings while the load generator is busy) presses
+// buzzers on command; the mediator reads the serial bytes and sends {"event":"buzz",…} to every
+// client of /mediator. The broadcast reaches the whole endpoint, so one room per server and no F2.
 registerPath({
   name: "buzzer",
   what: "buzzer serial buzz → every client",
@@ -107,11 +109,11 @@ registerPath({
 });
 idlePaths.push({ path: "/mediator" });
 
-// §1 metronome: the owner's update_temp makes every member receive a play_sound request. A
-// member's frame is its own in principle (start_ts on that phone's clock, K from its own counter);
-// members whose frames agree get it as one publish to the group's topic. Two rooms: phones on
-// the server's clock (they all agree: one publish per broadcast), and every phone on its own
-// clock (skewed by a different number of seconds each: one frame per phone).
+// The metronome (docs/metronome.md#owner-controls): the owner's update_temp makes every member
+// receive a play_sound request. A member's frame is its own in principle (start_ts on that phone's
+// clock, K from its own counter); members whose frames agree get it as one publish to the group's
+// topic. Two rooms: phones on the server's clock (they all agree: one publish per broadcast), and
+// every phone on its own clock (skewed by a different number of seconds each: one frame per phone).
 // The broadcast can only carry a bpm (20..400): seq is matched modulo 381.
 function metronomePath(name: string, what: string, skewMs: (i: number) => number, extra: Partial<FanoutPath>): FanoutPath {
   return {
@@ -159,5 +161,6 @@ registerPath(
   }),
 );
 idlePaths.push({ path: "/connect" });
-// §4 Socket.IO: an idle client is an Engine.IO WebSocket session connected to the "/" namespace.
+// Socket.IO (docs/socketio.md#engineio-and-socketio-layer): an idle client is an Engine.IO
+// WebSocket session connected to the "/" namespace.
 idlePaths.push({ path: "/socket.io/?EIO=4&transport=websocket", setup: ["40"] });

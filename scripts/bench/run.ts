@@ -1,4 +1,4 @@
-// The benchmark suite (issue 8). `npm run bench` runs every scenario; each one also runs alone:
+// The benchmark suite (docs/bench.md). `npm run bench` runs every scenario; each one also runs alone:
 //   bun scripts/bench/run.ts f1 --n 100          one scenario, one room size
 //   bun scripts/bench/run.ts f1 m1 --reps 3      several scenarios
 //   bun scripts/bench/run.ts --quick             short windows, for a smoke run while developing

@@ -4,7 +4,7 @@ import type { NetworkInterfaceInfo } from "node:os";
 import type { Info, InfoEndpoint } from "./lib/api-types.ts";
 import type { PageEntry } from "./registry.ts";
 
-/** The public endpoints (README.md#endpoints), with the /healthz key that counts each one's clients. */
+/** The public endpoints (docs/common.md#endpoints), with the /healthz key that counts each one's clients. */
 export const endpoints: InfoEndpoint[] = [
   { path: "/connect", aliases: ["/metronome"], protocol: "Metronome sync, JSON-RPC 2.0", summary: "Phones in a band clicking on the same instant.", kind: "ws", connections: "metronome", doc: "docs/metronome.md" },
   { path: "/OpenSyncParty/ws", aliases: [], protocol: "OpenSyncParty watch party", summary: "Rooms with a host; play, pause and seek kept in step.", kind: "ws", connections: "syncparty", doc: "docs/syncparty.md" },

@@ -1,4 +1,5 @@
-// Every protocol served on the one port. Each entry lives in its own folder (DESIGN.md).
+// Every protocol served on the one port. Each entry lives in its own folder
+// (docs/architecture.md#codec-state-errors-and-plugin).
 import { buzzer } from "./buzzer/plugin.ts";
 import { clickerProtocol } from "./clicker/plugin.ts";
 import { metronomeProtocol } from "./metronome/plugin.ts";

@@ -24,7 +24,7 @@ export interface MountedSocketIO {
 
 export const SOCKET_IO_PATH = "/socket.io/";
 
-/** Options from the server config (§4 handshake defaults), overridable per mount. */
+/** Options from the server config (handshake defaults: docs/socketio.md#handshake-and-heartbeat), overridable per mount. */
 export function sioOptions(ctx: PluginContext, overrides: Partial<SioOptions> = {}): SioOptions {
   const c = ctx.config;
   return {

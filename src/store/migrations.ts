@@ -14,8 +14,9 @@ export const migrations: Migration[] = [
           INSERT INTO meta (key, value) VALUES ('created_at', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));`,
   },
   {
-    // Clicker relay (PROTOCOLS.md §3): secret → id survives restarts; scores are stored before SCORED.
-    // seq orders scores by arrival, since timestamps are device counters that wrap.
+    // Clicker relay (docs/clicker.md#durability-and-throughput): secret → id survives restarts;
+    // scores are stored before SCORED. seq orders scores by arrival, since timestamps are device
+    // counters that wrap.
     version: 2,
     name: "clicker",
     sql: `CREATE TABLE clicker_senders (
@@ -34,7 +35,8 @@ export const migrations: Migration[] = [
     // The latest score of each sender in a table of its own (one row per sender) instead of an
     // index over every score: a batch of scores from many clickers touched a leaf of that index
     // per clicker, and the index grows without bound, so each commit wrote hundreds of pages to
-    // the WAL (bench F2: ~2× the system time per score). clicker_latest stays a few pages.
+    // the WAL (about twice the system time per score, with many clickers scoring at once).
+    // clicker_latest stays a few pages.
     version: 3,
     name: "clicker latest table",
     sql: `CREATE TABLE clicker_latest (

@@ -1,4 +1,5 @@
-// WebSocket close codes used across the server (RFC 6455 §7.4.1, plus the 4000-4999 private range).
+// WebSocket close codes used across the server (RFC 6455 section 7.4.1, plus the 4000-4999 private
+// range; their meaning for clients: docs/common.md#close-codes).
 export const Close = {
   normal: 1000,
   goingAway: 1001, // server shutting down

@@ -99,10 +99,10 @@ export class RatePolicy {
 }
 
 /**
- * The Socket.IO layer's per-session event limit (docs/socketio.md): over the rate an event is
- * refused with the protocol's error reply ("a strike"); strikes are forgiven only after a quiet
- * window as long as refilling the whole burst (at least 1 s), so a client pacing itself above the
- * sustained rate is still closed once more than a burst's worth has been refused.
+ * The Socket.IO layer's per-session event limit (docs/socketio.md#rate-limit): over the rate an
+ * event is refused with the protocol's error reply ("a strike"); strikes are forgiven only after a
+ * quiet window as long as refilling the whole burst (at least 1 s), so a client pacing itself above
+ * the sustained rate is still closed once more than a burst's worth has been refused.
  */
 export class RateLimiter {
   private tokens: number;

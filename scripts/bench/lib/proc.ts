@@ -1,6 +1,6 @@
 // Process-level measurements from /proc, and child-process plumbing shared by the scenarios.
-// Server CPU is read from /proc/<pid>/stat (utime+stime: every thread of the process, as the
-// issue asks), so a server that pushes work to helper threads pays for it too.
+// Server CPU is read from /proc/<pid>/stat (utime+stime: every thread of the process,
+// docs/bench.md#method), so a server that pushes work to helper threads pays for it too.
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { cpus, release } from "node:os";

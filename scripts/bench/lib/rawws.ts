@@ -1,5 +1,5 @@
 // Cheap subscriber clients: raw TCP sockets (Bun.connect, thousands per process) that do the
-// WebSocket handshake (RFC 6455 §4.1), send a few setup frames, and from then on only walk the
+// WebSocket handshake (RFC 6455 section 4.1), send a few setup frames, and from then on only walk the
 // frame headers to count frames and bytes. No payload is decoded or copied (except control
 // frames and an optional few captured frames), so the server, not the client, is the bottleneck.
 import type { Socket } from "bun";
@@ -73,7 +73,7 @@ export class RawClient {
   }
 }
 
-/** A masked client frame (RFC 6455 §5.2–5.3). */
+/** A masked client frame (RFC 6455 sections 5.2–5.3). */
 export function frame(op: number, payload: Uint8Array): Uint8Array {
   const n = payload.length;
   const ext = n < 126 ? 0 : n < 65536 ? 2 : 8;

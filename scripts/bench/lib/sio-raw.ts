@@ -17,7 +17,7 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 
 /**
- * A masked client text frame (RFC 6455 §5.2–5.3). The masking key is 0: any key is valid, and
+ * A masked client text frame (RFC 6455 sections 5.2–5.3). The masking key is 0: any key is valid, and
  * with this one the payload goes out as it is, so no byte-by-byte XOR is paid per frame.
  */
 function textFrame(text: string): Uint8Array {
@@ -147,7 +147,7 @@ export class RawSio extends RawPeer {
     if (after.length) this.frames(after);
   }
 
-  /** Walks the server's frames (never masked, RFC 6455 §5.1) in the chunk. */
+  /** Walks the server's frames (never masked, RFC 6455 section 5.1) in the chunk. */
   private frames(chunk: Uint8Array): void {
     let buf = chunk;
     if (this.rest) {

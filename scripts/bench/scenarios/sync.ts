@@ -1,4 +1,4 @@
-// The metronome sync spread (issue 4): written by the metronome engineer in
+// The metronome sync spread (docs/metronome.md#measured-sync-accuracy), measured by
 // scripts/bench/metronome-sync.ts; the suite only runs it and takes its table.
 import { defaultSyncOptions, runMetronomeSync, syncTable } from "../metronome-sync.ts";
 import { log, type Opts, type Section } from "../lib/report.ts";

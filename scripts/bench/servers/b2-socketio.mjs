@@ -1,5 +1,5 @@
 // Baseline B2: the official socket.io server on Node.js, running the user/monitor command relay
-// of PROTOCOLS.md §4 (query, command send → command do, command done → command finish, con).
+// of docs/socketio.md#events (query, command send → command do, command done → command finish, con).
 // It is the reference a Socket.IO user would otherwise deploy; F4 compares commands/s against it.
 import { createServer } from "node:http";
 import { Server } from "socket.io";

@@ -1,8 +1,9 @@
-// The buzzer receiver's serial byte protocol (PROTOCOLS.md §5), as a pure streaming decoder and
-// an encoder. No framing on the wire: one opcode byte, then a payload whose length the opcode
-// fixes. Reads may split a message anywhere or carry several, so the decoder keeps the partial
-// message between push() calls. Both firmware numberings are supported ("v1" seed-era, "v2"
-// renumbered); the two directions have different opcode sets.
+// The buzzer receiver's serial byte protocol (docs/buzzer.md#byte-protocol), as a pure streaming
+// decoder and an encoder. No framing on the wire: one opcode byte, then a payload whose length the
+// opcode fixes. Reads may split a message anywhere or carry several, so the decoder keeps the
+// partial message between push() calls. Both firmware numberings are supported ("v1" the original,
+// "v2" renumbered: docs/buzzer.md#renumbered-firmware); the two directions have different opcode
+// sets.
 
 export type Numbering = "v1" | "v2";
 /** Who sent the bytes being decoded. */
@@ -25,7 +26,7 @@ export type Msg =
 
 type Op = "reset" | "ping" | "pong" | "buzz" | "color" | "connected" | "disconnected";
 const OPCODES: Record<Numbering, Partial<Record<Op, number>>> = {
-  // seed-era firmware; v2 renumbered and has no reset opcode
+  // the original firmware; v2 renumbered and has no reset opcode
   v1: { reset: 0x01, ping: 0x02, pong: 0x03, buzz: 0x04, color: 0x05, connected: 0x06, disconnected: 0x07 },
   v2: { ping: 0x01, pong: 0x02, buzz: 0x03, color: 0x04, connected: 0x05, disconnected: 0x06 },
 };

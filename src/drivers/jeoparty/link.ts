@@ -1,6 +1,6 @@
-// The receiver link state machine (PROTOCOLS.md §5), pure: bytes in, bytes and events out,
-// time from an injected Clock. The port itself (open/close/reopen) belongs to the driver; the
-// link only asks for a reset through LinkIo.reset().
+// The receiver link state machine (docs/buzzer.md#serial-receivers), pure: bytes in, bytes and
+// events out, time from an injected Clock. The port itself (open/close/reopen) belongs to the
+// driver; the link only asks for a reset through LinkIo.reset().
 //
 //   closed ──opened()──▶ booting ──00 42 VV / send 13 37──▶ handshake ──N ids──▶ up
 //   up ──00 42 VV──▶ handshake (the receiver rebooted: re-handshake without reopening)
@@ -27,9 +27,9 @@ export interface LinkEvents {
 }
 
 export interface LinkTimings {
-  /** Silence after which the mediator pings (§5: 100 ms). */
+  /** Silence after which the mediator pings (docs/buzzer.md#watchdog: 100 ms). */
   pingAfterMs: number;
-  /** Silence after which the link is reset (§5: 250 ms). */
+  /** Silence after which the link is reset (docs/buzzer.md#watchdog: 250 ms). */
   resetAfterMs: number;
   /**
    * How long to wait for `00 42 VV` after the port opens. An Arduino's bootloader runs for up to
@@ -116,7 +116,8 @@ export class Link {
         // greeting until answered): a second 13 37 would bring a second list, read as opcodes.
         // Had it really rebooted, the missing list resets the link after 250 ms.
         if (this.state === "handshake") return;
-        // §5: 00 = the receiver rebooted; answer 13 37 and expect the buzzer list.
+        // 00 = the receiver rebooted (docs/buzzer.md#byte-protocol); answer 13 37 and expect the
+        // buzzer list.
         this.goDown("receiver rebooted", "handshake");
         this.version = m.version;
         this.send({ type: "ack" });
@@ -135,15 +136,17 @@ export class Link {
       case "pong":
         return; // any byte already fed the watchdog
       case "reset":
-        // §5 "01 reset (either side)": the receiver says it is resetting, and its 00 42 VV follows
-        // on the open port. No 01 back (that would reset it once more, and its second hello would
-        // arrive where the buzzer count is expected); no hello in time: the hello timeout path.
+        // 01 is reset from either side (docs/buzzer.md#link-choices): the receiver says it is
+        // resetting, and its 00 42 VV follows on the open port. No 01 back (that would reset it
+        // once more, and its second hello would arrive where the buzzer count is expected); no
+        // hello in time: the hello timeout path.
         this.goDown("receiver sent reset", "booting");
         this.helloTries = 0;
         this.armHello();
         return;
       case "unknown":
-        // Boot noise before the handshake is ignored; afterwards an unknown opcode resets (§5).
+        // Boot noise before the handshake is ignored; afterwards an unknown opcode resets
+        // (docs/buzzer.md#watchdog).
         if (this.state === "booting") return;
         return this.resetLink(`unknown opcode 0x${m.byte.toString(16).padStart(2, "0")}`);
       case "buzz":
@@ -168,7 +171,7 @@ export class Link {
     if (bytes) this.io.write(bytes);
   }
 
-  /** §5: reset = tell the receiver (when the numbering has a reset opcode), close, reopen. */
+  /** A link reset (docs/buzzer.md#watchdog): tell the receiver (if its numbering has a reset opcode), close, reopen. */
   private resetLink(reason: string): void {
     this.send({ type: "reset" });
     this.goDown(reason);
@@ -191,8 +194,9 @@ export class Link {
   }
 
   /**
-   * §5: ping after 100 ms of silence, reset after 250 ms. No ping while the buzzer list is
-   * awaited: a receiver answering it would have its pong (03) read as the buzzer count.
+   * docs/buzzer.md#watchdog: ping after 100 ms of silence, reset after 250 ms. No ping while the
+   * buzzer list is awaited: a receiver answering it would have its pong (03) read as the buzzer
+   * count.
    */
   private armWatchdog(): void {
     this.clearTimers();

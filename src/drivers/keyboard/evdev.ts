@@ -1,4 +1,4 @@
-// Keyboard pools (PROTOCOLS.md §5): a /dev/input/event* device read as a stream of Linux
+// Keyboard pools (docs/buzzer.md#keyboard-pools): a /dev/input/event* device read as a stream of Linux
 // `struct input_event` records. On 64-bit Linux (x86_64, aarch64) a record is 24 bytes:
 // struct timeval (16) · type u16 · code u16 · value s32, little endian. Pure: bytes in, key
 // codes out; reads may end mid-record, so the remainder is kept for the next push().

@@ -1,6 +1,6 @@
 // A device that keeps itself open: the first open, and after an unplug, a peer close or a link
-// reset, reopen attempts with exponential backoff until stop() (PROTOCOLS.md §5: the driver
-// "detects unplug, and reconnects by itself"). Timers come from the injected Clock.
+// reset, reopen attempts with exponential backoff until stop() (docs/buzzer.md#the-driver: the
+// driver detects an unplug and reconnects on its own). Timers come from the injected Clock.
 import type { Clock } from "../../transport/types.ts";
 import { FdPort, type PortEvents, type PortKind } from "./port.ts";
 

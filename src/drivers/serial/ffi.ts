@@ -1,8 +1,9 @@
-// The project's only bun:ffi import (DESIGN.md "Dependencies", "Serial driver notes").
-// Nothing imports this module statically: sys.ts loads it with a dynamic import the first time
-// a device is opened, so the binary starts on hosts that never touch a serial port, and a libc
-// that cannot be loaded becomes a clear error on that open instead of a crash at start (see
-// sys.ts for what the compiled binary does with the bun:ffi import itself).
+// The project's only bun:ffi import (docs/architecture.md#dependencies,
+// docs/architecture.md#serial-driver-notes). Nothing imports this module statically: sys.ts loads
+// it with a dynamic import the first time a device is opened, so the binary starts on hosts that
+// never touch a serial port, and a libc that cannot be loaded becomes a clear error on that open
+// instead of a crash at start (see sys.ts for what the compiled binary does with the bun:ffi import
+// itself).
 import { dlopen, FFIType, toArrayBuffer, type Pointer } from "bun:ffi";
 import { EAGAIN, LOCK_EX, LOCK_NB, O_CLOEXEC, O_NOCTTY, O_NONBLOCK, O_RDWR } from "./termios.ts";
 
@@ -32,7 +33,7 @@ export class SysError extends Error {
 
 /**
  * "libc.so.6" is glibc's soname and musl's dynamic linker also answers to it; the musl
- * names are fallbacks for hosts where it does not (DESIGN.md "Serial driver notes").
+ * names are fallbacks for hosts where it does not (docs/architecture.md#serial-driver-notes).
  */
 function libcNames(): string[] {
   const arch = process.arch === "arm64" ? "aarch64" : "x86_64";

@@ -1,7 +1,7 @@
 // One open device file: configure it, read it event-driven, write to it, notice when it goes
 // away, close it properly. Used for serial ports (termios) and evdev keyboards alike.
 //
-// DESIGN.md "Serial driver notes": Bun.file(fd).stream() reads a tty without a polling loop,
+// docs/architecture.md#serial-driver-notes: Bun.file(fd).stream() reads a tty without a polling loop,
 // but only on an O_NONBLOCK fd, and it keeps its own hold on the fd: closing = cancel the
 // reader first, then close(fd), or the port never really closes and never drops DTR.
 import { isSysError, loadSys, type Sys } from "./sys.ts";
@@ -117,7 +117,7 @@ const LOCK_WAIT_MS = 500;
 /**
  * Take the exclusive lock, waiting a little while it is busy. A port this process has just closed
  * stays locked for a moment after close(): the read stream lets go of its own reference to the
- * fd a little later (DESIGN.md "Serial driver notes"), so an open right after a close
+ * fd a little later (docs/architecture.md#serial-driver-notes), so an open right after a close
  * (disconnect then connect) would fail. Another program's lock is reported once the wait is over.
  */
 async function lockSoon(sys: Sys, fd: number, path: string): Promise<void> {

@@ -1,7 +1,8 @@
 // Lazy access to ffi.ts: the dynamic import keeps dlopen of libc off the start-up path, so hosts
-// that never open a device never load it (issue 7). (In the compiled binary the bundler hoists
-// ffi.ts's `import ... from "bun:ffi"`: Bun's built-in module is loaded at start, which does
-// nothing by itself; ffi.ts's code, and so dlopen, still runs only on the first open.)
+// that never open a device never load it (docs/architecture.md#serial-driver-notes). (In the
+// compiled binary the bundler hoists ffi.ts's `import ... from "bun:ffi"`: Bun's built-in module is
+// loaded at start, which does nothing by itself; ffi.ts's code, and so dlopen, still runs only on
+// the first open.)
 import type { Sys } from "./ffi.ts";
 export type { Sys } from "./ffi.ts";
 

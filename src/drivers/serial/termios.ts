@@ -5,7 +5,7 @@
 // silently accepts the old B-constants as numbers (B9600 = 0x000d would mean 13 baud), while
 // older glibc and musl want B-constants. TCGETS2/TCSETS2 bypass libc: the kernel's own Bxxx
 // code in c_cflag (a fixed ABI value) plus the numeric c_ispeed/c_ospeed, or BOTHER for a
-// non-standard rate, mean the same on every libc (DESIGN.md "Serial driver notes").
+// non-standard rate, mean the same on every libc (docs/architecture.md#serial-driver-notes).
 
 /** sizeof(struct termios2): 4 flag words, c_line, c_cc[19], c_ispeed, c_ospeed. */
 export const TERMIOS2_SIZE = 44;
@@ -90,7 +90,7 @@ const SPEED_CODES: Record<number, number> = {
  * speed: its Bxxx code when it has one, else BOTHER; c_ispeed/c_ospeed numeric either way):
  * no echo, no line editing, no signals, no CR/NL mapping, no flow control; receiver on, modem
  * lines ignored; HUPCL so closing drops DTR and an Arduino-class receiver resets
- * on the next open (PROTOCOLS.md §5: "the receiver resets when the port opens").
+ * on the next open (docs/buzzer.md#byte-protocol: the board resets when the port is opened).
  */
 export function makeRaw(buf: Uint8Array, baud: number): void {
   const v = new DataView(buf.buffer, buf.byteOffset, TERMIOS2_SIZE);

@@ -1,4 +1,4 @@
-// Short tones through WebAudio (docs/pages.md#browser-library): buzzer feedback, metronome
+// Short tones through WebAudio (docs/pages.md#dom-sound-qr-codes): buzzer feedback, metronome
 // clicks, a quiz's time-up. Browsers start audio suspended until the user touches the page,
 // so call unlockAudio() from a click/tap handler (or armAudio() once at start-up).
 

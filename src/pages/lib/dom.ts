@@ -1,4 +1,4 @@
-// Small DOM helpers for pages written in plain TypeScript (docs/pages.md#browser-library).
+// Small DOM helpers for pages written in plain TypeScript (docs/pages.md#dom-sound-qr-codes).
 
 type Child = Node | string | number | null | undefined | false | Child[];
 type AttrValue = string | number | boolean | null | undefined;

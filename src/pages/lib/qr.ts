@@ -1,5 +1,5 @@
 // QR codes drawn in the browser from the bundled encoder (uqr, MIT), so a page needs no network
-// (docs/pages.md#qr-codes). One SVG path for all dark modules: small and sharp at any size.
+// (docs/pages.md#dom-sound-qr-codes). One SVG path for all dark modules: small and sharp at any size.
 import { encode } from "uqr";
 
 const SVG = "http://www.w3.org/2000/svg";

@@ -1,6 +1,6 @@
-// /mediator wire format (PROTOCOLS.md §5, seed 004): JSON text frames. parse() turns one frame
-// into a typed command or one of the seed's error replies (errors as values); the reply
-// builders produce the exact seed shapes. The game and phone messages are extensions
+// /mediator wire format (docs/buzzer.md#commands-and-replies): JSON text frames. parse() turns one
+// frame into a typed command or one of the original protocol's error replies (errors as values);
+// the reply builders produce its exact shapes. The game and phone messages are extensions
 // (docs/buzzer.md#the-game, docs/buzzer.md#phones-as-buzzers).
 import { Type, type Static } from "@sinclair/typebox";
 import { compileOnUse } from "../../schema.ts";
@@ -150,7 +150,7 @@ export const encode = {
   buzzers: (pools: PoolBuzzers[]) => JSON.stringify({ response: "buzzers", pools }),
   pools: (ids: string[]) => JSON.stringify({ response: "pools", pools: ids }),
   connected: (pool: string, buzzers: number[]) => JSON.stringify({ result: "connect", pool, buzzers }),
-  // Extensions: replies to disconnect and set_color, in the seed's "result" style.
+  // Extensions: replies to disconnect and set_color, in the original protocol's "result" style.
   disconnected: (pool: string) => JSON.stringify({ result: "disconnect", pool }),
   colored: (pool: string, buzzer: number, color: Rgb) => JSON.stringify({ result: "set_color", pool, buzzer, color }),
   /** Events; `ts` (extension) is the server's monotonic receive time in ms. */

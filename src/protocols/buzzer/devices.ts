@@ -23,7 +23,7 @@ export function deviceOpener(o: DeviceOptions): OpenPool {
   return (spec, sink) => (spec.kind === "keyboard" ? openKeyboard(spec, sink, o) : openSerial(spec, sink, o));
 }
 
-/** The seed's connect error message for a device that cannot be opened. */
+/** The original protocol's connect error message for a device that cannot be opened (docs/buzzer.md#errors). */
 export const cannotOpen = (spec: PoolSpec) => ConnectError.cannotOpen(spec.id, spec.kind === "keyboard");
 
 /**
@@ -162,9 +162,10 @@ function openKeyboard(spec: PoolSpec, sink: PoolSink, o: DeviceOptions): PoolHan
 }
 
 /**
- * Available devices (§5): serial ports under /dev/serial/by-id (stable across replugs, so
- * preferred; DESIGN.md), /dev/ttyACM*, /dev/ttyUSB*, plus keyboards under /dev/input/by-id
- * (*-event-kbd: USB "big button" buzzers are keyboards).
+ * Available devices (docs/buzzer.md#listing-pools): serial ports under /dev/serial/by-id (stable
+ * across replugs, so preferred: docs/architecture.md#serial-driver-notes), /dev/ttyACM*,
+ * /dev/ttyUSB*, plus keyboards under /dev/input/by-id (*-event-kbd: USB "big button" buzzers are
+ * keyboards).
  */
 export function discoverDevices(): string[] {
   const list = (dir: string, keep: (name: string) => boolean) => {

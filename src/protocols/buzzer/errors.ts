@@ -11,7 +11,7 @@ export interface ErrorReply {
   cause: string | null;
 }
 
-/** What each field must be: the `message` of an invalid_data_type error (seed: "Error message"). */
+/** What each field must be: the `message` of an invalid_data_type error (docs/buzzer.md#errors). */
 const EXPECTED: Record<string, string> = {
   list: "expected a string: \"buzzers\", \"pools\" or \"round\"",
   command:

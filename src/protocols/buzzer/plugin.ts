@@ -1,4 +1,4 @@
-// /mediator wiring (PROTOCOLS.md §5): the route, the socket events, the pools from --pool, the
+// /mediator wiring (docs/buzzer.md): the route, the socket events, the pools from --pool, the
 // gauge. The only buzzer file that knows Elysia and sockets.
 import type { LinkTimings } from "../../drivers/jeoparty/link.ts";
 import type { ProtocolFactory } from "../types.ts";

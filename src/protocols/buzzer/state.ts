@@ -1,4 +1,4 @@
-// The buzzer mediator's state and rules (PROTOCOLS.md §5), pure: pools registry, commands,
+// The buzzer mediator's state and rules (docs/buzzer.md#pools), pure: pools registry, commands,
 // discovery list, events. Devices are reached only through OpenPool/PoolHandle (the plugin
 // supplies real serial/keyboard drivers, tests supply fakes); time comes from the Clock.
 import type { Clock, Conn, Topics } from "../../transport/types.ts";
@@ -14,7 +14,7 @@ export interface PoolSink {
   buzz(buzzer: number): void;
   connected(buzzer: number): void;
   disconnected(buzzer: number): void;
-  /** An attempt to open the device failed (message in the seed's words, for connect errors). */
+  /** An attempt to open the device failed (message in the original protocol's words, for connect errors). */
   failed(message: string): void;
 }
 
@@ -61,7 +61,7 @@ export interface MediatorDeps {
   connectTimeoutMs: number;
 }
 
-/** Every event goes to every client of the endpoint (§5). */
+/** Every event goes to every client of the endpoint (docs/buzzer.md#events). */
 export const EVENTS_TOPIC = "buzzer:events";
 
 /** One /mediator connection's state (conn.state): the connect replies it is waiting for. */
@@ -98,7 +98,7 @@ export class Mediator {
 
   constructor(private readonly deps: MediatorDeps) {}
 
-  /** An error reply in the seed's uniform shape; counted for /metrics. */
+  /** An error reply in the original protocol's uniform shape (docs/buzzer.md#errors); counted for /metrics. */
   private fail(conn: Conn, reply: ErrorReply): void {
     this.deps.onError?.();
     conn.send(encode.error(reply));

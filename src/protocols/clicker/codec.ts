@@ -1,4 +1,4 @@
-// Clicker draft-1 line protocol (PROTOCOLS.md §3, seed 002): one command per text frame,
+// Clicker draft-1 line protocol (docs/clicker.md#frames-and-tokens): one command per text frame,
 // tokens separated by single spaces, verbs case-insensitive, a trailing \r\n tolerated.
 // Pure: text in, a typed command or an error value out; replies are formatted here too.
 import { Type, type Static } from "@sinclair/typebox";
@@ -7,25 +7,25 @@ import { fail, Says, type ErrorCode, type ParseError } from "./errors.ts";
 
 
 /**
- * §3 SCORE: "both are integers". Decimal digits with an optional '-', held as bigint so every
- * signed 64-bit value (SQLite's INTEGER) stays exact; a double would round past 2^53 and merge
- * distinct timestamps into one retry key. Clickers send 32-bit ms counters that may be negative
- * or wrap, a small subset of this range.
+ * SCORE's timestamp and score are integers (docs/clicker.md#score). Decimal digits with an optional
+ * '-', held as bigint so every signed 64-bit value (SQLite's INTEGER) stays exact; a double would
+ * round past 2^53 and merge distinct timestamps into one retry key. Clickers send 32-bit ms
+ * counters that may be negative or wrap, a small subset of this range.
  */
 export const INT_MIN = -(2n ** 63n);
 export const INT_MAX = 2n ** 63n - 1n;
 // Bounds as powers of two: TypeBox's compiled check spells them as BigInt(<number literal>), and
 // 2^63 - 1 as a double is 2^63, which would let 2^63 through; -2^63 and 2^63 are exact doubles.
 export const Int = Type.BigInt({ minimum: INT_MIN, exclusiveMaximum: INT_MAX + 1n });
-/** Ids are 6-digit decimal strings (§3 REGISTER). */
+/** Ids are 6-digit decimal strings (docs/clicker.md#register). */
 export const SenderId = Type.String({ pattern: "^[0-9]{6}$" });
 export type SenderId = Static<typeof SenderId>;
 
 export const Register = Type.Object({ kind: Type.Literal("register"), secret: Type.Union([Type.String({ minLength: 1 }), Type.Null()]) });
 export type Register = Static<typeof Register>;
 /**
- * `stamp` is the timestamp token exactly as sent: SCORED echoes it (§3 "then `SCORED <timestamp>`
- * is sent"; common rules: `007` stays `007`), so a client matching the reply against the SCORE it
+ * `stamp` is the timestamp token exactly as sent: SCORED echoes it (docs/clicker.md#score;
+ * docs/common.md#raw-frames: `007` stays `007`), so a client matching the reply against the SCORE it
  * queued finds it whether it compares strings or numbers. `ts` is its value, the retry key.
  * `tsText` and `scoreText` are the values' plain decimal spelling (`007` → `7`, `-0` → `0`), what
  * the broadcast carries: kept from the parse so the hot path never turns a bigint back into text.
@@ -121,7 +121,7 @@ function parseRegister(args: string[]): Register | ParseError {
   return { kind: "register", secret: secret === "" ? null : secret };
 }
 
-/** The arguments start at line[at]: exactly two tokens, one space between them (§3 SCORE). */
+/** The arguments start at line[at]: exactly two tokens, one space between them (docs/clicker.md#frames-and-tokens). */
 function parseScore(line: string, at: number): Score | ParseError {
   const space = at > line.length ? -1 : line.indexOf(" ", at);
   if (space < 0 || line.indexOf(" ", space + 1) >= 0) return fail("bad_arguments", Says.usageScore);
@@ -135,7 +135,7 @@ function parseScore(line: string, at: number): Score | ParseError {
   return { kind: "score", ts, score, stamp, tsText: plain(stamp, ts), scoreText: plain(scoreToken, score) };
 }
 
-/** §3 LISTEN: ids separated by spaces and/or commas. Repeats are dropped, first one wins. */
+/** LISTEN (docs/clicker.md#listen): ids separated by spaces and/or commas. Repeats are dropped, first one wins. */
 function parseListen(args: string[]): Listen | ParseError {
   const tokens = args.join(" ").split(/[ ,]+/).filter((t) => t !== "");
   if (tokens.length === 0) return fail("bad_arguments", Says.usageListen);

@@ -1,4 +1,4 @@
-// The clicker relay's state and rules (PROTOCOLS.md §3). Pure: it sees connections through
+// The clicker relay's state and rules (docs/clicker.md#commands). Pure: it sees connections through
 // Conn, fans out through Topics, and keeps durable data behind ClickerStore.
 //
 // Each connection's commands run one at a time, in arrival order, so replies come back in the
@@ -174,9 +174,10 @@ export class ClickerHub {
   }
 
   /**
-   * §3 REGISTER. Every REGISTER is answered as the contract says, also on a connection that is
-   * already registered: its own secret repeats the registration; no secret or an unknown one
-   * gets a fresh id, another device's secret takes that id over, and either way the old id leaves.
+   * REGISTER (docs/clicker.md#register). Every REGISTER is answered as the contract says, also on a
+   * connection that is already registered: its own secret repeats the registration; no secret or an
+   * unknown one gets a fresh id, another device's secret takes that id over, and either way the old
+   * id leaves.
    */
   private async register(p: ClickerClient, secret: string | null): Promise<void> {
     if (p.senderId !== null && p.secret !== null && secret !== null && secret.toLowerCase() === p.secret) {
@@ -201,7 +202,7 @@ export class ClickerHub {
     }
   }
 
-  /** §3 SCORE: durable first, then SCORED; a retried (id, timestamp) is acknowledged, not broadcast. */
+  /** SCORE (docs/clicker.md#score): durable first, then SCORED; a retried (id, timestamp) is acknowledged, not broadcast. */
   private async scores(p: ClickerClient, scores: Score[]): Promise<void> {
     const id = p.senderId;
     if (id === null) {
@@ -240,7 +241,8 @@ export class ClickerHub {
     try {
       fresh = await this.deps.store.saveScores(batch.items);
     } catch (err) {
-      // No SCORED without a write: the seed tells clickers to keep the score and retry later.
+      // No SCORED without a write: the original protocol tells clickers to keep the score and
+      // send it again later (docs/clicker.md#score).
       this.deps.log.error("clicker: storing scores failed", { scores: batch.items.length, err: err as Error });
       return;
     }
@@ -271,7 +273,7 @@ export class ClickerHub {
     }
   }
 
-  /** §3 LISTEN: replace the set, reply CONNECT with the live subset, then each one's latest score. */
+  /** LISTEN (docs/clicker.md#listen): replace the set, reply CONNECT with the live subset, then each one's latest score. */
   private async listen(p: ClickerClient, ids: string[]): Promise<void> {
     const stored = await this.deps.store.latest(ids);
     if (p.closed) return;

@@ -1,5 +1,5 @@
-// Per-connection clock offset estimator (PROTOCOLS.md §1 "Clock"). Pure arithmetic, no time source:
-// the caller passes the server's receive instant. offset = client clock − server clock, in ms.
+// Per-connection clock offset estimator (docs/metronome.md#clock-offsets). Pure arithmetic, no time
+// source: the caller passes the server's receive instant. offset = client clock − server clock (ms).
 
 /** A completed NTP-style exchange as reported by the client in sync_time's `previous`. */
 export interface Exchange {
@@ -10,7 +10,7 @@ export interface Exchange {
 }
 
 /**
- * Samples further than this from the server clock are ignored. The seed's own example sends
+ * Samples further than this from the server clock are ignored. The original API's own example sends
  * `time_utc: 123123123`, and clients that send seconds instead of milliseconds exist; such a value
  * would otherwise shift every beat by decades. A real phone clock is never a day off.
  */
@@ -19,13 +19,14 @@ export const MAX_PLAUSIBLE_OFFSET_MS = 24 * 60 * 60 * 1000;
 /**
  * A one-way sample only bounds the offset from below (offset ≥ client_ts − server_recv: the frame
  * spent some time in transit). A best sample between −AGREE_MS and 0 is what a client whose clock
- * agrees with the server's produces, its frames a few ms in transit; it is read as exactly 0, so such
- * a client "gets the server-time instant unchanged" (PROTOCOLS.md §1) instead of one early by its
- * link delay, and clients on one clock get identical start_ts. A clock further behind keeps its value.
+ * agrees with the server's produces, its frames a few ms in transit; it is read as exactly 0, so
+ * such a client gets the server-time instant unchanged (docs/metronome.md#clock-offsets) instead of
+ * one early by its link delay, and clients on one clock get identical start_ts. A clock further
+ * behind keeps its value.
  */
 export const AGREE_MS = 50;
 
-/** Offset and round trip of one full exchange (PROTOCOLS.md §1, the NTP formulas). */
+/** Offset and round trip of one full exchange (docs/metronome.md#sync_time, the NTP formulas). */
 export function exchangeOffset(x: Exchange): { offset: number; rtt: number } {
   return {
     offset: (x.client_ts - x.server_recv_ts + (x.client_recv_ts - x.server_send_ts)) / 2,

@@ -1,10 +1,11 @@
 // A generic JSON-RPC 2.0 codec and dispatcher (https://www.jsonrpc.org/specification). Pure:
 // text in, text out, errors as values. Knows nothing about the metronome; methods are passed in.
+// "Section N" below is a section of that specification.
 import { rpcError, RpcCode, type RpcError } from "./errors.ts";
 
 /**
  * A numeric id a double cannot hold exactly (an integer beyond 2^53, say), kept as the client wrote
- * it: the reply must carry "the same value as the id" (§5), and JSON.parse alone would round it.
+ * it: the reply must carry "the same value as the id" (section 5), and JSON.parse alone would round it.
  */
 export class RawNumber {
   constructor(readonly text: string) {}
@@ -12,13 +13,13 @@ export class RawNumber {
 export type RpcId = string | number | null | RawNumber;
 export type RpcParams = unknown[] | Record<string, unknown>;
 
-/** One element of the input, classified (§4, §4.1, §5). */
+/** One element of the input, classified (sections 4, 4.1 and 5 of the specification). */
 export type Incoming =
   | { kind: "request"; method: string; params: RpcParams | undefined; id: RpcId }
   | { kind: "notification"; method: string; params: RpcParams | undefined }
   /** A frame without `method` but with `result`/`error`: the peer answering one of our requests. */
   | { kind: "response"; id: unknown; result?: unknown; error?: unknown }
-  /** Valid JSON that is not a Request object; `id` is echoed when it could be read (§5). */
+  /** Valid JSON that is not a Request object; `id` is echoed when it could be read (section 5). */
   | { kind: "invalid"; id: RpcId };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -28,17 +29,17 @@ const has = (o: object, k: string) => Object.hasOwn(o, k);
 /** Classify one parsed value as a request, notification, peer response or invalid request. */
 export function classify(v: unknown): Incoming {
   if (!isObject(v)) return { kind: "invalid", id: null };
-  // §5: an id of the wrong type cannot be "detected", so the error reply carries null.
+  // Section 5: an id of the wrong type cannot be "detected", so the error reply carries null.
   const id = has(v, "id") && isId(v.id) ? v.id : null;
   if (!has(v, "method") && (has(v, "result") || has(v, "error"))) return { kind: "response", id: v.id, result: v.result, error: v.error };
-  if (v.jsonrpc !== "2.0") return { kind: "invalid", id }; // exactly "2.0" (§4)
+  if (v.jsonrpc !== "2.0") return { kind: "invalid", id }; // exactly "2.0" (section 4)
   if (typeof v.method !== "string") return { kind: "invalid", id };
-  // §4.2: params, when present, MUST be an Array or an Object.
+  // Section 4.2: params, when present, MUST be an Array or an Object.
   const params = v.params;
   if (has(v, "params") && !Array.isArray(params) && !isObject(params)) return { kind: "invalid", id };
-  if (has(v, "id") && !isId(v.id)) return { kind: "invalid", id: null }; // §4: string, number or null
+  if (has(v, "id") && !isId(v.id)) return { kind: "invalid", id: null }; // section 4: string, number or null
   const p = params as RpcParams | undefined;
-  // §4.1: only a Request *without* an id member is a notification; "id": null is a request.
+  // Section 4.1: only a Request *without* an id member is a notification; "id": null is a request.
   return has(v, "id") ? { kind: "request", method: v.method, params: p, id: v.id as RpcId } : { kind: "notification", method: v.method, params: p };
 }
 
@@ -57,7 +58,7 @@ function keepIdText(this: unknown, key: string, value: unknown, context?: { sour
   return src !== undefined && src !== JSON.stringify(value) ? new RawNumber(src) : value;
 }
 
-/** Parse one frame. The text is parsed exactly as received (DESIGN.md: the raw-frame seam). */
+/** Parse one frame. The text is parsed exactly as received (docs/common.md#raw-frames). */
 export function parse(text: string): Parsed {
   let v: unknown;
   try {
@@ -78,9 +79,9 @@ const idText = (id: RpcId) => (id instanceof RawNumber ? id.text : JSON.stringif
 
 export const encodeResult = (id: RpcId, result: unknown): string => `{"jsonrpc":"2.0","result":${JSON.stringify(result ?? null)},"id":${idText(id)}}`;
 export const encodeError = (id: RpcId, error: RpcError): string => `{"jsonrpc":"2.0","error":${JSON.stringify(error)},"id":${idText(id)}}`;
-/** The text of a server → client request (§4) up to its params: the same for every receiver. */
+/** The text of a server → client request (section 4) up to its params: the same for every receiver. */
 export const requestHead = (method: string): string => `{"jsonrpc":"2.0","method":${JSON.stringify(method)},"params":`;
-/** A server → client request (§4); `params` is already JSON text so callers can build it cheaply. */
+/** A server → client request (section 4); `params` is already JSON text so callers can build it cheaply. */
 export const encodeRequest = (method: string, paramsJson: string, id: number): string => `${requestHead(method)}${paramsJson},"id":${id}}`;
 
 // ---- dispatch ----
@@ -90,7 +91,7 @@ export type Outcome = { result: unknown; after?: () => void } | { error: RpcErro
 export type Method<C> = (params: RpcParams | undefined, ctx: C) => Outcome;
 
 export interface DispatchResult {
-  /** The text to send back, or null when nothing is due (notifications, peer responses, §6). */
+  /** The text to send back, or null when nothing is due (notifications, peer responses, section 6). */
   reply: string | null;
   /** Side effects (server requests to other members…) to run once the reply has been sent. */
   after: Array<() => void>;
@@ -99,7 +100,7 @@ export interface DispatchResult {
 }
 
 /**
- * Invalid Request exactly as the specification's examples write it (§7), without a `data` member:
+ * Invalid Request exactly as the specification's examples write it (section 7), without a `data` member:
  * clients and tests compare it byte for byte. (Invalid params keeps its `data`: there the spec shows
  * no example and the field name is what a client author needs.)
  */
@@ -111,7 +112,7 @@ export const MAX_BATCH = 100;
 function run<C>(item: Incoming, methods: ReadonlyMap<string, Method<C>>, ctx: C, out: DispatchResult): string | null {
   switch (item.kind) {
     case "response":
-      return null; // §5: a response is never answered
+      return null; // Section 5: a response is never answered
     case "invalid":
       out.errors++;
       return encodeError(item.id, INVALID_REQUEST);
@@ -120,7 +121,7 @@ function run<C>(item: Incoming, methods: ReadonlyMap<string, Method<C>>, ctx: C,
   const method = methods.get(item.method);
   const outcome: Outcome = method ? method(item.params, ctx) : { error: rpcError(RpcCode.methodNotFound) };
   if ("result" in outcome && outcome.after) out.after.push(outcome.after);
-  // §4.1: a notification is never answered, not even with an error.
+  // Section 4.1: a notification is never answered, not even with an error.
   if (id === undefined) return null;
   if ("error" in outcome) {
     out.errors++;
@@ -129,7 +130,7 @@ function run<C>(item: Incoming, methods: ReadonlyMap<string, Method<C>>, ctx: C,
   return encodeResult(id, outcome.result);
 }
 
-/** Handle one frame: parse, run every call in order, and build the reply (§5, §6). */
+/** Handle one frame: parse, run every call in order, and build the reply (sections 5 and 6). */
 export function dispatch<C>(text: string, methods: ReadonlyMap<string, Method<C>>, ctx: C): DispatchResult {
   const parsed = parse(text);
   const out: DispatchResult = { reply: null, after: [], errors: 0 };
@@ -153,7 +154,7 @@ export function dispatch<C>(text: string, methods: ReadonlyMap<string, Method<C>
         const r = run(item, methods, ctx, out);
         if (r !== null) replies.push(r);
       }
-      // §6: a batch with nothing to answer (all notifications) gets no reply at all.
+      // Section 6: a batch with nothing to answer (all notifications) gets no reply at all.
       out.reply = replies.length ? `[${replies.join(",")}]` : null;
       return out;
     }

@@ -2,7 +2,7 @@
 // error objects for malformed traffic, and the domain messages of {"status":"error","message"}.
 import { RATE_LIMITED_TEXT } from "../../transport/rate.ts";
 
-/** Standard error codes (§5.1) plus the server-defined one this project uses (-32000..-32099). */
+/** Standard error codes (JSON-RPC 2.0 section 5.1) plus the server-defined one this project uses (-32000..-32099). */
 export const RpcCode = {
   parseError: -32700,
   invalidRequest: -32600,

@@ -7,7 +7,7 @@ import { callCount, dispatch, encodeError } from "./codec.ts";
 import { rpcError, RpcCode } from "./errors.ts";
 import { metronomeMethods } from "./methods.ts";
 
-/** Sent on open (PROTOCOLS.md §1), byte for byte. */
+/** Sent on open (docs/metronome.md#opening-a-connection), byte for byte. */
 export const OPEN_FRAME = '{"jsonrpc":"2.0","id":null,"result":{"status":"success"}}';
 /** Reply to a frame refused by the rate limit: a server-defined error (-32000..-32099), id unknown. */
 export const RATE_LIMITED_FRAME = encodeError(null, rpcError(RpcCode.rateLimited));

@@ -1,8 +1,8 @@
-// Client ids and the group registry, behind small interfaces (DESIGN.md "Planned next": several
-// nodes sharing these through Redis). Today: in-memory implementations.
+// Client ids and the group registry, behind small interfaces (several nodes sharing these through
+// Redis: docs/architecture.md#several-nodes). Today: in-memory implementations.
 import type { Grid } from "./grid.ts";
 
-/** Issues client ids: positive integers, never re-issued for the server's lifetime (PROTOCOLS.md §1). */
+/** Issues client ids: positive integers, never re-issued for the server's lifetime (docs/metronome.md#get_id). */
 export interface IdAllocator {
   next(): number;
 }

@@ -1,6 +1,7 @@
-// Params of each metronome method (PROTOCOLS.md §1), as TypeBox schemas compiled once.
-// Named params are the seed's form; positional params (JSON-RPC §4.2) map onto the same names in
-// the order listed here. Extra named members are allowed: extensions are additive.
+// Params of each metronome method (docs/metronome.md#methods), as TypeBox schemas compiled once.
+// Named params are the original API's form; positional params (JSON-RPC 2.0 section 4.2) map onto
+// the same names in the order listed here. Extra named members are allowed: extensions are
+// additive.
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
 import { compileOnUse } from "../../schema.ts";
 import type { RpcParams } from "./codec.ts";
@@ -25,7 +26,7 @@ export const StopParams = Type.Object({ group_id: GroupIdParam, current_client_t
 export type StopParams = Static<typeof StopParams>;
 export const ExchangeParam = Type.Object({ client_ts: Ts, server_recv_ts: Ts, server_send_ts: Ts, client_recv_ts: Ts });
 export type ExchangeParam = Static<typeof ExchangeParam>;
-/** `previous?` (PROTOCOLS.md §1): absent or null on a client's first call, which has nothing to report yet. */
+/** `previous?` (docs/metronome.md#sync_time): absent or null on a client's first call, which has nothing to report yet. */
 export const SyncTimeParams = Type.Object({ client_ts: Ts, previous: Type.Optional(Type.Union([ExchangeParam, Type.Null()])) });
 export type SyncTimeParams = Static<typeof SyncTimeParams>;
 

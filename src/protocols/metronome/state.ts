@@ -1,5 +1,6 @@
-// Metronome state and rules (PROTOCOLS.md §1): client ids, groups, owner-only control, the beat
-// grid, late join, dissolve. Pure: an injected Clock, Topics and a tiny Peer interface, no sockets.
+// Metronome state and rules (docs/metronome.md#methods): client ids, groups, owner-only control,
+// the beat grid, late join, dissolve. Pure: an injected Clock, Topics and a tiny Peer interface, no
+// sockets.
 import type { Clock, Conn, Topics } from "../../transport/types.ts";
 import { ClockSync, type Exchange } from "./clock-sync.ts";
 import { joinBeat, retempo, startGrid, type Grid } from "./grid.ts";
@@ -8,7 +9,7 @@ import { Msg } from "./errors.ts";
 import { MemoryGroups, SequentialIds, type Group, type GroupRegistry, type IdAllocator } from "./registry.ts";
 
 
-/** The seed's result shape for domain outcomes. */
+/** The original API's result shape for domain outcomes (docs/metronome.md#domain-errors). */
 export type Reply = { status: "success"; [k: string]: unknown } | { status: "error"; message: string };
 export interface HubOutcome {
   result: Reply;
@@ -33,18 +34,18 @@ interface Heard {
 /** One connection's metronome state. */
 export class MetronomeClient {
   clientId: number | null = null;
-  /** The one group this client belongs to besides its own (PROTOCOLS.md §1 subscribe_to_group). */
+  /** The one group this client belongs to besides its own (docs/metronome.md#subscribe_to_group). */
   joined: Group<MetronomeClient> | null = null;
   readonly clock = new ClockSync();
   /**
    * The grids this client is hearing, at most two (its own group's and the joined one's): the grid
-   * it was last sent play_sound for and the clock offset that start_ts used. update_temp reuses that
-   * offset, so its start_ts lands exactly on the grid the phone is playing (PROTOCOLS.md §1: "phase
-   * continuous"), even if the estimate moved meanwhile. Two slots, not a map: this is read for every
-   * member on every broadcast.
+   * it was last sent play_sound for and the clock offset that start_ts used. update_temp reuses
+   * that offset, so its start_ts lands exactly on the grid the phone is playing (phase continuous:
+   * docs/metronome.md#the-beat-grid), even if the estimate moved meanwhile. Two slots, not a map:
+   * this is read for every member on every broadcast.
    */
   private heard: [Heard | null, Heard | null] = [null, null];
-  /** Server request ids K are unique per connection (PROTOCOLS.md §1): a counter per connection. */
+  /** Server request ids K are unique per connection (docs/metronome.md#server-requests): a counter per connection. */
   private lastRequestId = 0;
   /** Scratch for one fan-out: this member's value (start_ts) and K, so no arrays are built per broadcast. */
   outValue: number | string = 0;
@@ -110,7 +111,7 @@ export class MetronomeHub {
     return new MetronomeClient(conn);
   }
 
-  /** A closed connection: leave the joined group; an owner's group is dissolved (§1). */
+  /** A closed connection: leave the joined group; an owner's group is dissolved (docs/metronome.md#groups-and-disconnects). */
   disconnect(s: MetronomeClient): void {
     if (s.joined) this.part(s, s.joined);
     s.joined = null;
@@ -265,12 +266,12 @@ export class MetronomeHub {
     const g = this.owned(s, groupId);
     if (!isGroup(g)) return g;
     g.grid = null;
-    // Sent even when already stopped (PROTOCOLS.md §1 does not qualify it): stop_sound is idempotent
+    // Sent even when already stopped (docs/metronome.md#owner-controls): stop_sound is idempotent
     // and brings a phone that missed a frame back in line.
     return ok({}, () => this.stopSound(g));
   }
 
-  /** sync_time (PROTOCOLS.md §1 "Clock" extension): NTP-style timestamps, and learn from `previous`. */
+  /** sync_time (docs/metronome.md#sync_time): NTP-style timestamps, and learn from `previous`. */
   syncTime(s: MetronomeClient, clientTs: number, previous: Exchange | null | undefined): HubOutcome {
     if (s.clientId === null) return fail(Msg.noId);
     const recv = this.clock.now();

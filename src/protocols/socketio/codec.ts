@@ -1,8 +1,8 @@
-// Payloads of the relay's client events (PROTOCOLS.md §4), validated with compiled TypeBox schemas.
+// Payloads of the relay's client events (docs/socketio.md#events), checked with compiled schemas.
 import { Type, type Static } from "@sinclair/typebox";
 import { compileOnUse } from "../../schema.ts";
 
-/** §4: a non-empty string of at most 64 characters of [A-Za-z0-9_-]. */
+/** A non-empty string of at most 64 characters of [A-Za-z0-9_-] (docs/socketio.md#user). */
 export const MonitorId = Type.String({ pattern: "^[A-Za-z0-9_-]{1,64}$" });
 export type MonitorId = Static<typeof MonitorId>;
 
@@ -10,9 +10,9 @@ export const MonitorRef = Type.Object({ monitor_id: MonitorId });
 export type MonitorRef = Static<typeof MonitorRef>;
 
 /**
- * §4: a non-empty string of at most 4096 characters. Characters are Unicode code points (what
- * python's len() counts): TypeBox's maxLength counts UTF-16 units, so it only bounds the string
- * at two units per character and commandLengthOk makes the exact check.
+ * A non-empty string of at most 4096 characters (docs/socketio.md#user). Characters are Unicode
+ * code points (what python's len() counts): TypeBox's maxLength counts UTF-16 units, so it only
+ * bounds the string at two units per character and commandLengthOk makes the exact check.
  */
 export const MAX_COMMAND_CHARS = 4096;
 export const CommandSend = Type.Object({ command: Type.String({ minLength: 1, maxLength: 2 * MAX_COMMAND_CHARS }) });

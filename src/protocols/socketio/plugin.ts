@@ -1,7 +1,7 @@
-// The relay's plugin (PROTOCOLS.md §4): the /socket.io/ route is registered at start, but the
+// The relay's plugin (docs/socketio.md): the /socket.io/ route is registered at start, but the
 // Socket.IO layer (Engine.IO sessions, socket.io-parser and its `debug` dependency) and the relay
 // are loaded on the first request to it. A server nobody talks Socket.IO to never pays their
-// start-up memory (docs/bench.md, start-up). The module is part of the compiled binary all the
+// start-up memory (docs/socketio.md#loading). The module is part of the compiled binary all the
 // same: the bundler follows the import() below.
 import type { ProtocolFactory } from "../types.ts";
 import type { LiveRelay } from "./wiring.ts";

@@ -1,5 +1,5 @@
 // The relay's shared registries, behind small interfaces so a Redis-backed version (several nodes,
-// DESIGN.md "Planned next") can replace the in-memory one without touching the relay's rules.
+// docs/architecture.md#several-nodes) can replace the in-memory one without touching the relay's rules.
 
 /** Which connection holds each monitor_id (unique across the deployment). */
 export interface MonitorDirectory {

@@ -1,4 +1,4 @@
-// The user/monitor command relay (PROTOCOLS.md §4, seed 003), pure: it speaks to connections
+// The user/monitor command relay (docs/socketio.md#events), pure: it speaks to connections
 // through RelayPeer and keeps presence and unfinished commands in the registries. Every handler
 // returns the reply for the caller (event + payload, also used to answer a Socket.IO ack).
 import type { MonitorDirectory, PendingCommand, PendingCommands } from "./registry.ts";
@@ -14,14 +14,14 @@ export interface RelayPeer {
   deliver(event: string, payload: Payload): void;
 }
 
-/** §4: every payload the server emits is an object with a `reason` string. */
+/** Every payload the server emits is an object with a `reason` string (docs/socketio.md#events). */
 export type Payload = { reason: string } & Record<string, unknown>;
 
 export interface Reply {
-  /** The event to emit to the caller; null when the seed defines none (the ack still gets payload). */
+  /** The event to emit to the caller; null when the original protocol defines none (the ack still gets payload). */
   event: string | null;
   payload: Payload;
-  /** §4: `query failed` and `con failed` are followed by a disconnect. */
+  /** `query failed` and `con failed` are followed by a disconnect (docs/socketio.md#events). */
   disconnect?: boolean;
   /** Refused for a role the connection's token does not give it (a failed auth attempt). */
   denied?: boolean;
@@ -120,7 +120,7 @@ export class CommandRelay {
     return { event: "con ok", payload: { reason: Reason.ok } };
   }
 
-  /** `command done [{id}]`: no event back to the monitor (the seed has none); its ack gets the result. */
+  /** `command done [{id}]`: no event back to the monitor (the original protocol has none); its ack gets the result. */
   commandDone(key: string, payload: unknown): Reply {
     const r = this.finish(key, payload ?? {}, (v) => checkCommandDone.Check(v));
     if ("error" in r) return r.error;

@@ -1,5 +1,5 @@
-// The relay (PROTOCOLS.md §4) on the Socket.IO layer at /socket.io/, namespace "/". Loaded by
-// plugin.ts on the first request to that path.
+// The relay (docs/socketio.md#events) on the Socket.IO layer at /socket.io/, namespace "/". Loaded
+// by plugin.ts on the first request to that path.
 import { secretCheck } from "../../access/secret.ts";
 import { Throttle } from "../../access/throttle.ts";
 import type { PluginContext } from "../types.ts";
@@ -46,10 +46,10 @@ export function startRelay(ctx: PluginContext): LiveRelay {
     ctx.log.debug("socket.io auth failure", { ip });
   };
 
-  // A CONNECT whose token gives neither role is refused. The refusal carries the reason too (§4:
-  // every payload has a `reason`): at the top for python-socketio, whose connect_error handler
-  // gets the whole object, and in `data` for socket.io-client, which exposes only `message` and
-  // `data` on its error.
+  // A CONNECT whose token gives neither role is refused. The refusal carries the reason too (every
+  // payload has a `reason`: docs/socketio.md#events): at the top for python-socketio, whose
+  // connect_error handler gets the whole object, and in `data` for socket.io-client, which exposes
+  // only `message` and `data` on its error.
   const refusal = { message: Reason.badToken, reason: Reason.badToken, data: { reason: Reason.badToken } };
   if (isMonitor || isUser) {
     nsp.delayConnect((peer) => throttle.attempt(peer.ip));
@@ -63,7 +63,7 @@ export function startRelay(ctx: PluginContext): LiveRelay {
   const answer = (socket: SioSocket, ack: Ack | null, reply: Reply) => {
     if (reply.denied) failed(socket.ip);
     if (reply.event) socket.emit(reply.event, reply.payload);
-    ack?.(reply.payload); // §4: an ack gets the same payload as the reply event
+    ack?.(reply.payload); // an ack gets the same payload as the reply event (docs/socketio.md#events)
     if (reply.disconnect) socket.disconnect(true);
   };
 
@@ -99,7 +99,7 @@ export function startRelay(ctx: PluginContext): LiveRelay {
   };
 
   // Handlers are registered once on the namespace, not per socket: an idle session then costs
-  // no closures (docs/bench.md M1).
+  // no closures, and idle memory per connection is what bounds how many a small board holds.
   nsp.onConnection((socket) => relay.join(socket, rolesOf(socket.auth)));
   nsp.onDisconnect((socket) => {
     held.get(socket)?.cancel();
@@ -116,7 +116,7 @@ export function startRelay(ctx: PluginContext): LiveRelay {
   nsp.onUnknown((socket, event, _args, ack) => dispatch(socket, ack, false, unknown, event));
 
   // Over the per-session event rate: a refused `command send` is a `command failed`, anything else
-  // an `error` event; a client that keeps going is disconnected (see docs/socketio.md).
+  // an `error` event; a client that keeps going is disconnected (docs/socketio.md#rate-limit).
   io.rateLimited = (socket, event, ack) => {
     const payload = { reason: Reason.rateLimited };
     answer(socket, ack, { event: event === "command send" ? "command failed" : "error", payload });

@@ -1,4 +1,4 @@
-// Watch-party tokens (PROTOCOLS.md §2 "Authentication"): HS256 JWTs checked with jose.
+// Watch-party tokens (docs/syncparty.md#authentication-and-invites): HS256 JWTs checked with jose.
 // Auth tokens come from the operator's issuer (signed with --jwt-secret); invites are minted
 // here: {type:"invite", room, exp}, signed with the secret, or with a per-process random key
 // when no secret is set (private rooms). Time comes from the injected Clock.
@@ -31,7 +31,7 @@ export interface TokenAuth {
 export const CLOCK_TOLERANCE_S = 60;
 const ALG = "HS256";
 
-/** jose is loaded with the first token: a server that never sees one does not pay its start-up memory (docs/bench.md). */
+/** jose is loaded with the first token: a server that never sees one does not pay its memory (docs/bench.md#start-up). */
 let joseModule: Promise<typeof import("jose")> | null = null;
 const jose = () => (joseModule ??= import("jose"));
 
@@ -75,7 +75,7 @@ export class JwtAuth implements TokenAuth {
     const invalid = fail("token_invalid", "auth_token is not a valid token for this server");
     if (v === "invalid") return invalid;
     // The kind is judged before aud/iss: our own invites carry neither, and a genuine token of
-    // the wrong kind is forbidden whatever the audience settings (docs/syncparty.md, errors).
+    // the wrong kind is forbidden whatever the audience settings (docs/syncparty.md#errors).
     if (v.type === "invite") return fail("forbidden", "an invite cannot be used as auth_token");
     if (this.opts.audience || this.opts.issuer) {
       const claims = { audience: this.opts.audience || undefined, issuer: this.opts.issuer || undefined };

@@ -1,4 +1,4 @@
-// Watch-party codec (PROTOCOLS.md §2): text frame ↔ typed envelope. Pure; errors are values.
+// Watch-party codec (docs/syncparty.md#messages): text frame ↔ typed envelope. Pure; errors are values.
 //
 // Client envelope: {type, room, client, payload, ts}. Every server message is
 // {type, room, client, payload, ts, server_ts}; all six keys are always present (null when
@@ -8,7 +8,7 @@ import { compileOnUse, type Check } from "../../schema.ts";
 import { fail, type Fail } from "./errors.ts";
 
 
-// Limits where the contract is silent (docs/syncparty.md "Choices"): ids and names stay short
+// Limits where the contract is silent (docs/syncparty.md#limits): ids and names stay short
 // so participant lists stay small; tokens fit any reasonable JWT.
 const Id = Type.String({ maxLength: 128 });
 const Name = Type.String({ maxLength: 100 });
@@ -125,7 +125,7 @@ export function decode(text: string): Decoded {
   return { ok: true, msg: { type, room, client, ts: env.ts ?? null, payload } as ClientMessage };
 }
 
-/** One server message. ts: the sender's ts for relays, else server time (PROTOCOLS.md §2). */
+/** One server message. ts: the sender's ts for relays, else server time (docs/syncparty.md#messages). */
 export function encode(type: string, room: string | null, client: string | null, payload: object, ts: number, serverTs: number): string {
   return JSON.stringify({ type, room, client, payload, ts, server_ts: serverTs });
 }

@@ -121,10 +121,10 @@ export class PartyDispatch {
   }
 
   /**
-   * Control or create_invite aimed at a room this socket is not seated in. PROTOCOLS.md §2 lets
-   * only the host (or anyone, with free_play) control a room, so an outsider naming a room is
-   * not_host; in a free_play room it is forbidden (not a participant); an unknown room is
-   * room_missing; no room named and none joined is bad_request.
+   * Control or create_invite aimed at a room this socket is not seated in. Only the host (or
+   * anyone, with free_play) may control a room (docs/syncparty.md#playback-control), so an outsider
+   * naming a room is not_host; in a free_play room it is forbidden (not a participant); an unknown
+   * room is room_missing; no room named and none joined is bad_request.
    */
   private outsider(type: "player_event" | "state_update" | "create_invite", roomId: string | null): Fail {
     if (roomId === null) return fail("bad_request", "join a room first");
@@ -178,7 +178,7 @@ export class PartyDispatch {
   }
 
   /**
-   * join_room admission (docs/syncparty.md, admission table). A private room needs a valid
+   * join_room admission (docs/syncparty.md#admission). A private room needs a valid
    * invite for it, unless the join resumes a seat (its resume token). With a secret: a valid
    * auth token (its sub is the client id) or a valid invite (the envelope id), whichever is
    * given. Neither a secret nor a private room: open. Without a secret an unknown room is

@@ -1,7 +1,7 @@
-// Watch-party rooms (PROTOCOLS.md §2): participants in join order, host, play state, grace
-// period, seats and their resume tokens, host-only control. Pure: time comes from the injected
-// Clock, sockets and fan-out from the Conn/Topics interfaces. Admission (tokens, invites) is
-// decided before these methods are called; here only the room rules apply.
+// Watch-party rooms (docs/syncparty.md#identity-and-seats): participants in join order, host, play
+// state, grace period, seats and their resume tokens, host-only control. Pure: time comes from the
+// injected Clock, sockets and fan-out from the Conn/Topics interfaces. Admission (tokens, invites)
+// is decided before these methods are called; here only the room rules apply.
 import { sameSecret } from "../../access/secret.ts";
 import type { Clock, Conn, Topics } from "../../transport/types.ts";
 import { Close } from "../../transport/close-codes.ts";
@@ -84,14 +84,14 @@ export class PartyRooms {
   }
 
   /**
-   * Position now (PROTOCOLS.md §2 room_state): while playing, the last reported position plus
+   * Position now (docs/syncparty.md#room-state): while playing, the last reported position plus
    * the seconds since, rounded to the millisecond; while paused, exactly what was reported.
    */
   positionOf(r: Room): number {
     return r.playState === "playing" ? round3(r.position + (this.deps.clock.mono() - r.updatedAt) / 1000) : r.position;
   }
 
-  /** The room_state payload (PROTOCOLS.md §2), exactly these keys. */
+  /** The room_state payload (docs/syncparty.md#room-state), exactly these keys. */
   snapshot(r: Room): object {
     return {
       room: r.id,
@@ -140,10 +140,10 @@ export class PartyRooms {
    * join_room. A client id bound in the room (seated, or the host holding it empty) is taken only
    * with that seat's resume token, else forbidden and nothing changes. With it, a seat on another
    * socket is replaced (that socket is closed with 4001) and keeps its join order, host role and
-   * token. The same socket joining its own room again just gets room_state again. A socket
-   * seated in another room moves: seed clients know no leave_room, so joining elsewhere is how
-   * they switch rooms. It leaves the old room (the others there are told as for a close) only
-   * once the new room has accepted it.
+   * token. The same socket joining its own room again just gets room_state again. A socket seated
+   * in another room moves: clients of the original protocol know no leave_room, so joining
+   * elsewhere is how they switch rooms (docs/syncparty.md#one-room-per-socket). It leaves the old
+   * room (the others there are told as for a close) only once the new room has accepted it.
    */
   join(conn: Conn, roomId: string, clientId: string, name: string, resumeToken: string | null): Fail | null {
     const r = this.rooms.get(roomId);
@@ -228,7 +228,7 @@ export class PartyRooms {
     return this.isBound(r, clientId) && sameSecret(resumeToken, this.tokenOf(r, clientId));
   }
 
-  /** May this socket control playback? Host only, unless options.free_play (PROTOCOLS.md §2). */
+  /** May this socket control playback? Host only, unless options.free_play (docs/syncparty.md#playback-control). */
   canControl(conn: Conn): Fail | null {
     const seat = this.seats.get(conn.id);
     const r = seat && this.rooms.get(seat.roomId);
