@@ -98,7 +98,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const ctx: PluginContext = { config, log, store, clock, metrics, transport, pages };
   const plugins = (opts.protocols ?? defaultProtocols).map((make) => make(ctx));
 
-  let app: AnyElysia = new Elysia();
+  // Elysia finds the path by skipping 11 characters ("http://" and a host of 4 or more) unless told
+  // otherwise: a board reached as http://pi:8080 had its paths misread and got 404.
+  let app: AnyElysia = new Elysia({ handler: { standardHostname: false } });
   app = accessRoutes(app, {
     operator,
     origins: new OriginPolicy(config.allowedOrigins),
