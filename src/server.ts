@@ -76,6 +76,18 @@ function tlsOptions(c: Config): { cert: string; key: string } | undefined {
   return { cert: read(c.tlsCert, "certificate"), key: read(c.tlsKey, "key") };
 }
 
+/** /healthz's view of the caps (docs/common.md#caps): JSON has no Infinity, so "unlimited" is null. */
+function limitsReport(t: Transport) {
+  const finite = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? null : n);
+  return {
+    open_files_soft: finite(t.fileLimits?.soft),
+    open_files_hard: finite(t.fileLimits?.hard),
+    max_connections: finite(t.maxConns),
+    max_connections_per_ip: t.limits.maxConnsPerIp || null,
+    connections: t.live.size,
+  };
+}
+
 /** How long one plugin may take to stop before shutdown goes on without it. */
 const PLUGIN_STOP_MS = 1000;
 
@@ -112,6 +124,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       status: "ok",
       uptime_s: Math.round((performance.now() - started) / 100) / 10,
       connections: metrics.connections(),
+      limits: limitsReport(transport),
     }))
     .get("/metrics", () => new Response(metrics.prometheus(), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } }));
   for (const p of plugins) app = p.routes(app);
