@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
+import { badNet } from "./access/client-ip.ts";
 
 const Int = (def: number, min: number, max: number, description: string) =>
   Type.Integer({ default: def, minimum: min, maximum: max, description });
@@ -53,6 +54,9 @@ export const Config = Type.Object(
     rateQueueBytes: Int(4 * 1024 * 1024, 0, 1024 * 1024 * 1024, "Bytes of messages that may wait per connection (see --rate-queue)."),
     pingIntervalMs: Int(30000, 100, 3_600_000, "How often the server pings each WebSocket client (ms)."),
     idleTimeoutMs: Int(60000, 200, 7_200_000, "Close a WebSocket that has sent nothing, not even a pong, for this long (ms)."),
+    maxConns: Int(0, 0, 10_000_000, "WebSocket connections in total; past it an upgrade gets 503. 0: the open-file limit less a reserve, so /healthz always answers."),
+    maxConnsPerIp: Int(1000, 0, 10_000_000, "WebSocket connections from one client address; past it an upgrade gets 429. 0: no limit."),
+    trustedProxies: List([], "Reverse proxies (addresses or CIDR networks, repeatable) whose X-Forwarded-For names the real client for every per-address rule."),
     backpressureBytes: Int(1024 * 1024, 1024, 1024 * 1024 * 1024, "Bytes queued for one slow client before it is disconnected."),
     metronomeLeadMs: Int(1000, 0, 60000, "Metronome: how far ahead of 'now' the first beat of a start is scheduled (ms)."),
     jwtSecret: Secret("Watch party: HS256 secret; when set, creating a room needs a JWT and joining needs a JWT or an invite."),
@@ -60,6 +64,9 @@ export const Config = Type.Object(
     jwtIssuer: Str("", "Watch party: required JWT 'iss' (empty = not checked)."),
     roomGraceMs: Int(30000, 0, 86_400_000, "Watch party: how long an empty room is kept for its host to come back (ms)."),
     roomMaxParticipants: Int(100, 1, 100000, "Watch party: participants per room."),
+    maxRooms: Int(10000, 1, 10_000_000, "Watch party: rooms in total (empty ones in their grace period included); past it create_room is forbidden."),
+    roomsPerConn: Int(5, 1, 100000, "Watch party: rooms one connection may have created that still exist."),
+    roomOptionsBytes: Int(4096, 2, 1024 * 1024, "Watch party: size of a room's options object as JSON; larger is bad_request."),
     sioToken: Secret("Socket.IO relay: sets both --sio-monitor-token and --sio-user-token (each of them, when set, wins)."),
     sioMonitorToken: Secret("Socket.IO relay: when set, only clients that send auth {token} with this value may register a monitor (con)."),
     sioUserToken: Secret("Socket.IO relay: when set, only clients that send auth {token} with this value may query monitors and send commands."),
@@ -144,6 +151,8 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
   const config = value as Config;
   // Keepalive (docs/common.md#keepalive): the idle close must come after a ping had its chance,
   // or every quiet client that answers pings is still dropped.
+  const badProxy = badNet(config.trustedProxies);
+  if (badProxy !== null) return { kind: "invalid", errors: [`${source.trustedProxies ?? "--trusted-proxies"}: not an address or CIDR network (got ${JSON.stringify(badProxy)})`] };
   if (config.idleTimeoutMs <= config.pingIntervalMs) {
     const name = (k: Key) => source[k] ?? "--" + flagName(k);
     return { kind: "invalid", errors: [`${name("idleTimeoutMs")} (${config.idleTimeoutMs}) must be longer than ${name("pingIntervalMs")} (${config.pingIntervalMs})`] };

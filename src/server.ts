@@ -76,6 +76,18 @@ function tlsOptions(c: Config): { cert: string; key: string } | undefined {
   return { cert: read(c.tlsCert, "certificate"), key: read(c.tlsKey, "key") };
 }
 
+/** /healthz's view of the caps (docs/common.md#caps): JSON has no Infinity, so "unlimited" is null. */
+function limitsReport(t: Transport) {
+  const finite = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? null : n);
+  return {
+    open_files_soft: finite(t.fileLimits?.soft),
+    open_files_hard: finite(t.fileLimits?.hard),
+    max_connections: finite(t.maxConns),
+    max_connections_per_ip: t.limits.maxConnsPerIp || null,
+    connections: t.live.size,
+  };
+}
+
 /** How long one plugin may take to stop before shutdown goes on without it. */
 const PLUGIN_STOP_MS = 1000;
 
@@ -98,7 +110,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const ctx: PluginContext = { config, log, store, clock, metrics, transport, pages };
   const plugins = (opts.protocols ?? defaultProtocols).map((make) => make(ctx));
 
-  let app: AnyElysia = new Elysia();
+  // Elysia finds the path by skipping 11 characters ("http://" and a host of 4 or more) unless told
+  // otherwise: a board reached as http://pi:8080 had its paths misread and got 404.
+  let app: AnyElysia = new Elysia({ handler: { standardHostname: false } });
   app = accessRoutes(app, {
     operator,
     origins: new OriginPolicy(config.allowedOrigins),
@@ -110,6 +124,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       status: "ok",
       uptime_s: Math.round((performance.now() - started) / 100) / 10,
       connections: metrics.connections(),
+      limits: limitsReport(transport),
     }))
     .get("/metrics", () => new Response(metrics.prometheus(), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } }));
   for (const p of plugins) app = p.routes(app);

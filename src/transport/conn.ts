@@ -17,6 +17,8 @@ export class WsConn<S = unknown> implements Conn<S>, KeepAliveNode, Metered {
   /** The listener this socket belongs to (after a TLS reload the old one serves its sockets on). */
   srv: Server<any> | null = null;
   closed = false;
+  /** The client's address (docs/access.md#behind-a-reverse-proxy), set at the upgrade. */
+  ip = "";
   /** Before open: what the route passed to accept(); from open on, what the protocol's open() returned. */
   state: S;
   // KeepAliveNode

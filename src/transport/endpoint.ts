@@ -51,8 +51,9 @@ export class Endpoint<S, I = S> {
   }
 
   /** Upgrade the request; false if it is not a WebSocket handshake. */
-  upgrade(request: Request, server: Server<any>, init: I, headers?: Record<string, string>): boolean {
+  upgrade(request: Request, server: Server<any>, init: I, headers?: Record<string, string>, ip = this.transport.clientIP(request)): boolean {
     const conn = new WsConn<S>(this, init, this.transport.grantsOperator(request));
+    conn.ip = ip;
     return this.transport.onServerOf(request, server, (s) => {
       conn.srv = s;
       return (s as Server<WsConn<S>>).upgrade(request, { data: conn, headers });
@@ -61,7 +62,14 @@ export class Endpoint<S, I = S> {
 
   /** A route handler's answer: the upgrade (undefined), or 426 for a plain HTTP request. */
   accept(request: Request, server: Server<any> | null, init: I): Response | undefined {
-    return server && this.upgrade(request, server, init) ? undefined : new Response("expected a WebSocket", { status: 426 });
+    if (!server || request.headers.get("upgrade")?.toLowerCase() !== "websocket") return new Response("expected a WebSocket", { status: 426 });
+    const ip = this.transport.clientIP(request);
+    const refused = this.transport.admit(ip);
+    if (refused) {
+      this.counters.errors++;
+      return refused;
+    }
+    return this.upgrade(request, server, init, undefined, ip) ? undefined : new Response("expected a WebSocket", { status: 426 });
   }
 
   /** A bug in protocol code: count it, log it once, close that connection with 1011. */

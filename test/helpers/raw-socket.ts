@@ -44,9 +44,10 @@ export async function upgradeStatus(port: number, path: string, headers: Record<
       error: () => done(0),
     },
   });
-  const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("");
+  const { host = `127.0.0.1:${port}`, ...rest } = headers;
+  const extra = Object.entries(rest).map(([k, v]) => `${k}: ${v}\r\n`).join("");
   socket.write(
-    `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+    `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
       `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`,
   );
   const s = await status;

@@ -7,10 +7,10 @@ let hub: FakeHub;
 let rooms: PartyRooms;
 let n = 0;
 let t = 0;
-const make = (over: Partial<{ graceMs: number; maxParticipants: number }> = {}) => {
+const make = (over: Partial<{ graceMs: number; maxParticipants: number; maxRooms: number; roomsPerConn: number }> = {}) => {
   clock = new FakeClock();
   hub = new FakeHub();
-  rooms = new PartyRooms({ clock, topics: hub, graceMs: 30000, maxParticipants: 100, newRoomId: () => `gen${++n}`, newResumeToken: () => `tok${++t}`, ...over });
+  rooms = new PartyRooms({ clock, topics: hub, graceMs: 30000, maxParticipants: 100, maxRooms: 1000, roomsPerConn: 1000, newRoomId: () => `gen${++n}`, newResumeToken: () => `tok${++t}`, ...over });
 };
 const conn = () => new FakeConn(hub);
 const args = (over: Partial<CreateArgs> = {}): CreateArgs => ({ room: "r1", clientId: "host", name: "Hana", mediaUrl: "m.mp4", startPos: 10, options: { free_play: false, private: false }, resumeToken: null, ...over });
@@ -357,3 +357,30 @@ describe("rooms: seats and resume tokens", () => {
   });
 
 });
+
+describe("limits (docs/syncparty.md#limits)", () => {
+  test("rooms one connection created count against it until they are gone; then it may create again", () => {
+    make({ roomsPerConn: 2, graceMs: 1000 });
+    const c = conn();
+    expect(rooms.create(c, args({ room: "a" }))).toBeNull();
+    expect(rooms.create(c, args({ room: "b" }))).toBeNull(); // leaves a (empty: in its grace period)
+    expect(rooms.create(c, args({ room: "c" }))?.code).toBe("forbidden");
+    expect(rooms.get("c")).toBeUndefined();
+    expect(rooms.create(conn(), args({ room: "c", clientId: "other" }))).toBeNull(); // another connection may
+    clock.advance(1000); // a's grace period ends: it is removed
+    expect(rooms.get("a")).toBeUndefined();
+    expect(rooms.create(c, args({ room: "d" }))).toBeNull();
+  });
+
+  test("rooms in total, grace-period rooms included", () => {
+    make({ maxRooms: 2 });
+    expect(rooms.create(conn(), args({ room: "a", clientId: "x" }))).toBeNull();
+    expect(rooms.create(conn(), args({ room: "b", clientId: "y" }))).toBeNull();
+    const f = rooms.create(conn(), args({ room: "c", clientId: "z" }));
+    expect(f?.code).toBe("forbidden");
+    expect(f?.message).toContain("maximum of 2 rooms");
+    // Joining an existing room is not a new room.
+    expect(rooms.join(conn(), "a", "w", "W", null)).toBeNull();
+  });
+});
+

@@ -35,9 +35,9 @@ beforeEach(() => {
   clock = new FakeClock();
   hub = new FakeHub();
   let t = 0;
-  rooms = new PartyRooms({ clock, topics: hub, graceMs: 1000, maxParticipants: 10, newRoomId: () => "gen", newResumeToken: () => `tok${++t}` });
+  rooms = new PartyRooms({ clock, topics: hub, graceMs: 1000, maxRooms: 1000, roomsPerConn: 1000, maxParticipants: 10, newRoomId: () => "gen", newResumeToken: () => `tok${++t}` });
   auth = new ManualAuth();
-  sessions = new PartyDispatch({ rooms, auth, clock });
+  sessions = new PartyDispatch({ rooms, auth, clock, maxOptionsBytes: 4096 });
 });
 const open = () => {
   const c = new FakeConn<Viewer>(hub);

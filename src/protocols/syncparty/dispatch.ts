@@ -22,6 +22,8 @@ export interface PartyDispatchDeps {
   rooms: PartyRooms;
   auth: TokenAuth;
   clock: Clock;
+  /** The largest `options` object a room may have, as JSON bytes (docs/syncparty.md#limits). */
+  maxOptionsBytes: number;
   /** An error reply was sent (the errors counter of /metrics). */
   onErrorReply?(): void;
 }
@@ -156,6 +158,8 @@ export class PartyDispatch {
     const rooms = this.deps.rooms;
     if (m.type === "join_room") return rooms.join(p.conn, m.room!, client, m.payload.name ?? client, m.payload.resume_token ?? null);
     const o = m.payload;
+    const size = o.options ? Buffer.byteLength(JSON.stringify(o.options)) : 0;
+    if (size > this.deps.maxOptionsBytes) return fail("bad_request", `options is ${size} bytes as JSON (at most ${this.deps.maxOptionsBytes})`);
     // Options are stored and echoed exactly as sent; only `true` turns free_play/private on.
     return rooms.create(p.conn, { room: m.room, clientId: client, name: o.name ?? client, mediaUrl: o.media_url ?? "", startPos: o.start_pos ?? 0, options: o.options ?? {}, resumeToken: o.resume_token ?? null });
   }

@@ -20,12 +20,14 @@ export const syncparty: ProtocolFactory = (ctx) => {
     topics: transport.topics("syncparty"),
     graceMs: config.roomGraceMs,
     maxParticipants: config.roomMaxParticipants,
+    maxRooms: config.maxRooms,
+    roomsPerConn: config.roomsPerConn,
     newRoomId: randomRoomId,
     newResumeToken: randomResumeToken,
   });
   const auth = new JwtAuth({ secret: config.jwtSecret, audience: config.jwtAudience, issuer: config.jwtIssuer, clock });
   const counters = ctx.metrics.protocol("syncparty");
-  const dispatch = new PartyDispatch({ rooms, auth, clock, onErrorReply: () => void counters.errors++ });
+  const dispatch = new PartyDispatch({ rooms, auth, clock, maxOptionsBytes: config.roomOptionsBytes, onErrorReply: () => void counters.errors++ });
   const ep = transport.endpoint<Viewer, void>({
     protocol: "syncparty",
     open: (conn) => dispatch.open(conn),

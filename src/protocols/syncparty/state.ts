@@ -33,6 +33,8 @@ export interface Room {
   cancelGrace: (() => void) | null;
   /** While the room is empty: the resume token of the host's seat, which hostId still holds. */
   heldToken: string | null;
+  /** The connection that created it (its rooms count against it until they are removed). */
+  creator: number;
 }
 
 export interface PartyRoomsDeps {
@@ -40,6 +42,9 @@ export interface PartyRoomsDeps {
   topics: Topics;
   graceMs: number;
   maxParticipants: number;
+  /** Rooms in total, and rooms one connection may have created that still exist (docs/syncparty.md#limits). */
+  maxRooms: number;
+  roomsPerConn: number;
   /** A fresh room id (the plugin uses random ids; tests use a counter). */
   newRoomId(): string;
   /** A fresh resume token: 128 random bits in the plugin; tests use a counter. */
@@ -65,6 +70,8 @@ export class PartyRooms {
   private readonly rooms = new Map<string, Room>();
   /** conn.id → where that socket sits. A replaced socket is no longer here, so its close is a no-op. */
   private readonly seats = new Map<number, { roomId: string; clientId: string }>();
+  /** Rooms each connection created that still exist, by conn.id. */
+  private readonly created = new Map<number, number>();
 
   constructor(private readonly deps: PartyRoomsDeps) {}
 
@@ -117,6 +124,9 @@ export class PartyRooms {
       if (existing.participants.size === 0 && existing.hostId === a.clientId) return this.join(conn, id, a.clientId, a.name, a.resumeToken);
       return fail("room_exists", `room ${id} already exists`);
     }
+    if (this.rooms.size >= this.deps.maxRooms) return fail("forbidden", `the server holds its maximum of ${this.deps.maxRooms} rooms; try again later`);
+    const made = this.created.get(conn.id) ?? 0;
+    if (made >= this.deps.roomsPerConn) return fail("forbidden", `this connection has created ${made} rooms that still exist (at most ${this.deps.roomsPerConn})`);
     const r: Room = {
       id,
       hostId: a.clientId,
@@ -128,7 +138,9 @@ export class PartyRooms {
       participants: new Map(),
       cancelGrace: null,
       heldToken: null,
+      creator: conn.id,
     };
+    this.created.set(conn.id, made + 1);
     this.leave(conn);
     this.rooms.set(id, r);
     this.seat(conn, r, a.clientId, a.name, this.deps.newResumeToken());
@@ -265,6 +277,7 @@ export class PartyRooms {
   dispose(): void {
     for (const r of this.rooms.values()) r.cancelGrace?.();
     this.rooms.clear();
+    this.created.clear();
     this.seats.clear();
   }
 
@@ -282,9 +295,17 @@ export class PartyRooms {
     conn.subscribe(topicOf(r.id));
   }
 
+  /** Forget a room: it no longer counts against its creator. */
+  private drop(r: Room): void {
+    this.rooms.delete(r.id);
+    const n = (this.created.get(r.creator) ?? 1) - 1;
+    if (n > 0) this.created.set(r.creator, n);
+    else this.created.delete(r.creator);
+  }
+
   private startGrace(r: Room): void {
     const remove = () => {
-      if (this.rooms.get(r.id) === r && r.participants.size === 0) this.rooms.delete(r.id);
+      if (this.rooms.get(r.id) === r && r.participants.size === 0) this.drop(r);
     };
     if (this.deps.graceMs <= 0) return remove();
     r.cancelGrace = this.deps.clock.setTimer(this.deps.graceMs, () => {

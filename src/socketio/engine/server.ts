@@ -27,6 +27,28 @@ const addressOf = (peers: PeerAddresses | null | undefined, request: Request): s
 
 const TEXT = { "content-type": "text/plain; charset=UTF-8" };
 
+/**
+ * A request body as text, or null as soon as it exceeds `max` bytes (the rest is not read: the
+ * stream is cancelled, so an endless chunked body costs at most `max` bytes of memory).
+ */
+export async function readBounded(request: Request, max: number): Promise<string | null> {
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => {});
+      return null;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks, size).toString("utf8");
+}
+
 /** 20 url-safe random characters, like the reference's session ids. */
 export function randomId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(15));
@@ -156,21 +178,22 @@ export class EngineServer {
 
   private async postResponse(s: EngineSession, request: Request, cors: Record<string, string>): Promise<Response> {
     const max = this.opts.maxPayload;
-    const declared = Number(request.headers.get("content-length") ?? "0");
-    // maxPayload bounds every polling body (the reference answers 413 and drops the session).
+    // maxPayload bounds every polling body (the reference answers 413 and drops the session),
+    // counted while it streams in: a chunked body has no Content-Length to trust.
+    const declared = request.headers.get("content-length");
     let text: string | null = null;
-    if (declared <= max) {
+    if (declared === null || Number(declared) <= max) {
       try {
-        text = await request.text();
+        text = await readBounded(request, max);
       } catch {
         s.terminate(EngineClose.transportError); // the client went away mid-body
         return this.error(EngineError.badRequest, request.headers.get("origin"));
       }
     }
-    if (text === null || Buffer.byteLength(text) > max) {
+    if (text === null) {
       this.counters.errors++;
       s.terminate(EngineClose.tooLarge);
-      return new Response(null, { status: 413, headers: cors });
+      return new Response(null, { status: 413, headers: { ...cors, connection: "close" } });
     }
     let decoded: boolean;
     try {
