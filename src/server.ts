@@ -110,9 +110,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const ctx: PluginContext = { config, log, store, clock, metrics, transport, pages };
   const plugins = (opts.protocols ?? defaultProtocols).map((make) => make(ctx));
 
-  // Elysia finds the path by skipping 11 characters ("http://" and a host of 4 or more) unless told
-  // otherwise: a board reached as http://pi:8080 had its paths misread and got 404.
-  let app: AnyElysia = new Elysia({ handler: { standardHostname: false } });
+  // Where Bun's own router does not take a request (/socket.io/, whose trailing slash Elysia
+  // drops from the native routes), Elysia finds the path with indexOf("/") from character 11
+  // (after "http://" and a host of at least 4), or from 7 when told the host may be shorter. Over
+  // plain http, 7 is always right: a board reached as http://pi:8080 had its paths misread (404).
+  // Over https, 7 would stop inside "https://"; 11 is right whenever the Host is 3 characters or
+  // more, which a Host with a port (pi:8443) always is.
+  let app: AnyElysia = new Elysia({ handler: { standardHostname: tls !== undefined } });
   app = accessRoutes(app, {
     operator,
     origins: new OriginPolicy(config.allowedOrigins),

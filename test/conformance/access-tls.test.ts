@@ -62,6 +62,11 @@ describe("TLS on the one port", () => {
     const login = await fetch(`${https}/?token=${TEST_OPERATOR_TOKEN}`, { ...(insecure as RequestInit), redirect: "manual" });
     expect(login.status).toBe(303);
     expect(login.headers.get("set-cookie")).toContain("; Secure");
+    // Paths are read right over https too, for a short Host with its port (a board named pi).
+    for (const host of ["pi:8443", "abc", `127.0.0.1:${srv.port}`]) {
+      const poll = await fetch(`${https}/socket.io/?EIO=4&transport=polling`, { ...(insecure as RequestInit), headers: { host } });
+      expect((await poll.text()).startsWith("0{")).toBe(true);
+    }
     // Plain http on the TLS port is not served.
     await expect(fetch(`http://127.0.0.1:${srv.port}/healthz`)).rejects.toThrow();
   });
