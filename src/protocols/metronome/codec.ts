@@ -14,8 +14,8 @@ export type RpcParams = unknown[] | Record<string, unknown>;
 
 /** One element of the input, classified (§4, §4.1, §5). */
 export type Incoming =
-  | { kind: "request"; method: string; params: RpcParams | undefined; id: RpcId }
-  | { kind: "notification"; method: string; params: RpcParams | undefined }
+  | { kind: "request"; method: string; params: RpcParams | null | undefined; id: RpcId }
+  | { kind: "notification"; method: string; params: RpcParams | null | undefined }
   /** A frame without `method` but with `result`/`error`: the peer answering one of our requests. */
   | { kind: "response"; id: unknown; result?: unknown; error?: unknown }
   /** Valid JSON that is not a Request object; `id` is echoed when it could be read (§5). */
@@ -25,8 +25,12 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 const isId = (v: unknown): v is RpcId => v === null || typeof v === "string" || typeof v === "number" || v instanceof RawNumber;
 const has = (o: object, k: string) => Object.hasOwn(o, k);
 
-/** Classify one parsed value as a request, notification, peer response or invalid request. */
-export function classify(v: unknown): Incoming {
+/**
+ * Classify one parsed value as a request, notification, peer response or invalid request.
+ * `nullParams`: the methods for which `"params": null` is passed on as null instead of being an
+ * Invalid Request (a deliberate leniency of the caller's protocol; see docs/metronome.md#json-rpc-errors).
+ */
+export function classify(v: unknown, nullParams?: ReadonlySet<string>): Incoming {
   if (!isObject(v)) return { kind: "invalid", id: null };
   // §5: an id of the wrong type cannot be "detected", so the error reply carries null.
   const id = has(v, "id") && isId(v.id) ? v.id : null;
@@ -35,9 +39,10 @@ export function classify(v: unknown): Incoming {
   if (typeof v.method !== "string") return { kind: "invalid", id };
   // §4.2: params, when present, MUST be an Array or an Object.
   const params = v.params;
-  if (has(v, "params") && !Array.isArray(params) && !isObject(params)) return { kind: "invalid", id };
+  const lenient = params === null && nullParams !== undefined && nullParams.has(v.method);
+  if (has(v, "params") && !lenient && !Array.isArray(params) && !isObject(params)) return { kind: "invalid", id };
   if (has(v, "id") && !isId(v.id)) return { kind: "invalid", id: null }; // §4: string, number or null
-  const p = params as RpcParams | undefined;
+  const p = params as RpcParams | null | undefined;
   // §4.1: only a Request *without* an id member is a notification; "id": null is a request.
   return has(v, "id") ? { kind: "request", method: v.method, params: p, id: v.id as RpcId } : { kind: "notification", method: v.method, params: p };
 }
@@ -58,7 +63,7 @@ function keepIdText(this: unknown, key: string, value: unknown, context?: { sour
 }
 
 /** Parse one frame. The text is parsed exactly as received (DESIGN.md: the raw-frame seam). */
-export function parse(text: string): Parsed {
+export function parse(text: string, nullParams?: ReadonlySet<string>): Parsed {
   let v: unknown;
   try {
     v = JSON.parse(text);
@@ -67,9 +72,9 @@ export function parse(text: string): Parsed {
   }
   // Rare, so the common path pays one check: parse again, keeping the id's text.
   if (Array.isArray(v) ? v.some(inexactId) : inexactId(v)) v = JSON.parse(text, keepIdText as (k: string, v: unknown) => unknown);
-  if (!Array.isArray(v)) return { kind: "single", item: classify(v) };
+  if (!Array.isArray(v)) return { kind: "single", item: classify(v, nullParams) };
   if (v.length === 0) return { kind: "empty-batch" };
-  return { kind: "batch", items: v.map(classify) };
+  return { kind: "batch", items: v.map((e) => classify(e, nullParams)) };
 }
 
 // ---- encoding (compact JSON; member order as in the specification's examples) ----
@@ -87,7 +92,18 @@ export const encodeRequest = (method: string, paramsJson: string, id: number): s
 
 /** What a method returns: a result (plus effects to run after the reply is sent) or an error. */
 export type Outcome = { result: unknown; after?: () => void } | { error: RpcError };
-export type Method<C> = (params: RpcParams | undefined, ctx: C) => Outcome;
+/** params: null only for the methods a dispatch lets through with `nullParams`. */
+export type Method<C> = (params: RpcParams | null | undefined, ctx: C) => Outcome;
+
+/** A peer's answer to one of our requests (a frame with `result` or `error` and no `method`). */
+export type PeerResponse = Extract<Incoming, { kind: "response" }>;
+
+export interface DispatchOptions<C> {
+  /** Methods that take `"params": null` (passed on as null); for every other method it is an Invalid Request. */
+  nullParams?: ReadonlySet<string>;
+  /** Sees each peer response (never answered, §5). */
+  onResponse?(response: PeerResponse, ctx: C): void;
+}
 
 export interface DispatchResult {
   /** The text to send back, or null when nothing is due (notifications, peer responses, §6). */
@@ -108,9 +124,10 @@ const INVALID_REQUEST: RpcError = rpcError(RpcCode.invalidRequest);
 /** Largest batch handled; a longer one is refused as a whole (documented; the spec sets no limit). */
 export const MAX_BATCH = 100;
 
-function run<C>(item: Incoming, methods: ReadonlyMap<string, Method<C>>, ctx: C, out: DispatchResult): string | null {
+function run<C>(item: Incoming, methods: ReadonlyMap<string, Method<C>>, ctx: C, out: DispatchResult, opts: DispatchOptions<C>): string | null {
   switch (item.kind) {
     case "response":
+      opts.onResponse?.(item, ctx);
       return null; // §5: a response is never answered
     case "invalid":
       out.errors++;
@@ -130,8 +147,8 @@ function run<C>(item: Incoming, methods: ReadonlyMap<string, Method<C>>, ctx: C,
 }
 
 /** Handle one frame: parse, run every call in order, and build the reply (§5, §6). */
-export function dispatch<C>(text: string, methods: ReadonlyMap<string, Method<C>>, ctx: C): DispatchResult {
-  const parsed = parse(text);
+export function dispatch<C>(text: string, methods: ReadonlyMap<string, Method<C>>, ctx: C, opts: DispatchOptions<C> = {}): DispatchResult {
+  const parsed = parse(text, opts.nullParams);
   const out: DispatchResult = { reply: null, after: [], errors: 0 };
   const fail = (error: RpcError) => {
     out.errors++;
@@ -144,13 +161,13 @@ export function dispatch<C>(text: string, methods: ReadonlyMap<string, Method<C>
     case "empty-batch":
       return fail(INVALID_REQUEST);
     case "single":
-      out.reply = run(parsed.item, methods, ctx, out);
+      out.reply = run(parsed.item, methods, ctx, out, opts);
       return out;
     case "batch": {
       if (parsed.items.length > MAX_BATCH) return fail(INVALID_REQUEST);
       const replies: string[] = [];
       for (const item of parsed.items) {
-        const r = run(item, methods, ctx, out);
+        const r = run(item, methods, ctx, out, opts);
         if (r !== null) replies.push(r);
       }
       // §6: a batch with nothing to answer (all notifications) gets no reply at all.
