@@ -103,7 +103,11 @@ export class MetronomeHub {
     const bpm = grid.bpm;
     let via: Via = to === g.members ? "topic" : "send";
     let waits = false;
-    for (const m of to) if (m.measuring) (waits = true), m.wait(g);
+    for (const m of to) {
+      if (!m.measuring) continue;
+      m.wait(g);
+      waits = true;
+    }
     if (waits) {
       to = [...to].filter((m) => !m.measuring);
       if (via === "topic") via = "post";
