@@ -5,7 +5,7 @@ import { RpcCode } from "../../src/protocols/metronome/errors.ts";
 
 // The methods the specification's examples call (§7).
 const calls: string[] = [];
-const num = (p: RpcParams | undefined, i: number, k: string) => (Array.isArray(p) ? p[i] : p?.[k]) as number;
+const num = (p: RpcParams | null | undefined, i: number, k: string) => (Array.isArray(p) ? p[i] : p?.[k]) as number;
 const specMethods = new Map<string, Method<null>>([
   ["subtract", (p) => ({ result: num(p, 0, "minuend") - num(p, 1, "subtrahend") })],
   ["sum", (p) => ({ result: (p as number[]).reduce((a, b) => a + b, 0) })],

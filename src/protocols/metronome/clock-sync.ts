@@ -34,6 +34,16 @@ export function exchangeOffset(x: Exchange): { offset: number; rtt: number } {
   };
 }
 
+/**
+ * Offset and round trip of a server-initiated exchange (get_time, docs/metronome.md#get_time): the
+ * server sent the request at `send` and had the answer at `recv` (both server clock); the client
+ * read its clock, `clientTs`, somewhere in between. Taking the midpoint, the error is half the
+ * difference between the two directions' delays, as for sync_time's exchanges.
+ */
+export function roundTripOffset(send: number, clientTs: number, recv: number): { offset: number; rtt: number } {
+  return { offset: clientTs - (send + recv) / 2, rtt: recv - send };
+}
+
 export class ClockSync {
   /** Best one-way sample: the largest client_ts − server_recv spent the least time in transit. */
   private oneWay: number | null = null;
@@ -49,7 +59,14 @@ export class ClockSync {
 
   /** A completed exchange; one with a negative round trip is inconsistent and ignored. */
   exchange(x: Exchange): void {
-    const e = exchangeOffset(x);
+    this.roundTrip(exchangeOffset(x));
+  }
+
+  /**
+   * The offset and round trip of any full exchange (sync_time's, get_time's): both kinds compete for
+   * the one kept, the fastest. A negative round trip is inconsistent and ignored.
+   */
+  roundTrip(e: { offset: number; rtt: number }): void {
     if (!Number.isFinite(e.offset) || !Number.isFinite(e.rtt) || e.rtt < 0 || Math.abs(e.offset) > MAX_PLAUSIBLE_OFFSET_MS) return;
     if (this.best === null || e.rtt < this.best.rtt) this.best = e;
   }

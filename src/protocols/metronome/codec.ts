@@ -1,11 +1,10 @@
 // A generic JSON-RPC 2.0 codec and dispatcher (https://www.jsonrpc.org/specification). Pure:
 // text in, text out, errors as values. Knows nothing about the metronome; methods are passed in.
-// "Section N" below is a section of that specification.
 import { rpcError, RpcCode, type RpcError } from "./errors.ts";
 
 /**
  * A numeric id a double cannot hold exactly (an integer beyond 2^53, say), kept as the client wrote
- * it: the reply must carry "the same value as the id" (section 5), and JSON.parse alone would round it.
+ * it: the reply must carry "the same value as the id" (JSON-RPC 2.0 section 5), and JSON.parse alone would round it.
  */
 export class RawNumber {
   constructor(readonly text: string) {}
@@ -13,33 +12,38 @@ export class RawNumber {
 export type RpcId = string | number | null | RawNumber;
 export type RpcParams = unknown[] | Record<string, unknown>;
 
-/** One element of the input, classified (sections 4, 4.1 and 5 of the specification). */
+/** One element of the input, classified (JSON-RPC 2.0 sections 4, 4.1 and 5). */
 export type Incoming =
-  | { kind: "request"; method: string; params: RpcParams | undefined; id: RpcId }
-  | { kind: "notification"; method: string; params: RpcParams | undefined }
+  | { kind: "request"; method: string; params: RpcParams | null | undefined; id: RpcId }
+  | { kind: "notification"; method: string; params: RpcParams | null | undefined }
   /** A frame without `method` but with `result`/`error`: the peer answering one of our requests. */
   | { kind: "response"; id: unknown; result?: unknown; error?: unknown }
-  /** Valid JSON that is not a Request object; `id` is echoed when it could be read (section 5). */
+  /** Valid JSON that is not a Request object; `id` is echoed when it could be read (JSON-RPC 2.0 section 5). */
   | { kind: "invalid"; id: RpcId };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const isId = (v: unknown): v is RpcId => v === null || typeof v === "string" || typeof v === "number" || v instanceof RawNumber;
 const has = (o: object, k: string) => Object.hasOwn(o, k);
 
-/** Classify one parsed value as a request, notification, peer response or invalid request. */
-export function classify(v: unknown): Incoming {
+/**
+ * Classify one parsed value as a request, notification, peer response or invalid request.
+ * `nullParams`: the methods for which `"params": null` is passed on as null instead of being an
+ * Invalid Request (a deliberate leniency of the caller's protocol; see docs/metronome.md#json-rpc-errors).
+ */
+export function classify(v: unknown, nullParams?: ReadonlySet<string>): Incoming {
   if (!isObject(v)) return { kind: "invalid", id: null };
-  // Section 5: an id of the wrong type cannot be "detected", so the error reply carries null.
+  // JSON-RPC 2.0 section 5: an id of the wrong type cannot be "detected", so the error reply carries null.
   const id = has(v, "id") && isId(v.id) ? v.id : null;
   if (!has(v, "method") && (has(v, "result") || has(v, "error"))) return { kind: "response", id: v.id, result: v.result, error: v.error };
-  if (v.jsonrpc !== "2.0") return { kind: "invalid", id }; // exactly "2.0" (section 4)
+  if (v.jsonrpc !== "2.0") return { kind: "invalid", id }; // exactly "2.0" (JSON-RPC 2.0 section 4)
   if (typeof v.method !== "string") return { kind: "invalid", id };
-  // Section 4.2: params, when present, MUST be an Array or an Object.
+  // JSON-RPC 2.0 section 4.2: params, when present, MUST be an Array or an Object.
   const params = v.params;
-  if (has(v, "params") && !Array.isArray(params) && !isObject(params)) return { kind: "invalid", id };
-  if (has(v, "id") && !isId(v.id)) return { kind: "invalid", id: null }; // section 4: string, number or null
-  const p = params as RpcParams | undefined;
-  // Section 4.1: only a Request *without* an id member is a notification; "id": null is a request.
+  const lenient = params === null && nullParams !== undefined && nullParams.has(v.method);
+  if (has(v, "params") && !lenient && !Array.isArray(params) && !isObject(params)) return { kind: "invalid", id };
+  if (has(v, "id") && !isId(v.id)) return { kind: "invalid", id: null }; // JSON-RPC 2.0 section 4: string, number or null
+  const p = params as RpcParams | null | undefined;
+  // JSON-RPC 2.0 section 4.1: only a Request *without* an id member is a notification; "id": null is a request.
   return has(v, "id") ? { kind: "request", method: v.method, params: p, id: v.id as RpcId } : { kind: "notification", method: v.method, params: p };
 }
 
@@ -59,7 +63,7 @@ function keepIdText(this: unknown, key: string, value: unknown, context?: { sour
 }
 
 /** Parse one frame. The text is parsed exactly as received (docs/common.md#raw-frames). */
-export function parse(text: string): Parsed {
+export function parse(text: string, nullParams?: ReadonlySet<string>): Parsed {
   let v: unknown;
   try {
     v = JSON.parse(text);
@@ -68,9 +72,9 @@ export function parse(text: string): Parsed {
   }
   // Rare, so the common path pays one check: parse again, keeping the id's text.
   if (Array.isArray(v) ? v.some(inexactId) : inexactId(v)) v = JSON.parse(text, keepIdText as (k: string, v: unknown) => unknown);
-  if (!Array.isArray(v)) return { kind: "single", item: classify(v) };
+  if (!Array.isArray(v)) return { kind: "single", item: classify(v, nullParams) };
   if (v.length === 0) return { kind: "empty-batch" };
-  return { kind: "batch", items: v.map(classify) };
+  return { kind: "batch", items: v.map((e) => classify(e, nullParams)) };
 }
 
 // ---- encoding (compact JSON; member order as in the specification's examples) ----
@@ -79,16 +83,27 @@ const idText = (id: RpcId) => (id instanceof RawNumber ? id.text : JSON.stringif
 
 export const encodeResult = (id: RpcId, result: unknown): string => `{"jsonrpc":"2.0","result":${JSON.stringify(result ?? null)},"id":${idText(id)}}`;
 export const encodeError = (id: RpcId, error: RpcError): string => `{"jsonrpc":"2.0","error":${JSON.stringify(error)},"id":${idText(id)}}`;
-/** The text of a server → client request (section 4) up to its params: the same for every receiver. */
+/** The text of a server → client request (JSON-RPC 2.0 section 4) up to its params: the same for every receiver. */
 export const requestHead = (method: string): string => `{"jsonrpc":"2.0","method":${JSON.stringify(method)},"params":`;
-/** A server → client request (section 4); `params` is already JSON text so callers can build it cheaply. */
+/** A server → client request (JSON-RPC 2.0 section 4); `params` is already JSON text so callers can build it cheaply. */
 export const encodeRequest = (method: string, paramsJson: string, id: number): string => `${requestHead(method)}${paramsJson},"id":${id}}`;
 
 // ---- dispatch ----
 
 /** What a method returns: a result (plus effects to run after the reply is sent) or an error. */
 export type Outcome = { result: unknown; after?: () => void } | { error: RpcError };
-export type Method<C> = (params: RpcParams | undefined, ctx: C) => Outcome;
+/** params: null only for the methods a dispatch lets through with `nullParams`. */
+export type Method<C> = (params: RpcParams | null | undefined, ctx: C) => Outcome;
+
+/** A peer's answer to one of our requests (a frame with `result` or `error` and no `method`). */
+export type PeerResponse = Extract<Incoming, { kind: "response" }>;
+
+export interface DispatchOptions<C> {
+  /** Methods that take `"params": null` (passed on as null); for every other method it is an Invalid Request. */
+  nullParams?: ReadonlySet<string>;
+  /** Sees each peer response (never answered, section 5). */
+  onResponse?(response: PeerResponse, ctx: C): void;
+}
 
 export interface DispatchResult {
   /** The text to send back, or null when nothing is due (notifications, peer responses, section 6). */
@@ -100,7 +115,7 @@ export interface DispatchResult {
 }
 
 /**
- * Invalid Request exactly as the specification's examples write it (section 7), without a `data` member:
+ * Invalid Request exactly as the specification's examples write it (JSON-RPC 2.0 section 7), without a `data` member:
  * clients and tests compare it byte for byte. (Invalid params keeps its `data`: there the spec shows
  * no example and the field name is what a client author needs.)
  */
@@ -109,10 +124,11 @@ const INVALID_REQUEST: RpcError = rpcError(RpcCode.invalidRequest);
 /** Largest batch handled; a longer one is refused as a whole (documented; the spec sets no limit). */
 export const MAX_BATCH = 100;
 
-function run<C>(item: Incoming, methods: ReadonlyMap<string, Method<C>>, ctx: C, out: DispatchResult): string | null {
+function run<C>(item: Incoming, methods: ReadonlyMap<string, Method<C>>, ctx: C, out: DispatchResult, opts: DispatchOptions<C>): string | null {
   switch (item.kind) {
     case "response":
-      return null; // Section 5: a response is never answered
+      opts.onResponse?.(item, ctx);
+      return null; // JSON-RPC 2.0 section 5: a response is never answered
     case "invalid":
       out.errors++;
       return encodeError(item.id, INVALID_REQUEST);
@@ -121,7 +137,7 @@ function run<C>(item: Incoming, methods: ReadonlyMap<string, Method<C>>, ctx: C,
   const method = methods.get(item.method);
   const outcome: Outcome = method ? method(item.params, ctx) : { error: rpcError(RpcCode.methodNotFound) };
   if ("result" in outcome && outcome.after) out.after.push(outcome.after);
-  // Section 4.1: a notification is never answered, not even with an error.
+  // JSON-RPC 2.0 section 4.1: a notification is never answered, not even with an error.
   if (id === undefined) return null;
   if ("error" in outcome) {
     out.errors++;
@@ -130,9 +146,9 @@ function run<C>(item: Incoming, methods: ReadonlyMap<string, Method<C>>, ctx: C,
   return encodeResult(id, outcome.result);
 }
 
-/** Handle one frame: parse, run every call in order, and build the reply (sections 5 and 6). */
-export function dispatch<C>(text: string, methods: ReadonlyMap<string, Method<C>>, ctx: C): DispatchResult {
-  const parsed = parse(text);
+/** Handle one frame: parse, run every call in order, and build the reply (JSON-RPC 2.0 sections 5 and 6). */
+export function dispatch<C>(text: string, methods: ReadonlyMap<string, Method<C>>, ctx: C, opts: DispatchOptions<C> = {}): DispatchResult {
+  const parsed = parse(text, opts.nullParams);
   const out: DispatchResult = { reply: null, after: [], errors: 0 };
   const fail = (error: RpcError) => {
     out.errors++;
@@ -145,16 +161,16 @@ export function dispatch<C>(text: string, methods: ReadonlyMap<string, Method<C>
     case "empty-batch":
       return fail(INVALID_REQUEST);
     case "single":
-      out.reply = run(parsed.item, methods, ctx, out);
+      out.reply = run(parsed.item, methods, ctx, out, opts);
       return out;
     case "batch": {
       if (parsed.items.length > MAX_BATCH) return fail(INVALID_REQUEST);
       const replies: string[] = [];
       for (const item of parsed.items) {
-        const r = run(item, methods, ctx, out);
+        const r = run(item, methods, ctx, out, opts);
         if (r !== null) replies.push(r);
       }
-      // Section 6: a batch with nothing to answer (all notifications) gets no reply at all.
+      // JSON-RPC 2.0 section 6: a batch with nothing to answer (all notifications) gets no reply at all.
       out.reply = replies.length ? `[${replies.join(",")}]` : null;
       return out;
     }

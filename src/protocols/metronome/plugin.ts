@@ -5,7 +5,7 @@ import type { ProtocolFactory } from "../types.ts";
 import { MetronomeHub, type MetronomeClient } from "./state.ts";
 import { callCount, dispatch, encodeError } from "./codec.ts";
 import { rpcError, RpcCode } from "./errors.ts";
-import { metronomeMethods } from "./methods.ts";
+import { metronomeDispatch, metronomeMethods } from "./methods.ts";
 
 /** Sent on open (docs/metronome.md#opening-a-connection), byte for byte. */
 export const OPEN_FRAME = '{"jsonrpc":"2.0","id":null,"result":{"status":"success"}}';
@@ -19,6 +19,7 @@ export const metronomeProtocol: ProtocolFactory = ({ transport, clock, config, m
   const hub = new MetronomeHub({ clock, leadMs: config.metronomeLeadMs, topics: transport.topics("metronome") });
   const counters = metrics.protocol("metronome");
   const methods = metronomeMethods(hub);
+  const rpc = metronomeDispatch(hub);
   metrics.gauge("switchboard_metronome_groups", "Metronome groups that exist.", () => hub.groups.size);
   metrics.gauge("switchboard_metronome_playing_groups", "Metronome groups with a running beat grid.", () => hub.groups.playing());
 
@@ -40,7 +41,7 @@ export const metronomeProtocol: ProtocolFactory = ({ transport, clock, config, m
         conn.send(PARSE_ERROR_FRAME);
         return;
       }
-      const { reply, after, errors } = dispatch(text, methods, conn.state);
+      const { reply, after, errors } = dispatch(text, methods, conn.state, rpc);
       counters.errors += errors;
       if (reply !== null) conn.send(reply);
       for (const fn of after) fn();

@@ -1,16 +1,34 @@
-// Client ids and the group registry, behind small interfaces (several nodes sharing these through
-// Redis: docs/architecture.md#several-nodes). Today: in-memory implementations.
+// Client ids and the group registry, behind small interfaces (docs/architecture.md#several-nodes:
+// several nodes will share these through Redis). Today: in-memory implementations.
 import type { Grid } from "./grid.ts";
 
-/** Issues client ids: positive integers, never re-issued for the server's lifetime (docs/metronome.md#get_id). */
+/**
+ * Issues client ids: positive integers; a new one is never one issued before (docs/metronome.md#get_id).
+ * An id is held by at most one connection at a time: from its issue (or reclaim) to its release.
+ */
 export interface IdAllocator {
+  /** A fresh id, now held. */
   next(): number;
+  /** Hold `id` again if this allocator issued it and nobody holds it now (the later dialect's get_id {client_id}). */
+  reclaim(id: number): boolean;
+  /** Its connection closed: nobody holds `id` now. */
+  release(id: number): void;
 }
 
 export class SequentialIds implements IdAllocator {
   private last = 0;
+  private readonly held = new Set<number>();
   next(): number {
-    return ++this.last;
+    this.held.add(++this.last);
+    return this.last;
+  }
+  reclaim(id: number): boolean {
+    if (!Number.isInteger(id) || id < 1 || id > this.last || this.held.has(id)) return false;
+    this.held.add(id);
+    return true;
+  }
+  release(id: number): void {
+    this.held.delete(id);
   }
 }
 

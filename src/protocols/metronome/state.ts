@@ -1,15 +1,17 @@
-// Metronome state and rules (docs/metronome.md#methods): client ids, groups, owner-only control,
-// the beat grid, late join, dissolve. Pure: an injected Clock, Topics and a tiny Peer interface, no
-// sockets.
+// Metronome state and rules (docs/metronome.md): client ids, groups, owner-only control, the beat
+// grid, late join, dissolve. Pure: an injected Clock, Topics and a tiny Peer interface, no sockets.
 import type { Clock, Conn, Topics } from "../../transport/types.ts";
-import { ClockSync, type Exchange } from "./clock-sync.ts";
+import type { Exchange } from "./clock-sync.ts";
+import { MetronomeClient } from "./client.ts";
 import { joinBeat, retempo, startGrid, type Grid } from "./grid.ts";
-import { encodeRequest, requestHead } from "./codec.ts";
+import { encodeRequest, requestHead, type PeerResponse } from "./codec.ts";
 import { Msg } from "./errors.ts";
 import { MemoryGroups, SequentialIds, type Group, type GroupRegistry, type IdAllocator } from "./registry.ts";
+import { TimeProbe } from "./time-probe.ts";
 
+export { MetronomeClient };
 
-/** The original API's result shape for domain outcomes (docs/metronome.md#domain-errors). */
+/** The original API's result shape for domain outcomes. */
 export type Reply = { status: "success"; [k: string]: unknown } | { status: "error"; message: string };
 export interface HubOutcome {
   result: Reply;
@@ -23,64 +25,6 @@ const fail = (message: string): HubOutcome => ({ result: { status: "error", mess
 
 /** Every member of a group is subscribed to its topic, so a frame they all share is published once. */
 export const groupTopic = (id: number): string => `metronome:${id}`;
-
-/** A grid a client is hearing, and the clock offset its start_ts were computed with. */
-interface Heard {
-  readonly group: Group<MetronomeClient>;
-  grid: Grid;
-  offset: number;
-}
-
-/** One connection's metronome state. */
-export class MetronomeClient {
-  clientId: number | null = null;
-  /** The one group this client belongs to besides its own (docs/metronome.md#subscribe_to_group). */
-  joined: Group<MetronomeClient> | null = null;
-  readonly clock = new ClockSync();
-  /**
-   * The grids this client is hearing, at most two (its own group's and the joined one's): the grid
-   * it was last sent play_sound for and the clock offset that start_ts used. update_temp reuses
-   * that offset, so its start_ts lands exactly on the grid the phone is playing (phase continuous:
-   * docs/metronome.md#the-beat-grid), even if the estimate moved meanwhile. Two slots, not a map:
-   * this is read for every member on every broadcast.
-   */
-  private heard: [Heard | null, Heard | null] = [null, null];
-  /** Server request ids K are unique per connection (docs/metronome.md#server-requests): a counter per connection. */
-  private lastRequestId = 0;
-  /** Scratch for one fan-out: this member's value (start_ts) and K, so no arrays are built per broadcast. */
-  outValue: number | string = 0;
-  outK = 0;
-
-  constructor(readonly conn: Conn<MetronomeClient>) {}
-
-  /** The id K of the next server → client request to this connection. */
-  nextRequestId(): number {
-    return ++this.lastRequestId;
-  }
-
-  /**
-   * This client's start_ts for a server-time beat of `grid`, and remember it as what the phone now
-   * plays. `from`: the grid that `grid` continues (update_temp); if this client was playing it, its
-   * offset is kept, else (start, join, resync) the current estimate is taken.
-   */
-  startTs(g: Group<MetronomeClient>, beat: number, grid: Grid, from?: Grid): number {
-    const [a, b] = this.heard;
-    let h = a?.group === g ? a : b?.group === g ? b : null;
-    if (!h) {
-      h = { group: g, grid, offset: this.clock.offset };
-      this.heard[a ? 1 : 0] = h;
-    } else if (!from || h.grid !== from) h.offset = this.clock.offset;
-    h.grid = grid;
-    return this.clock.toClient(beat, h.offset);
-  }
-
-  /** No longer hearing g (stopped, or moved away from it). */
-  leave(g: Group<MetronomeClient>): void {
-    const [a, b] = this.heard;
-    if (a?.group === g) this.heard = [b, null];
-    else if (b?.group === g) this.heard = [a, null];
-  }
-}
 
 export interface HubOptions {
   clock: Clock;
@@ -111,12 +55,14 @@ export class MetronomeHub {
     return new MetronomeClient(conn);
   }
 
-  /** A closed connection: leave the joined group; an owner's group is dissolved (docs/metronome.md#groups-and-disconnects). */
+  /** A closed connection: leave the joined group; an owner's group is dissolved (docs/metronome.md#groups-and-disconnects); its id is free. */
   disconnect(s: MetronomeClient): void {
+    s.probe?.stop();
     if (s.joined) this.part(s, s.joined);
     s.joined = null;
     const own = s.clientId === null ? undefined : this.groups.get(s.clientId);
     if (own && own.owner === s) this.dissolve(own);
+    if (s.clientId !== null) this.ids.release(s.clientId);
   }
 
   private dissolve(g: Group<MetronomeClient>): void {
@@ -144,13 +90,38 @@ export class MetronomeHub {
   /** stop_sound to every member of g. */
   private stopSound(g: Group<MetronomeClient>): void {
     for (const m of g.members) m.leave(g);
-    this.fanOut(g, g.members, () => "null", "stop_sound");
+    this.fanOut(g, g.members, "topic", () => "null", "stop_sound");
   }
 
-  /** play_sound for a server-time beat of `grid` to `to` (every member of g, or one late joiner). */
+  /**
+   * play_sound for a server-time beat of `grid` to `to` (every member of g, from the owner's
+   * handler; or one client, from its own handler or a timer). A member whose clock is being measured
+   * for the first time waits instead (docs/metronome.md#get_time): it is sent the grid running when
+   * its measurement settles.
+   */
   private playSound(g: Group<MetronomeClient>, to: Iterable<MetronomeClient>, beat: number, grid: Grid, from?: Grid): void {
     const bpm = grid.bpm;
-    this.fanOut(g, to, (m) => m.startTs(g, beat, grid, from), "play_sound", (t) => `{"start_ts":${t},"bpm":${bpm}}`);
+    let via: Via = to === g.members ? "topic" : "send";
+    let waits = false;
+    for (const m of to) {
+      if (!m.measuring) continue;
+      m.wait(g);
+      waits = true;
+    }
+    if (waits) {
+      to = [...to].filter((m) => !m.measuring);
+      if (via === "topic") via = "post";
+    }
+    this.fanOut(g, to, via, (m) => m.startTs(g, beat, grid, from), "play_sound", (t) => `{"start_ts":${t},"bpm":${bpm}}`);
+  }
+
+  /** s's clock measurement settled: the play_sound it waited for, on the grid running now. */
+  private settled(s: MetronomeClient): void {
+    const waiting = s.waiting;
+    s.waiting = null;
+    if (!waiting) return;
+    const now = this.clock.now();
+    for (const g of waiting) if (g.grid && g.members.has(s)) this.playSound(g, [s], joinBeat(g.grid, now), g.grid);
   }
 
   /**
@@ -158,9 +129,10 @@ export class MetronomeHub {
    * own clock, K from its own counter. In a band they usually agree (phones that joined together,
    * clocks that agree with the server's or with each other), and then the one frame is published to
    * the group's topic instead of written to each socket; otherwise each phone gets the frame for its
-   * (value, K).
+   * (value, K). `via`: "topic" when `to` is every member (so a shared frame may be published),
+   * "post" for some members from the owner's handler, "send" for one client from its own handler or a timer.
    */
-  private fanOut(g: Group<MetronomeClient>, to: Iterable<MetronomeClient>, valueOf: (m: MetronomeClient) => number | string, method: string, params: (v: number | string) => string = String): void {
+  private fanOut(g: Group<MetronomeClient>, to: Iterable<MetronomeClient>, via: Via, valueOf: (m: MetronomeClient) => number | string, method: string, params: (v: number | string) => string = String): void {
     let first: MetronomeClient | null = null;
     let same = true;
     for (const m of to) {
@@ -171,17 +143,17 @@ export class MetronomeHub {
     }
     if (!first) return;
     const head = requestHead(method);
-    if (same && to === g.members) {
+    if (same && via === "topic") {
       this.topics.publish(g.topic, `${head}${params(first.outValue)},"id":${first.outK}}`);
       return;
     }
     // One frame per phone; phones next to each other in the set with the same (start_ts, K) share
-    // one. To the whole group (from the owner's handler) each is posted: one write per phone and
-    // loop turn. A late joiner is answered from its own handler: sent.
+    // one. To the group (from the owner's handler) each is posted: one write per phone and loop
+    // turn. A late joiner is answered from its own handler: sent.
     let v: number | string | null = null;
     let k = 0;
     let f = "";
-    const toGroup = to === g.members;
+    const toGroup = via !== "send";
     for (const m of to) {
       if (m.outValue !== v || m.outK !== k) f = `${head}${params((v = m.outValue))},"id":${(k = m.outK)}}`;
       if (toGroup) m.conn.post(f);
@@ -194,10 +166,35 @@ export class MetronomeHub {
     s.clock.oneWaySample(clientTs, this.clock.now());
   }
 
-  getId(s: MetronomeClient): HubOutcome {
+  /**
+   * `wanted`: the id the client asks back (later dialect, docs/metronome.md#get_id). It gets it if
+   * it is free: issued by this server, held by no connection (its holder's connection closed), and
+   * owning no group (a group dissolves with its owner's connection). Otherwise a new id.
+   */
+  getId(s: MetronomeClient, wanted?: number | null): HubOutcome {
     // Calling it again on the same connection returns the same id.
-    s.clientId ??= this.ids.next();
+    if (s.clientId === null) s.clientId = wanted != null && !this.groups.get(wanted) && this.ids.reclaim(wanted) ? wanted : this.ids.next();
     return ok({ client_id: s.clientId });
+  }
+
+  /**
+   * s sent a frame only the later dialect sends: from now on its clock is measured with get_time
+   * (docs/metronome.md#get_time). Run after the reply, and before that frame's own effects.
+   */
+  laterDialect(s: MetronomeClient): void {
+    if (s.probe) return;
+    s.probe = new TimeProbe(this.clock, {
+      send: (f) => s.conn.send(f),
+      nextRequestId: () => s.nextRequestId(),
+      roundTrip: (e) => s.clock.roundTrip(e),
+      settled: () => this.settled(s),
+    });
+    s.probe.start();
+  }
+
+  /** A client's answer to one of our requests: a get_time answer is a clock exchange; the rest is taken silently. */
+  response(s: MetronomeClient, r: PeerResponse): void {
+    s.probe?.answer(r.id, r.result);
   }
 
   createGroup(s: MetronomeClient): HubOutcome {
@@ -280,5 +277,8 @@ export class MetronomeHub {
     return ok({ client_ts: clientTs, server_recv_ts: recv, server_send_ts: this.clock.now() });
   }
 }
+
+/** How a fan-out reaches its receivers (see fanOut). */
+type Via = "topic" | "post" | "send";
 
 const isGroup = (g: Group<MetronomeClient> | HubOutcome): g is Group<MetronomeClient> => "members" in g;
