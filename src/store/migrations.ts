@@ -52,7 +52,7 @@ export const migrations: Migration[] = [
     // among draft-2 ones. A table constraint cannot be dropped in SQLite, so clicker_scores is
     // rebuilt with the same seqs (they order scores by arrival). clicker_gaps holds the runs of
     // msgIds a sender skipped and has not sent yet, [first, last], one row per run.
-    // Version 5: version 4 is taken by another change in flight (buzzer names).
+    // (Version 4 is the buzzer names table.)
     version: 5,
     name: "clicker draft-2 msgId",
     sql: `CREATE TABLE clicker_scores_v5 (
