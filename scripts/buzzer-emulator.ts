@@ -4,7 +4,7 @@
 // Arduino resets on open) or after a reset, the buzzer list after `13 37`, pongs,
 // buzz/connected/disconnected.
 //
-//   bun scripts/buzzer-emulator.ts [--v2] [--buzzers 1,2,3] [--press "1@500,2@800"] [--link PATH]
+//   bun scripts/buzzer-emulator.ts [--v2 | --head] [--buzzers 1,2,3] [--press "1@500,2@800"] [--link PATH]
 //
 // --press times are ms after the first handshake. --link keeps a stable path (a symlink, like
 // /dev/serial/by-id) that survives `unplug`/`plug`. Commands on stdin, one per line:
@@ -218,6 +218,7 @@ function parseCli(argv: string[]) {
     const a = argv[i];
     const next = () => argv[++i] ?? "";
     if (a === "--v2") opts.numbering = "v2";
+    else if (a === "--head") opts.numbering = "head";
     else if (a === "--buzzers") opts.buzzers = next().split(",").filter(Boolean).map(Number);
     else if (a === "--press")
       opts.press = next().split(",").filter(Boolean).map((p) => p.split("@").map(Number) as [number, number]);

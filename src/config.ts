@@ -74,7 +74,7 @@ export const Config = Type.Object(
     sioPingTimeoutMs: Int(20000, 50, 3_600_000, "Socket.IO: Engine.IO pingTimeout (ms)."),
     sioMaxPayload: Int(1_000_000, 1024, 64 * 1024 * 1024, "Socket.IO: Engine.IO maxPayload (bytes per HTTP body or WebSocket frame)."),
     corsOrigin: List(["*"], "Socket.IO: origins allowed by CORS (repeatable; '*' allows any)."),
-    pool: List([], "Buzzer: a pool to connect at start (serial device or /dev/input/event*); repeatable. Append '#v2' for the renumbered receiver firmware, '#keyboard' for an evdev device outside /dev/input."),
+    pool: List([], "Buzzer: a pool to connect at start (serial device or /dev/input/event*); repeatable. Append '#v2' for the renumbered receiver firmware, '#head' for the firmware as last committed, '#keyboard' for an evdev device outside /dev/input."),
     poolAllow: List(
       ["/dev/serial/by-id/*", "/dev/ttyACM*", "/dev/ttyUSB*"],
       "Buzzer: glob patterns of devices a client's connect may open, besides --pool (repeatable). Terminals and input devices only when a pattern names them.",

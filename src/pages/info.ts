@@ -8,7 +8,7 @@ import type { PageEntry } from "./registry.ts";
 export const endpoints: InfoEndpoint[] = [
   { path: "/connect", aliases: ["/metronome"], protocol: "Metronome sync, JSON-RPC 2.0", summary: "Phones in a band clicking on the same instant.", kind: "ws", connections: "metronome", doc: "docs/metronome.md" },
   { path: "/OpenSyncParty/ws", aliases: [], protocol: "OpenSyncParty watch party", summary: "Rooms with a host; play, pause and seek kept in step.", kind: "ws", connections: "syncparty", doc: "docs/syncparty.md" },
-  { path: "/ws", aliases: [], protocol: "Clicker score relay, draft-1", summary: "Judging clickers to scoreboards; every score on disk before it is acknowledged.", kind: "ws", connections: "clicker", doc: "docs/clicker.md" },
+  { path: "/ws", aliases: [], protocol: "Clicker score relay, draft-1 and draft-2", summary: "Judging clickers to scoreboards; every score on disk before it is acknowledged.", kind: "ws", connections: "clicker", doc: "docs/clicker.md" },
   { path: "/socket.io/", aliases: [], protocol: "Socket.IO v5 command relay", summary: "Users send commands to monitors; polling and WebSocket.", kind: "ws", connections: "socketio", doc: "docs/socketio.md" },
   { path: "/mediator", aliases: [], protocol: "Quiz-buzzer mediator", summary: "Serial and keyboard buzzers to every client.", kind: "ws", connections: "buzzer", doc: "docs/buzzer.md" },
   { path: "/healthz", aliases: [], protocol: "HTTP, JSON", summary: "Liveness and connections per protocol.", kind: "http", connections: null, doc: "docs/common.md" },

@@ -48,4 +48,29 @@ export const migrations: Migration[] = [
             WHERE s.seq = (SELECT max(seq) FROM clicker_scores m WHERE m.sender_id = s.sender_id);
           DROP INDEX clicker_scores_latest;`,
   },
+  {
+    // Clicker draft-2 (docs/clicker.md#draft-2): a score may carry a msgId, its retry key, so
+    // (sender_id, ts) is unique only among draft-1 scores (msg_id NULL) and (sender_id, msg_id)
+    // among draft-2 ones. A table constraint cannot be dropped in SQLite, so clicker_scores is
+    // rebuilt with the same seqs (they order scores by arrival). clicker_gaps holds the runs of
+    // msgIds a sender skipped and has not sent yet, [first, last], one row per run.
+    version: 4,
+    name: "clicker draft-2 msgId",
+    sql: `CREATE TABLE clicker_scores_v5 (
+            seq INTEGER PRIMARY KEY,
+            sender_id TEXT NOT NULL REFERENCES clicker_senders (id),
+            ts INTEGER NOT NULL,
+            score INTEGER NOT NULL,
+            msg_id INTEGER);
+          INSERT INTO clicker_scores_v5 (seq, sender_id, ts, score) SELECT seq, sender_id, ts, score FROM clicker_scores;
+          DROP TABLE clicker_scores;
+          ALTER TABLE clicker_scores_v5 RENAME TO clicker_scores;
+          CREATE UNIQUE INDEX clicker_scores_ts ON clicker_scores (sender_id, ts) WHERE msg_id IS NULL;
+          CREATE UNIQUE INDEX clicker_scores_msg_id ON clicker_scores (sender_id, msg_id) WHERE msg_id IS NOT NULL;
+          CREATE TABLE clicker_gaps (
+            sender_id TEXT NOT NULL REFERENCES clicker_senders (id),
+            first INTEGER NOT NULL,
+            last INTEGER NOT NULL,
+            PRIMARY KEY (sender_id, first)) WITHOUT ROWID;`,
+  },
 ];

@@ -1,6 +1,6 @@
 // Fakes for the clicker relay's unit tests: connections and topics without sockets, an
 // in-memory store whose answers can be held back, and a manual event-loop turn.
-import type { ClickerStore, Registration, ScoreRecord } from "../../src/protocols/clicker/store.ts";
+import type { ClickerStore, Registration, ScoreRecord, SenderGaps } from "../../src/protocols/clicker/store.ts";
 
 // The generic connection/topic fakes are shared by every protocol's unit tests.
 import { FakeConn } from "../helpers/fakes.ts";
@@ -93,11 +93,17 @@ export class MemoryStore implements ClickerStore {
       throw new Error("disk full");
     }
     this.batches.push(batch.length);
+    // Retry keys: (id, ts) among draft-1 scores, (id, msgId) among draft-2 ones.
+    const same = (x: ScoreRecord, s: ScoreRecord) => x.id === s.id && (s.msgId == null ? x.msgId == null && x.ts === s.ts : x.msgId === s.msgId);
     return batch.map((s) => {
-      if (this.scores.some((x) => x.id === s.id && x.ts === s.ts)) return false;
-      this.scores.push({ id: s.id, ts: s.ts, score: s.score });
+      if (this.scores.some((x) => same(x, s))) return false;
+      this.scores.push(s.msgId == null ? { id: s.id, ts: s.ts, score: s.score } : { id: s.id, ts: s.ts, score: s.score, msgId: s.msgId });
       return true;
     });
+  }
+  /** Gaps are the SQLite store's (its own tests); this fake keeps none. */
+  async gaps(): Promise<Map<string, SenderGaps>> {
+    return new Map();
   }
   async latest(ids: readonly string[]): Promise<Map<string, ScoreRecord>> {
     await this.wait();

@@ -20,7 +20,7 @@ afterEach(async () => {
 async function setup(opts: { numbering?: Numbering; configured?: boolean; clients?: number } = {}) {
   const { rx, pool } = await receiverOnSocat((f) => cleanup.push(f), opts.numbering);
   rx.autoPong = false; // each test says how alive its receiver is
-  const spec = opts.numbering === "v2" ? `${pool}#v2` : pool;
+  const spec = opts.numbering && opts.numbering !== "v1" ? `${pool}#${opts.numbering}` : pool;
   const srv: TestServer = await bootServer({ poolAllow: testPoolAllow, ...(opts.configured ? { pool: [spec] } : {}) });
   cleanup.push(() => srv.stop());
   const clients: TestClient[] = [];
@@ -55,7 +55,7 @@ async function connect(rx: Receiver, c: TestClient, spec: string, buzzers: numbe
 }
 
 describe("/mediator serial pools (socat pty pair, hand-written receiver)", () => {
-  for (const numbering of ["v1", "v2"] as const) {
+  for (const numbering of ["v1", "v2", "head"] as const) {
     test(`${numbering}: handshake, connect result, events to every client, set_color bytes`, async () => {
       const { rx, pool, spec, clients } = await setup({ numbering });
       const [a, b] = clients as [TestClient, TestClient];
@@ -79,7 +79,7 @@ describe("/mediator serial pools (socat pty pair, hand-written receiver)", () =>
       for (const c of [a, b]) expect(await nextEvent(c)).toEqual({ event: "disconnected", pool, buzzer: 1 });
       b.send({ list: "buzzers" });
       expect(await b.next()).toBe(JSON.stringify({ response: "buzzers", pools: [{ pool, buzzers: [3, 9, 200] }] }));
-      // set_color: 05 id r g b (v2: 04 id r g b) on the wire.
+      // set_color: 05 id r g b (v2, head: 04 id r g b) on the wire.
       const from = rx.msgs.length;
       b.send({ command: "set_color", pool, buzzer: 9, color: [255, 2, 128] });
       expect((await rx.next("color", from)).bytes).toEqual([ops.color, 9, 255, 2, 128]);

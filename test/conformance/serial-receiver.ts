@@ -4,10 +4,14 @@
 import { closeSync, constants, openSync, readSync, writeSync } from "node:fs";
 import { ensureCommand } from "../helpers/tools.ts";
 
-/** §5 opcodes of the seed-era firmware (v1) and the renumbered one (v2); v2 has no reset. */
+/**
+ * §5 opcodes of the seed-era firmware (v1), the renumbered one (v2) and the one as last
+ * committed (head: v2's control opcodes, v1's event bytes); v2 and head have no reset.
+ */
 export const OPS = {
   v1: { reset: 0x01, ping: 0x02, pong: 0x03, buzz: 0x04, color: 0x05, connected: 0x06, disconnected: 0x07 },
   v2: { reset: null, ping: 0x01, pong: 0x02, buzz: 0x03, color: 0x04, connected: 0x05, disconnected: 0x06 },
+  head: { reset: null, ping: 0x01, pong: 0x02, buzz: 0x04, color: 0x04, connected: 0x06, disconnected: 0x07 },
 } as const;
 export type Numbering = keyof typeof OPS;
 

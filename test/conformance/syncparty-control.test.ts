@@ -66,7 +66,8 @@ describe("player_event / state_update: permission and relay (§2)", () => {
       h.send("player_event", id, p);
       await h.expectError("bad_request");
     }
-    for (const p of [{ position: 1, play_state: "buffering" }, { position: 1 }, { play_state: "playing" }]) {
+    // A partial state_update is fine; a field it has that is ill-typed is not.
+    for (const p of [{ position: 1, play_state: "buffering" }, { position: "1" }, { play_state: "stopped" }, { reported_latency: 2, position: -1 }]) {
       h.send("state_update", id, p);
       await h.expectError("bad_request");
     }

@@ -1,11 +1,12 @@
-// The buzzer receiver's serial byte protocol (docs/buzzer.md#byte-protocol), as a pure streaming
-// decoder and an encoder. No framing on the wire: one opcode byte, then a payload whose length the
-// opcode fixes. Reads may split a message anywhere or carry several, so the decoder keeps the
-// partial message between push() calls. Both firmware numberings are supported ("v1" the original,
-// "v2" renumbered: docs/buzzer.md#renumbered-firmware); the two directions have different opcode
-// sets.
+// The buzzer receiver's serial byte protocol (docs/buzzer.md#byte-protocol), as a pure streaming decoder and
+// an encoder. No framing on the wire: one opcode byte, then a payload whose length the opcode
+// fixes. Reads may split a message anywhere or carry several, so the decoder keeps the partial
+// message between push() calls. Three firmware numberings are supported (docs/buzzer.md#firmware-versions):
+// "v1" the original, "v2" renumbered, "head" the firmware as last committed, which renumbered its
+// control opcodes but still writes the v1 event bytes. The two directions have different opcode
+// sets, so one byte may mean one thing from the receiver and another from the mediator.
 
-export type Numbering = "v1" | "v2";
+export type Numbering = "v1" | "v2" | "head";
 /** Who sent the bytes being decoded. */
 export type Sender = "receiver" | "mediator";
 export type Rgb = [number, number, number];
@@ -29,6 +30,10 @@ const OPCODES: Record<Numbering, Partial<Record<Op, number>>> = {
   // the original firmware; v2 renumbered and has no reset opcode
   v1: { reset: 0x01, ping: 0x02, pong: 0x03, buzz: 0x04, color: 0x05, connected: 0x06, disconnected: 0x07 },
   v2: { ping: 0x01, pong: 0x02, buzz: 0x03, color: 0x04, connected: 0x05, disconnected: 0x06 },
+  // v2's ping, pong and colour (what that firmware reads), v1's buzz, connected and
+  // disconnected (the literal bytes its loop writes). buzz and colour share 04: one is only
+  // sent by the receiver, the other only by the mediator.
+  head: { ping: 0x01, pong: 0x02, buzz: 0x04, color: 0x04, connected: 0x06, disconnected: 0x07 },
 };
 const SENT_BY: Record<Op, Sender | "both"> = {
   reset: "both", ping: "both", pong: "both", buzz: "receiver", connected: "receiver", disconnected: "receiver", color: "mediator",
@@ -164,7 +169,7 @@ function build(op: Op, p: number[]): Msg {
   }
 }
 
-/** The bytes for one message, or null when this numbering has no such opcode (v2 reset). */
+/** The bytes for one message, or null when this numbering has no such opcode (v2 and head: reset). */
 export function encode(msg: Exclude<Msg, { type: "unknown" }>, numbering: Numbering): Uint8Array | null {
   switch (msg.type) {
     case "ready":

@@ -27,19 +27,21 @@ export interface PoolHandle {
 
 /**
  * A pool spec is a pool id (a device path) with an optional suffix: "#v2" for the renumbered
- * firmware, "#keyboard" for an evdev device outside /dev/input (a udev symlink). Paths under
+ * firmware, "#head" for the firmware as last committed (docs/buzzer.md#firmware-versions),
+ * "#keyboard" for an evdev device outside /dev/input (a udev symlink). Paths under
  * /dev/input/ are keyboards anyway. The pool id reported to clients never has the suffix.
  */
 export interface PoolSpec {
   id: string;
   kind: "serial" | "keyboard";
-  numbering: "v1" | "v2";
+  numbering: "v1" | "v2" | "head";
 }
 export function parsePoolSpec(spec: string): PoolSpec {
-  const m = /^(.*)#(v1|v2|keyboard)$/.exec(spec);
+  const m = /^(.*)#(v1|v2|head|keyboard)$/.exec(spec);
   const id = m ? m[1]! : spec;
   const kind = m?.[2] === "keyboard" || id.startsWith("/dev/input/") ? "keyboard" : "serial";
-  return { id, kind, numbering: m?.[2] === "v2" ? "v2" : "v1" };
+  const numbering = m?.[2] === "v2" || m?.[2] === "head" ? m[2] : "v1";
+  return { id, kind, numbering };
 }
 
 export type OpenPool = (spec: PoolSpec, sink: PoolSink) => PoolHandle;

@@ -1,6 +1,8 @@
-// Clicker draft-1 line protocol (docs/clicker.md#frames-and-tokens): one command per text frame,
-// tokens separated by single spaces, verbs case-insensitive, a trailing \r\n tolerated.
-// Pure: text in, a typed command or an error value out; replies are formatted here too.
+// Clicker line protocol (docs/clicker.md): one command per text frame, tokens separated by
+// single spaces, verbs case-insensitive, a trailing \r\n tolerated. Draft-1 and draft-2 are told
+// apart by the form of each command (docs/clicker.md#draft-2): SCORE with three arguments and
+// SUBSCRIBE are draft-2. Pure: text in, a typed command or an error value out; replies are
+// formatted here too.
 import { Type, type Static } from "@sinclair/typebox";
 import { compileOnUse } from "../../schema.ts";
 import { fail, Says, type ErrorCode, type ParseError } from "./errors.ts";
@@ -17,6 +19,11 @@ export const INT_MAX = 2n ** 63n - 1n;
 // Bounds as powers of two: TypeBox's compiled check spells them as BigInt(<number literal>), and
 // 2^63 - 1 as a double is 2^63, which would let 2^63 through; -2^63 and 2^63 are exact doubles.
 export const Int = Type.BigInt({ minimum: INT_MIN, exclusiveMaximum: INT_MAX + 1n });
+/**
+ * A draft-2 msgId: a counter that grows by 1 per SCORE (docs/clicker.md#draft-2). Non-negative
+ * and at most 2^53 - 1, so gap sizes and the JSON of the gaps feed stay exact as numbers.
+ */
+export const MSG_ID_MAX = 2n ** 53n - 1n;
 /** Ids are 6-digit decimal strings (docs/clicker.md#register). */
 export const SenderId = Type.String({ pattern: "^[0-9]{6}$" });
 export type SenderId = Static<typeof SenderId>;
@@ -29,6 +36,8 @@ export type Register = Static<typeof Register>;
  * queued finds it whether it compares strings or numbers. `ts` is its value, the retry key.
  * `tsText` and `scoreText` are the values' plain decimal spelling (`007` → `7`, `-0` → `0`), what
  * the broadcast carries: kept from the parse so the hot path never turns a bigint back into text.
+ * `msgId` is draft-2's message id (absent from a draft-1 SCORE), the retry key of a draft-2
+ * score; `msgStamp` its token as sent, echoed first in `SCORED <msgId> <timestamp>`.
  */
 export const Score = Type.Object({
   kind: Type.Literal("score"),
@@ -37,11 +46,18 @@ export const Score = Type.Object({
   stamp: Type.String({ pattern: "^-?[0-9]+$" }),
   tsText: Type.String({ pattern: "^(0|-?[1-9][0-9]*)$" }),
   scoreText: Type.String({ pattern: "^(0|-?[1-9][0-9]*)$" }),
+  msgId: Type.Optional(Type.BigInt({ minimum: 0n, maximum: MSG_ID_MAX })),
+  msgStamp: Type.Optional(Type.String({ pattern: "^-?[0-9]+$" })),
 });
 export type Score = Static<typeof Score>;
+/** The draft a listener speaks: LISTEN is draft-1, SUBSCRIBE draft-2 (the broadcasts' word order). */
+export type Draft = 1 | 2;
 export const Listen = Type.Object({ kind: Type.Literal("listen"), ids: Type.Array(SenderId, { minItems: 1 }) });
 export type Listen = Static<typeof Listen>;
-export type Command = Register | Score | Listen;
+/** Draft-2's LISTEN: the same ids, answered the same way; broadcasts in draft-2 order. */
+export const Subscribe = Type.Object({ kind: Type.Literal("subscribe"), ids: Type.Array(SenderId, { minItems: 1 }) });
+export type Subscribe = Static<typeof Subscribe>;
+export type Command = Register | Score | Listen | Subscribe;
 
 
 const IntCheck = compileOnUse(Int);
@@ -107,7 +123,9 @@ export function parse(frame: string | Uint8Array): Command | ParseError {
     case "SCORE":
       return parseScore(line, verb.length + 1);
     case "LISTEN":
-      return parseListen(line.split(" ").slice(1));
+      return parseListen(line.split(" ").slice(1), "listen");
+    case "SUBSCRIBE":
+      return parseListen(line.split(" ").slice(1), "subscribe");
     default:
       return fail("unknown_command", Says.unknown(verb));
   }
@@ -121,35 +139,65 @@ function parseRegister(args: string[]): Register | ParseError {
   return { kind: "register", secret: secret === "" ? null : secret };
 }
 
-/** The arguments start at line[at]: exactly two tokens, one space between them (docs/clicker.md#frames-and-tokens). */
+/**
+ * The arguments start at line[at], one space between tokens: two tokens are draft-1's
+ * `<timestamp> <score>`, three are draft-2's `<msgId> <timestamp> <score>`. The spaces are found
+ * with indexOf, no split: this runs for nearly every frame.
+ */
 function parseScore(line: string, at: number): Score | ParseError {
-  const space = at > line.length ? -1 : line.indexOf(" ", at);
-  if (space < 0 || line.indexOf(" ", space + 1) >= 0) return fail("bad_arguments", Says.usageScore);
-  const stamp = line.slice(at, space);
+  const first = at > line.length ? -1 : line.indexOf(" ", at);
+  if (first < 0) return fail("bad_arguments", Says.usageScore);
+  const second = line.indexOf(" ", first + 1);
+  if (second < 0) return scoreOf(line.slice(at, first), line.slice(first + 1));
+  if (line.indexOf(" ", second + 1) >= 0) return fail("bad_arguments", Says.usageScore);
+  const msgStamp = line.slice(at, first);
+  const msgId = integer(msgStamp, "msgId");
+  if (typeof msgId !== "bigint") return msgId;
+  if (msgId < 0n || msgId > MSG_ID_MAX) return fail("bad_arguments", Says.msgIdRange(MSG_ID_MAX));
+  return scoreOf(line.slice(first + 1, second), line.slice(second + 1), msgId, msgStamp);
+}
+
+/** `<timestamp> <score>`, with the msgId in front for draft-2. */
+function scoreOf(stamp: string, scoreToken: string, msgId?: bigint, msgStamp?: string): Score | ParseError {
   const ts = integer(stamp, "timestamp");
   if (typeof ts !== "bigint") return ts;
-  const scoreToken = line.slice(space + 1);
   const score = integer(scoreToken, "score");
   if (typeof score !== "bigint") return score;
   if (!inRange(stamp, ts) || !inRange(scoreToken, score)) return fail("bad_arguments", Says.range(INT_MIN, INT_MAX));
-  return { kind: "score", ts, score, stamp, tsText: plain(stamp, ts), scoreText: plain(scoreToken, score) };
+  const tsText = plain(stamp, ts);
+  const scoreText = plain(scoreToken, score);
+  return msgStamp === undefined ? { kind: "score", ts, score, stamp, tsText, scoreText } : { kind: "score", ts, score, stamp, tsText, scoreText, msgId, msgStamp };
 }
 
-/** LISTEN (docs/clicker.md#listen): ids separated by spaces and/or commas. Repeats are dropped, first one wins. */
-function parseListen(args: string[]): Listen | ParseError {
-  const tokens = args.join(" ").split(/[ ,]+/).filter((t) => t !== "");
-  if (tokens.length === 0) return fail("bad_arguments", Says.usageListen);
+/** LISTEN / SUBSCRIBE: ids separated by spaces and/or commas. Repeats are dropped, first one wins. */
+function parseListen(args: string[], kind: "listen" | "subscribe"): Listen | Subscribe | ParseError {
+  const ids = idList(args.join(" "));
+  if (typeof ids === "string") return fail("bad_arguments", Says.badId(ids));
+  if (ids.length === 0) return fail("bad_arguments", kind === "listen" ? Says.usageListen : Says.usageSubscribe);
+  return { kind, ids };
+}
+
+/**
+ * Ids separated by spaces and/or commas, repeats dropped (first one wins); the first token that
+ * is not an id instead of the list when there is one. Also the gaps feed's `ids` parameter.
+ */
+export function idList(text: string): string[] | string {
+  const tokens = text.split(/[ ,]+/).filter((t) => t !== "");
   const bad = tokens.find((t) => !IdCheck.Check(t));
-  if (bad !== undefined) return fail("bad_arguments", Says.badId(bad));
-  return { kind: "listen", ids: [...new Set(tokens)] };
+  return bad ?? [...new Set(tokens)];
 }
 
 // ---- replies (upper case, single spaces) ----
 export const fmt = {
   registered: (id: string, secret: string) => `REGISTERED ${id} ${secret}`,
   scored: (stamp: string | bigint) => `SCORED ${stamp}`,
+  /** Draft-2: the msgId first, both tokens as the client sent them. */
+  scored2: (msgStamp: string, stamp: string) => `SCORED ${msgStamp} ${stamp}`,
   connect: (ids: readonly string[]) => (ids.length ? `CONNECT ${ids.join(" ")}` : "CONNECT"),
   disconnect: (id: string) => `DISCONNECT ${id}`,
+  /** A score for a LISTEN (draft-1) listener. */
   score: (ts: bigint | string, id: string, score: bigint | string) => `SCORE ${ts} ${id} ${score}`,
+  /** A score for a SUBSCRIBE (draft-2) listener: the score before the id. */
+  score2: (ts: bigint | string, id: string, score: bigint | string) => `SCORE ${ts} ${score} ${id}`,
   error: (code: ErrorCode, message: string) => `ERROR ${code} ${message}`,
 };

@@ -26,9 +26,11 @@ export const Says = {
   empty: "empty command",
   unknown: (verb: string) => `unknown command ${shown(verb)}`,
   usageRegister: "usage: REGISTER [secret]",
-  usageScore: "usage: SCORE <timestamp> <score>",
+  usageScore: "usage: SCORE <timestamp> <score> or SCORE <msgId> <timestamp> <score>",
   usageListen: "usage: LISTEN <ids>",
+  usageSubscribe: "usage: SUBSCRIBE <ids>",
   range: (min: bigint, max: bigint) => `integers must be between ${min} and ${max}`,
+  msgIdRange: (max: bigint) => `msgId must be between 0 and ${max}`,
   badId: (token: string) => `ids are 6 digits, got ${shown(token)}`,
   registerFirst: "send REGISTER before SCORE",
 } as const;

@@ -1,21 +1,27 @@
-// The clicker relay's state and rules (docs/clicker.md#commands). Pure: it sees connections through
-// Conn, fans out through Topics, and keeps durable data behind ClickerStore.
+// The clicker relay's state and rules (docs/clicker.md), draft-1 and draft-2 at once. Pure: it
+// sees connections through Conn, fans out through Topics, and keeps durable data behind
+// ClickerStore.
 //
 // Each connection's commands run one at a time, in arrival order, so replies come back in the
 // order the commands were sent even though the store answers asynchronously. Scores are group
 // committed: every SCORE that arrives in one event-loop turn goes into one batch, the batch is
 // written in one transaction, and only then are its SCORED replies and broadcasts sent.
+//
+// Listeners speak the draft of the command that made them listeners: LISTEN (draft-1) or
+// SUBSCRIBE (draft-2). Each sender id has one topic per draft, and a new score is published to
+// each draft's topic in that draft's word order, whichever draft the sender spoke.
 import type { Logger } from "../../log.ts";
 import { Close } from "../../transport/close-codes.ts";
 import type { Conn, Topics } from "../../transport/types.ts";
-import { fmt, parse, type Command, type Score } from "./codec.ts";
+import { Audience } from "./audience.ts";
+import { fmt, parse, type Command, type Draft, type Score } from "./codec.ts";
 import { Says, type ParseError } from "./errors.ts";
 import type { ClickerStore, ScoreRecord } from "./store.ts";
 
-/** One topic per sender id; a listener subscribes to the ids it asked for. */
-export const topicOf = (id: string) => `clicker:${id}`;
+/** One topic per sender id and draft; a listener subscribes to the ids it asked for. */
+export const topicOf = (id: string, draft: Draft = 1) => (draft === 1 ? `clicker:${id}` : `clicker2:${id}`);
 
-const pending = (peer: ClickerClient, id: string, cmd: Score): Pending => ({ id, ts: cmd.ts, score: cmd.score, peer, cmd });
+const pending = (peer: ClickerClient, id: string, cmd: Score): Pending => ({ id, ts: cmd.ts, score: cmd.score, msgId: cmd.msgId ?? null, peer, cmd });
 
 /** One connection's clicker state (conn.state): a sender, a listener, or both. */
 export interface ClickerClient {
@@ -26,16 +32,19 @@ export interface ClickerClient {
   /** The id this connection sends as, while it holds it. */
   senderId: string | null;
   secret: string | null;
-  /** The ids of its last LISTEN (a connection may both send and listen). */
+  /** The ids of its last LISTEN or SUBSCRIBE (a connection may both send and listen). */
   listening: string[];
+  /** Which of the two it was: the draft of the broadcasts it gets. */
+  draft: Draft;
   /** The last batch holding its scores, until that batch's replies have been sent. */
   batch: Batch | null;
 }
 
 interface Sender {
   peer: ClickerClient;
-  /** topicOf(id), built once per registration rather than once per broadcast. */
+  /** topicOf(id, 1) and topicOf(id, 2), built once per registration rather than once per broadcast. */
   topic: string;
+  topic2: string;
   /** Newest score stored while this id is live: wins over a store read that raced with it. */
   latest: ScoreRecord | null;
 }
@@ -68,6 +77,7 @@ export class ClickerHub {
   /** Every open connection's state (for the listeners gauge); each one's is also its conn.state. */
   private readonly clients = new Set<ClickerClient>();
   private readonly senders = new Map<string, Sender>();
+  private readonly audience = new Audience();
   /** The batch taking this loop turn's scores, until it is committed. */
   private filling: Batch | null = null;
   private readonly inflight = new Set<Promise<void>>();
@@ -90,7 +100,7 @@ export class ClickerHub {
 
   /** A new connection's state. */
   open(conn: Conn<ClickerClient>): ClickerClient {
-    const p: ClickerClient = { conn, queue: [], busy: false, closed: false, senderId: null, secret: null, listening: [], batch: null };
+    const p: ClickerClient = { conn, queue: [], busy: false, closed: false, senderId: null, secret: null, listening: [], draft: 1, batch: null };
     this.clients.add(p);
     return p;
   }
@@ -114,6 +124,8 @@ export class ClickerHub {
     if (!this.clients.delete(p)) return;
     this.retire(p);
     this.release(p);
+    this.audience.add(p.listening, p.draft, -1);
+    p.listening = [];
   }
 
   /** The connection stops sending as its id (socket closed, or it registered as another id). */
@@ -124,8 +136,14 @@ export class ClickerHub {
     // registration of the same id must not tell listeners the id went away.
     if (id !== null && this.senders.get(id)?.peer === p) {
       this.senders.delete(id);
-      this.deps.topics.publish(topicOf(id), fmt.disconnect(id));
+      this.announce(id, fmt.disconnect(id));
     }
+  }
+
+  /** CONNECT / DISCONNECT: the same line in both drafts. */
+  private announce(id: string, line: string): void {
+    this.deps.topics.publish(topicOf(id, 1), line);
+    this.deps.topics.publish(topicOf(id, 2), line);
   }
 
   /** Commit whatever is waiting and wait for commits in flight (server shutdown). */
@@ -161,7 +179,7 @@ export class ClickerHub {
         p.queue.shift();
         if (head.kind === "error") this.fail(p, head);
         else if (head.kind === "register") await this.register(p, head.secret);
-        else await this.listen(p, head.ids);
+        else await this.listen(p, head.ids, head.kind === "listen" ? 1 : 2);
       }
     } finally {
       p.busy = false;
@@ -190,10 +208,10 @@ export class ClickerHub {
     const prev = this.senders.get(reg.id);
     p.senderId = reg.id;
     p.secret = reg.secret;
-    this.senders.set(reg.id, { peer: p, topic: topicOf(reg.id), latest: null });
+    this.senders.set(reg.id, { peer: p, topic: topicOf(reg.id, 1), topic2: topicOf(reg.id, 2), latest: null });
     p.conn.send(fmt.registered(reg.id, reg.secret));
     this.deps.log.debug("clicker registered", { id: reg.id, conn: p.conn.id, known: reg.known, replaced: prev?.peer.conn.id });
-    this.deps.topics.publish(topicOf(reg.id), fmt.connect([reg.id]));
+    this.announce(reg.id, fmt.connect([reg.id]));
     if (prev && prev.peer !== p) {
       // The device came back before its old TCP connection died: the newer socket keeps the id.
       this.retire(prev.peer);
@@ -202,7 +220,10 @@ export class ClickerHub {
     }
   }
 
-  /** SCORE (docs/clicker.md#score): durable first, then SCORED; a retried (id, timestamp) is acknowledged, not broadcast. */
+  /**
+   * SCORE: durable first, then SCORED; a retry (draft-1: a stored (id, timestamp); draft-2: a
+   * stored (id, msgId)) is acknowledged, not broadcast.
+   */
   private async scores(p: ClickerClient, scores: Score[]): Promise<void> {
     const id = p.senderId;
     if (id === null) {
@@ -265,29 +286,40 @@ export class ClickerHub {
   private reply(items: Pending[], fresh: boolean[], from: number, to: number): void {
     for (let i = from; i < to; i++) {
       const item = items[i]!;
-      item.peer.conn.send(fmt.scored(item.cmd.stamp));
+      const { cmd } = item;
+      item.peer.conn.send(cmd.msgStamp === undefined ? fmt.scored(cmd.stamp) : fmt.scored2(cmd.msgStamp, cmd.stamp));
       if (!fresh[i]) continue;
       const sender = this.senders.get(item.id);
       if (sender) sender.latest = item;
-      this.deps.topics.publish(sender?.topic ?? topicOf(item.id), fmt.score(item.cmd.tsText, item.id, item.cmd.scoreText));
+      const audience = this.audience.of(item.id);
+      if (!audience) continue;
+      if (audience[0]) this.deps.topics.publish(sender?.topic ?? topicOf(item.id, 1), fmt.score(cmd.tsText, item.id, cmd.scoreText));
+      if (audience[1]) this.deps.topics.publish(sender?.topic2 ?? topicOf(item.id, 2), fmt.score2(cmd.tsText, item.id, cmd.scoreText));
     }
   }
 
-  /** LISTEN (docs/clicker.md#listen): replace the set, reply CONNECT with the live subset, then each one's latest score. */
-  private async listen(p: ClickerClient, ids: string[]): Promise<void> {
+  /**
+   * LISTEN / SUBSCRIBE: replace the set (and the draft), reply CONNECT with the live subset, then
+   * each one's latest score in the listener's draft.
+   */
+  private async listen(p: ClickerClient, ids: string[], draft: Draft): Promise<void> {
     const stored = await this.deps.store.latest(ids);
     if (p.closed) return;
     // From here on nothing awaits, so no broadcast can slip between the catch-up and the
     // subscription: the listener sees every later change exactly once.
-    const keep = new Set(ids);
-    for (const old of p.listening) if (!keep.has(old)) p.conn.unsubscribe(topicOf(old));
-    for (const id of ids) p.conn.subscribe(topicOf(id));
+    const keep = new Set(draft === p.draft ? ids : []);
+    for (const old of p.listening) if (!keep.has(old)) p.conn.unsubscribe(topicOf(old, p.draft));
+    for (const id of ids) p.conn.subscribe(topicOf(id, draft));
+    this.audience.add(p.listening, p.draft, -1);
+    this.audience.add(ids, draft, 1);
     p.listening = ids;
+    p.draft = draft;
     const live = ids.filter((id) => this.senders.has(id));
     p.conn.send(fmt.connect(live));
+    const line = draft === 1 ? fmt.score : fmt.score2;
     for (const id of live) {
       const rec = this.senders.get(id)?.latest ?? stored.get(id);
-      if (rec) p.conn.send(fmt.score(rec.ts, id, rec.score));
+      if (rec) p.conn.send(line(rec.ts, id, rec.score));
     }
   }
 }

@@ -3,6 +3,9 @@
 // implementation shared by several nodes can replace the SQLite one without touching the relay.
 import type { Database, Statement } from "bun:sqlite";
 import { createHash, randomBytes, randomInt } from "node:crypto";
+import { GapBook, type Gap } from "./gaps.ts";
+
+export type { Gap } from "./gaps.ts";
 
 export interface Registration {
   id: string;
@@ -11,11 +14,25 @@ export interface Registration {
   known: boolean;
 }
 
-/** ts and score are signed 64-bit integers (docs/clicker.md#score), exact as bigint. */
+/**
+ * ts and score are signed 64-bit integers (docs/clicker.md#score), exact as bigint. msgId: a draft-2 score's
+ * message id, its retry key; absent or null for draft-1, whose retry key is (id, ts).
+ */
 export interface ScoreRecord {
   id: string;
   ts: bigint;
   score: bigint;
+  msgId?: bigint | null;
+}
+
+/** What a scoreboard shows of one draft-2 sender's msgIds (docs/clicker.md#missing-scores). */
+export interface SenderGaps {
+  /** msgIds skipped and not received yet. */
+  missing: bigint;
+  /** The runs of missing msgIds, lowest first. */
+  gaps: Gap[];
+  /** The highest msgId stored; null when the id never sent a draft-2 score. */
+  highest: bigint | null;
 }
 
 export interface ClickerStore {
@@ -23,11 +40,14 @@ export interface ClickerStore {
   register(secret: string | null): Promise<Registration>;
   /**
    * Stores a batch in one durable commit (group commit). Result[i] is true when scores[i] is new,
-   * false when (id, ts) was already stored: a retry (docs/clicker.md#score), which keeps the first score.
+   * false when it is a retry, which keeps the first score: a draft-1 score whose (id, ts) is
+   * stored, a draft-2 score whose (id, msgId) is. Draft-2 gaps are updated in the same commit.
    */
   saveScores(scores: readonly ScoreRecord[]): Promise<boolean[]>;
   /** The most recently stored score of each id that has one (not the largest timestamp: they wrap). */
   latest(ids: readonly string[]): Promise<Map<string, ScoreRecord>>;
+  /** The msgId gaps of these ids; with no ids, of every id that has a gap now. */
+  gaps(ids?: readonly string[]): Promise<Map<string, SenderGaps>>;
 }
 
 /** Secrets the server issues: 128 random bits as lower-case hex (docs/clicker.md#register). */
@@ -49,6 +69,19 @@ export const CHUNK_ROWS = 64;
 
 /** The VALUES list of an n-row INSERT of (id, ts, score). */
 const rows = (n: number) => "(?, ?, ?), ".repeat(n).slice(0, -2);
+/** The same with msg_id, for clicker_scores. */
+const rows4 = (n: number) => "(?, ?, ?, ?), ".repeat(n).slice(0, -2);
+
+/** The (id, ts, score) of each row of a clicker_scores INSERT's arguments (4 per row). */
+function latestArgs(args: readonly (string | bigint | null)[], n: number): (string | bigint)[] {
+  const out = new Array<string | bigint>(3 * n);
+  for (let i = 0, j = 0, k = 0; i < n; i++, j++) {
+    out[k++] = args[j++]!;
+    out[k++] = args[j++]!;
+    out[k++] = args[j++]!;
+  }
+  return out;
+}
 
 /** Only a hash of each secret is kept, so a copied database file does not hand out identities. */
 const hashSecret = (secret: string) => createHash("sha256").update(secret.toLowerCase()).digest("hex");
@@ -60,10 +93,13 @@ export class SqliteClickerStore implements ClickerStore {
   private readonly idTaken: Statement<{ n: number }, [string]>;
   private readonly firstFree: Statement<{ id: string | null }, []>;
   /** INSERT of 2^k rows at index k, prepared on first use. */
-  private readonly insertRows: Statement<unknown, (string | bigint)[]>[] = [];
+  private readonly insertRows: Statement<unknown, (string | bigint | null)[]>[] = [];
   /** The same for clicker_latest: 2^k (id, ts, score) rows, the last row of an id wins. */
   private readonly latestRows: Statement<unknown, (string | bigint)[]>[] = [];
-  private readonly seqOf: Statement<{ seq: number }, [string, bigint]>;
+  /** The seq of a stored draft-1 score by (id, ts), and of a draft-2 one by (id, msgId). */
+  private readonly seqOfTs: Statement<{ seq: number }, [string, bigint]>;
+  private readonly seqOfMsg: Statement<{ seq: number }, [string, bigint]>;
+  private readonly book: GapBook;
   private readonly latestOf: Statement<{ ts: bigint; score: bigint }, [string]>;
   private readonly saveAll: (scores: readonly ScoreRecord[]) => boolean[];
 
@@ -80,11 +116,17 @@ export class SqliteClickerStore implements ClickerStore {
             AND NOT EXISTS (SELECT 1 FROM clicker_senders b WHERE b.id = printf('%06d', CAST(a.id AS INTEGER) + 1))
           ORDER BY a.id LIMIT 1) END AS id`,
     );
-    this.seqOf = db.query("SELECT seq FROM clicker_scores WHERE sender_id = ? AND ts = ?");
+    this.seqOfTs = db.query("SELECT seq FROM clicker_scores WHERE sender_id = ? AND ts = ? AND msg_id IS NULL");
+    this.seqOfMsg = db.query("SELECT seq FROM clicker_scores WHERE sender_id = ? AND msg_id = ?");
+    this.book = new GapBook(db);
     // safeIntegers: read INTEGER columns back as bigint, exact past 2^53.
     this.latestOf = db.query<{ ts: bigint; score: bigint }, [string]>("SELECT ts, score FROM clicker_latest WHERE sender_id = ?").safeIntegers(true);
     // One transaction per batch: with synchronous=FULL that is one fsync for the whole batch.
     this.saveAll = db.transaction((scores: readonly ScoreRecord[]) => {
+      // Draft-2 senders' highest msgIds are read before this batch's rows go in.
+      let draft2: Set<string> | null = null;
+      for (const s of scores) if (s.msgId != null) (draft2 ??= new Set()).add(s.id);
+      if (draft2) this.book.prepare(draft2);
       const fresh = new Array<boolean>(scores.length);
       for (let at = 0, left = scores.length; left > 0; ) {
         let n = CHUNK_ROWS;
@@ -93,37 +135,49 @@ export class SqliteClickerStore implements ClickerStore {
         at += n;
         left -= n;
       }
+      if (draft2) for (let i = 0; i < scores.length; i++) if (fresh[i] && scores[i]!.msgId != null) this.book.stored(scores[i]!.id, scores[i]!.msgId!);
       return fresh;
     });
+  }
+
+  /** msgIds missing in all, and how many ids miss some (the /metrics gauges; read without I/O). */
+  get missingScores(): number {
+    return Number(this.book.missingScores);
+  }
+  get sendersWithGaps(): number {
+    return this.book.sendersWithGaps;
   }
 
   /** Inserts scores[at .. at+n) in one statement and sets fresh[i] for each of them. */
   private insertChunk(db: Database, scores: readonly ScoreRecord[], at: number, n: number, fresh: boolean[]): void {
     const k = 31 - Math.clz32(n);
-    const insert = (this.insertRows[k] ??= db.prepare(`INSERT INTO clicker_scores (sender_id, ts, score) VALUES ${rows(n)} ON CONFLICT (sender_id, ts) DO NOTHING`));
-    const args = new Array<string | bigint>(3 * n);
+    // No conflict target: a row is skipped when it breaks either retry key (draft-1's (id, ts)
+    // or draft-2's (id, msgId); each is a partial unique index).
+    const insert = (this.insertRows[k] ??= db.prepare(`INSERT INTO clicker_scores (sender_id, ts, score, msg_id) VALUES ${rows4(n)} ON CONFLICT DO NOTHING`));
+    const args = new Array<string | bigint | null>(4 * n);
     for (let i = 0, j = 0; i < n; i++) {
       const s = scores[at + i]!;
       args[j++] = s.id;
       args[j++] = s.ts;
       args[j++] = s.score;
+      args[j++] = s.msgId ?? null;
     }
     const { changes, lastInsertRowid } = insert.run(...args);
     // All new (the usual case) or all retries: nothing to look up.
     if (changes === n || changes === 0) {
       fresh.fill(changes === n, at, at + n);
       // Rows are upserted in order, so each id keeps its last new score of the chunk.
-      if (changes === n) this.setLatest(db, k).run(...args);
+      if (changes === n) this.setLatest(db, k).run(...latestArgs(args, n));
       return;
     }
     // Some rows were retries. Rows are never deleted and SQLite gives each new row the table's
     // largest seq + 1, so the rows this statement inserted hold the seqs above `before`; every
-    // older row is at or below it. Of two rows in this chunk with the same (id, ts), the first won.
+    // older row is at or below it. Of two rows in this chunk with the same key, the first won.
     const before = Number(lastInsertRowid) - changes;
     const claimed = new Set<number>();
     for (let i = at; i < at + n; i++) {
       const s = scores[i]!;
-      const seq = this.seqOf.get(s.id, s.ts)?.seq ?? 0;
+      const seq = (s.msgId == null ? this.seqOfTs.get(s.id, s.ts) : this.seqOfMsg.get(s.id, s.msgId))?.seq ?? 0;
       fresh[i] = seq > before && !claimed.has(seq);
       claimed.add(seq);
       if (fresh[i]) this.setLatest(db, 0).run(s.id, s.ts, s.score);
@@ -149,7 +203,24 @@ export class SqliteClickerStore implements ClickerStore {
   }
 
   async saveScores(scores: readonly ScoreRecord[]): Promise<boolean[]> {
-    return scores.length ? this.saveAll(scores) : [];
+    if (!scores.length) return [];
+    this.book.begin();
+    try {
+      const fresh = this.saveAll(scores);
+      this.book.commit();
+      return fresh;
+    } catch (err) {
+      this.book.rollback();
+      throw err;
+    }
+  }
+
+  async gaps(ids?: readonly string[]): Promise<Map<string, SenderGaps>> {
+    const out = new Map<string, SenderGaps>();
+    for (const id of ids ?? this.book.withGaps()) {
+      out.set(id, { missing: this.book.missingOf(id), gaps: this.book.gaps(id), highest: this.book.highest(id) });
+    }
+    return out;
   }
 
   async latest(ids: readonly string[]): Promise<Map<string, ScoreRecord>> {

@@ -54,7 +54,12 @@ export type PlayerEvent = Static<typeof PlayerEvent>;
 export const PlayState = Type.Union([Type.Literal("playing"), Type.Literal("paused")]);
 export type PlayState = Static<typeof PlayState>;
 
-export const StateUpdate = Type.Object({ position: Position, play_state: PlayState });
+/**
+ * Either field may be left out (docs/syncparty.md#partial-state-updates): real clients send payloads
+ * such as {"reported_latency": 2} alone. Only a field that is given must be well-typed; null
+ * counts as not given, as for every optional field here.
+ */
+export const StateUpdate = Type.Object({ position: Opt(Position), play_state: Opt(PlayState) });
 export type StateUpdate = Static<typeof StateUpdate>;
 
 export const Ping = Type.Object({ client_ts: Type.Number() });

@@ -264,13 +264,27 @@ export class PartyRooms {
     if (denied) return denied;
     const seat = this.seats.get(conn.id)!;
     const r = this.rooms.get(seat.roomId)!;
-    r.position = ev.payload.position;
-    r.updatedAt = this.deps.clock.mono();
-    if (ev.type === "state_update") r.playState = ev.payload.play_state;
-    else if (ev.payload.action !== "seek") r.playState = ev.payload.action === "play" ? "playing" : "paused";
+    if (ev.type === "player_event") {
+      this.setPosition(r, ev.payload.position);
+      if (ev.payload.action !== "seek") r.playState = ev.payload.action === "play" ? "playing" : "paused";
+    } else {
+      // A partial state_update changes only the fields it has (none, for {reported_latency}).
+      // A play_state without a position keeps the position where it is now: while playing
+      // that is the extrapolated one, so a pause freezes the video where it was.
+      const { position, play_state } = ev.payload;
+      if (position != null) this.setPosition(r, position);
+      else if (play_state != null && play_state !== r.playState) this.setPosition(r, this.positionOf(r));
+      if (play_state != null) r.playState = play_state;
+    }
     const now = this.deps.clock.now();
     conn.publishOthers(topicOf(r.id), encode(ev.type, r.id, seat.clientId, ev.payload, ts ?? now, now));
     return null;
+  }
+
+  /** A reported position, and the moment it was reported (the base of extrapolation). */
+  private setPosition(r: Room, position: number): void {
+    r.position = position;
+    r.updatedAt = this.deps.clock.mono();
   }
 
   /** Cancel every grace timer (server stopping). */
