@@ -35,7 +35,7 @@ describe("state_update rules: only the fields it has change", () => {
   beforeEach(() => {
     clock = new FakeClock();
     hub = new FakeHub();
-    rooms = new PartyRooms({ clock, topics: hub, graceMs: 30000, maxParticipants: 100, newRoomId: () => "gen", newResumeToken: () => "tok" });
+    rooms = new PartyRooms({ clock, topics: hub, graceMs: 30000, maxRooms: 1000, roomsPerConn: 1000, maxParticipants: 100, newRoomId: () => "gen", newResumeToken: () => "tok" });
     h = new FakeConn(hub);
     g = new FakeConn(hub);
     rooms.create(h, { room: "r1", clientId: "host", name: "H", mediaUrl: "m.mp4", startPos: 0, options: {}, resumeToken: null });
