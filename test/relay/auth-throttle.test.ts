@@ -66,7 +66,7 @@ describe("token guessing is throttled per client address", () => {
       w.send('421["con",{"monitor_id":"ordered"}]');
       w.send('422["command done"]');
       // Events carry their recovery offset as a last argument; acks do not.
-      const offset = (frame: string) => frame.replace(/,"[0-9a-z]+"\]$/, ',<offset>]');
+      const offset = (frame: unknown) => String(frame).replace(/,"[0-9a-z]+"\]$/, ',<offset>]');
       expect((await w.packets(4)).map(offset)).toEqual(['42["con ok",{"reason":"ok"},<offset>]', '431[{"reason":"ok"}]', '42["error",{"reason":"no unfinished command"},<offset>]', '432[{"reason":"no unfinished command"}]']);
     }));
 
