@@ -88,7 +88,9 @@ export class SioClient implements SessionEvents {
 
   ponged(): void {
     if (!this.recoverable) return;
-    for (const s of this.sockets()) this.server.recovery!.confirm(s, this.pingSeq);
+    const recovery = this.server.recovery!;
+    if (this.first) recovery.confirm(this.first, this.pingSeq);
+    for (const s of this.more?.values() ?? []) recovery.confirm(s, this.pingSeq);
   }
 
   private ownDecoder(): Decoder {

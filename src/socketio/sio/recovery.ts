@@ -36,9 +36,12 @@ export interface LoggedPacket {
   readonly size: number;
 }
 
+/** The empty log, shared: most sockets of an idle server are never sent anything unconfirmed. */
+const NONE: LoggedPacket[] = Object.freeze([]) as unknown as LoggedPacket[];
+
 /** A socket's part: its pid and the packets its client may not have processed. */
 export class SocketLog {
-  entries: LoggedPacket[] = [];
+  entries: LoggedPacket[] = NONE;
   /** False once the socket is gone for good or can no longer come back. */
   live = true;
   /** The offset of the newest packet taken out of the log (0: none yet). */
@@ -100,7 +103,8 @@ export class Recovery {
   record(s: SioSocket, p: LoggedPacket): void {
     const log = s.log;
     if (!log?.live) return; // ending: nothing more to keep
-    log.entries.push(p);
+    if (log.entries === NONE) log.entries = [p];
+    else log.entries.push(p);
     this.packets++;
     this.chars += p.size;
     if (log.entries.length > this.opts.maxPacketsPerSocket) {
@@ -125,7 +129,8 @@ export class Recovery {
     if (n === 0) return;
     for (let i = 0; i < n; i++) this.forget(log.entries[i]!);
     log.floor = log.entries[n - 1]!.seq;
-    log.entries.splice(0, n);
+    if (n === log.entries.length) log.entries = NONE;
+    else log.entries.splice(0, n);
   }
 
   /** The transport went away: keep the socket for the window (false: it cannot recover). */
@@ -170,7 +175,7 @@ export class Recovery {
     log.stopWindow?.();
     log.stopWindow = null;
     for (const e of log.entries) this.forget(e);
-    log.entries = [];
+    log.entries = NONE;
   }
 
   /** Shutdown: the sockets away end now (their clients cannot come back to this process). */
