@@ -25,7 +25,8 @@ import { startServer } from "../src/server.ts";
  */
 export const AUTH_DELAY_MS = 20;
 
-export const referenceConfig: Partial<Config> = { sioPingIntervalMs: 300, sioPingTimeoutMs: 200, sioMaxPayload: 1_000_000 };
+/** The suite's server is socket.io without connection state recovery: no pid, no offsets. */
+export const referenceConfig: Partial<Config> = { sioPingIntervalMs: 300, sioPingTimeoutMs: 200, sioMaxPayload: 1_000_000, sioRecoveryMs: 0 };
 
 export const referenceProtocol: ProtocolFactory = (ctx) => {
   const mounted = mountSocketIO(ctx);

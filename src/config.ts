@@ -73,6 +73,7 @@ export const Config = Type.Object(
     sioPingIntervalMs: Int(25000, 50, 3_600_000, "Socket.IO: Engine.IO pingInterval (ms)."),
     sioPingTimeoutMs: Int(20000, 50, 3_600_000, "Socket.IO: Engine.IO pingTimeout (ms)."),
     sioMaxPayload: Int(1_000_000, 1024, 64 * 1024 * 1024, "Socket.IO: Engine.IO maxPayload (bytes per HTTP body or WebSocket frame)."),
+    sioRecoveryMs: Int(120000, 0, 3_600_000, "Socket.IO: how long a client that lost its connection can come back as the same socket, with what it missed (ms; 0: no connection state recovery)."),
     corsOrigin: List(["*"], "Socket.IO: origins allowed by CORS (repeatable; '*' allows any)."),
     pool: List([], "Buzzer: a pool to connect at start (serial device or /dev/input/event*); repeatable. Append '#v2' for the renumbered receiver firmware, '#head' for the firmware as last committed, '#keyboard' for an evdev device outside /dev/input."),
     poolAllow: List(

@@ -24,6 +24,12 @@ export interface MountedSocketIO {
 
 export const SOCKET_IO_PATH = "/socket.io/";
 
+/**
+ * What connection state recovery may keep (docs/socketio.md#connection-state-recovery): packets
+ * per socket (about a ping interval of a busy relay user), and in all (a few tens of MB at most).
+ */
+export const RECOVERY_BOUNDS = { maxPacketsPerSocket: 1000, maxPackets: 100_000, maxChars: 32 * 1024 * 1024 } as const;
+
 /** Options from the server config (handshake defaults: docs/socketio.md#handshake-and-heartbeat), overridable per mount. */
 export function sioOptions(ctx: PluginContext, overrides: Partial<SioOptions> = {}): SioOptions {
   const c = ctx.config;
@@ -38,6 +44,7 @@ export function sioOptions(ctx: PluginContext, overrides: Partial<SioOptions> = 
     corsOrigin: c.corsOrigin,
     rateLimit: c.rateLimit,
     rateBurst: c.rateBurst,
+    recovery: { windowMs: c.sioRecoveryMs, ...RECOVERY_BOUNDS },
     ...overrides,
   };
 }

@@ -95,7 +95,7 @@ describe("connect", () => {
     polling.post("40");
     expect(sockets.at(-1)!.ip).toBe("2001:db8::9");
     const target = io.engine.verifyUpgrade(new Request("http://x/socket.io/?EIO=4&transport=websocket"), new URLSearchParams("EIO=4&transport=websocket"), peers);
-    expect(target).toEqual({ kind: "new", ip: "2001:db8::9" });
+    expect(target).toEqual({ kind: "new", ip: "2001:db8::9", client: "unknown" });
     expect(seen).toEqual(["192.0.2.7", "2001:db8::9"]);
   });
 

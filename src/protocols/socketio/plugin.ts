@@ -26,6 +26,7 @@ export const socketioProtocol: ProtocolFactory = (ctx) => {
   ctx.metrics.gauge("switchboard_socketio_monitors", "Relay monitors connected.", () => live?.relay.monitors() ?? 0);
   ctx.metrics.counter(AUTH_FAILURES.name, AUTH_FAILURES.help, AUTH_FAILURES.labels);
   ctx.metrics.gauge("switchboard_socketio_pending_commands", "Relay commands sent and not yet finished.", () => live?.relay.pendingCommands() ?? 0);
+  ctx.metrics.gauge("switchboard_socketio_recovering", "Socket.IO sockets that lost their connection and may still come back.", () => live?.away() ?? 0);
 
   return {
     name: "socketio",

@@ -16,6 +16,8 @@ type Handler = (key: string, payload: unknown) => Reply;
 
 export interface LiveRelay {
   relay: CommandRelay;
+  /** Sockets that lost their transport and may still come back. */
+  away(): number;
   handle: MountedSocketIO["handle"];
   stop(): void;
 }
@@ -80,7 +82,7 @@ export function startRelay(ctx: PluginContext): LiveRelay {
     const queue = [fn];
     const cancel = ctx.clock.setTimer(wait, () => {
       held.delete(socket);
-      for (const f of queue) if (socket.connected) f();
+      for (const f of queue) if (!socket.ended) f(); // a socket away gets the answers when it is back
     });
     held.set(socket, { queue, cancel });
   };
@@ -101,6 +103,11 @@ export function startRelay(ctx: PluginContext): LiveRelay {
   // Handlers are registered once on the namespace, not per socket: an idle session then costs
   // no closures, and idle memory per connection is what bounds how many a small board holds.
   nsp.onConnection((socket) => relay.join(socket, rolesOf(socket.auth)));
+  // A socket that lost its transport and may come back keeps its place in the relay: its monitor
+  // id, its commands, and what is emitted to it meanwhile (kept by the layer, sent when it is
+  // back). Only a socket gone for good leaves (docs/socketio.md#connection-state-recovery).
+  nsp.onSuspend((socket, reason) => ctx.log.debug("socket.io socket away", { sid: socket.id, reason }));
+  nsp.onRecover((socket) => ctx.log.debug("socket.io socket recovered", { sid: socket.id }));
   nsp.onDisconnect((socket) => {
     held.get(socket)?.cancel();
     held.delete(socket);
@@ -122,5 +129,5 @@ export function startRelay(ctx: PluginContext): LiveRelay {
     answer(socket, ack, { event: event === "command send" ? "command failed" : "error", payload });
   };
 
-  return { relay, handle: mounted.handle, stop: mounted.stop };
+  return { relay, handle: mounted.handle, stop: mounted.stop, away: () => io.recovery?.stats().away ?? 0 };
 }

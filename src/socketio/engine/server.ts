@@ -7,14 +7,14 @@ import type { Logger } from "../../log.ts";
 import { EngineClose, EngineError, type EngineErrorValue } from "./codec.ts";
 import { Cors } from "./cors.ts";
 import { PingSchedule } from "./heartbeat.ts";
-import { EngineSession, type EngineOptions, type PacketCounters, type WsLink } from "./session.ts";
+import { EngineSession, type EngineClient, type EngineOptions, type PacketCounters, type WsLink } from "./session.ts";
 
 export interface EngineServerOptions extends EngineOptions {
   corsOrigin: string[];
 }
 
-/** What an upgrade request asks for, once verified (a new session carries its client's address). */
-export type WsTarget = { kind: "new"; ip?: string } | { kind: "probe"; sid: string };
+/** What an upgrade request asks for, once verified (a new session carries its client's address and library). */
+export type WsTarget = { kind: "new"; ip?: string; client?: EngineClient } | { kind: "probe"; sid: string };
 
 /**
  * Where a request comes from: Bun's Server has this method (requestIP). Only a handshake asks,
@@ -24,6 +24,17 @@ export interface PeerAddresses {
   requestIP(request: Request): { address: string } | null;
 }
 const addressOf = (peers: PeerAddresses | null | undefined, request: Request): string => peers?.requestIP(request)?.address ?? "";
+
+/**
+ * python-engineio (under python-socketio) stamps every request, the handshake included and on
+ * either transport, with `t=<time.time()>`: seconds with a fraction. engine.io-client's `t` is a
+ * short base-36 string, and absent on a WebSocket. Told apart because python-socketio passes an
+ * event's every argument to its handler, so it must never get recovery offsets
+ * (docs/socketio.md#connection-state-recovery).
+ */
+export function engineClientOf(q: URLSearchParams): EngineClient {
+  return /^\d+\.\d+$/.test(q.get("t") ?? "") ? "python-engineio" : "unknown";
+}
 
 const TEXT = { "content-type": "text/plain; charset=UTF-8" };
 
@@ -83,8 +94,8 @@ export class EngineServer {
     this.pings = new PingSchedule(clock, opts.pingIntervalMs);
   }
 
-  private create(ws: WsLink | null, ip: string): EngineSession {
-    const s = new EngineSession(randomId(), this.clock, this.opts, this.counters, ws, this.ended, this.pings, ip);
+  private create(ws: WsLink | null, ip: string, client: EngineClient): EngineSession {
+    const s = new EngineSession(randomId(), this.clock, this.opts, this.counters, ws, this.ended, this.pings, ip, client);
     this.sessions.set(s.sid, s);
     this.onCount(1);
     this.onSession(s);
@@ -130,12 +141,12 @@ export class EngineServer {
     const v = this.verify(q, request.method, true);
     if (v instanceof EngineSession) return { kind: "probe", sid: v.sid };
     if (v) return this.error(v, origin);
-    return { kind: "new", ip: addressOf(peers, request) }; // replaced by the session once the socket opens
+    return { kind: "new", ip: addressOf(peers, request), client: engineClientOf(q) }; // replaced by the session once the socket opens
   }
 
   /** The WebSocket of a verified upgrade is open. Returns the session it serves, or null (socket closed). */
   wsOpened(link: WsLink, target: WsTarget): EngineSession | null {
-    if (target.kind === "new") return this.create(link, target.ip ?? "");
+    if (target.kind === "new") return this.create(link, target.ip ?? "", target.client ?? "unknown");
     const s = this.sessions.get(target.sid);
     if (s?.attachProbe(link)) return s;
     link.close(Close.normal, "session is gone or already upgraded");
@@ -156,7 +167,7 @@ export class EngineServer {
     if (v !== null && !(v instanceof EngineSession)) return this.error(v, origin);
     if (v === null) {
       if (q.get("transport") !== "polling") return this.error(EngineError.badRequest, origin);
-      return this.pollResponse(this.create(null, addressOf(peers, request)), request, cors, hold);
+      return this.pollResponse(this.create(null, addressOf(peers, request), engineClientOf(q)), request, cors, hold);
     }
     if (request.method === "GET") return this.pollResponse(v, request, cors, hold);
     if (request.method === "POST") return this.postResponse(v, request, cors);

@@ -39,7 +39,20 @@ export interface SessionEvents {
   /** The session moved from polling to its WebSocket. */
   upgraded(): void;
   closed(reason: string): void;
+  /** A ping goes out, after everything sent so far. */
+  pinging?(): void;
+  /**
+   * Its pong came back: the client has read everything sent before that ping (one ordered
+   * stream, and a client answers a ping after the packets before it).
+   */
+  ponged?(): void;
 }
+
+/**
+ * Which Engine.IO client library opened the session, as far as the server can tell (see
+ * engineClientOf in server.ts); "unknown" for every other one.
+ */
+export type EngineClient = "python-engineio" | "unknown";
 
 /** Polling packets in/out (WebSocket frames are counted by the transport seam). */
 export interface PacketCounters {
@@ -87,6 +100,7 @@ export class EngineSession implements PingNode {
     private readonly pings: PingSchedule = new PingSchedule(clock, opts.pingIntervalMs),
     /** The client's address as the handshake request came from it ("" when unknown). */
     readonly ip: string = "",
+    readonly client: EngineClient = "unknown",
   ) {
     this.ws = ws;
     this.transport = ws ? "websocket" : "polling";
@@ -247,6 +261,7 @@ export class EngineSession implements PingNode {
         this.stopPong?.();
         this.stopPong = null;
         this.schedulePing();
+        this.events.ponged?.();
         break;
       case "message":
         this.events.message(p.data as string | Uint8Array);
@@ -271,6 +286,7 @@ export class EngineSession implements PingNode {
 
   /** The ping is due (called by the schedule at pingDue). */
   pingDueNow(): void {
+    this.events.pinging?.();
     this.send({ type: "ping" });
     this.pongRefreshed = false;
     // The timeout counts from when the ping was due, so timer lateness does not add up.

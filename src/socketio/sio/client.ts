@@ -1,15 +1,16 @@
 // The Socket.IO side of one Engine.IO session (Socket.IO v5 "Client"): decodes packets with the
 // official socket.io-parser, connects namespaces, routes EVENT/ACK/DISCONNECT to sockets, and
 // rate-limits EVENT packets (the WebSocket seam does not: Engine.IO packets are not "messages").
-import { Decoder, Encoder, PacketType, type Packet } from "socket.io-parser";
+import { Decoder, PacketType, type Packet } from "socket.io-parser";
 import { Close } from "../../transport/close-codes.ts";
 import { RateLimiter } from "../../transport/rate.ts";
 import type { EngineSession, SessionEvents } from "../engine/session.ts";
+import { encodePacket, type Frames } from "./codec.ts";
 import type { Namespace } from "./namespace.ts";
 import type { SioServer } from "./server.ts";
+import type { LoggedPacket } from "./recovery.ts";
 import { SioSocket } from "./socket.ts";
 
-const encoder = new Encoder();
 /**
  * Packets without binary attachments decode in one call and leave no state in a Decoder, so one
  * Decoder serves every session; a session gets its own only for a packet with attachments (its
@@ -36,11 +37,17 @@ export class SioClient implements SessionEvents {
   /** Created on the first EVENT: a fresh bucket is full, as it would be by then anyway. */
   private limiter: RateLimiter | null = null;
   private stopConnectTimer: (() => void) | null;
+  /** Its sockets may recover: recovery is on and the client library reads offsets. */
+  private readonly recoverable: boolean;
+  /** The newest offset when the last ping went out: its pong confirms everything up to it. */
+  private pingSeq = 0;
   /** CONNECTs waiting for their namespace's delay, by namespace (null: none, the usual case). */
   private waiting: Map<string, () => void> | null = null;
 
   constructor(readonly server: SioServer, readonly session: EngineSession) {
     session.events = this;
+    // python-socketio hands an event's every argument to its handler: it gets no offsets.
+    this.recoverable = server.recovery !== null && session.client !== "python-engineio";
     // A session that never joins a namespace is dropped (socket.io "connectTimeout").
     this.stopConnectTimer = server.clock.setTimer(server.opts.connectTimeoutMs, () => {
       if (!this.first && !this.more?.size) this.close();
@@ -72,7 +79,18 @@ export class SioClient implements SessionEvents {
     for (const cancel of this.waiting?.values() ?? []) cancel();
     this.waiting = null;
     this.decoder?.destroy();
-    for (const s of this.sockets()) s.closed(reason);
+    for (const s of this.sockets()) s.transportLost(reason);
+  }
+
+  pinging(): void {
+    if (this.recoverable) this.pingSeq = this.server.recovery!.lastSeq;
+  }
+
+  ponged(): void {
+    if (!this.recoverable) return;
+    const recovery = this.server.recovery!;
+    if (this.first) recovery.confirm(this.first, this.pingSeq);
+    for (const s of this.more?.values() ?? []) recovery.confirm(s, this.pingSeq);
   }
 
   private ownDecoder(): Decoder {
@@ -81,16 +99,12 @@ export class SioClient implements SessionEvents {
     return d;
   }
 
-  encode(p: Packet): Array<string | Uint8Array> {
-    return encoder.encode(p);
-  }
-
   /** `posted`: from another connection's handler (see EngineSession.send). */
   sendPacket(p: Packet, posted = false): void {
-    this.sendEncoded(this.encode(p), posted);
+    this.sendEncoded(encodePacket(p), posted);
   }
 
-  sendEncoded(frames: Array<string | Uint8Array>, posted = false): void {
+  sendEncoded(frames: Frames, posted = false): void {
     for (const data of frames) this.session.send({ type: "message", data }, posted);
   }
 
@@ -155,15 +169,49 @@ export class SioClient implements SessionEvents {
 
   private admit(nsp: Namespace, name: string, auth: unknown): void {
     const payload = (auth ?? noAuth) as Readonly<Record<string, unknown>>;
+    const recovery = this.recoverable ? this.server.recovery : null;
+    // A client coming back with its pid and last offset (socket.io-client 4.6+). Its auth checks
+    // are not run again (socket.io's default, skipMiddlewares): the pid is its credential.
+    if (recovery && payload.pid !== undefined) {
+      const back = recovery.restore(payload.pid, payload.offset, nsp);
+      if (back) return this.resume(back.socket, back.missed);
+    }
     const refusal = nsp.authorize(payload, this.session);
     if (refusal) return this.sendPacket({ type: PacketType.CONNECT_ERROR, nsp: name, data: refusal });
     this.stopConnectTimer?.();
     this.stopConnectTimer = null;
     const socket = new SioSocket(this.server.newSocketId(), nsp, this, payload);
-    if (!this.first) this.first = socket;
-    else (this.more ??= new Map()).set(name, socket);
-    this.sendPacket({ type: PacketType.CONNECT, nsp: name, data: { sid: socket.id } });
+    const pid = recovery?.register(socket);
+    this.attach(socket);
+    this.sendPacket({ type: PacketType.CONNECT, nsp: name, data: pid ? { sid: socket.id, pid } : { sid: socket.id } });
     nsp.add(socket);
+  }
+
+  /**
+   * The socket is back: the CONNECT reply with its id and pid, then what it missed, in order,
+   * before anything new. A socket still connected on another session (whose transport died
+   * unnoticed) moves here; that session, left with no socket, is closed.
+   */
+  private resume(socket: SioSocket, missed: readonly LoggedPacket[]): void {
+    this.stopConnectTimer?.();
+    this.stopConnectTimer = null;
+    const old = socket.connected ? socket.client : null;
+    if (old) {
+      socket.nsp.rooms.detach(socket);
+      old.removeSocket(socket);
+      if (old.sockets().length === 0) old.close();
+    }
+    this.attach(socket);
+    socket.resumed(this);
+    this.pingSeq = 0; // a pong to a ping sent before now confirms none of the packets sent again
+    this.sendPacket({ type: PacketType.CONNECT, nsp: socket.nsp.name, data: { sid: socket.id, pid: socket.log!.pid } });
+    for (const p of missed) this.sendEncoded(p.frames);
+    socket.nsp.recovered(socket);
+  }
+
+  private attach(socket: SioSocket): void {
+    if (!this.first) this.first = socket;
+    else (this.more ??= new Map()).set(socket.nsp.name, socket);
   }
 
   /** Per-session rate limit on events: refusals get the application's reply; a flood ends the session. */

@@ -27,6 +27,8 @@ export class Namespace {
   private readonly connectionHandlers: Array<(s: SioSocket) => void> = [];
   private readonly handlers = new Map<string, SharedHandler>();
   private readonly disconnectHandlers: Array<(s: SioSocket, reason: string) => void> = [];
+  private readonly suspendHandlers: Array<(s: SioSocket, reason: string) => void> = [];
+  private readonly recoverHandlers: Array<(s: SioSocket) => void> = [];
   /** For an event no handler (the socket's or the namespace's) is registered for. */
   unknown: ((socket: SioSocket, event: string, args: unknown[], ack: Ack | null) => void) | null = null;
 
@@ -61,9 +63,27 @@ export class Namespace {
     return this;
   }
 
-  /** Called after each socket's own disconnect handlers. */
+  /**
+   * The socket is gone for good, after its own disconnect handlers: disconnected and not coming
+   * back (with recovery, when its window ends; the reason is the one it lost its transport for).
+   */
   onDisconnect(fn: (s: SioSocket, reason: string) => void): this {
     this.disconnectHandlers.push(fn);
+    return this;
+  }
+
+  /** The socket lost its transport and may come back (connection state recovery): emits to it are kept. */
+  onSuspend(fn: (s: SioSocket, reason: string) => void): this {
+    this.suspendHandlers.push(fn);
+    return this;
+  }
+
+  /**
+   * The socket came back within its window: the same object, id and rooms; what it missed has
+   * been sent. Connection handlers do not run again.
+   */
+  onRecover(fn: (s: SioSocket) => void): this {
+    this.recoverHandlers.push(fn);
     return this;
   }
 
@@ -72,7 +92,7 @@ export class Namespace {
     return { emit: (event, ...args) => this.rooms.broadcast(room, null, event, args) };
   }
 
-  /** Every socket of the namespace. */
+  /** Every socket of the namespace (those away included: they get it when they come back). */
   emit(event: string, ...args: unknown[]): void {
     for (const s of this.sockets.values()) s.emit(event, ...args);
   }
@@ -102,5 +122,13 @@ export class Namespace {
 
   disconnected(s: SioSocket, reason: string): void {
     for (const fn of this.disconnectHandlers) fn(s, reason);
+  }
+
+  suspended(s: SioSocket, reason: string): void {
+    for (const fn of this.suspendHandlers) fn(s, reason);
+  }
+
+  recovered(s: SioSocket): void {
+    for (const fn of this.recoverHandlers) fn(s);
   }
 }

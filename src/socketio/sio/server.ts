@@ -6,6 +6,7 @@ import type { Clock, Topics } from "../../transport/types.ts";
 import { EngineServer, randomId, type EngineServerOptions } from "../engine/server.ts";
 import { SioClient } from "./client.ts";
 import { Namespace } from "./namespace.ts";
+import { Recovery, type RecoveryOptions } from "./recovery.ts";
 import type { Ack, SioSocket } from "./socket.ts";
 
 export interface SioOptions extends EngineServerOptions {
@@ -14,6 +15,8 @@ export interface SioOptions extends EngineServerOptions {
   /** EVENT packets per second per session, and the burst above it. */
   rateLimit: number;
   rateBurst: number;
+  /** Connection state recovery; absent or a windowMs of 0: off. */
+  recovery?: RecoveryOptions;
 }
 
 export interface SioCounters {
@@ -24,6 +27,8 @@ export interface SioCounters {
 
 export class SioServer {
   readonly engine: EngineServer;
+  /** Connection state recovery, when on (recovery.ts). */
+  readonly recovery: Recovery | null;
   private readonly nsps = new Map<string, Namespace>();
   /** Reply to an event refused by the rate limit; the default emits "error" {reason}. */
   rateLimited: (socket: SioSocket, event: string, ack: Ack | null) => void = (socket, _event, ack) => {
@@ -40,6 +45,7 @@ export class SioServer {
     readonly log: Logger,
   ) {
     this.engine = new EngineServer(clock, opts, counters, log);
+    this.recovery = opts.recovery && opts.recovery.windowMs > 0 ? new Recovery(clock, opts.recovery) : null;
     this.engine.onSession = (session) => void new SioClient(this, session);
   }
 
@@ -60,5 +66,6 @@ export class SioServer {
 
   close(): void {
     this.engine.closeAll();
+    this.recovery?.close();
   }
 }

@@ -1,8 +1,11 @@
 // One client's connection to one namespace (Socket.IO v5 "Socket"): events in and out, acks in
-// both directions, rooms, and disconnection from either side.
+// both directions, rooms, and disconnection from either side. With connection state recovery a
+// socket outlives its transport: it is away (not connected, may come back, its events kept)
+// until its client comes back on a new session or the window ends (recovery.ts).
 import { PacketType, type Packet } from "socket.io-parser";
 import type { SioClient } from "./client.ts";
 import type { Namespace } from "./namespace.ts";
+import type { Recovery, SocketLog } from "./recovery.ts";
 
 export type Ack = (...args: unknown[]) => void;
 /** An event handler gets the event's arguments and, when the client asked for one, an ack. */
@@ -12,6 +15,12 @@ const noRooms: ReadonlySet<string> = new Set();
 
 export class SioSocket {
   connected = true;
+  /** Gone for good: disconnected and not coming back. */
+  ended = false;
+  /** Came back after losing its transport, with its id and rooms (socket.io's `recovered`). */
+  recovered = false;
+  /** Set when its client can recover (Recovery.register): its pid and the packets it may lack. */
+  log: SocketLog | null = null;
   // Maps, sets and lists are made on first use: most sockets of an idle server never use them.
   private roomSet: Set<string> | null = null;
   private dataSlot: Record<string, unknown> | null = null;
@@ -28,7 +37,8 @@ export class SioSocket {
   constructor(
     readonly id: string,
     readonly nsp: Namespace,
-    readonly client: SioClient,
+    /** The session it is on (while away, the one it lost; a new one when it comes back). */
+    public client: SioClient,
     /** The CONNECT packet's payload (Socket.IO v5 "auth"). */
     readonly auth: Readonly<Record<string, unknown>>,
   ) {}
@@ -36,6 +46,15 @@ export class SioSocket {
   /** The client's address (its Engine.IO session's handshake request; "" when unknown). */
   get ip(): string {
     return this.client.session.ip;
+  }
+
+  /** Lost its transport and may come back: emits to it are kept for then. */
+  get away(): boolean {
+    return !this.connected && !this.ended;
+  }
+
+  get recovery(): Recovery | null {
+    return this.log ? this.client.server.recovery : null;
   }
 
   /** The rooms this socket is in. */
@@ -64,16 +83,17 @@ export class SioSocket {
     return this;
   }
 
-  /** Emit an event; a function as the last argument asks the client for an ack. */
+  /**
+   * Emit an event; a function as the last argument asks the client for an ack. An event that asks
+   * for an ack carries no offset and is not kept for recovery (as socket.io: the callback would
+   * not survive), so a socket that is away does not get it.
+   */
   emit(event: string, ...args: unknown[]): void {
-    if (!this.connected) return;
-    const packet: Packet = { type: PacketType.EVENT, nsp: this.nsp.name, data: [event, ...args] };
     const last = args[args.length - 1];
-    if (typeof last === "function") {
-      packet.data = [event, ...args.slice(0, -1)];
-      packet.id = this.nextAckId++;
-      (this.acks ??= new Map()).set(packet.id, last as Ack);
-    }
+    if (typeof last !== "function") return this.out([event, ...args], false);
+    if (!this.connected) return;
+    const packet: Packet = { type: PacketType.EVENT, nsp: this.nsp.name, data: [event, ...args.slice(0, -1)], id: this.nextAckId++ };
+    (this.acks ??= new Map()).set(packet.id!, last as Ack);
     this.client.sendPacket(packet);
   }
 
@@ -82,11 +102,24 @@ export class SioSocket {
    * WebSocket the frame is posted (docs/architecture.md#the-websocket-seam).
    */
   deliver(event: string, ...args: unknown[]): void {
-    if (this.connected) this.client.sendPacket({ type: PacketType.EVENT, nsp: this.nsp.name, data: [event, ...args] }, true);
+    this.out([event, ...args], true);
+  }
+
+  /** An EVENT without ack: with its offset and kept while the client may lack it, if it can recover. */
+  private out(data: unknown[], posted: boolean): void {
+    const recovery = this.recovery;
+    if (!recovery) {
+      if (this.connected) this.client.sendPacket({ type: PacketType.EVENT, nsp: this.nsp.name, data }, posted);
+      return;
+    }
+    if (this.ended) return;
+    const p = recovery.packet(this.nsp.name, data);
+    recovery.record(this, p);
+    if (this.connected) this.client.sendEncoded(p.frames, posted);
   }
 
   join(room: string): void {
-    if (!this.connected || this.rooms.has(room)) return;
+    if (this.ended || this.rooms.has(room)) return;
     (this.roomSet ??= new Set()).add(room);
     this.nsp.rooms.join(this, room);
   }
@@ -101,12 +134,16 @@ export class SioSocket {
     return { emit: (event, ...args) => this.nsp.rooms.broadcast(room, this, event, args) };
   }
 
-  /** Server-side disconnect: DISCONNECT to the client; `close` also ends the whole Engine.IO session. */
+  /**
+   * Server-side disconnect: DISCONNECT to the client; `close` also ends the whole Engine.IO session.
+   * A socket that is away just ends (it cannot come back).
+   */
   disconnect(close = false): void {
-    if (!this.connected) return;
-    this.client.sendPacket({ type: PacketType.DISCONNECT, nsp: this.nsp.name });
+    if (this.ended) return;
+    const connected = this.connected;
+    if (connected) this.client.sendPacket({ type: PacketType.DISCONNECT, nsp: this.nsp.name });
     this.closed("server namespace disconnect");
-    if (close) this.client.close();
+    if (close && connected) this.client.close();
   }
 
   // ---- called by SioClient ----
@@ -129,22 +166,45 @@ export class SioSocket {
     fn(...(p.data as unknown[]));
   }
 
-  /** Ends this socket once, whichever side started it. */
-  closed(reason: string): void {
+  /** Its session ended: away if its client can come back for it, else gone for good. */
+  transportLost(reason: string): void {
     if (!this.connected) return;
+    if (!this.recovery?.suspend(this, reason)) return this.closed(reason);
     this.connected = false;
+    this.acks = null; // the client has dropped its side of them
+    this.client.removeSocket(this);
+    this.nsp.suspended(this, reason);
+  }
+
+  /** Back on a new session (recovery.ts): its rooms are subscribed on it; the client then sends what it missed. */
+  resumed(client: SioClient): void {
+    this.client = client;
+    this.connected = true;
+    this.recovered = true;
+    this.acks = null; // a client that reconnects has dropped the acks it was waiting for
+    this.nsp.rooms.upgraded(this);
+  }
+
+  /** Ends this socket once, for good, whichever side started it (or its recovery window ran out). */
+  closed(reason: string): void {
+    if (this.ended) return;
+    this.connected = false;
+    this.ended = true;
     for (const room of [...this.rooms]) this.leave(room);
     this.acks = null;
     this.client.removeSocket(this);
     this.nsp.remove(this);
+    this.recovery?.release(this);
     for (const fn of this.disconnectHandlers ?? []) fn(reason);
     this.nsp.disconnected(this, reason);
   }
 
   private ackFor(id: number): Ack {
     let sent = false;
+    const client = this.client;
     return (...args) => {
-      if (sent || !this.connected) return; // an ack is answered once
+      // Answered once, and only on the session that asked (a client that came back has dropped it).
+      if (sent || !this.connected || this.client !== client) return;
       sent = true;
       this.client.sendPacket({ type: PacketType.ACK, nsp: this.nsp.name, id, data: args });
     };
