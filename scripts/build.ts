@@ -122,7 +122,8 @@ export async function build(target: string, outfile: string, opts: { bytecodeOrd
       [
         process.execPath, "build", "--compile", "--minify", "--bytecode", "--format=esm",
         "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", "--compile-jit-policy=10", ...order,
-        `--target=bun-${target}`, staged.entry, "--outfile", outfile,
+        // The database worker is a second entry point: new Worker() finds it inside the executable.
+        `--target=bun-${target}`, staged.entry, join(root, "src/store/worker.ts"), "--outfile", outfile,
       ],
       { cwd: root, stdout: "pipe", stderr: "pipe" },
     );

@@ -13,7 +13,7 @@ import type { PageEntry } from "./pages/registry.ts";
 import { createPages } from "./pages/serve.ts";
 import { protocols as defaultProtocols } from "./protocols/index.ts";
 import type { PluginContext, ProtocolFactory } from "./protocols/types.ts";
-import { openStore, type Store } from "./store/db.ts";
+import { Store } from "./store/store.ts";
 import { systemClock } from "./transport/clock.ts";
 import { Metrics } from "./transport/metrics.ts";
 import type { Clock } from "./transport/types.ts";
@@ -47,7 +47,7 @@ export class StartupError extends Error {}
 const reason = (err: unknown) => ((err as NodeJS.ErrnoException).code ?? (err as Error).message ?? String(err));
 
 /** Open the database, turning "unable to open database file" into which folder and why. */
-function openDataDir(dataDir: string, log: Logger): Store {
+async function openDataDir(dataDir: string, log: Logger): Promise<Store> {
   const where = `data dir '${dataDir}'` + (resolve(dataDir) === dataDir ? "" : ` (${resolve(dataDir)})`);
   try {
     mkdirSync(dataDir, { recursive: true });
@@ -56,7 +56,7 @@ function openDataDir(dataDir: string, log: Logger): Store {
     throw new StartupError(`${where} is not a writable folder (${reason(err)}); set --data-dir or SWITCHBOARD_DATA_DIR to one this user can write`);
   }
   try {
-    return openStore(dataDir, log);
+    return await Store.open(dataDir, log);
   } catch (err) {
     throw new StartupError(`${where}: cannot open the database (${(err as Error).message})`);
   }
@@ -98,7 +98,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const { config, log } = opts;
   const started = performance.now();
   const tls = tlsOptions(config);
-  const store = openDataDir(config.dataDir, log);
+  const store = await openDataDir(config.dataDir, log);
   const operatorToken = config.operatorToken || keptOperatorToken(config.dataDir).token;
   const operator = new OperatorAuth(operatorToken);
   const metrics = new Metrics();
@@ -129,6 +129,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       uptime_s: Math.round((performance.now() - started) / 100) / 10,
       connections: metrics.connections(),
       limits: limitsReport(transport),
+      store: store.health(),
     }))
     .get("/metrics", () => new Response(metrics.prometheus(), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } }));
   for (const p of plugins) app = p.routes(app);
@@ -156,7 +157,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   } catch (err) {
     // Nothing is served: release what the plugins started (pools, timers) and the database.
     for (const p of plugins) await Promise.resolve(p.stop?.()).catch(() => {});
-    store.close();
+    await store.close();
     const code = (err as NodeJS.ErrnoException).code;
     throw new StartupError(
       code === "EADDRINUSE"
@@ -215,7 +216,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       const pendingRequests = () => transport.servers.reduce((n, s) => n + s.pendingRequests, 0);
       while ((transport.live.size > 0 || pendingRequests() > 0) && performance.now() < deadline) await Bun.sleep(10);
       await Promise.all(transport.servers.map((s) => s.stop(true)));
-      store.close();
+      await store.close();
     })());
 
   const consoleUrl = `${lanUrl(config.host, port, tls !== undefined)}/?token=${encodeURIComponent(operatorToken)}`;

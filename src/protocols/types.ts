@@ -2,7 +2,7 @@ import type { AnyElysia } from "elysia";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { Pages } from "../pages/serve.ts";
-import type { Store } from "../store/db.ts";
+import type { Store } from "../store/store.ts";
 import type { Metrics } from "../transport/metrics.ts";
 import type { Clock } from "../transport/types.ts";
 import type { Transport } from "../transport/transport.ts";

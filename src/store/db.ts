@@ -1,19 +1,13 @@
-// The embedded database: one SQLite file in --data-dir, WAL mode, versioned migrations.
+// The embedded database: one SQLite file in --data-dir, WAL mode, versioned migrations. Used by
+// the database worker (worker.ts); tests of the SQL stores use it directly.
 import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { Logger } from "../log.ts";
-import { migrations as defaultMigrations, type Migration } from "./migrations.ts";
+import type { Migration } from "./migrations.ts";
 
-export interface Store {
-  readonly db: Database;
-  readonly path: string;
-  close(): void;
-}
+export const DB_FILE = "switchboard.db";
 
-export function openStore(dataDir: string, log: Logger, migrations: Migration[] = defaultMigrations): Store {
-  mkdirSync(dataDir, { recursive: true });
-  const path = join(dataDir, "switchboard.db");
+export function openDatabase(path: string): Database {
   const db = new Database(path, { create: true, strict: true });
   db.exec("PRAGMA journal_mode = WAL");
   // NORMAL is durable across process crashes in WAL mode; FULL also survives power loss,
@@ -21,21 +15,10 @@ export function openStore(dataDir: string, log: Logger, migrations: Migration[] 
   db.exec("PRAGMA synchronous = FULL");
   db.exec("PRAGMA busy_timeout = 5000");
   db.exec("PRAGMA foreign_keys = ON");
-  migrate(db, migrations, log);
-  let closed = false;
-  return {
-    db,
-    path,
-    close() {
-      if (closed) return;
-      closed = true;
-      db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-      db.close();
-    },
-  };
+  return db;
 }
 
-export function migrate(db: Database, migrations: Migration[], log: Logger): number {
+export function migrate(db: Database, migrations: Migration[], log: { info(msg: string, fields?: Record<string, unknown>): void }): number {
   db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)");
   const row = db.query<{ v: number | null }, []>("SELECT max(version) AS v FROM schema_migrations").get();
   const current = row?.v ?? 0;
@@ -48,4 +31,29 @@ export function migrate(db: Database, migrations: Migration[], log: Logger): num
     log.info("database migrated", { version: m.version, name: m.name });
   }
   return pending.length ? pending[pending.length - 1]!.version : current;
+}
+
+/** The database opened on this thread (tests of the SQL stores, tools); the server uses Store (store.ts). */
+export interface LocalStore {
+  readonly db: Database;
+  readonly path: string;
+  close(): void;
+}
+
+export function openLocalStore(dataDir: string, log: { info(msg: string, fields?: Record<string, unknown>): void }, migrations: Migration[]): LocalStore {
+  mkdirSync(dataDir, { recursive: true });
+  const path = join(dataDir, DB_FILE);
+  const db = openDatabase(path);
+  migrate(db, migrations, log);
+  let closed = false;
+  return {
+    db,
+    path,
+    close() {
+      if (closed) return;
+      closed = true;
+      db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      db.close();
+    },
+  };
 }

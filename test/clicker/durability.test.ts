@@ -1,5 +1,6 @@
 // Integration: what SCORED promises. Ids and scores survive a restart; a flood loses and
 // duplicates nothing and does not starve another clicker.
+import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { bootServer, tempDir } from "../helpers/server.ts";
@@ -89,8 +90,10 @@ describe("clicker /ws: durability", () => {
       expect(mine).toEqual(Array.from({ length: N }, (_, i) => `SCORE ${i} ${rf.id} ${i + 1}`));
       expect(await board.quiet(200)).toBe(true);
 
-      const db = s.server.ctx.store.db;
+      // The server's connection lives in its database worker; a second one reads the same file (WAL).
+      const db = new Database(s.server.ctx.store.path, { readonly: true });
       const row = db.query<{ n: number; d: number }, [string]>("SELECT count(*) AS n, count(DISTINCT ts) AS d FROM clicker_scores WHERE sender_id = ?").get(rf.id)!;
+      db.close();
       expect(row).toEqual({ n: N, d: N });
     } finally {
       for (const c of clients) c.close();

@@ -2,16 +2,16 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { silentLogger } from "../../src/log.ts";
 import { CHUNK_ROWS, SqliteClickerStore, type ScoreRecord } from "../../src/protocols/clicker/store.ts";
-import { openStore, type Store } from "../../src/store/db.ts";
+import { openLocalStore, type LocalStore } from "../../src/store/db.ts";
 import { migrations } from "../../src/store/migrations.ts";
 import { tempDir } from "../helpers/server.ts";
 
 describe("clicker SQLite store", () => {
   let dir: string;
-  let db: Store;
+  let db: LocalStore;
   beforeEach(() => {
     dir = tempDir("switchboard-clicker-store-");
-    db = openStore(dir, silentLogger);
+    db = openLocalStore(dir, silentLogger, migrations);
   });
   afterEach(() => {
     db.close();
@@ -121,7 +121,7 @@ describe("clicker SQLite store", () => {
     const a = await s.register(null);
     await s.saveScores([{ id: a.id, ts: 7n, score: 70n }]);
     db.close();
-    db = openStore(dir, silentLogger);
+    db = openLocalStore(dir, silentLogger, migrations);
     const again = new SqliteClickerStore(db.db);
     expect((await again.register(a.secret)).id).toBe(a.id);
     expect(await again.saveScores([{ id: a.id, ts: 7n, score: 70n }])).toEqual([false]);
@@ -131,13 +131,13 @@ describe("clicker SQLite store", () => {
   test("a database written before the latest-score table (version 2) keeps every id's latest score", async () => {
     db.close();
     rmSync(dir, { recursive: true, force: true });
-    db = openStore(dir, silentLogger, migrations.filter((m) => m.version <= 2));
+    db = openLocalStore(dir, silentLogger, migrations.filter((m) => m.version <= 2));
     const add = db.db.query("INSERT INTO clicker_scores (sender_id, ts, score) VALUES (?, ?, ?)");
     db.db.exec("INSERT INTO clicker_senders (id, secret_hash) VALUES ('000010', 'a'), ('000020', 'b'), ('000030', 'c')");
     // Arrival order, not the timestamp, decides which score is the latest (counters wrap).
     for (const [id, ts, score] of [["000010", 5, 1], ["000020", 9, 2], ["000010", -4, 3], ["000020", 1, 4]] as const) add.run(id, ts, score);
     db.close();
-    db = openStore(dir, silentLogger);
+    db = openLocalStore(dir, silentLogger, migrations);
     const s = new SqliteClickerStore(db.db);
     const got = await s.latest(["000010", "000020", "000030"]);
     expect([...got.values()]).toEqual([

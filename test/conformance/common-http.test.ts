@@ -97,7 +97,7 @@ describe("/healthz and /metrics", () => {
 
   test("/healthz right after start: exactly status, uptime_s, and every protocol at 0", async () => {
     const h = await health();
-    expect(Object.keys(h)).toEqual(["status", "uptime_s", "connections", "limits"]);
+    expect(Object.keys(h)).toEqual(["status", "uptime_s", "connections", "limits", "store"]);
     expect(h.status).toBe("ok");
     expect(typeof h.uptime_s).toBe("number");
     expect(h.uptime_s).toBeGreaterThanOrEqual(0);

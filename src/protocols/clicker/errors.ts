@@ -1,7 +1,7 @@
 // The clicker's error catalogue (docs/clicker.md#errors): `ERROR <code> <message>` lines, an
 // extension that the original clients may ignore.
 
-export type ErrorCode = "unknown_command" | "bad_arguments" | "not_registered" | "rate_limited";
+export type ErrorCode = "unknown_command" | "bad_arguments" | "not_registered" | "rate_limited" | "storage_unavailable";
 
 /** A command that could not be parsed (errors as values). */
 export interface ParseError {
@@ -33,4 +33,6 @@ export const Says = {
   msgIdRange: (max: bigint) => `msgId must be between 0 and ${max}`,
   badId: (token: string) => `ids are 6 digits, got ${shown(token)}`,
   registerFirst: "send REGISTER before SCORE",
+  /** The database could not write (disk full, I/O error): nothing was stored, send it again later. */
+  notStored: (why: string) => `not stored, send it again later (${why})`,
 } as const;

@@ -5,7 +5,7 @@ import { fmt, idList } from "./codec.ts";
 import { Says } from "./errors.ts";
 import { RATE_LIMITED_TEXT } from "../../transport/rate.ts";
 import { ClickerHub, type ClickerClient } from "./state.ts";
-import { SqliteClickerStore, type SenderGaps } from "./store.ts";
+import type { ClickerStore, SenderGaps } from "./store.ts";
 
 /** One id of the gaps feed (docs/clicker.md#missing-scores); msgIds are below 2^53, exact as numbers. */
 const senderJson = (id: string, g: SenderGaps | undefined) => ({
@@ -20,7 +20,16 @@ const json = (body: unknown, status = 200) =>
 
 export const clickerProtocol: ProtocolFactory = (ctx) => {
   const counters = ctx.metrics.protocol("clicker");
-  const store = new SqliteClickerStore(ctx.store.db);
+  // The SQL runs in the database worker (docs/architecture.md#data); its gauges come back with every reply.
+  const remote = ctx.store.remote<ClickerStore>("clicker");
+  const store: ClickerStore = {
+    register: (secret) => remote.register(secret),
+    // The relay's pending scores carry their connection: only the record crosses to the worker.
+    saveScores: (scores) => remote.saveScores(scores.map(({ id, ts, score, msgId }) => ({ id, ts, score, msgId: msgId ?? null }))),
+    latest: (ids) => remote.latest(ids),
+    gaps: (ids) => remote.gaps(ids),
+  };
+  const facts = () => ctx.store.factsOf("clicker") as { missingScores?: number; sendersWithGaps?: number };
   const hub = new ClickerHub({
     store,
     topics: ctx.transport.topics("clicker"),
@@ -38,8 +47,8 @@ export const clickerProtocol: ProtocolFactory = (ctx) => {
   });
   ctx.metrics.gauge("switchboard_clicker_senders", "Clicker: registered senders connected now.", () => hub.senderCount());
   ctx.metrics.gauge("switchboard_clicker_listeners", "Clicker: connections listening to at least one id.", () => hub.listenerCount());
-  ctx.metrics.gauge("switchboard_clicker_missing_scores", "Clicker: draft-2 scores still missing (msgIds skipped and not received), all ids.", () => store.missingScores);
-  ctx.metrics.gauge("switchboard_clicker_senders_missing_scores", "Clicker: ids with at least one draft-2 score still missing.", () => store.sendersWithGaps);
+  ctx.metrics.gauge("switchboard_clicker_missing_scores", "Clicker: draft-2 scores still missing (msgIds skipped and not received), all ids.", () => facts().missingScores ?? 0);
+  ctx.metrics.gauge("switchboard_clicker_senders_missing_scores", "Clicker: ids with at least one draft-2 score still missing.", () => facts().sendersWithGaps ?? 0);
   return {
     name: "clicker",
     routes: (app) =>
@@ -52,7 +61,7 @@ export const clickerProtocol: ProtocolFactory = (ctx) => {
           if (typeof ids === "string") return json({ error: "bad_ids", message: Says.badId(ids) }, 400);
           const found = await store.gaps(ids);
           const list = ids ?? [...found.keys()].sort();
-          return json({ missing: store.missingScores, senders: list.map((id) => senderJson(id, found.get(id))) });
+          return json({ missing: facts().missingScores ?? 0, senders: list.map((id) => senderJson(id, found.get(id))) });
         }),
     // Scores already received are committed before the database closes.
     stop: () => hub.stop(),

@@ -16,7 +16,13 @@ import type { Conn, Topics } from "../../transport/types.ts";
 import { Audience } from "./audience.ts";
 import { fmt, parse, type Command, type Draft, type Score } from "./codec.ts";
 import { Says, type ParseError } from "./errors.ts";
-import type { ClickerStore, ScoreRecord } from "./store.ts";
+import type { ClickerStore, Registration, ScoreRecord } from "./store.ts";
+
+/** The database's own words for a failure (SQLite's code first), short. */
+const reason = (err: unknown) => {
+  const e = err as { code?: unknown; message?: string };
+  return (typeof e?.code === "string" ? e.code : e?.message ?? "storage error").slice(0, 80);
+};
 
 /** One topic per sender id and draft; a listener subscribes to the ids it asked for. */
 export const topicOf = (id: string, draft: Draft = 1) => (draft === 1 ? `clicker:${id}` : `clicker2:${id}`);
@@ -202,7 +208,13 @@ export class ClickerHub {
       p.conn.send(fmt.registered(p.senderId, p.secret));
       return;
     }
-    const reg = await this.deps.store.register(secret);
+    let reg: Registration;
+    try {
+      reg = await this.deps.store.register(secret);
+    } catch (err) {
+      this.deps.log.debug("clicker: register failed", { err: (err as Error).message });
+      return this.fail(p, { code: "storage_unavailable", message: Says.notStored(reason(err)) });
+    }
     if (p.closed) return;
     this.release(p);
     const prev = this.senders.get(reg.id);
@@ -262,9 +274,14 @@ export class ClickerHub {
     try {
       fresh = await this.deps.store.saveScores(batch.items);
     } catch (err) {
-      // No SCORED without a write: the original protocol tells clickers to keep the score and
-      // send it again later (docs/clicker.md#score).
-      this.deps.log.error("clicker: storing scores failed", { scores: batch.items.length, err: err as Error });
+      // No SCORED without a write: every waiting SCORE is told, so the clicker keeps the score and
+      // sends it again later (docs/clicker.md#storage-errors); the next commit tries the disk anew.
+      this.deps.log.debug("clicker: storing scores failed", { scores: batch.items.length, err: (err as Error).message });
+      const reply = fmt.error("storage_unavailable", Says.notStored(reason(err)));
+      for (const item of batch.items) if (!item.peer.closed) {
+        this.deps.onError?.();
+        item.peer.conn.send(reply);
+      }
       return;
     }
     const { items } = batch;
@@ -303,7 +320,11 @@ export class ClickerHub {
    * each one's latest score in the listener's draft.
    */
   private async listen(p: ClickerClient, ids: string[], draft: Draft): Promise<void> {
-    const stored = await this.deps.store.latest(ids);
+    // Without the database the catch-up has only what this process saw; the LISTEN still holds.
+    const stored = await this.deps.store.latest(ids).catch((err: unknown) => {
+      this.deps.log.debug("clicker: reading the latest scores failed", { err: (err as Error).message });
+      return new Map<string, ScoreRecord>();
+    });
     if (p.closed) return;
     // From here on nothing awaits, so no broadcast can slip between the catch-up and the
     // subscription: the listener sees every later change exactly once.

@@ -140,6 +140,11 @@ export class SqliteClickerStore implements ClickerStore {
     });
   }
 
+  /** The gauges' numbers, sent to the main thread with every reply of the database worker. */
+  facts(): { missingScores: number; sendersWithGaps: number } {
+    return { missingScores: this.missingScores, sendersWithGaps: this.sendersWithGaps };
+  }
+
   /** msgIds missing in all, and how many ids miss some (the /metrics gauges; read without I/O). */
   get missingScores(): number {
     return Number(this.book.missingScores);

@@ -6,19 +6,20 @@ import { rmSync } from "node:fs";
 import { createLogger, silentLogger } from "../../../src/log.ts";
 import { ClickerHub } from "../../../src/protocols/clicker/state.ts";
 import { SqliteClickerStore } from "../../../src/protocols/clicker/store.ts";
-import { openStore, type Store } from "../../../src/store/db.ts";
+import { migrations } from "../../../src/store/migrations.ts";
+import { openLocalStore, type LocalStore } from "../../../src/store/db.ts";
 import { FakeConn, FakeHub } from "../../helpers/fakes.ts";
 import { tempDir } from "../../helpers/server.ts";
 
 let dir: string;
-let db: Store;
+let db: LocalStore;
 let topics: FakeHub & { published: string[] };
 let relay: ClickerHub;
 let deferred: Array<() => void>;
 
 beforeEach(() => {
   dir = tempDir("switchboard-clicker-relay2-");
-  db = openStore(dir, silentLogger);
+  db = openLocalStore(dir, silentLogger, migrations);
   deferred = [];
   const hub = new FakeHub();
   // Records every publish, to see that nothing is fanned out to a draft nobody listens in.

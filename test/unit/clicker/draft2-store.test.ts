@@ -5,15 +5,15 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { silentLogger } from "../../../src/log.ts";
 import { CHUNK_ROWS, SqliteClickerStore, type ScoreRecord } from "../../../src/protocols/clicker/store.ts";
-import { openStore, type Store } from "../../../src/store/db.ts";
+import { openLocalStore, type LocalStore } from "../../../src/store/db.ts";
 import { migrations } from "../../../src/store/migrations.ts";
 import { tempDir } from "../../helpers/server.ts";
 
 let dir: string;
-let db: Store;
+let db: LocalStore;
 beforeEach(() => {
   dir = tempDir("switchboard-clicker-d2-");
-  db = openStore(dir, silentLogger);
+  db = openLocalStore(dir, silentLogger, migrations);
 });
 afterEach(() => {
   db.close();
@@ -101,7 +101,7 @@ describe("gaps in msgIds", () => {
     const { id } = await s.register(null);
     await s.saveScores(d2(id, [1, 1, 1], [4, 4, 4]));
     db.close();
-    db = openStore(dir, silentLogger);
+    db = openLocalStore(dir, silentLogger, migrations);
     const again = new SqliteClickerStore(db.db);
     expect([again.missingScores, again.sendersWithGaps]).toEqual([2, 1]);
     expect(await again.saveScores(d2(id, [4, 4, 4], [6, 6, 6]))).toEqual([false, true]);
@@ -125,14 +125,14 @@ describe("gaps in msgIds", () => {
 test("a draft-1 database (version 3) migrates: rows, seqs and retry detection kept, msgIds empty", async () => {
   db.close();
   rmSync(dir, { recursive: true, force: true });
-  db = openStore(dir, silentLogger, migrations.filter((m) => m.version <= 3));
+  db = openLocalStore(dir, silentLogger, migrations.filter((m) => m.version <= 3));
   // What the draft-1 store wrote: the scores and the latest one.
   db.db.exec(`INSERT INTO clicker_senders (id, secret_hash) VALUES ('000010', 'a');
               INSERT INTO clicker_scores (sender_id, ts, score) VALUES ('000010', 5, 1), ('000010', -4, 2);
               INSERT INTO clicker_latest (sender_id, ts, score) VALUES ('000010', -4, 2);`);
   const before = db.db.query("SELECT seq, sender_id, ts, score FROM clicker_scores ORDER BY seq").all();
   db.close();
-  db = openStore(dir, silentLogger);
+  db = openLocalStore(dir, silentLogger, migrations);
   expect(db.db.query("SELECT seq, sender_id, ts, score FROM clicker_scores ORDER BY seq").all()).toEqual(before);
   expect(db.db.query("SELECT count(*) AS n FROM clicker_scores WHERE msg_id IS NOT NULL").get()).toEqual({ n: 0 });
   const s = new SqliteClickerStore(db.db);
