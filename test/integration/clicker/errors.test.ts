@@ -1,0 +1,111 @@
+// Integration: every malformed line gets its ERROR reply, loses nothing, and the connection stays open.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { bootServer, type TestServer } from "../../helpers/server.ts";
+import { TestClient } from "../../helpers/ws-client.ts";
+import { registerOn } from "./client.ts";
+
+describe("clicker /ws: bad input", () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await bootServer();
+  });
+  afterAll(() => s.stop());
+
+  test("SCORE before REGISTER is not_registered", async () => {
+    const c = await TestClient.open(s.ws("/ws"));
+    c.send("SCORE 1 1");
+    expect(await c.next()).toMatch(/^ERROR not_registered \S/);
+    c.close();
+  });
+
+  // [frame, code]: the reply must be `ERROR <code> <message>`.
+  const table: Array<[string, string]> = [
+    ["", "unknown_command"],
+    ["HELLO", "unknown_command"],
+    ["SUBSCRIBE 000001", "unknown_command"],
+    ["REGISTERED 000001 x", "unknown_command"],
+    [" SCORE 1 1", "unknown_command"],
+    ["SCORE", "bad_arguments"],
+    ["SCORE 1", "bad_arguments"],
+    ["SCORE 1 2 3", "bad_arguments"],
+    ["SCORE 1  2", "bad_arguments"],
+    ["SCORE 1.5 2", "bad_arguments"],
+    ["SCORE 1 1e3", "bad_arguments"],
+    ["SCORE 0x10 1", "bad_arguments"],
+    ["SCORE +1 1", "bad_arguments"],
+    ["SCORE one two", "bad_arguments"],
+    ["SCORE 99999999999999999999 1", "bad_arguments"],
+    ["REGISTER a b", "bad_arguments"],
+    ["LISTEN", "bad_arguments"],
+    ["LISTEN , ,", "bad_arguments"],
+    ["LISTEN 12345", "bad_arguments"],
+    ["LISTEN 000001,abcdef", "bad_arguments"],
+  ];
+
+  test("malformed lines, table-driven: error reply, connection open, registration intact", async () => {
+    const c = await TestClient.open(s.ws("/ws"));
+    const r = await registerOn(c);
+    for (const [frame, code] of table) {
+      c.send(frame);
+      const reply = await c.next();
+      expect({ frame, reply: reply.split(" ").slice(0, 2).join(" ") }).toEqual({ frame, reply: `ERROR ${code}` });
+      expect(reply).toMatch(/^ERROR [a-z_]+ [\x20-\x7e]+$/);
+    }
+    expect(c.closed).toBeNull();
+    c.send("SCORE 1 1");
+    expect(await c.next()).toBe("SCORED 1");
+    c.send(`REGISTER ${r.secret}`);
+    expect(await c.next()).toBe(`REGISTERED ${r.id} ${r.secret}`);
+    c.close();
+  });
+
+  test("raw frames reach the relay untouched: 007, \"x\" and 3 are unknown commands, echoed as sent", async () => {
+    const c = await TestClient.open(s.ws("/ws"));
+    for (const frame of ["007", '"x"', "3"]) {
+      c.send(frame);
+      expect(await c.next()).toBe(`ERROR unknown_command unknown command ${frame}`);
+    }
+    expect(c.closed).toBeNull();
+    c.close();
+  });
+
+  test("a binary frame is refused with bad_arguments and the connection stays open", async () => {
+    const c = await TestClient.open(s.ws("/ws"));
+    c.send(new TextEncoder().encode("REGISTER"));
+    expect(await c.next()).toMatch(/^ERROR bad_arguments /);
+    await registerOn(c);
+    c.close();
+  });
+
+  test("other clients are not disturbed by a misbehaving one", async () => {
+    const good = await TestClient.open(s.ws("/ws"));
+    const r = await registerOn(good);
+    const bad = await TestClient.open(s.ws("/ws"));
+    for (const [frame] of table) bad.send(frame);
+    bad.send(new Uint8Array([0xff, 0xfe]));
+    good.send("SCORE 9 9");
+    expect(await good.next()).toBe("SCORED 9");
+    for (let i = 0; i <= table.length; i++) expect(await bad.next()).toStartWith("ERROR ");
+    bad.send(`LISTEN ${r.id}`);
+    expect(await bad.next()).toBe(`CONNECT ${r.id}`);
+    expect(await bad.next()).toBe(`SCORE 9 ${r.id} 9`);
+    good.close();
+    bad.close();
+  });
+});
+
+describe("clicker /ws: rate limit", () => {
+  test("over the limit: ERROR rate_limited, then 1008 if it keeps going", async () => {
+    const s = await bootServer({ rateLimit: 5, rateBurst: 5, rateQueue: 3 });
+    try {
+      const c = await TestClient.open(s.ws("/ws"));
+      for (let i = 0; i < 30; i++) c.send("LISTEN 000001");
+      const seen: string[] = [];
+      for (let i = 0; i < 40 && !c.closed; i++) seen.push(await c.next().catch(() => ""));
+      expect(seen).toContain("ERROR rate_limited too many messages waiting: slow down");
+      expect((await c.waitClose()).code).toBe(1008);
+    } finally {
+      await s.stop();
+    }
+  });
+});

@@ -1,0 +1,324 @@
+// Conformance: every case of the published Socket.IO v5 / Engine.IO v4 protocol test suite
+// (socketio/socket.io-protocol, test-suite, EIO=4), written anew against the reference server
+// (scripts/sio-reference-server.ts: pingInterval 300, pingTimeout 200, maxPayload 1000000), with
+// the suite's own timings and its frame-by-frame reads (pings are not skipped unless it skips them).
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { AUTH_DELAY_MS, referenceConfig, referenceProtocol } from "../../../scripts/sio-reference-server.ts";
+import { bootServer, type TestServer } from "../../helpers/server.ts";
+import { Wire } from "../../helpers/clients/socketio.ts";
+
+const PING_INTERVAL = 300;
+const PING_TIMEOUT = 200;
+const KEYS = ["maxPayload", "pingInterval", "pingTimeout", "sid", "upgrades"];
+
+let s: TestServer;
+const open: Wire[] = [];
+beforeAll(async () => {
+  s = await bootServer(referenceConfig, { protocols: [referenceProtocol] });
+});
+afterAll(async () => {
+  for (const w of open) w.close();
+  await s.stop();
+});
+
+const url = (q: string) => `${s.http}/socket.io/?${q}`;
+const pollUrl = (sid?: string) => url(`EIO=4&transport=polling${sid ? `&sid=${sid}` : ""}`);
+async function ws(q = "EIO=4&transport=websocket"): Promise<Wire> {
+  const w = await Wire.open(s.ws(`/socket.io/?${q}`));
+  open.push(w);
+  return w;
+}
+async function initLongPollingSession(): Promise<string> {
+  const text = await (await fetch(pollUrl())).text();
+  return JSON.parse(text.substring(1)).sid;
+}
+/** The suite's initSocketIOConnection: handshake, "40", the CONNECT reply and the "auth" event. */
+async function initSocketIOConnection(): Promise<Wire> {
+  const w = await ws();
+  await w.next();
+  w.send("40");
+  await w.next();
+  await w.next();
+  return w;
+}
+const bytes = (...b: number[]) => Uint8Array.from(b);
+const PH = '{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}';
+
+describe("Engine.IO handshake", () => {
+  test("polling: 200, open packet with exactly sid, upgrades [websocket], pingInterval, pingTimeout, maxPayload", async () => {
+    const r = await fetch(pollUrl());
+    expect(r.status).toBe(200);
+    const content = await r.text();
+    expect(content[0]).toBe("0");
+    const value = JSON.parse(content.substring(1));
+    expect(Object.keys(value).sort()).toEqual(KEYS);
+    expect(typeof value.sid).toBe("string");
+    expect(value).toMatchObject({ upgrades: ["websocket"], pingInterval: PING_INTERVAL, pingTimeout: PING_TIMEOUT, maxPayload: 1000000 });
+  });
+
+  test("polling: invalid EIO, invalid transport and a non-GET handshake get 400 with the reference's JSON error", async () => {
+    const cases: Array<[string, string, object]> = [
+      ["transport=polling", "GET", { code: 5, message: "Unsupported protocol version" }],
+      ["EIO=abc&transport=polling", "GET", { code: 5, message: "Unsupported protocol version" }],
+      ["EIO=3&transport=polling", "GET", { code: 5, message: "Unsupported protocol version" }],
+      ["EIO=4", "GET", { code: 0, message: "Transport unknown" }],
+      ["EIO=4&transport=abc", "GET", { code: 0, message: "Transport unknown" }],
+      ["EIO=4&transport=polling", "POST", { code: 2, message: "Bad handshake method" }],
+      ["EIO=4&transport=polling", "PUT", { code: 2, message: "Bad handshake method" }],
+      ["EIO=4&transport=polling&sid=nope", "GET", { code: 1, message: "Session ID unknown" }],
+      ["EIO=4&transport=websocket", "GET", { code: 3, message: "Bad request" }],
+    ];
+    for (const [q, method, body] of cases) {
+      const r = await fetch(url(q), { method });
+      expect([q, method, r.status]).toEqual([q, method, 400]);
+      expect(r.headers.get("content-type")).toStartWith("application/json");
+      expect(await r.json()).toEqual(body);
+    }
+  });
+
+  test("websocket: open packet with upgrades []; invalid EIO or transport refuses the upgrade", async () => {
+    const w = await ws();
+    const data = (await w.next()) as string;
+    expect(data[0]).toBe("0");
+    const value = JSON.parse(data.substring(1));
+    expect(Object.keys(value).sort()).toEqual(KEYS);
+    expect(value).toMatchObject({ upgrades: [], pingInterval: PING_INTERVAL, pingTimeout: PING_TIMEOUT, maxPayload: 1000000 });
+    for (const q of ["transport=websocket", "EIO=abc&transport=websocket", "EIO=4", "EIO=4&transport=abc"]) {
+      expect(Wire.open(s.ws(`/socket.io/?${q}`))).rejects.toThrow();
+    }
+  });
+});
+
+describe("Engine.IO heartbeat", () => {
+  test("polling: three rounds of a server ping '2' answered by a POSTed '3'", async () => {
+    const sid = await initLongPollingSession();
+    for (let i = 0; i < 3; i++) {
+      const poll = await fetch(pollUrl(sid));
+      expect(poll.status).toBe(200);
+      expect(await poll.text()).toBe("2");
+      const push = await fetch(pollUrl(sid), { method: "POST", body: "3" });
+      expect(push.status).toBe(200);
+    }
+  });
+
+  test("polling: a poll exactly pingInterval + pingTimeout after the handshake finds the session gone (never the ping)", async () => {
+    // The suite sleeps exactly 500 ms; several sessions at once so late timers would show.
+    const results = await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        const sid = await initLongPollingSession();
+        await Bun.sleep(PING_INTERVAL + PING_TIMEOUT);
+        const r = await fetch(pollUrl(sid));
+        return `${r.status} ${await r.text()}`;
+      }),
+    );
+    for (const r of results) expect(r).toBe('400 {"code":1,"message":"Session ID unknown"}');
+  });
+
+  test("websocket: three rounds of '2' answered by '3'; a silent client is closed", async () => {
+    const w = await ws();
+    await w.next();
+    for (let i = 0; i < 3; i++) {
+      expect(await w.next()).toBe("2");
+      w.send("3");
+    }
+    const silent = await ws();
+    await silent.waitClose(PING_INTERVAL + PING_TIMEOUT + 1500);
+  });
+});
+
+describe("Engine.IO close", () => {
+  test("polling: a POSTed close '1' answers the pending GET with a noop '6'; the sid is then unknown", async () => {
+    const sid = await initLongPollingSession();
+    const pending = fetch(pollUrl(sid));
+    await Bun.sleep(20); // the suite starts the GET first
+    const [poll, push] = await Promise.all([pending, fetch(pollUrl(sid), { method: "POST", body: "1" })]);
+    expect(push.status).toBe(200);
+    expect(poll.status).toBe(200);
+    expect(await poll.text()).toBe("6");
+    expect((await fetch(pollUrl(sid))).status).toBe(400);
+  });
+
+  test("websocket: a close packet '1' closes the socket", async () => {
+    const w = await ws();
+    await w.next();
+    w.send("1");
+    await w.waitClose();
+  });
+});
+
+describe("Engine.IO upgrade", () => {
+  test("2probe → 3probe, then 5 completes the upgrade", async () => {
+    const sid = await initLongPollingSession();
+    const w = await ws(`EIO=4&transport=websocket&sid=${sid}`);
+    w.send("2probe");
+    expect(await w.next()).toBe("3probe");
+    w.send("5");
+    w.send("40");
+    expect(await w.next()).toMatch(/^40\{"sid":"[^"]+"\}$/);
+  });
+
+  test("after the upgrade an HTTP request with that sid gets 400", async () => {
+    const sid = await initLongPollingSession();
+    const w = await ws(`EIO=4&transport=websocket&sid=${sid}`);
+    w.send("2probe");
+    w.send("5");
+    await w.next(); // 3probe: both frames have been read by the server
+    const r = await fetch(pollUrl(sid));
+    expect(r.status).toBe(400);
+    expect(await r.json()).toEqual({ code: 3, message: "Bad request" });
+  });
+
+  test("after the upgrade a second WebSocket with that sid opens and is closed (not refused)", async () => {
+    const sid = await initLongPollingSession();
+    const w = await ws(`EIO=4&transport=websocket&sid=${sid}`);
+    w.send("2probe");
+    w.send("5");
+    await w.next();
+    const second = await ws(`EIO=4&transport=websocket&sid=${sid}`); // rejects if the handshake is refused
+    await second.waitClose();
+    // the upgraded session is unharmed
+    w.send("40");
+    expect(await w.packets(1)).toEqual([expect.stringMatching(/^40\{"sid"/)]);
+  });
+
+  test("a second WebSocket while the first one is still probing is closed too", async () => {
+    const sid = await initLongPollingSession();
+    await ws(`EIO=4&transport=websocket&sid=${sid}`);
+    const second = await ws(`EIO=4&transport=websocket&sid=${sid}`);
+    await second.waitClose();
+  });
+});
+
+describe("Socket.IO connect", () => {
+  const cases: Array<[string, string, string]> = [
+    ["40", "40", '42["auth",{}]'],
+    ['40{"token":"123"}', "40", '42["auth",{"token":"123"}]'],
+    ["40/custom,", "40/custom,", '42/custom,["auth",{}]'],
+    ['40/custom,{"token":"abc"}', "40/custom,", '42/custom,["auth",{"token":"abc"}]'],
+  ];
+  for (const [connect, prefix, auth] of cases) {
+    test(`${connect}: CONNECT with only a sid, then the auth echo`, async () => {
+      const w = await ws();
+      await w.next();
+      w.send(connect);
+      const data = (await w.next()) as string;
+      expect(data.startsWith(prefix)).toBe(true);
+      const handshake = JSON.parse(data.substring(prefix.length));
+      expect(Object.keys(handshake)).toEqual(["sid"]);
+      expect(typeof handshake.sid).toBe("string");
+      expect(await w.next()).toBe(auth);
+    });
+  }
+
+  test("an unknown namespace gets exactly 44/random,{\"message\":\"Invalid namespace\"}", async () => {
+    const w = await ws();
+    await w.next();
+    w.send("40/random");
+    expect(await w.next()).toBe('44/random,{"message":"Invalid namespace"}');
+  });
+
+  test("an invalid handshake '4abc' closes the connection", async () => {
+    const w = await ws();
+    await w.next();
+    w.send("4abc");
+    await w.waitClose();
+  });
+
+  test("no handshake at all: the connection is closed (mocha's 2 s budget)", async () => {
+    const w = await ws();
+    await w.waitClose(2000);
+  });
+});
+
+describe("Socket.IO disconnect", () => {
+  test("41 leaves the main namespace; the Engine.IO session lives on: the next frame is a ping", async () => {
+    const w = await initSocketIOConnection();
+    w.send("41");
+    expect(await w.next()).toBe("2");
+    expect(w.closed).toBeNull();
+  });
+
+  test("connect then disconnect /custom; the main namespace still answers", async () => {
+    const w = await initSocketIOConnection();
+    expect(await w.next()).toBe("2"); // the suite waits for a ping here and never answers it
+    w.send("40/custom");
+    await w.next();
+    await w.next();
+    w.send("41/custom");
+    w.send('42["message","message to main namespace"]');
+    expect(await w.next()).toBe('42["message-back","message to main namespace"]');
+  });
+});
+
+describe("Socket.IO message", () => {
+  test("plain-text event", async () => {
+    const w = await initSocketIOConnection();
+    w.send('42["message",1,"2",{"3":[true]}]');
+    expect(await w.next()).toBe('42["message-back",1,"2",{"3":[true]}]');
+  });
+
+  const binaryCases: Array<[string, string, string]> = [
+    ["binary attachments come back as the same placeholders and binary frames", `452-["message",${PH}]`, `452-["message-back",${PH}]`],
+    ["binary attachments with an ack id come back as a BINARY_ACK", `452-789["message-with-ack",${PH}]`, `462-789[${PH}]`],
+  ];
+  for (const [name, sent, back] of binaryCases) {
+    test(name, async () => {
+      const w = await initSocketIOConnection();
+      w.send(sent);
+      w.send(bytes(1, 2, 3));
+      w.send(bytes(4, 5, 6));
+      expect(await w.packets(3)).toEqual([back, bytes(1, 2, 3), bytes(4, 5, 6)]);
+    });
+  }
+
+  test("plain-text event with an ack id", async () => {
+    const w = await initSocketIOConnection();
+    w.send('42456["message-with-ack",1,"2",{"3":[false]}]');
+    expect(await w.next()).toBe('43456[1,"2",{"3":[false]}]');
+  });
+
+  for (const bad of ["4abc", "42{}", '42abc["message-with-ack",1,"2",{"3":[false]}]']) {
+    test(`an invalid packet (${bad}) closes the connection`, async () => {
+      const w = await initSocketIOConnection();
+      w.send(bad);
+      await w.waitClose();
+    });
+  }
+});
+
+describe("server-side acks (the suite's variant with an 'acknowledgements' section)", () => {
+  test("emit-with-ack: the server asks with ack id 1, and the client's ack comes back as an event", async () => {
+    const w = await initSocketIOConnection();
+    w.send('42["emit-with-ack",1,"2",{"3":[true]}]');
+    expect(await w.next()).toBe('421["emit-with-ack",1,"2",{"3":[true]}]');
+    w.send('431[1,"2",{"3":[true]}]');
+    expect(await w.next()).toBe('42["emit-with-ack",1,"2",{"3":[true]}]');
+  });
+
+  test("emit-with-ack with binary attachments both ways", async () => {
+    const w = await initSocketIOConnection();
+    const DATA = `${PH},"test"`;
+    w.send(`452-["emit-with-ack",${DATA}]`);
+    w.send(bytes(1, 2, 3));
+    w.send(bytes(4, 5, 6));
+    expect(await w.packets(3)).toEqual([`452-1["emit-with-ack",${DATA}]`, bytes(1, 2, 3), bytes(4, 5, 6)]);
+    w.send(`462-1[${DATA}]`);
+    w.send(bytes(1, 2, 3));
+    w.send(bytes(4, 5, 6));
+    expect(await w.packets(3)).toEqual([`452-["emit-with-ack",${DATA}]`, bytes(1, 2, 3), bytes(4, 5, 6)]);
+  });
+});
+
+describe("long-polling payloads", () => {
+  test("packets of one reply are joined by \\x1e; binary travels as 'b' + base64 both ways", async () => {
+    const sid = await initLongPollingSession();
+    const post = (body: string) => fetch(pollUrl(sid), { method: "POST", body });
+    expect(await (await post("40")).text()).toBe("ok");
+    await Bun.sleep(AUTH_DELAY_MS + 30); // the CONNECT reply and the "auth" event are both queued
+    const connected = await (await fetch(pollUrl(sid))).text();
+    expect(connected.split("\x1e")).toEqual([expect.stringMatching(/^40\{"sid":"[^"]+"\}$/), '42["auth",{}]']);
+    expect(await (await post('42["message","a"]\x1e451-["message",{"_placeholder":true,"num":0}]\x1ebAQID')).text()).toBe("ok");
+    const body = await (await fetch(pollUrl(sid))).text();
+    expect(body.split("\x1e")).toEqual(['42["message-back","a"]', '451-["message-back",{"_placeholder":true,"num":0}]', "bAQID"]);
+  });
+});
