@@ -1,6 +1,7 @@
 // The six WebSocket endpoints of PROTOCOLS.md ("Endpoints"), each with what a client needs to hold
 // a conversation: frames the server sends on open, one cheap request and how to recognise its
 // answer, and the protocol's rate-limit reply. Used by the common-rules conformance tests.
+import { connectWire } from "../../helpers/clients/socketio.ts";
 import { TestClient } from "../../helpers/ws-client.ts";
 
 export interface EndpointCase {
@@ -85,15 +86,9 @@ export async function open(url: string, greeting: number): Promise<TestClient> {
   return c;
 }
 
-/** A Socket.IO client over the raw WebSocket transport, connected to namespace "/". */
+/** A Socket.IO client over the raw WebSocket transport, connected to namespace "/", as a plain frame client. */
 export async function openSocketIO(base: string): Promise<TestClient> {
-  const c = await TestClient.open(`${base}/socket.io/?EIO=4&transport=websocket`);
-  const openPacket = await c.next();
-  if (!openPacket.startsWith('0{"sid"')) throw new Error("no Engine.IO open packet: " + openPacket);
-  c.send("40");
-  const connected = await c.next();
-  if (!connected.startsWith('40{"sid"')) throw new Error("no Socket.IO CONNECT: " + connected);
-  return c;
+  return (await connectWire(base)).c;
 }
 
 /** Read frames until the socket closes; returns them and the close code. */

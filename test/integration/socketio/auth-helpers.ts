@@ -1,18 +1,15 @@
 // Shared by the relay access-control tests: one server per test (the throttle keys on the client
 // address, and every client here comes from 127.0.0.1), clients that are closed at the end.
-import { afterAll, beforeAll, expect } from "bun:test";
+import { afterAll, expect } from "bun:test";
 import type { Config } from "../../../src/config.ts";
 import { Reason } from "../../../src/protocols/socketio/errors.ts";
-import { Wire } from "../../helpers/clients/socketio.ts";
+import { SioTestClient, Wire, type Mode } from "../../helpers/clients/socketio.ts";
 import { bootServer, type TestServer } from "../../helpers/server.ts";
-import { ensurePythonSocketio, PyPeer } from "../../helpers/clients/python-socketio.ts";
-import { SioTestClient, type Mode } from "../../helpers/clients/socketio-client.ts";
 
 export const cleanup: Array<() => void> = [];
 
 /** Registers the file's setup and teardown; call once at the top of a test file. */
 export function useAuthTests(): void {
-  beforeAll(() => ensurePythonSocketio(), 300_000);
   afterAll(() => {
     for (const f of cleanup.splice(0)) f();
   });
@@ -31,11 +28,6 @@ export async function client(t: TestServer, mode: Mode, token?: string): Promise
   const c = await SioTestClient.connect(t.http, mode, token === undefined ? undefined : { token });
   cleanup.push(() => c.close());
   return c;
-}
-export function py(args: Parameters<typeof PyPeer.start>[0]): PyPeer {
-  const p = PyPeer.start(args);
-  cleanup.push(() => p.kill());
-  return p;
 }
 export async function failuresMetric(t: TestServer): Promise<number> {
   const text = await (await fetch(t.http + "/metrics")).text();

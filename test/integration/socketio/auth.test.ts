@@ -1,10 +1,10 @@
 // Access control of the relay against the real server (docs/socketio.md#access-control): a
 // squatter cannot take a monitor id, each role works with its own token and only with it, with
-// socket.io-client in every transport mode and with python-socketio.
+// socket.io-client in every transport mode (with python-socketio: test/system/socketio/python-auth.test.ts).
 import { describe, expect, test } from "bun:test";
 import { Reason } from "../../../src/protocols/socketio/errors.ts";
-import { client, failuresMetric, py, refusedConnect, useAuthTests, withServer } from "./auth-helpers.ts";
-import { modes } from "../../helpers/clients/socketio-client.ts";
+import { client, failuresMetric, refusedConnect, useAuthTests, withServer } from "./auth-helpers.ts";
+import { modes } from "../../helpers/clients/socketio.ts";
 
 useAuthTests();
 
@@ -59,18 +59,6 @@ describe("a monitor id cannot be squatted (--sio-monitor-token)", () => {
       expect((await holder.next("command do")).command).toBe("unlock door");
       expect(await failuresMetric(t)).toBe(0); // a taken id is not an auth failure
     }));
-
-  test("python-socketio: the squatter is refused; a monitor with the token serves a python user", () =>
-    withServer({ sioMonitorToken: "mon-secret" }, async (t) => {
-      const squatter = py({ url: t.http, role: "monitor", monitorId: "py-door", transport: "websocket" });
-      expect(await squatter.next("con failed")).toEqual({ reason: Reason.noMonitorRole });
-      expect(await squatter.next("disconnected")).toBe(true);
-      const monitor = py({ url: t.http, role: "monitor", monitorId: "py-door", transport: "polling", token: "mon-secret" });
-      expect(await monitor.next("con ok")).toEqual({ reason: "ok" });
-      const user = py({ url: t.http, role: "user", monitorId: "py-door", transport: "websocket", count: 3 });
-      expect(await user.next("query ack")).toEqual({ reason: "ok", online: true });
-      expect(await user.next("summary")).toEqual({ finished: 3 });
-    }), 30_000);
 });
 
 describe("separate tokens for monitors and users", () => {
@@ -109,18 +97,4 @@ describe("separate tokens for monitors and users", () => {
       const stale = await client(t, "websocket", "shared"); // the shared token no longer makes a user
       expect(await stale.emitWithAck("query", { monitor_id: "both" })).toEqual({ reason: Reason.noUserRole });
     }));
-
-  test("python-socketio monitor and user with their tokens; a python user with the monitor token is refused", () =>
-    withServer({ sioMonitorToken: "M-tok", sioUserToken: "U-tok" }, async (t) => {
-      const monitor = py({ url: t.http, role: "monitor", monitorId: "py-dev", transport: "polling", token: "M-tok" });
-      expect(await monitor.next("con ok")).toEqual({ reason: "ok" });
-      const user = py({ url: t.http, role: "user", monitorId: "py-dev", transport: "default", count: 4, token: "U-tok" });
-      expect(await user.next("query ack")).toEqual({ reason: "ok", online: true });
-      expect(await user.next("summary")).toEqual({ finished: 4 });
-      const wrong = py({ url: t.http, role: "user", monitorId: "py-dev", transport: "websocket", count: 1, token: "M-tok" });
-      expect(await wrong.next("query failed")).toEqual({ reason: Reason.noUserRole });
-      expect(await wrong.next("disconnected")).toBe(true);
-      const neither = py({ url: t.http, role: "user", monitorId: "py-dev", transport: "polling", token: "nope" });
-      expect(await neither.next("connect_error")).toMatchObject({ message: Reason.badToken, reason: Reason.badToken });
-    }), 30_000);
 });

@@ -2,9 +2,7 @@
 // /healthz session counting, and rooms across transports (Bun topics + polling delivery).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { bootServer, type TestServer } from "../../helpers/server.ts";
-import { TestClient } from "../../helpers/ws-client.ts";
-import { SioTestClient, type Mode } from "../../helpers/clients/socketio-client.ts";
-import { Polling } from "./raw.ts";
+import { Polling, SioTestClient, Wire, type Mode } from "../../helpers/clients/socketio.ts";
 import { roomsProtocol } from "./rooms-protocol.ts";
 
 let s: TestServer;
@@ -59,7 +57,7 @@ describe("maxPayload", () => {
   });
 
   test("a WebSocket frame over maxPayload closes with 1009", async () => {
-    const c = await TestClient.open(s.ws("/socket.io/?EIO=4&transport=websocket"));
+    const c = await Wire.open(s.ws("/socket.io/?EIO=4&transport=websocket"));
     await c.next();
     c.send("4" + "x".repeat(2048));
     expect((await c.waitClose()).code).toBe(1009);
@@ -96,7 +94,7 @@ describe("a throwing handler is a bug that costs only its own session", () => {
     await (await poll.get(sid)).text();
     expect((await poll.post(sid, '42["boom"]')).status).toBe(500);
     expect((await poll.get(sid)).status).toBe(400);
-    const c = await TestClient.open(s.ws("/socket.io/?EIO=4&transport=websocket"));
+    const c = await Wire.open(s.ws("/socket.io/?EIO=4&transport=websocket"));
     await c.next();
     c.send("40");
     await c.next();
@@ -196,7 +194,7 @@ describe("graceful stop", () => {
       (r) => r.text(),
       () => "dropped",
     );
-    const c = await TestClient.open(t.ws("/socket.io/?EIO=4&transport=websocket"));
+    const c = await Wire.open(t.ws("/socket.io/?EIO=4&transport=websocket"));
     await c.next();
     await Bun.sleep(30);
     await t.stop();

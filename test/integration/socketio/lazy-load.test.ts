@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startChild } from "../../../scripts/lib/spawn.ts";
 import { bootServer, type TestServer } from "../../helpers/server.ts";
-import { SioTestClient, type Mode } from "../../helpers/clients/socketio-client.ts";
+import { SioTestClient, type Mode } from "../../helpers/clients/socketio.ts";
 
 let s: TestServer | null = null;
 const clients: SioTestClient[] = [];

@@ -1,7 +1,7 @@
 // 1000 commands between a user and a monitor on different transports: nothing lost, nothing duplicated.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { bootServer, type TestServer } from "../../helpers/server.ts";
-import { SioTestClient, type Mode } from "../../helpers/clients/socketio-client.ts";
+import { SioTestClient, type Mode } from "../../helpers/clients/socketio.ts";
 
 let s: TestServer;
 const open: SioTestClient[] = [];

@@ -98,6 +98,7 @@ describe("Engine.IO heartbeat", () => {
       expect(await poll.text()).toBe("2");
       const push = await fetch(pollUrl(sid), { method: "POST", body: "3" });
       expect(push.status).toBe(200);
+      expect(await push.text()).toBe("ok");
     }
   });
 
@@ -114,15 +115,17 @@ describe("Engine.IO heartbeat", () => {
     for (const r of results) expect(r).toBe('400 {"code":1,"message":"Session ID unknown"}');
   });
 
-  test("websocket: three rounds of '2' answered by '3'; a silent client is closed", async () => {
+  test("websocket: three rounds of '2' answered by '3'; a silent client is closed, and so is that one once it stops answering", async () => {
     const w = await ws();
     await w.next();
     for (let i = 0; i < 3; i++) {
-      expect(await w.next()).toBe("2");
+      expect(await w.next(1000)).toBe("2");
       w.send("3");
     }
+    expect(w.closed).toBeNull();
     const silent = await ws();
     await silent.waitClose(PING_INTERVAL + PING_TIMEOUT + 1500);
+    await w.waitClose(PING_INTERVAL + PING_TIMEOUT + 1500);
   });
 });
 
@@ -130,7 +133,7 @@ describe("Engine.IO close", () => {
   test("polling: a POSTed close '1' answers the pending GET with a noop '6'; the sid is then unknown", async () => {
     const sid = await initLongPollingSession();
     const pending = fetch(pollUrl(sid));
-    await Bun.sleep(20); // the suite starts the GET first
+    await s.heldRequests(); // the suite starts the GET first
     const [poll, push] = await Promise.all([pending, fetch(pollUrl(sid), { method: "POST", body: "1" })]);
     expect(push.status).toBe(200);
     expect(poll.status).toBe(200);
@@ -176,9 +179,23 @@ describe("Engine.IO upgrade", () => {
     await w.next();
     const second = await ws(`EIO=4&transport=websocket&sid=${sid}`); // rejects if the handshake is refused
     await second.waitClose();
+    expect(second.c.inbox).toEqual([]); // not even an open packet
     // the upgraded session is unharmed
     w.send("40");
     expect(await w.packets(1)).toEqual([expect.stringMatching(/^40\{"sid"/)]);
+  });
+
+  test("the probe releases a pending GET with a noop, and packets queued during the upgrade move to the WebSocket", async () => {
+    const sid = await initLongPollingSession();
+    const pending = fetch(pollUrl(sid));
+    await s.heldRequests();
+    const w = await ws(`EIO=4&transport=websocket&sid=${sid}`);
+    w.send("2probe");
+    expect(await w.next()).toBe("3probe");
+    expect(await (await pending).text()).toBe("6");
+    await fetch(pollUrl(sid), { method: "POST", body: "40" }); // answered while the upgrade is pending: queued for the WebSocket
+    w.send("5");
+    expect(await w.packets(2)).toEqual([expect.stringMatching(/^40\{"sid"/), '42["auth",{}]']);
   });
 
   test("a second WebSocket while the first one is still probing is closed too", async () => {
@@ -251,10 +268,12 @@ describe("Socket.IO disconnect", () => {
 });
 
 describe("Socket.IO message", () => {
-  test("plain-text event", async () => {
+  test("plain-text event; its arguments come back byte for byte (007, quoted strings, bare numbers)", async () => {
     const w = await initSocketIOConnection();
     w.send('42["message",1,"2",{"3":[true]}]');
     expect(await w.next()).toBe('42["message-back",1,"2",{"3":[true]}]');
+    w.send('42["message","007","\\"x\\"",3]');
+    expect(await w.next()).toBe('42["message-back","007","\\"x\\"",3]');
   });
 
   const binaryCases: Array<[string, string, string]> = [
@@ -310,6 +329,16 @@ describe("server-side acks (the suite's variant with an 'acknowledgements' secti
 });
 
 describe("long-polling payloads", () => {
+  test("a held GET answers with what is queued; a packet queued later comes with the next GET; binary as base64", async () => {
+    const sid = await initLongPollingSession();
+    const post = (body: string) => fetch(pollUrl(sid), { method: "POST", body });
+    await post("40");
+    expect(await (await fetch(pollUrl(sid))).text()).toMatch(/^40\{"sid":"[^"]+"\}$/);
+    expect(await (await fetch(pollUrl(sid))).text()).toBe('42["auth",{}]'); // sent AUTH_DELAY_MS after the CONNECT
+    await post('451-["message",{"_placeholder":true,"num":0}]\x1ebAQID');
+    expect(await (await fetch(pollUrl(sid))).text()).toBe('451-["message-back",{"_placeholder":true,"num":0}]\x1ebAQID');
+  });
+
   test("packets of one reply are joined by \\x1e; binary travels as 'b' + base64 both ways", async () => {
     const sid = await initLongPollingSession();
     const post = (body: string) => fetch(pollUrl(sid), { method: "POST", body });

@@ -1,8 +1,10 @@
-// The relay with python-socketio 5.x peers (subprocesses) next to socket.io-client ones.
+// The relay with python-socketio 5.x peers (subprocesses) next to socket.io-client ones and raw
+// frames (docs/socketio.md#clients): commands both ways on every transport, refusals, a killed
+// peer, and idle peers across heartbeats.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { bootServer, type TestServer } from "../../helpers/server.ts";
 import { ensurePythonSocketio, PyPeer } from "../../helpers/clients/python-socketio.ts";
-import { SioTestClient } from "../../helpers/clients/socketio-client.ts";
+import { connectWire, ev, modes, SioTestClient, Wire } from "../../helpers/clients/socketio.ts";
+import { bootServer, type TestServer } from "../../helpers/server.ts";
 
 let s: TestServer;
 const cleanup: Array<() => void> = [];
@@ -80,3 +82,93 @@ describe("python-socketio", () => {
     }, 20_000);
   }
 });
+
+describe("real clients", () => {
+  test("--sio-token: CONNECT_ERROR carries a message and a reason; python and socket.io-client, both roles", async () => {
+    const t = await bootServer({ sioToken: "tok3n" });
+    try {
+      const w = await Wire.open(t.ws("/socket.io/?EIO=4&transport=websocket"));
+      cleanup.push(() => w.close());
+      await w.next();
+      w.send('40{"token":"wrong"}');
+      const refusal = (await w.next()) as string;
+      expect(refusal.startsWith("44")).toBe(true);
+      const payload = JSON.parse(refusal.slice(2));
+      expect(payload.message).toEqual(expect.any(String));
+      expect(payload.reason).toEqual(expect.any(String));
+      expect(payload.data).toEqual({ reason: payload.reason });
+
+      const err = await SioTestClient.connect(t.http, "websocket", { token: "nope" }).catch((e) => e);
+      expect(err.message).toBe(payload.message);
+      expect(err.data).toEqual({ reason: payload.reason });
+
+      const refused = PyPeer.start({ url: t.http, role: "monitor", monitorId: "py-refused", transport: "websocket", token: "nope" });
+      cleanup.push(() => refused.kill());
+      expect(await refused.next("connect_error")).toMatchObject({ message: payload.message, reason: payload.reason });
+      const pm = PyPeer.start({ url: t.http, role: "monitor", monitorId: "py-tok", transport: "polling", token: "tok3n" });
+      cleanup.push(() => pm.kill());
+      expect(await pm.next("con ok")).toEqual({ reason: "ok" });
+      const pu = PyPeer.start({ url: t.http, role: "user", monitorId: "py-tok", transport: "websocket", count: 2, token: "tok3n" });
+      cleanup.push(() => pu.kill());
+      expect(await pu.next("query ack")).toEqual({ reason: "ok", online: true });
+      expect(await pu.next("summary")).toEqual({ finished: 2 });
+    } finally {
+      await t.stop();
+    }
+  }, 30_000);
+
+  for (const transport of ["polling", "websocket"] as const) {
+    test(`python user (${transport}): a bad monitor_id gets query failed, then the server disconnects it`, async () => {
+      const p = PyPeer.start({ url: s.http, role: "user", monitorId: "bad id!", transport });
+      cleanup.push(() => p.kill());
+      const failed = await p.next("query failed");
+      expect(failed).toEqual({ reason: expect.any(String) });
+      expect(await p.next("query ack")).toEqual(failed);
+      expect(await p.next("disconnected")).toBe(true);
+      await p.proc.exited;
+    }, 20_000);
+  }
+});
+
+/** A raw WebSocket session registered as a monitor under a fresh id. */
+async function rawMonitor(): Promise<{ w: Wire; id: string }> {
+  const id = `py-held-${Date.now()}`;
+  const w = await connectWire(s.ws(""));
+  cleanup.push(() => w.close());
+  w.send(ev("con", { monitor_id: id }));
+  expect(await w.packets(1)).toEqual(['42["con ok",{"reason":"ok"}]']);
+  return { w, id };
+}
+
+test("python monitor with a taken id: con failed, then disconnected", async () => {
+  const holder = await rawMonitor();
+  const p = PyPeer.start({ url: s.http, role: "monitor", monitorId: holder.id, transport: "websocket" });
+  cleanup.push(() => p.kill());
+  expect(await p.next("con failed")).toEqual({ reason: "monitor_id already registered" });
+  expect(await p.next("disconnected")).toBe(true);
+  await p.proc.exited;
+}, 20_000);
+
+test("heartbeat 300/200: idle real clients of every kind stay connected and keep working", async () => {
+  const t = await bootServer({ sioPingIntervalMs: 300, sioPingTimeoutMs: 200 });
+  try {
+    const pm = PyPeer.start({ url: t.http, role: "monitor", monitorId: "hb-py", transport: "polling" });
+    cleanup.push(() => pm.kill());
+    expect(await pm.next("con ok")).toEqual({ reason: "ok" });
+    const users: SioTestClient[] = [];
+    for (const mode of modes) {
+      const u = await SioTestClient.connect(t.http, mode);
+      cleanup.push(() => u.close());
+      expect(await u.emitWithAck("query", { monitor_id: "hb-py" })).toEqual({ reason: "ok", online: true });
+      users.push(u);
+    }
+    await Bun.sleep(1600); // several ping rounds with nothing else on the wire
+    for (const u of users) {
+      expect(u.disconnected).toBeNull();
+      const ok = await u.emitWithAck("command send", { command: "still there?" });
+      expect(await u.next("command finish")).toEqual({ reason: expect.any(String), id: ok.id });
+    }
+  } finally {
+    await t.stop();
+  }
+}, 30_000);

@@ -4,7 +4,7 @@ import { silentLogger } from "../../../src/log.ts";
 import { CHUNK_ROWS, SqliteClickerStore, type ScoreRecord } from "../../../src/protocols/clicker/store.ts";
 import { openStore, type Store } from "../../../src/store/db.ts";
 import { migrations } from "../../../src/store/migrations.ts";
-import { tempDir } from "../../helpers/server.ts";
+import { tempDir } from "../../helpers/temp.ts";
 
 describe("clicker SQLite store", () => {
   let dir: string;

@@ -3,7 +3,7 @@ import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { silentLogger } from "../../../src/log.ts";
 import { openStore } from "../../../src/store/db.ts";
-import { tempDir } from "../../helpers/server.ts";
+import { tempDir } from "../../helpers/temp.ts";
 
 describe("store", () => {
   test("creates the data dir, uses WAL, applies migrations once", () => {
