@@ -29,3 +29,12 @@ export async function waitForValue<T>(get: () => T | undefined | Promise<T | und
   await waitFor(async () => (value = await get()) !== undefined, opts);
   return value as T;
 }
+
+/**
+ * Resolves once the wall clock (Date.now()) has reached `epochMs`: for an instant the server named,
+ * such as a beat it scheduled, that a test must let pass before it goes on.
+ */
+export async function untilInstant(epochMs: number): Promise<void> {
+  const left = epochMs - Date.now();
+  if (left > 0) await new Promise((r) => setTimeout(r, left));
+}

@@ -1,7 +1,7 @@
-// A black-box /connect client for the conformance tests: a real WebSocket, every frame kept as the
-// exact text the server sent, server requests (play_sound/stop_sound) kept apart from replies so a
-// test can await either without losing the other. Timestamps are the client's own clock, which a
-// test may skew to play a phone whose clock is off.
+// The /connect client of every metronome test: a real WebSocket, every frame kept as the exact
+// text the server sent, server requests (play_sound/stop_sound) kept apart from replies so a test
+// can await either without losing the other. Timestamps are the client's own clock, which a test
+// may skew to play a phone whose clock is off.
 import { afterAll, afterEach, beforeAll } from "bun:test";
 import type { Config } from "../../../src/config.ts";
 import { bootServer, type TestServer } from "../server.ts";

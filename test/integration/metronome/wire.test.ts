@@ -144,7 +144,7 @@ describe("JSON-RPC 2.0 rules beyond the examples", () => {
     }
   });
 
-  test("raw frames reach the handler untouched: 007, \"x\", 3", async () => {
+  test("raw frames reach the handler untouched: 007, \"x\", 3; the socket stays open", async () => {
     const c = await connect();
     c.send("007");
     expect(await c.reply()).toBe(PARSE); // a rewriting parser would have made it 7 (an Invalid Request)
@@ -152,6 +152,8 @@ describe("JSON-RPC 2.0 rules beyond the examples", () => {
     expect(await c.reply()).toBe(INVALID); // a rewriting parser would have made it x (a parse error)
     c.send("3");
     expect(await c.reply()).toBe(INVALID);
+    expect(c.ws.closed).toBeNull();
+    expect((await c.result("get_id", { time_utc: Date.now() })).status).toBe("success");
   });
 
   test('"id": null is a request and is answered; a request without id is a notification', async () => {
@@ -166,7 +168,11 @@ describe("JSON-RPC 2.0 rules beyond the examples", () => {
     const c = await connect();
     c.send(new TextEncoder().encode('{"jsonrpc":"2.0","method":"nope","id":"b"}'));
     expect(await c.reply()).toBe(NOT_FOUND('"b"'));
+    c.send(new TextEncoder().encode('{"jsonrpc":"2.0","method":"get_id","params":{"time_utc":1},"id":"bin"}'));
+    expect(JSON.parse(await c.reply())).toMatchObject({ id: "bin", result: { status: "success" } });
     c.send(new Uint8Array([0x7b, 0xc3, 0x28, 0x7d]));
+    expect(await c.reply()).toBe(PARSE);
+    c.send(new Uint8Array([0x7b, 0xff, 0x7d]));
     expect(await c.reply()).toBe(PARSE);
     c.send(new Uint8Array(0));
     expect(await c.reply()).toBe(PARSE);
