@@ -11,7 +11,7 @@ const AUD = "party-aud";
 const ISS = "https://issuer.test";
 /** An HS256 JWT signed with SECRET unless told otherwise; expOffsetS relative to now (null: no exp). */
 const jwt = (claims: JWTPayload, expOffsetS: number | null, opts: { secret?: string; alg?: string } = {}) =>
-  signJwt(opts.secret ?? SECRET, claims, expOffsetS, opts.alg);
+  signJwt(opts.secret ?? SECRET, claims, expOffsetS, { alg: opts.alg });
 const key = keyOf;
 /** A login for sub, which is the client id it may use. */
 const login = (sub: string, extra: JWTPayload = {}, exp: number | null = 600) => jwt({ sub, aud: AUD, iss: ISS, ...extra }, exp);
@@ -89,6 +89,9 @@ describe("with --jwt-secret, --jwt-audience, --jwt-issuer", () => {
 
   test("a valid token is still needed for a missing room: room_missing only once admitted", async () => {
     const g = await H.peer("g");
+    // auth errors come before room_missing: unauthenticated clients cannot probe room ids
+    g.send("join_room", "nowhere-" + roomName(), {});
+    await g.expectError("auth_required");
     g.send("join_room", "nowhere-" + roomName(), { auth_token: await login("g") });
     await g.expectError("room_missing");
   });
@@ -132,6 +135,7 @@ describe("with --jwt-secret, --jwt-audience, --jwt-issuer", () => {
       [await jwt({ type: "invite", room: id }, null), "invite_invalid"],
       [unsigned({ type: "invite", room: id, exp: nowS() + 600 }), "invite_invalid"],
       ["garbage", "invite_invalid"],
+      [await login("g"), "forbidden"], // a login token is not an invite
     ] as [string, string][]) {
       g.send("join_room", id, { name: "G", invite_token });
       await g.expectError(code);
@@ -209,6 +213,12 @@ describe("without a server secret", () => {
     const x = await H.peer("x");
     x.send("join_room", other, { invite_token: m.payload.invite_token });
     await x.expectError("invite_room_mismatch");
+    // the host's tab reloads: its seat's resume_token is its admission, no invite needed
+    const reloaded = await H.peer("h");
+    reloaded.send("join_room", id, {});
+    await reloaded.expectError("invite_required");
+    expect((await reloaded.join(id, { resume_token: h.resumeToken })).payload.host_id).toBe("h");
+    expect((await h.ws.waitClose()).code).toBe(4001);
   });
 });
 

@@ -2,7 +2,7 @@
 // and leave_room), host migration, grace period, switching rooms on one socket. Black-box: the
 // real server on port 0 and real WebSocket clients.
 import { describe, expect, test } from "bun:test";
-import { roomName, useHarness } from "../../helpers/clients/syncparty.ts";
+import { type Peer, roomName, useHarness } from "../../helpers/clients/syncparty.ts";
 
 const GRACE_MS = 400;
 const H = useHarness({ roomGraceMs: GRACE_MS });
@@ -47,6 +47,28 @@ describe("leaving, host migration, grace period (§2)", () => {
     const s = await h.join(id);
     expect(s.payload.host_id).toBe("g1");
     expect(s.payload.participants.at(-1)).toEqual({ client_id: "h", name: "h", is_host: false });
+  });
+
+  test("host leaves mid-playback: the oldest participant becomes host and playback goes on", async () => {
+    const { id: room, h, gs } = await H.room(["a", "b"]);
+    const [a, b] = gs as [Peer, Peer];
+    h.send("player_event", room, { action: "play", position: 50 });
+    await a.expect("player_event");
+    await b.expect("player_event");
+    h.close();
+    for (const c of [a, b]) {
+      expect(await c.expect("client_left")).toMatchObject({ client: "h", payload: {} });
+      const upd = await c.expect("participants_update");
+      expect(upd.payload.participants).toEqual([
+        { client_id: "a", name: "a", is_host: true },
+        { client_id: "b", name: "b", is_host: false },
+      ]);
+      expect((await c.expect("host_change")).payload).toEqual({ host_id: "a" });
+    }
+    a.send("player_event", room, { action: "pause", position: 51 });
+    expect((await b.expect("player_event")).payload).toEqual({ action: "pause", position: 51 });
+    b.send("player_event", room, { action: "play", position: 0 });
+    await b.expectError("not_host");
   });
 
   test("empty room: kept for the grace period (host comes back as host), then room_missing", async () => {

@@ -1,13 +1,14 @@
 // Integration: abuse from one participant leaves the room and everyone else unharmed.
 import { describe, expect, test } from "bun:test";
 import { ErrorCodes } from "../../../src/protocols/syncparty/errors.ts";
-import { useParty, type PartyClient } from "./party-client.ts";
+import { type Peer, useHarness } from "../../helpers/clients/syncparty.ts";
 import { junkFrames } from "./junk.ts";
 
 describe("watch party under a flood", () => {
-  const srv = useParty({ rateLimit: 20, rateBurst: 20, rateQueue: 5 });
+  const srv = useHarness({ rateLimit: 20, rateBurst: 20, rateQueue: 5 });
   test("a flooding participant gets rate_limited then 1008; the others keep flowing", async () => {
-    const { id: room, h, gs: [flooder, calm] } = await srv.room(["flooder", "calm"]);
+    const { id: room, h, gs } = await srv.room(["flooder", "calm"]);
+    const [flooder, calm] = gs as [Peer, Peer];
     const calmSaw: any[] = [];
     const calmNext = async (type: string) => {
       for (;;) {
@@ -47,16 +48,17 @@ describe("watch party under a flood", () => {
 });
 
 describe("watch party under malformed traffic", () => {
-  const srv = useParty({ rateLimit: 1_000_000, rateBurst: 1_000_000 });
+  const srv = useHarness({ rateLimit: 1_000_000, rateBurst: 1_000_000 });
   test("1000 random malformed frames: 1000 error replies, the room intact, the server answering", async () => {
-    const { id: room, h, gs: [junk, watcher] } = await srv.room(["junk", "watcher"]);
+    const { id: room, h, gs } = await srv.room(["junk", "watcher"]);
+    const [junk, watcher] = gs as [Peer, Peer];
     h.send("player_event", room, { action: "play", position: 10 });
     await junk.expect("player_event");
     await watcher.expect("player_event");
     const frames = junkFrames(20261122, 1000, room, "junk");
     for (let i = 0; i < frames.length; i += 100) {
       for (const f of frames.slice(i, i + 100)) junk.ws.send(f);
-      await Bun.sleep(5);
+      await Bun.sleep(5); // paces the sender in batches of 100: the point is many frames, not one huge TCP write
     }
     const codes = new Set<string>(ErrorCodes);
     const seen = new Map<string, number>();
@@ -71,7 +73,7 @@ describe("watch party under malformed traffic", () => {
     expect(junk.ws.closed).toBeNull();
     expect(watcher.ws.inbox.length).toBe(0); // nobody else heard a thing
     // the room is intact: same participants, same host, still playing, control still relayed
-    const late = await srv.party("late");
+    const late = await srv.peer("late");
     const rs = await late.join(room);
     expect(rs.payload.participants.map((p: any) => p.client_id)).toEqual(["h", "junk", "watcher", "late"]);
     expect(rs.payload.host_id).toBe("h");

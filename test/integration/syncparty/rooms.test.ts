@@ -66,16 +66,19 @@ describe("envelope and room_state (§2)", () => {
 
   test("room_state position is extrapolated while playing and exact while paused", async () => {
     const { id, h } = await H.room([], { start_pos: 10 });
+    const t0 = performance.now();
     h.send("player_event", id, { action: "play", position: 100 });
-    await Bun.sleep(600);
+    await Bun.sleep(600); // playback time must pass: the extrapolation is what is checked
     const late = await H.peer("late");
     const s = await late.join(id);
+    const elapsed = (performance.now() - t0) / 1000;
     expect(s.payload.state.play_state).toBe("playing");
     expect(s.payload.state.position).toBeGreaterThanOrEqual(100.55);
+    expect(s.payload.state.position).toBeLessThanOrEqual(100 + elapsed + 0.05); // never ahead of the time that passed
     expect(s.payload.state.position).toBeLessThan(103);
     h.send("player_event", id, { action: "pause", position: 200.5 });
     await late.expect("player_event");
-    await Bun.sleep(300);
+    await Bun.sleep(300); // time passes while paused: the position must not move
     const later = await H.peer("later");
     expect((await later.join(id)).payload.state).toEqual({ position: 200.5, play_state: "paused" });
   });
@@ -167,6 +170,8 @@ describe("client id binding, spoofing, replace-on-rejoin (§2)", () => {
     const r = await h.expect("player_event");
     expect(r.client).toBe("g"); // the bound id, never a claimed one
     expect(r.ts).toBe(5);
+    g.send("join_room", id, {}, { client: "h" }); // nor may it enter under a claimed id
+    await g.expectError("bad_request");
   });
 
   test("a refused create/join binds nothing", async () => {

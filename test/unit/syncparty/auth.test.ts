@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { SignJWT } from "jose";
 import { JwtAuth } from "../../../src/protocols/syncparty/auth.ts";
 import { FakeClock } from "../../helpers/fakes.ts";
-import { signToken } from "./tokens.ts";
+import { signJwt } from "../../helpers/jwt.ts";
 
 const SECRET = "unit-secret";
 /** The failure code, or "ok:<sub>" for a valid login. */
@@ -17,15 +17,15 @@ describe("syncparty auth tokens", () => {
     const { clock, auth } = make();
     const now = clock.now();
     expect(auth.required).toBe(true);
-    expect(await auth.verifyAuth(await signToken(SECRET, { sub: "u" }, 600, now))).toEqual({ sub: "u" });
-    expect(outcome(await auth.verifyAuth(await signToken(SECRET, { sub: "u" }, -30, now)))).toBe("ok:u");
-    expect(outcome(await auth.verifyAuth(await signToken(SECRET, { sub: "u" }, -61, now)))).toBe("token_expired");
-    expect(outcome(await auth.verifyAuth(await signToken(SECRET, { sub: "u" }, null, now)))).toBe("token_invalid");
+    expect(await auth.verifyAuth(await signJwt(SECRET, { sub: "u" }, 600, { nowMs: now }))).toEqual({ sub: "u" });
+    expect(outcome(await auth.verifyAuth(await signJwt(SECRET, { sub: "u" }, -30, { nowMs: now })))).toBe("ok:u");
+    expect(outcome(await auth.verifyAuth(await signJwt(SECRET, { sub: "u" }, -61, { nowMs: now })))).toBe("token_expired");
+    expect(outcome(await auth.verifyAuth(await signJwt(SECRET, { sub: "u" }, null, { nowMs: now })))).toBe("token_invalid");
   });
 
   test("expiry follows the injected clock", async () => {
     const { clock, auth } = make();
-    const t = await signToken(SECRET, { sub: "u" }, 10, clock.now());
+    const t = await signJwt(SECRET, { sub: "u" }, 10, { nowMs: clock.now() });
     expect(outcome(await auth.verifyAuth(t))).toBe("ok:u");
     clock.advance(69_000);
     expect(outcome(await auth.verifyAuth(t))).toBe("ok:u");
@@ -35,7 +35,7 @@ describe("syncparty auth tokens", () => {
 
   test("wrong signature, garbage, another algorithm are token_invalid", async () => {
     const { clock, auth } = make();
-    expect(outcome(await auth.verifyAuth(await signToken("other", { sub: "u" }, 600, clock.now())))).toBe("token_invalid");
+    expect(outcome(await auth.verifyAuth(await signJwt("other", { sub: "u" }, 600, { nowMs: clock.now() })))).toBe("token_invalid");
     expect(outcome(await auth.verifyAuth("not.a.jwt"))).toBe("token_invalid");
     expect(outcome(await auth.verifyAuth(""))).toBe("token_invalid");
     const hs512 = await new SignJWT({ sub: "u" }).setProtectedHeader({ alg: "HS512" }).setExpirationTime(Math.floor(clock.now() / 1000) + 600).sign(new TextEncoder().encode(SECRET));
@@ -45,33 +45,33 @@ describe("syncparty auth tokens", () => {
   test("audience and issuer are checked only when configured", async () => {
     const { clock, auth } = make({ audience: "party", issuer: "login" });
     const now = clock.now();
-    expect(outcome(await auth.verifyAuth(await signToken(SECRET, { sub: "u", aud: "party", iss: "login" }, 600, now)))).toBe("ok:u");
-    expect(outcome(await auth.verifyAuth(await signToken(SECRET, { sub: "u", aud: "other", iss: "login" }, 600, now)))).toBe("token_invalid");
-    expect(outcome(await auth.verifyAuth(await signToken(SECRET, { sub: "u", aud: "party", iss: "evil" }, 600, now)))).toBe("token_invalid");
-    expect(outcome(await auth.verifyAuth(await signToken(SECRET, { sub: "u" }, 600, now)))).toBe("token_invalid");
+    expect(outcome(await auth.verifyAuth(await signJwt(SECRET, { sub: "u", aud: "party", iss: "login" }, 600, { nowMs: now })))).toBe("ok:u");
+    expect(outcome(await auth.verifyAuth(await signJwt(SECRET, { sub: "u", aud: "other", iss: "login" }, 600, { nowMs: now })))).toBe("token_invalid");
+    expect(outcome(await auth.verifyAuth(await signJwt(SECRET, { sub: "u", aud: "party", iss: "evil" }, 600, { nowMs: now })))).toBe("token_invalid");
+    expect(outcome(await auth.verifyAuth(await signJwt(SECRET, { sub: "u" }, 600, { nowMs: now })))).toBe("token_invalid");
     const open = make();
-    expect(outcome(await open.auth.verifyAuth(await signToken(SECRET, { sub: "u", aud: "anything" }, 600, now)))).toBe("ok:u");
+    expect(outcome(await open.auth.verifyAuth(await signJwt(SECRET, { sub: "u", aud: "anything" }, 600, { nowMs: now })))).toBe("ok:u");
   });
 
   test("forbidden: an invite as auth token; other claims than sub are the issuer's business", async () => {
     const { clock, auth } = make();
     const invite = (await auth.signInvite("r1", 60)).token;
     expect(outcome(await auth.verifyAuth(invite))).toBe("forbidden");
-    expect(await auth.verifyAuth(await signToken(SECRET, { sub: "user-7", role: "viewer" }, 600, clock.now()))).toEqual({ sub: "user-7" });
+    expect(await auth.verifyAuth(await signJwt(SECRET, { sub: "user-7", role: "viewer" }, 600, { nowMs: clock.now() }))).toEqual({ sub: "user-7" });
   });
 
   test("sub is the client id: a valid token without a usable sub is token_invalid", async () => {
     const { clock, auth } = make();
     const now = clock.now();
     for (const sub of [undefined, "", "x".repeat(129)]) {
-      const v = await auth.verifyAuth(await signToken(SECRET, sub === undefined ? {} : { sub }, 600, now));
+      const v = await auth.verifyAuth(await signJwt(SECRET, sub === undefined ? {} : { sub }, 600, { nowMs: now }));
       expect(v).toMatchObject({ code: "token_invalid" });
       expect((v as { message: string }).message).toContain("sub");
     }
-    expect(outcome(await auth.verifyAuth(await signToken(SECRET, { sub: "x".repeat(128) }, 600, now)))).toBe("ok:" + "x".repeat(128));
+    expect(outcome(await auth.verifyAuth(await signJwt(SECRET, { sub: "x".repeat(128) }, 600, { nowMs: now })))).toBe("ok:" + "x".repeat(128));
     // an expired or forged token without sub keeps its own, earlier error
-    expect(outcome(await auth.verifyAuth(await signToken(SECRET, {}, -3600, now)))).toBe("token_expired");
-    expect(outcome(await auth.verifyAuth(await signToken("other", {}, 600, now)))).toBe("token_invalid");
+    expect(outcome(await auth.verifyAuth(await signJwt(SECRET, {}, -3600, { nowMs: now })))).toBe("token_expired");
+    expect(outcome(await auth.verifyAuth(await signJwt("other", {}, 600, { nowMs: now })))).toBe("token_invalid");
   });
 
   test("invites: right room, wrong room, expired, forged, an auth token", async () => {
@@ -80,8 +80,8 @@ describe("syncparty auth tokens", () => {
     expect(expiresAt).toBe(Math.floor(clock.now() / 1000 + 120) * 1000);
     expect(await auth.verifyInvite(token, "r1")).toBeNull();
     expect((await auth.verifyInvite(token, "r2"))?.code).toBe("invite_room_mismatch");
-    expect((await auth.verifyInvite(await signToken("x", { type: "invite", room: "r1" }, 60, clock.now()), "r1"))?.code).toBe("invite_invalid");
-    expect((await auth.verifyInvite(await signToken(SECRET, { sub: "u" }, 60, clock.now()), "r1"))?.code).toBe("forbidden");
+    expect((await auth.verifyInvite(await signJwt("x", { type: "invite", room: "r1" }, 60, { nowMs: clock.now() }), "r1"))?.code).toBe("invite_invalid");
+    expect((await auth.verifyInvite(await signJwt(SECRET, { sub: "u" }, 60, { nowMs: clock.now() }), "r1"))?.code).toBe("forbidden");
     clock.advance((120 + 61) * 1000);
     expect((await auth.verifyInvite(token, "r1"))?.code).toBe("invite_invalid");
   });
@@ -93,6 +93,6 @@ describe("syncparty auth tokens", () => {
     const { token } = await a.auth.signInvite("r1", 60);
     expect(await a.auth.verifyInvite(token, "r1")).toBeNull();
     expect((await b.auth.verifyInvite(token, "r1"))?.code).toBe("invite_invalid");
-    expect((await a.auth.verifyInvite(await signToken("guess", { type: "invite", room: "r1" }, 60, a.clock.now()), "r1"))?.code).toBe("invite_invalid");
+    expect((await a.auth.verifyInvite(await signJwt("guess", { type: "invite", room: "r1" }, 60, { nowMs: a.clock.now() }), "r1"))?.code).toBe("invite_invalid");
   });
 });
