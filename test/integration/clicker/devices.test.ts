@@ -4,7 +4,8 @@
 // module's handshake and its pings with a payload; and sockets that vanish without a close frame.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { bootServer, type TestServer } from "../../helpers/server.ts";
-import { espruinoHandshake, micropythonHandshake, Pool, RawWs, register, REGISTERED } from "../../helpers/clients/clicker.ts";
+import { espruinoHandshake, micropythonHandshake, Pool, register, REGISTERED } from "../../helpers/clients/clicker.ts";
+import { RawWs } from "../../helpers/raw-socket.ts";
 
 let s: TestServer;
 const pool = new Pool(() => s.ws("/ws"));

@@ -1,50 +1,11 @@
-// Integration: what SCORED promises. Ids and scores survive a restart; a flood loses and
-// duplicates nothing and does not starve another clicker.
+// What SCORED promises under load (docs/clicker.md#durability-and-throughput): a flood loses and
+// duplicates nothing and does not starve another clicker. Restarts and kills: kill.test.ts.
 import { describe, expect, test } from "bun:test";
-import { rmSync } from "node:fs";
-import { bootServer, tempDir } from "../../helpers/server.ts";
+import { bootServer } from "../../helpers/server.ts";
 import { TestClient } from "../../helpers/ws-client.ts";
-import { registerOn } from "./client.ts";
+import { register } from "../../helpers/clients/clicker.ts";
 
 describe("clicker /ws: durability", () => {
-  test("a restart with the same data dir keeps ids, latest scores and retry detection", async () => {
-    const dataDir = tempDir("switchboard-clicker-restart-");
-    try {
-      let s = await bootServer({}, { dataDir });
-      let a = await TestClient.open(s.ws("/ws"));
-      const ra = await registerOn(a);
-      for (const [ts, score] of [[4294967000, 1], [12, 2], [13, 3]] as const) {
-        a.send(`SCORE ${ts} ${score}`);
-        expect(await a.next()).toBe(`SCORED ${ts}`);
-      }
-      const closed = a.waitClose();
-      await s.stop(false);
-      expect((await closed).code).toBe(1001);
-
-      s = await bootServer({}, { dataDir });
-      try {
-        a = await TestClient.open(s.ws("/ws"));
-        expect(await registerOn(a, ra.secret)).toEqual(ra);
-        const board = await TestClient.open(s.ws("/ws"));
-        board.send(`LISTEN ${ra.id}`);
-        expect(await board.next()).toBe(`CONNECT ${ra.id}`);
-        expect(await board.next()).toBe(`SCORE 13 ${ra.id} 3`); // last stored, not max(timestamp)
-        // The SCORED for 13 could have been lost in the restart: the retry is acknowledged, not re-broadcast.
-        a.send("SCORE 13 3");
-        expect(await a.next()).toBe("SCORED 13");
-        expect(await board.quiet(200)).toBe(true);
-        // A new device never gets an id that was issued before the restart.
-        const b = await TestClient.open(s.ws("/ws"));
-        expect((await registerOn(b)).id).not.toBe(ra.id);
-        for (const c of [a, b, board]) c.close();
-      } finally {
-        await s.stop(false);
-      }
-    } finally {
-      rmSync(dataDir, { recursive: true, force: true });
-    }
-  });
-
   test("a flood of 2000 scores: all stored once, all acknowledged in order, another clicker still answered", async () => {
     const s = await bootServer({ rateLimit: 1_000_000, rateBurst: 1_000_000 });
     const clients: TestClient[] = [];
@@ -57,8 +18,8 @@ describe("clicker /ws: durability", () => {
       const flood = await open();
       const calm = await open();
       const board = await open();
-      const rf = await registerOn(flood);
-      const rc = await registerOn(calm);
+      const rf = await register(flood);
+      const rc = await register(calm);
       board.send(`LISTEN ${rf.id} ${rc.id}`);
       expect(await board.next()).toBe(`CONNECT ${rf.id} ${rc.id}`);
 

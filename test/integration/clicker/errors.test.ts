@@ -1,8 +1,9 @@
-// Integration: every malformed line gets its ERROR reply, loses nothing, and the connection stays open.
+// Bad input on /ws (docs/clicker.md#errors): every malformed line gets its ERROR reply, loses
+// nothing, keeps the connection and the registration open, and disturbs no other client.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { bootServer, type TestServer } from "../../helpers/server.ts";
 import { TestClient } from "../../helpers/ws-client.ts";
-import { registerOn } from "./client.ts";
+import { register } from "../../helpers/clients/clicker.ts";
 
 describe("clicker /ws: bad input", () => {
   let s: TestServer;
@@ -10,13 +11,6 @@ describe("clicker /ws: bad input", () => {
     s = await bootServer();
   });
   afterAll(() => s.stop());
-
-  test("SCORE before REGISTER is not_registered", async () => {
-    const c = await TestClient.open(s.ws("/ws"));
-    c.send("SCORE 1 1");
-    expect(await c.next()).toMatch(/^ERROR not_registered \S/);
-    c.close();
-  });
 
   // [frame, code]: the reply must be `ERROR <code> <message>`.
   const table: Array<[string, string]> = [
@@ -44,7 +38,7 @@ describe("clicker /ws: bad input", () => {
 
   test("malformed lines, table-driven: error reply, connection open, registration intact", async () => {
     const c = await TestClient.open(s.ws("/ws"));
-    const r = await registerOn(c);
+    const r = await register(c);
     for (const [frame, code] of table) {
       c.send(frame);
       const reply = await c.next();
@@ -59,27 +53,9 @@ describe("clicker /ws: bad input", () => {
     c.close();
   });
 
-  test("raw frames reach the relay untouched: 007, \"x\" and 3 are unknown commands, echoed as sent", async () => {
-    const c = await TestClient.open(s.ws("/ws"));
-    for (const frame of ["007", '"x"', "3"]) {
-      c.send(frame);
-      expect(await c.next()).toBe(`ERROR unknown_command unknown command ${frame}`);
-    }
-    expect(c.closed).toBeNull();
-    c.close();
-  });
-
-  test("a binary frame is refused with bad_arguments and the connection stays open", async () => {
-    const c = await TestClient.open(s.ws("/ws"));
-    c.send(new TextEncoder().encode("REGISTER"));
-    expect(await c.next()).toMatch(/^ERROR bad_arguments /);
-    await registerOn(c);
-    c.close();
-  });
-
   test("other clients are not disturbed by a misbehaving one", async () => {
     const good = await TestClient.open(s.ws("/ws"));
-    const r = await registerOn(good);
+    const r = await register(good);
     const bad = await TestClient.open(s.ws("/ws"));
     for (const [frame] of table) bad.send(frame);
     bad.send(new Uint8Array([0xff, 0xfe]));
@@ -91,21 +67,5 @@ describe("clicker /ws: bad input", () => {
     expect(await bad.next()).toBe(`SCORE 9 ${r.id} 9`);
     good.close();
     bad.close();
-  });
-});
-
-describe("clicker /ws: rate limit", () => {
-  test("over the limit: ERROR rate_limited, then 1008 if it keeps going", async () => {
-    const s = await bootServer({ rateLimit: 5, rateBurst: 5, rateQueue: 3 });
-    try {
-      const c = await TestClient.open(s.ws("/ws"));
-      for (let i = 0; i < 30; i++) c.send("LISTEN 000001");
-      const seen: string[] = [];
-      for (let i = 0; i < 40 && !c.closed; i++) seen.push(await c.next().catch(() => ""));
-      expect(seen).toContain("ERROR rate_limited too many messages waiting: slow down");
-      expect((await c.waitClose()).code).toBe(1008);
-    } finally {
-      await s.stop();
-    }
   });
 });

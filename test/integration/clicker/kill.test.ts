@@ -6,7 +6,8 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { tempDir } from "../../helpers/server.ts";
 import { TestClient } from "../../helpers/ws-client.ts";
-import { register, spawnServer, take, type ChildServer } from "../../helpers/clients/clicker.ts";
+import { register, take } from "../../helpers/clients/clicker.ts";
+import { spawnServer, type ChildServer } from "../../helpers/process.ts";
 
 const cleanup: Array<() => void> = [];
 afterEach(() => {

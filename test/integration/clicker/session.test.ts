@@ -1,8 +1,9 @@
-// Integration: the real server on port 0, real WebSocket clients, the real database.
+// Sessions on /ws (docs/clicker.md#commands): several clickers and scoreboards with the gauges,
+// a retry across a reconnect, one connection that sends and listens, plain HTTP refused.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { bootServer, type TestServer } from "../../helpers/server.ts";
 import { TestClient } from "../../helpers/ws-client.ts";
-import { registerOn } from "./client.ts";
+import { register } from "../../helpers/clients/clicker.ts";
 
 describe("clicker /ws: sessions", () => {
   let s: TestServer;
@@ -15,7 +16,7 @@ describe("clicker /ws: sessions", () => {
   /** A registered clicker and a scoreboard listening to it. */
   const clickerAndBoard = async () => {
     const clicker = await client();
-    const r = await registerOn(clicker);
+    const r = await register(clicker);
     const board = await client();
     board.send(`LISTEN ${r.id}`);
     expect(await board.next()).toBe(`CONNECT ${r.id}`);
@@ -31,10 +32,10 @@ describe("clicker /ws: sessions", () => {
 
   test("several clickers and two scoreboards", async () => {
     const [a, b, c] = [await client(), await client(), await client()];
-    const ra = await registerOn(a);
+    const ra = await register(a);
     const board1 = await client();
     const board2 = await client();
-    const rb = await registerOn(b);
+    const rb = await register(b);
     expect(new Set([ra.id, rb.id]).size).toBe(2);
 
     board1.send(`LISTEN ${ra.id},${rb.id}`);
@@ -44,7 +45,7 @@ describe("clicker /ws: sessions", () => {
     expect(await board1.next()).toBe(`SCORE 100 ${ra.id} 1`);
 
     // Board 2 asks for c before c exists, with spaces and commas mixed.
-    const rc = await registerOn(c);
+    const rc = await register(c);
     board2.send(`listen ${rb.id}, ${ra.id} ${rc.id}\r\n`);
     expect(await board2.next()).toBe(`CONNECT ${rb.id} ${ra.id} ${rc.id}`);
     expect(await board2.next()).toBe(`SCORE 100 ${ra.id} 1`); // catch-up: a's latest
@@ -88,22 +89,6 @@ describe("clicker /ws: sessions", () => {
     expect(health.connections.clicker).toBe(open.length - 1);
   });
 
-  test("reconnect with the secret: same id, old socket closed 4001, listeners never see it leave", async () => {
-    const { clicker: old, board, r } = await clickerAndBoard();
-
-    const again = await client();
-    expect(await registerOn(again, r.secret)).toEqual(r);
-    expect((await old.waitClose()).code).toBe(4001);
-    expect(await board.next()).toBe(`CONNECT ${r.id}`);
-    expect(await board.quiet(200)).toBe(true); // no DISCONNECT from the replaced socket
-
-    again.send("SCORE 1 1");
-    expect(await again.next()).toBe("SCORED 1");
-    expect(await board.next()).toBe(`SCORE 1 ${r.id} 1`);
-    again.close();
-    expect(await board.next()).toBe(`DISCONNECT ${r.id}`);
-  });
-
   test("a retried (id, timestamp) is acknowledged each time and broadcast once", async () => {
     const { clicker: a, board, r } = await clickerAndBoard();
     for (let i = 0; i < 3; i++) {
@@ -116,7 +101,7 @@ describe("clicker /ws: sessions", () => {
     a.close();
     expect(await board.next()).toBe(`DISCONNECT ${r.id}`);
     const back = await client();
-    await registerOn(back, r.secret);
+    await register(back, `REGISTER ${r.secret}`);
     expect(await board.next()).toBe(`CONNECT ${r.id}`);
     back.send("SCORE 5000 4");
     expect(await back.next()).toBe("SCORED 5000");
@@ -125,7 +110,7 @@ describe("clicker /ws: sessions", () => {
 
   test("a client may send and listen on one connection", async () => {
     const both = await client();
-    const r = await registerOn(both);
+    const r = await register(both);
     both.send(`LISTEN ${r.id}`);
     expect(await both.next()).toBe(`CONNECT ${r.id}`);
     both.send("SCORE 1 1");

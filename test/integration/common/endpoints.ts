@@ -104,38 +104,3 @@ export async function drain(c: TestClient, timeoutMs = 5000): Promise<{ frames: 
     }
   }
 }
-
-/** A WebSocket client that upgrades and then never answers anything (no pong, no close reply). */
-export async function mute(port: number, path: string): Promise<{ bytes: () => Buffer; ended: Promise<void> }> {
-  let buf = Buffer.alloc(0);
-  let end!: () => void;
-  const ended = new Promise<void>((r) => (end = r));
-  const socket = await Bun.connect({
-    hostname: "127.0.0.1",
-    port,
-    socket: { data: (_s, d) => void (buf = Buffer.concat([buf, d])), close: () => end(), error: () => end() },
-  });
-  socket.write(
-    `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-      `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
-  );
-  const deadline = Date.now() + 3000;
-  while (!buf.includes("\r\n\r\n") && Date.now() < deadline) await Bun.sleep(5);
-  if (!buf.subarray(0, 12).equals(Buffer.from("HTTP/1.1 101"))) throw new Error("no upgrade: " + buf.toString());
-  return { bytes: () => buf.subarray(buf.indexOf("\r\n\r\n") + 4), ended };
-}
-
-/** The status code of the first close frame in raw server-to-client bytes (unmasked), or null. */
-export function closeCode(bytes: Buffer): number | null {
-  let i = 0;
-  while (i + 2 <= bytes.length) {
-    const op = bytes[i]! & 0x0f;
-    let len = bytes[i + 1]! & 0x7f;
-    let j = i + 2;
-    if (len === 126) (len = bytes.readUInt16BE(j)), (j += 2);
-    else if (len === 127) (len = Number(bytes.readBigUInt64BE(j))), (j += 8);
-    if (op === 8) return len >= 2 ? bytes.readUInt16BE(j) : 1005;
-    i = j + len;
-  }
-  return null;
-}

@@ -3,7 +3,7 @@
 // (the protocol's error reply, then 1008), server pings and the idle close.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { bootServer, type TestServer } from "../../helpers/server.ts";
-import { silentWebSocket } from "../../helpers/raw-socket.ts";
+import { handshake, RawWs, silentWebSocket } from "../../helpers/raw-socket.ts";
 import { TestClient } from "../../helpers/ws-client.ts";
 import { drain, endpoints, open, openSocketIO, sized } from "./endpoints.ts";
 
@@ -256,20 +256,10 @@ describe("server pings and idle close (configurable)", () => {
   }
 
   test("the server sends WebSocket ping frames", async () => {
-    let bytes = Buffer.alloc(0);
-    const socket = await Bun.connect({
-      hostname: "127.0.0.1",
-      port: s.port,
-      socket: { data: (_s, d) => void (bytes = Buffer.concat([bytes, d])) },
-    });
-    socket.write(
-      `GET /mediator HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
-    );
-    await Bun.sleep(350);
-    socket.end();
-    const head = bytes.indexOf("\r\n\r\n");
-    expect(bytes.subarray(0, 12).toString()).toBe("HTTP/1.1 101");
-    const frames = bytes.subarray(head + 4);
-    expect(frames[0]).toBe(0x89); // FIN + opcode 9 (ping)
+    const raw = await RawWs.open(s.port, handshake(s.port, "/mediator", { host: "x" }));
+    expect(raw.head.slice(0, 12)).toBe("HTTP/1.1 101");
+    await raw.until(() => raw.frames.length > 0);
+    raw.end();
+    expect(raw.frames[0]).toMatchObject({ fin: true, opcode: 0x9 }); // the first frame is a ping
   });
 });

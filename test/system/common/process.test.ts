@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { build, hostTarget } from "../../../scripts/build.ts";
 import { tempDir } from "../../helpers/server.ts";
 import { TestClient } from "../../helpers/ws-client.ts";
-import { closeCode, mute, open, openSocketIO } from "../../integration/common/endpoints.ts";
+import { open, openSocketIO } from "../../integration/common/endpoints.ts";
+import { silentWebSocket } from "../../helpers/raw-socket.ts";
 import { fromSource, runToExit, startChild, type Child } from "../../helpers/process.ts";
 
 const dir = tempDir("switchboard-conformance-");
@@ -54,7 +55,7 @@ async function busy(port: number) {
   expect(await (await fetch(`${http}&sid=${sid}`)).text()).toStartWith("40");
   const longPoll = fetch(`${http}&sid=${sid}`).then((r) => r.text()); // held: nothing to send yet
   // Clients that never answer the close handshake must not hold the exit past 5 s.
-  const mutes = await Promise.all(["/connect", "/OpenSyncParty/ws", "/ws", "/mediator", "/socket.io/?EIO=4&transport=websocket"].map((p) => mute(port, p)));
+  const mutes = await Promise.all(["/connect", "/OpenSyncParty/ws", "/ws", "/mediator", "/socket.io/?EIO=4&transport=websocket"].map((p) => silentWebSocket(port, p)));
   await Bun.sleep(100);
   return { sockets, id, longPoll, mutes };
 }
@@ -86,8 +87,8 @@ for (const rt of runtimes) {
           expect(await longPoll).toBe("1"); // Engine.IO close packet
           expect(await child.proc.exited).toBe(0);
           expect(performance.now() - t0).toBeLessThan(5000);
-          await Promise.all(mutes.map((m) => m.ended));
-          expect(mutes.map((m) => closeCode(m.bytes()))).toEqual([1001, 1001, 1001, 1001, 1001]);
+          await Promise.all(mutes.map((m) => m.closed));
+          expect(mutes.map((m) => m.closeCode)).toEqual([1001, 1001, 1001, 1001, 1001]);
           expect(child.stderr()).toContain('"msg":"stopped"');
 
           // Flushed: the WAL was checkpointed into the database file and removed.
