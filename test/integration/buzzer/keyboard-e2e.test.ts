@@ -4,8 +4,8 @@ import { describe, expect, test } from "bun:test";
 import { EV_KEY, inputEvent } from "../../../src/drivers/keyboard/evdev.ts";
 import { PtyMaster } from "../../../src/drivers/serial/pty.ts";
 import { buzzerProtocol } from "../../../src/protocols/buzzer/plugin.ts";
-import { testPoolAllow, operatorHeaders, bootServer } from "../../helpers/server.ts";
-import { TestClient } from "../../helpers/ws-client.ts";
+import { testPoolAllow, bootServer } from "../../helpers/server.ts";
+import { openMediator } from "../../helpers/clients/buzzer.ts";
 
 describe("/mediator keyboard pools", () => {
   test("evdev records on an input device: key-downs buzz, the key is announced on its first press", async () => {
@@ -14,7 +14,7 @@ describe("/mediator keyboard pools", () => {
     kbd.raw();
     const srv = await bootServer({ poolAllow: testPoolAllow }, { protocols: [buzzerProtocol({ minBackoffMs: 30 })] });
     try {
-      const c = await TestClient.open(srv.ws("/mediator"), { headers: operatorHeaders });
+      const c = await openMediator(srv.ws(""));
       c.send({ command: "connect", pool: kbd.path + "#keyboard" });
       expect(await c.nextJson()).toEqual({ result: "connect", pool: kbd.path, buzzers: [] });
       const press = (code: number) => new Uint8Array([...inputEvent(EV_KEY, code, 1), ...inputEvent(0, 0, 0), ...inputEvent(EV_KEY, code, 0)]);

@@ -5,7 +5,8 @@ import { rmSync } from "node:fs";
 import { ReceiverEmulator } from "../../../scripts/buzzer-emulator.ts";
 import { PtyMaster } from "../../../src/drivers/serial/pty.ts";
 import { buzzerProtocol } from "../../../src/protocols/buzzer/plugin.ts";
-import { testPoolAllow, operatorHeaders, bootServer, tempDir, type TestServer } from "../../helpers/server.ts";
+import { isEvent, openMediator, untilJson } from "../../helpers/clients/buzzer.ts";
+import { testPoolAllow, bootServer, tempDir, type TestServer } from "../../helpers/server.ts";
 import { TestClient } from "../../helpers/ws-client.ts";
 
 const dir = tempDir("buzzer-e2e-");
@@ -20,13 +21,11 @@ async function emulator(name: string, opts: Parameters<typeof ReceiverEmulator.s
   return e;
 }
 async function client() {
-  const c = await TestClient.open(s.ws("/mediator"), { headers: operatorHeaders });
+  const c = await openMediator(s.ws(""));
   clients.push(c);
   return c;
 }
-const json = async (c: TestClient, pred: (m: any) => boolean, ms = 3000) => JSON.parse(await c.until((t) => pred(JSON.parse(t)), ms));
-const isEvent = (event: string, pool: string, buzzer?: number | null) => (m: any) =>
-  m.event === event && m.pool === pool && (buzzer === undefined || m.buzzer === buzzer);
+const json = untilJson;
 
 beforeAll(async () => {
   main = await emulator("ttyMAIN", { buzzers: [1, 2, 3] });
@@ -213,7 +212,7 @@ describe("/mediator lifecycle", () => {
       const { value } = await reader.read();
       expect(new TextDecoder().decode(value).trim()).toBe(link);
       srv = await bootServer({ poolAllow: testPoolAllow, pool: [link] }, { protocols: [buzzerProtocol()] });
-      const c = await TestClient.open(srv.ws("/mediator"), { headers: operatorHeaders });
+      const c = await openMediator(srv.ws(""));
       expect(await c.until((t) => t.includes('"buzz"'), 5000)).toMatch(/"pool":".*ttySUB","buzzer":9/);
       (proc.stdin as import("bun").FileSink).write("buzz 9\n");
       (proc.stdin as import("bun").FileSink).flush();

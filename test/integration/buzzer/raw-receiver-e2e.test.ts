@@ -3,8 +3,8 @@
 import { describe, expect, test } from "bun:test";
 import { PtyMaster } from "../../../src/drivers/serial/pty.ts";
 import { buzzerProtocol } from "../../../src/protocols/buzzer/plugin.ts";
-import { testPoolAllow, operatorHeaders, bootServer } from "../../helpers/server.ts";
-import { TestClient } from "../../helpers/ws-client.ts";
+import { testPoolAllow, bootServer } from "../../helpers/server.ts";
+import { openMediator } from "../../helpers/clients/buzzer.ts";
 
 /** Bytes the mediator writes, until `n` have arrived (bounded wait). */
 async function expectBytes(m: PtyMaster, n: number, ms = 2000): Promise<number[]> {
@@ -38,7 +38,7 @@ describe("/mediator with a hand-driven receiver", () => {
     const srv = await bootServer({ poolAllow: testPoolAllow }, { protocols: [buzzerProtocol()] });
     try {
       expect(rx.write(new Uint8Array([0x00, 0x42, 0x00]))).toBe(true); // ready, before anyone opened the port
-      const c = await TestClient.open(srv.ws("/mediator"), { headers: operatorHeaders });
+      const c = await openMediator(srv.ws(""));
       c.send({ command: "connect", pool: rx.path });
       expect(await expectBytes(rx, 2)).toEqual([0x13, 0x37]);
       rx.write(new Uint8Array([0x02, 0x05, 0x09])); // two buzzers: 5 and 9

@@ -7,6 +7,7 @@ import { readdirSync, readlinkSync } from "node:fs";
 import { PtyMaster } from "../../../src/drivers/serial/pty.ts";
 import { inputEvent } from "../../../src/drivers/keyboard/evdev.ts";
 import { bootServer, operatorHeaders, TEST_OPERATOR_TOKEN, type TestServer } from "../../helpers/server.ts";
+import { openMediator } from "../../helpers/clients/buzzer.ts";
 import { ensureCommand } from "../../helpers/tools.ts";
 import { TestClient } from "../../helpers/ws-client.ts";
 import { receiverOnSocat } from "../buzzer/serial-receiver.ts";
@@ -25,7 +26,7 @@ async function server(overrides: Parameters<typeof bootServer>[0] = {}): Promise
   return s;
 }
 async function client(s: TestServer, headers?: Record<string, string>): Promise<TestClient> {
-  const c = await TestClient.open(s.ws("/mediator"), { headers });
+  const c = await openMediator(s.ws(""), headers ?? {});
   cleanup.push(() => c.close());
   return c;
 }

@@ -8,7 +8,7 @@ import { startChild } from "../../../scripts/lib/spawn.ts";
 import { build, hostTarget } from "../../../scripts/build.ts";
 import { tempDir } from "../../helpers/server.ts";
 import { ensureCommand } from "../../helpers/tools.ts";
-import { TestClient } from "../../helpers/ws-client.ts";
+import { openMediator } from "../../helpers/clients/buzzer.ts";
 import { receiverOnSocat } from "./serial-receiver.ts";
 
 // socat makes the pty pair; installed when the host lacks it (never skipped).
@@ -35,7 +35,7 @@ test("compiled binary: a --pool receiver on a pty is linked and its buzzes reach
     proc.kill("SIGKILL");
     await proc.exited;
   });
-  const c = await TestClient.open(`ws://127.0.0.1:${port}/mediator`);
+  const c = await openMediator(`ws://127.0.0.1:${port}`, {});
   cleanup.push(() => c.close());
   await rx.next("ack");
   for (let i = 0; i < 50; i++) {

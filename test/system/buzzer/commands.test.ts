@@ -3,7 +3,8 @@
 // disconnect/set_color extensions, and what the other clients see.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, writeFileSync } from "node:fs";
-import { testPoolAllow, operatorHeaders, bootServer, tempDir, type TestServer } from "../../helpers/server.ts";
+import { testPoolAllow, bootServer, tempDir, type TestServer } from "../../helpers/server.ts";
+import { openMediator } from "../../helpers/clients/buzzer.ts";
 import { TestClient } from "../../helpers/ws-client.ts";
 import { receiverOnSocat, SocatPair } from "./serial-receiver.ts";
 
@@ -26,7 +27,7 @@ afterEach(async () => {
   cleanup = [];
 });
 async function client(): Promise<TestClient> {
-  const c = await TestClient.open(srv.ws("/mediator"), { headers: operatorHeaders });
+  const c = await openMediator(srv.ws(""));
   cleanup.push(() => c.close());
   return c;
 }
@@ -206,7 +207,7 @@ describe("/mediator and the common rules", () => {
   test("over the rate: the protocol's error reply, then close 1008; others undisturbed", async () => {
     const small = await bootServer({ poolAllow: testPoolAllow, rateLimit: 5, rateBurst: 5, rateQueue: 3 });
     cleanup.push(() => small.stop());
-    const [c, other] = [await TestClient.open(small.ws("/mediator"), { headers: operatorHeaders }), await TestClient.open(small.ws("/mediator"), { headers: operatorHeaders })];
+    const [c, other] = [await openMediator(small.ws("")), await openMediator(small.ws(""))];
     cleanup.push(() => other.close());
     for (let i = 0; i < 40; i++) c.send({ list: "pools" });
     const replies: string[] = [];

@@ -3,9 +3,9 @@
 // test host) carrying Linux input_event records written by the test itself.
 import { afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, rmdirSync, rmSync, symlinkSync } from "node:fs";
-import { testPoolAllow, operatorHeaders, bootServer } from "../../helpers/server.ts";
+import { testPoolAllow, bootServer } from "../../helpers/server.ts";
+import { openMediator } from "../../helpers/clients/buzzer.ts";
 import { ensureCommand } from "../../helpers/tools.ts";
-import { TestClient } from "../../helpers/ws-client.ts";
 import { Receiver, SocatPair } from "./serial-receiver.ts";
 
 // socat makes the pty pair; installed when the host lacks it (never skipped).
@@ -45,7 +45,7 @@ describe("/mediator keyboard pools", () => {
     cleanup.push(() => kbd.close());
     const srv = await bootServer({ poolAllow: testPoolAllow });
     cleanup.push(() => srv.stop());
-    const [a, b] = [await TestClient.open(srv.ws("/mediator"), { headers: operatorHeaders }), await TestClient.open(srv.ws("/mediator"), { headers: operatorHeaders })];
+    const [a, b] = [await openMediator(srv.ws("")), await openMediator(srv.ws(""))];
     cleanup.push(() => a.close(), () => b.close());
     a.send({ command: "connect", pool });
     expect(await a.nextJson()).toEqual({ result: "connect", pool, buzzers: [] });

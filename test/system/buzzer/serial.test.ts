@@ -3,7 +3,8 @@
 // on the far end of a socat pty pair (the way an outside tester wires a fake Arduino).
 import { afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
-import { testPoolAllow, operatorHeaders, bootServer, tempDir, type TestServer } from "../../helpers/server.ts";
+import { testPoolAllow, bootServer, tempDir, type TestServer } from "../../helpers/server.ts";
+import { nextEvent, openMediator } from "../../helpers/clients/buzzer.ts";
 import { ensureCommand } from "../../helpers/tools.ts";
 import { TestClient } from "../../helpers/ws-client.ts";
 import { Receiver, receiverOnSocat, SocatPair, type Numbering } from "./serial-receiver.ts";
@@ -25,21 +26,13 @@ async function setup(opts: { numbering?: Numbering; configured?: boolean; client
   cleanup.push(() => srv.stop());
   const clients: TestClient[] = [];
   for (let i = 0; i < (opts.clients ?? 2); i++) {
-    const c = await TestClient.open(srv.ws("/mediator"), { headers: operatorHeaders });
+    const c = await openMediator(srv.ws(""));
     cleanup.push(() => c.close());
     clients.push(c);
   }
   return { rx, pool, spec, srv, clients };
 }
 
-/** Every event has exactly the seed's keys plus the `ts` extension (a number). */
-async function nextEvent(c: TestClient, ms = 3000): Promise<{ event: string; pool: string; buzzer: number | null }> {
-  const e = await c.nextJson(ms);
-  expect(Object.keys(e)).toEqual(["event", "pool", "buzzer", "ts"]);
-  expect(typeof e.ts).toBe("number");
-  const { ts, ...rest } = e;
-  return rest;
-}
 
 /** connect command, the receiver's hello and buzzer list; returns the connect reply text. */
 async function connect(rx: Receiver, c: TestClient, spec: string, buzzers: number[], helloFirst = true): Promise<string> {
@@ -200,7 +193,7 @@ describe("/mediator serial pools: the device goes away and comes back", () => {
     const pool = links[1];
     const srv = await bootServer({ poolAllow: testPoolAllow, pool: [pool] });
     cleanup.push(() => srv.stop());
-    const c = await TestClient.open(srv.ws("/mediator"), { headers: operatorHeaders });
+    const c = await openMediator(srv.ws(""));
     cleanup.push(() => c.close());
     rx.firmware([1, 2]).hello();
     expect(await nextEvent(c)).toEqual({ event: "connected", pool, buzzer: 1 });
@@ -251,7 +244,7 @@ describe("/mediator serial pools: the device goes away and comes back", () => {
     const pool = links[1];
     const srv = await bootServer({ poolAllow: testPoolAllow, pool: [pool] });
     cleanup.push(() => srv.stop());
-    const c = await TestClient.open(srv.ws("/mediator"), { headers: operatorHeaders });
+    const c = await openMediator(srv.ws(""));
     cleanup.push(() => c.close());
     c.send({ list: "pools" });
     expect((await c.nextJson()).pools).toContain(pool);
