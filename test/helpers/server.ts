@@ -18,11 +18,13 @@ export interface TestServer {
   dataDir: string;
   /** Stop the server; keeps the data dir (for restart tests) unless `clean` is set. */
   stop(clean?: boolean): Promise<void>;
+  /** HTTP requests the server is handling right now (a held long poll stays counted until answered). */
+  pendingRequests(): number;
   /**
-   * Resolves once at least `n` HTTP requests are held open by the server (a long poll waiting for
-   * packets): what a test waits for before acting on a poll it has just sent.
+   * Resolves once at least `n` HTTP requests are held open by the server: read pendingRequests()
+   * before sending a long poll, then wait for one more, and the poll has reached the server.
    */
-  heldRequests(n?: number): Promise<void>;
+  heldRequests(n: number): Promise<void>;
 }
 
 /** The operator token of every test server (docs/access.md#operator-rights). */
@@ -54,7 +56,8 @@ export async function bootServer(
     dataDir,
     http: `http://127.0.0.1:${port}`,
     ws: (path) => `ws://127.0.0.1:${port}${path}`,
-    heldRequests: (n = 1) => waitFor(() => (server.ctx.transport.server?.pendingRequests ?? 0) >= n, { what: `${n} held HTTP request(s)` }),
+    pendingRequests: () => server.ctx.transport.server?.pendingRequests ?? 0,
+    heldRequests: (n) => waitFor(() => (server.ctx.transport.server?.pendingRequests ?? 0) >= n, { what: `${n} held HTTP request(s)` }),
     async stop(clean = true) {
       await server.stop();
       if (clean) rmSync(dataDir, { recursive: true, force: true });

@@ -38,3 +38,14 @@ export async function untilInstant(epochMs: number): Promise<void> {
   const left = epochMs - Date.now();
   if (left > 0) await new Promise((r) => setTimeout(r, left));
 }
+
+/** `promise`'s value, or an error naming `what` if it has not settled within ms. */
+export async function within<T>(promise: Promise<T>, ms: number, what = "a promise"): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)));
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

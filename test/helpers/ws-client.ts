@@ -94,6 +94,10 @@ export class TestClient {
     return this.inbox.length === 0;
   }
 
+  /**
+   * The close, once it came. With the in-process test server, the server's close handler has run
+   * by then even when this side closed: the server answers the close frame after running it.
+   */
   waitClose(timeoutMs = 3000): Promise<Closed> {
     if (this.closed) return Promise.resolve(this.closed);
     return new Promise((resolve, reject) => {

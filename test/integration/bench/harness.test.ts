@@ -13,14 +13,10 @@ import { runJson } from "../../../scripts/lib/spawn.ts";
 import { Ws } from "../../../scripts/bench/lib/wsclient.ts";
 import { benchFanout } from "../../../scripts/bench/servers/fanout-protocol.ts";
 import { bootServer, type TestServer } from "../../helpers/server.ts";
+import { waitFor } from "../../helpers/wait.ts";
 
-async function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("condition not met in time");
-    await Bun.sleep(10);
-  }
-}
+/** The counting client reports by fields, not events: its tally is polled, with a deadline. */
+const until = (cond: () => boolean, timeoutMs = 5000) => waitFor(cond, { timeoutMs, what: "the tally" });
 
 describe("cheap counting client", () => {
   let s: TestServer;
@@ -45,7 +41,7 @@ describe("cheap counting client", () => {
   test("answers server pings, so an idle client outlives the idle timeout", async () => {
     const tally: Tally = { frames: 0, bytes: 0 };
     const c = await connectRaw(s.port, "/bench?room=idle", { tally });
-    await Bun.sleep(1200);
+    await Bun.sleep(1200); // a negative check: three idle timeouts pass and the client is still there
     expect(c.ended).toBe(false);
     c.close();
     await c.done;
@@ -112,7 +108,7 @@ describe("M1 end to end", () => {
       expect(r.steps.map((s) => s.n)).toEqual([20, 40]);
       for (const s of r.steps) expect(s.rss).toBeGreaterThan(0);
       // The load generator has exited: its connections are gone, warm-up ones included.
-      for (let i = 0; i < 50 && Object.values((await health()).connections).some((n) => n > 0); i++) await Bun.sleep(50);
+      await waitFor(async () => Object.values((await health()).connections).every((n) => n === 0), { timeoutMs: 2500, everyMs: 50 }).catch(() => {});
       expect(Object.values((await health()).connections).every((n) => n === 0)).toBe(true);
     } finally {
       await srv.stop();

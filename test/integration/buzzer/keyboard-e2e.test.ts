@@ -20,7 +20,7 @@ describe("/mediator keyboard pools", () => {
       const press = (code: number) => new Uint8Array([...inputEvent(EV_KEY, code, 1), ...inputEvent(0, 0, 0), ...inputEvent(EV_KEY, code, 0)]);
       const twice = new Uint8Array([...press(30), ...press(30), ...inputEvent(EV_KEY, 30, 2)]);
       expect(kbd.write(twice.subarray(0, 50))).toBe(true); // a read that ends mid-record
-      await Bun.sleep(20);
+      await Bun.sleep(20); // two writes, so that the server's read ends mid-record: the point
       expect(kbd.write(twice.subarray(50))).toBe(true);
       const got = [await c.nextJson(), await c.nextJson(), await c.nextJson()].map(({ ts, ...e }) => e);
       expect(got).toEqual([

@@ -7,6 +7,7 @@ import { PtyMaster } from "../../../src/drivers/serial/pty.ts";
 import { buzzerProtocol } from "../../../src/protocols/buzzer/plugin.ts";
 import { isEvent, openMediator, untilJson } from "../../helpers/clients/buzzer.ts";
 import { testPoolAllow, bootServer, tempDir, type TestServer } from "../../helpers/server.ts";
+import { waitFor, within } from "../../helpers/wait.ts";
 import { TestClient } from "../../helpers/ws-client.ts";
 
 const dir = tempDir("buzzer-e2e-");
@@ -35,10 +36,7 @@ beforeAll(async () => {
   );
   await main.linked();
   // The emulator has sent the list; wait until the server has read it too (its pools gauge says so).
-  for (let i = 0; i < 100; i++) {
-    if (/^switchboard_buzzer_pools 1$/m.test(await (await fetch(s.http + "/metrics")).text())) break;
-    await Bun.sleep(20);
-  }
+  await waitFor(async () => /^switchboard_buzzer_pools 1$/m.test(await (await fetch(s.http + "/metrics")).text()), { timeoutMs: 2000, everyMs: 20, what: "the pool in /metrics" }).catch(() => {});
 });
 
 afterAll(async () => {
@@ -89,15 +87,13 @@ describe("/mediator end to end", () => {
     expect(await json(watcher, isEvent("buzz", v2.path))).toMatchObject({ buzzer: 5 });
     c.send({ command: "set_color", pool: v2.path, buzzer: 4, color: [255, 128, 0] });
     expect(await json(c, (m) => m.result === "set_color")).toEqual({ result: "set_color", pool: v2.path, buzzer: 4, color: [255, 128, 0] });
-    const end = performance.now() + 2000;
-    while (!v2.received.some((m) => m.type === "color") && performance.now() < end) await Bun.sleep(10);
+    await waitFor(() => v2.received.some((m) => m.type === "color"), { timeoutMs: 2000, what: "the colour at the receiver" }).catch(() => {});
     expect(v2.received).toContainEqual({ type: "color", id: 4, rgb: [255, 128, 0] });
 
     c.send({ command: "disconnect", pool: v2.path });
     expect(await json(c, (m) => m.result === "disconnect")).toEqual({ result: "disconnect", pool: v2.path });
     expect(await json(watcher, isEvent("disconnected", v2.path, null))).toBeTruthy();
-    const gone = performance.now() + 2000;
-    while (v2.portOpen && performance.now() < gone) await Bun.sleep(10);
+    await waitFor(() => !v2.portOpen, { timeoutMs: 2000, what: "the port to close" }).catch(() => {});
     expect(v2.portOpen).toBe(false); // the port was really closed
   });
 
@@ -107,7 +103,7 @@ describe("/mediator end to end", () => {
     expect(await json(c, isEvent("disconnected", main.path, null))).toMatchObject({ buzzer: null });
     c.send({ list: "buzzers" });
     expect(await json(c, (m) => m.response === "buzzers")).toEqual({ response: "buzzers", pools: [] });
-    await Bun.sleep(100);
+    await Bun.sleep(100); // the receiver stays away a while: the mediator's reopen attempts fail meanwhile
     await main.plug();
     for (const b of [1, 2, 3]) expect(await json(c, isEvent("connected", main.path, b))).toBeTruthy();
     c.send({ list: "buzzers" });
@@ -123,8 +119,7 @@ describe("/mediator end to end", () => {
     main.quiet(500);
     const down = await json(c, isEvent("disconnected", main.path, null));
     expect(main.received.filter((m) => m.type === "ping").length).toBeGreaterThan(pingsBefore);
-    const seen = performance.now() + 1000;
-    while (main.received.at(-1)?.type !== "reset" && performance.now() < seen) await Bun.sleep(5);
+    await waitFor(() => main.received.at(-1)?.type === "reset", { timeoutMs: 1000, everyMs: 5, what: "the reset" }).catch(() => {});
     expect(main.received.at(-1)).toEqual({ type: "reset" }); // the mediator said so before reopening
     const up = await json(c, isEvent("connected", main.path, 1));
     expect(up.ts).toBeGreaterThan(down.ts);
@@ -171,7 +166,7 @@ describe("/mediator end to end", () => {
     for (const [raw, reply] of cases) {
       c.send(raw);
       expect(await c.nextJson()).toEqual(reply);
-      await Bun.sleep(220); // stay under this server's low rate limit
+      await Bun.sleep(220); // paces the sender under this server's low rate limit (5/s): the errors, not the limit, are tested here
     }
     c.send({ list: "buzzers" });
     expect((await c.nextJson()).response).toBe("buzzers");
@@ -222,11 +217,14 @@ describe("/mediator lifecycle", () => {
       // The emulator saw the port close: its stderr says so.
       const errReader = (proc.stderr as ReadableStream<Uint8Array>).getReader();
       let err = "";
-      const deadline = performance.now() + 3000;
-      while (!err.includes("port closed") && performance.now() < deadline) {
-        const r = await Promise.race([errReader.read(), Bun.sleep(100).then(() => null)]);
-        if (r && !r.done) err += new TextDecoder().decode(r.value);
-      }
+      const readUntilClosed = async () => {
+        while (!err.includes("port closed")) {
+          const r = await errReader.read();
+          if (r.done) return;
+          err += new TextDecoder().decode(r.value);
+        }
+      };
+      await within(readUntilClosed(), 3000, "the emulator to report the port closed").catch(() => {});
       expect(err).toContain("port closed");
     } finally {
       await srv?.stop();

@@ -5,30 +5,31 @@ import { PtyMaster } from "../../../src/drivers/serial/pty.ts";
 import { buzzerProtocol } from "../../../src/protocols/buzzer/plugin.ts";
 import { testPoolAllow, bootServer } from "../../helpers/server.ts";
 import { openMediator } from "../../helpers/clients/buzzer.ts";
+import { waitFor } from "../../helpers/wait.ts";
 
-/** Bytes the mediator writes, until `n` have arrived (bounded wait). */
+/** Bytes the mediator writes, until `n` have arrived (bounded wait; fewer when it ran out). */
 async function expectBytes(m: PtyMaster, n: number, ms = 2000): Promise<number[]> {
   const got: number[] = [];
-  const end = performance.now() + ms;
-  while (got.length < n && performance.now() < end) {
+  const arrived = () => {
     const r = m.poll();
     if (r.open) got.push(...r.bytes);
-    await Bun.sleep(2);
-  }
+    return got.length >= n;
+  };
+  await waitFor(arrived, { timeoutMs: ms, everyMs: 2 }).catch(() => {});
   return got;
 }
 
 /** Bytes the mediator writes until it closes the port (bounded wait). */
 async function bytesUntilClosed(m: PtyMaster, ms = 2000): Promise<number[]> {
   const got: number[] = [];
-  const end = performance.now() + ms;
-  while (performance.now() < end) {
+  const closed = () => {
     const r = m.poll();
-    if (!r.open) return got;
+    if (!r.open) return true;
     got.push(...r.bytes);
-    await Bun.sleep(2);
-  }
-  throw new Error("the port was not closed in time");
+    return false;
+  };
+  await waitFor(closed, { timeoutMs: ms, everyMs: 2, what: "the port to be closed" });
+  return got;
 }
 
 describe("/mediator with a hand-driven receiver", () => {

@@ -6,19 +6,15 @@ import { FdPort, readTermiosBytes } from "../../../src/drivers/serial/port.ts";
 import { PtyMaster } from "../../../src/drivers/serial/pty.ts";
 import { BOTHER, CBAUD, isRaw8N1, makeRaw, readTermios2, TERMIOS2_SIZE } from "../../../src/drivers/serial/termios.ts";
 import { systemClock } from "../../../src/transport/clock.ts";
+import { waitFor } from "../../helpers/wait.ts";
 
 const cleanup: Array<() => unknown> = [];
 afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
 
-async function until(pred: () => boolean, ms = 3000): Promise<void> {
-  const end = performance.now() + ms;
-  while (!pred()) {
-    if (performance.now() > end) throw new Error("condition not reached in time");
-    await Bun.sleep(5);
-  }
-}
+/** The pty's side has no events to wait on: the condition is polled, with a deadline. */
+const until = (pred: () => boolean, ms = 3000) => waitFor(pred, { timeoutMs: ms, everyMs: 5 });
 
 /** Everything the master reads until `n` bytes arrived. */
 async function readMaster(m: PtyMaster, n: number): Promise<number[]> {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { bootServer, type TestServer } from "../../helpers/server.ts";
 import { TestClient } from "../../helpers/ws-client.ts";
 import { echoProtocol } from "../../helpers/echo-protocol.ts";
+import { waitFor } from "../../helpers/wait.ts";
 import type { ProtocolFactory } from "../../../src/protocols/types.ts";
 import type { Conn } from "../../../src/transport/types.ts";
 
@@ -102,7 +103,7 @@ describe("robustness of the seam", () => {
     const ep = transport.endpoint<null>({
       protocol: "faulty",
       async message(conn, data) {
-        await Bun.sleep(1);
+        await Bun.sleep(1); // fails after an await: the async handler is the point
         if (data === "boom") throw new Error("async handler bug");
         conn.send(data as string);
       },
@@ -203,18 +204,29 @@ describe("frames to another connection", () => {
 
 describe("graceful stop order", () => {
   test("new connections are refused from the moment stopping begins, while plugins are still stopping", async () => {
-    const slowStop: ProtocolFactory = () => ({ name: "slow", routes: (app) => app, stop: () => Bun.sleep(400) });
+    // A plugin whose stop() finishes only when the test says so.
+    let stopping = false;
+    let finishStop!: () => void;
+    const slowStop: ProtocolFactory = () => ({
+      name: "slow",
+      routes: (app) => app,
+      stop: () => {
+        stopping = true;
+        return new Promise<void>((r) => (finishStop = r));
+      },
+    });
     const s = await bootServer({}, { protocols: [slowStop, echoProtocol] });
     const c = await TestClient.open(s.ws("/test/echo"));
     const closed = c.waitClose(4000);
     const stopped = s.stop();
-    await Bun.sleep(100); // the slow plugin is still stopping
+    await waitFor(() => stopping, { what: "the slow plugin to be stopping" });
     expect(c.closed).toBeNull();
     const late = await TestClient.open(s.ws("/test/echo"), 1000).then(
       (x) => (x.close(), "accepted"),
       () => "refused",
     );
     expect(late).toBe("refused");
+    finishStop();
     await stopped;
     expect((await closed).code).toBe(1001);
   });

@@ -205,7 +205,7 @@ describe("rate limit: over the rate a message waits its turn; only a full queue 
         c.send(ep.request(i));
         c.send(ep.request(i));
         c.send(ep.request(i));
-        await Bun.sleep(10);
+        await Bun.sleep(10); // paces the sender: a steady rate above the limit is the point
       }
       const { frames, code } = await reader;
       expect(code).toBe(1008);
@@ -249,7 +249,7 @@ describe("server pings and idle close (configurable)", () => {
       const waited = performance.now() - t0;
       expect(waited).toBeGreaterThanOrEqual(300);
       expect(waited).toBeLessThan(3000);
-      await Bun.sleep(300); // the live one is now past the idle timeout too
+      await Bun.sleep(300); // a negative check: the live one is now past the idle timeout too, and still open
       expect(live.closed).toBeNull();
       live.close();
     });

@@ -3,6 +3,7 @@
 // to the instant it notes a frame's arrival; start_ts must come in that clock.
 import { describe, expect, test } from "bun:test";
 import { MetronomeClient, metronomeServer } from "../../helpers/clients/metronome.ts";
+import { untilInstant } from "../../helpers/wait.ts";
 
 const LEAD = 1000; // the contract's default lead_ms
 const phones = metronomeServer();
@@ -136,7 +137,7 @@ describe("the beat grid", () => {
     const clients = [o, ahead, plain];
     await o.result("start_metronome", tempo(o, o.id, 90));
     const first = await Promise.all(clients.map(play));
-    await Bun.sleep(LEAD + 450);
+    await untilInstant(first[0]!.start + 450); // the grid is playing: its first beat has sounded (the owner's clock is the server's)
     const sentAt = clients.map((c) => c.now());
     await o.result("update_temp", tempo(o, o.id, 140));
     const second = await Promise.all(clients.map(play));
@@ -147,8 +148,8 @@ describe("the beat grid", () => {
       expect(b.start).toBeGreaterThan(sentAt[i]! - 5); // the next one, not a past one…
       expect(b.start - sentAt[i]!).toBeLessThanOrEqual(60000 / 90 + 50); // …and not a later one (bound: a loaded box)
     });
-    // A second change chains on the 140 bpm grid.
-    await Bun.sleep(700);
+    // A second change chains on the 140 bpm grid, once that grid is playing.
+    await untilInstant(second[0]!.start + 300);
     await o.result("update_temp", tempo(o, o.id, 60));
     const third = await Promise.all(clients.map(play));
     clients.forEach((_, i) => {
@@ -164,7 +165,7 @@ describe("the beat grid", () => {
     await o.result("create_group", { time_utc: o.now() - 40 });
     await o.result("start_metronome", tempo(o, g, 120, o.now() - 40));
     const a = await play(o);
-    await Bun.sleep(LEAD + 200);
+    await untilInstant(a.start - o.skew + 200); // past the first beat (start_ts is in the owner's clock)
     await o.result("update_temp", tempo(o, g, 100));
     const b = await play(o);
     expect(offGrid(b.start, a.start, 120)).toBeLessThanOrEqual(1);
@@ -193,11 +194,11 @@ describe("the beat grid", () => {
   test("a late joiner after a tempo change gets the new tempo on the new grid", async () => {
     const o = await owner(0);
     await o.result("start_metronome", tempo(o, o.id, 120));
-    await play(o);
-    await Bun.sleep(LEAD + 100);
+    const started = await play(o);
+    await untilInstant(started.start + 100); // past the first beat
     await o.result("update_temp", tempo(o, o.id, 75));
     const changed = await play(o);
-    await Bun.sleep(900);
+    await untilInstant(changed.start + 400); // the new tempo is playing
     const late = await member(o.id, 3000);
     const j = await play(late);
     expect(j.bpm).toBe(75);
@@ -209,7 +210,7 @@ describe("the beat grid", () => {
     const o = await owner(0);
     await o.result("start_metronome", tempo(o, o.id, 120));
     await play(o);
-    await Bun.sleep(300);
+    await Bun.sleep(300); // the restart must come at another instant than the start: its own lead is what is checked
     const sent = o.now();
     await o.result("start_metronome", tempo(o, o.id, 60, sent));
     const p = await play(o);

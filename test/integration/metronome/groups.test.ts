@@ -3,6 +3,7 @@
 // Black box: the real server with default options, real sockets.
 import { describe, expect, test } from "bun:test";
 import { MetronomeClient, metronomeServer } from "../../helpers/clients/metronome.ts";
+import { untilInstant } from "../../helpers/wait.ts";
 
 const phones = metronomeServer();
 const { connect, withId, owner, member } = phones;
@@ -246,7 +247,7 @@ describe("late joiners and moving between groups", () => {
     const o = await owner();
     await o.result("start_metronome", tempo(o, o.id, 120));
     const first = Number(PLAY.exec((await o.request("play_sound")).text)![1]);
-    await Bun.sleep(1300); // past the first beat
+    await untilInstant(first + 300); // past the first beat
     const late = await withId();
     const r = await late.call("subscribe_to_group", { group_id: o.id });
     expect(r.text).toBe(replyOf(r.json.id, SUCCESS));

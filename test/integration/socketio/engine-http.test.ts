@@ -2,6 +2,7 @@
 // /healthz session counting, and rooms across transports (Bun topics + polling delivery).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { bootServer, type TestServer } from "../../helpers/server.ts";
+import { waitFor } from "../../helpers/wait.ts";
 import { Polling, SioTestClient, Wire, type Mode } from "../../helpers/clients/socketio.ts";
 import { roomsProtocol } from "./rooms-protocol.ts";
 
@@ -17,13 +18,7 @@ afterAll(async () => {
   await s.stop();
 });
 const health = async () => ((await (await fetch(s.http + "/healthz")).json()) as any).connections.socketio as number;
-const until = async (cond: () => Promise<boolean>, timeoutMs = 3000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error("condition not reached");
-    await Bun.sleep(20);
-  }
-};
+const until = (cond: () => Promise<boolean>) => waitFor(cond, { what: "the sessions to be counted" });
 
 describe("error catalog", () => {
   test("unknown sid, unknown transport, EIO=3, bad handshake method", async () => {
@@ -67,8 +62,9 @@ describe("maxPayload", () => {
 describe("polling", () => {
   test("a second concurrent GET gets 400 and ends the session; the first is released with a close", async () => {
     const { sid } = await poll.open();
+    const held = s.pendingRequests();
     const first = poll.get(sid);
-    await Bun.sleep(30);
+    await s.heldRequests(held + 1);
     expect((await poll.get(sid)).status).toBe(400);
     expect(await (await first).text()).toBe("1");
     expect((await poll.get(sid)).status).toBe(400);
@@ -196,7 +192,7 @@ describe("graceful stop", () => {
     );
     const c = await Wire.open(t.ws("/socket.io/?EIO=4&transport=websocket"));
     await c.next();
-    await Bun.sleep(30);
+    await t.heldRequests(1); // the poll is held: the only request on this server
     await t.stop();
     expect(await pending).toBe("1");
     expect((await c.waitClose()).code).toBe(1001);
@@ -227,7 +223,7 @@ describe("rooms across transports", () => {
     w.emit("all", "lobby", "after leave");
     expect(await w.next("all")).toBe("after leave");
     expect(await d.next("all")).toBe("after leave");
-    await Bun.sleep(100);
+    await Bun.sleep(100); // a negative check: a duplicated broadcast would have arrived by now
     for (const c of clients) expect(c.take("shout")).toEqual([]);
     expect(p.take("all")).toEqual([]);
   });

@@ -107,7 +107,7 @@ describe("Engine.IO heartbeat", () => {
     const results = await Promise.all(
       Array.from({ length: 8 }, async () => {
         const sid = await initLongPollingSession();
-        await Bun.sleep(PING_INTERVAL + PING_TIMEOUT);
+        await Bun.sleep(PING_INTERVAL + PING_TIMEOUT); // the suite's own timing is what is tested
         const r = await fetch(pollUrl(sid));
         return `${r.status} ${await r.text()}`;
       }),
@@ -132,8 +132,9 @@ describe("Engine.IO heartbeat", () => {
 describe("Engine.IO close", () => {
   test("polling: a POSTed close '1' answers the pending GET with a noop '6'; the sid is then unknown", async () => {
     const sid = await initLongPollingSession();
+    const held = s.pendingRequests();
     const pending = fetch(pollUrl(sid));
-    await s.heldRequests(); // the suite starts the GET first
+    await s.heldRequests(held + 1); // the suite starts the GET first
     const [poll, push] = await Promise.all([pending, fetch(pollUrl(sid), { method: "POST", body: "1" })]);
     expect(push.status).toBe(200);
     expect(poll.status).toBe(200);
@@ -187,8 +188,9 @@ describe("Engine.IO upgrade", () => {
 
   test("the probe releases a pending GET with a noop, and packets queued during the upgrade move to the WebSocket", async () => {
     const sid = await initLongPollingSession();
+    const held = s.pendingRequests();
     const pending = fetch(pollUrl(sid));
-    await s.heldRequests();
+    await s.heldRequests(held + 1);
     const w = await ws(`EIO=4&transport=websocket&sid=${sid}`);
     w.send("2probe");
     expect(await w.next()).toBe("3probe");
@@ -343,7 +345,9 @@ describe("long-polling payloads", () => {
     const sid = await initLongPollingSession();
     const post = (body: string) => fetch(pollUrl(sid), { method: "POST", body });
     expect(await (await post("40")).text()).toBe("ok");
-    await Bun.sleep(AUTH_DELAY_MS + 30); // the CONNECT reply and the "auth" event are both queued
+    // The reference server sends "auth" AUTH_DELAY_MS after the CONNECT, and nothing on the wire
+    // says when it is queued: waiting out that timer is what puts both packets into one reply.
+    await Bun.sleep(AUTH_DELAY_MS + 30);
     const connected = await (await fetch(pollUrl(sid))).text();
     expect(connected.split("\x1e")).toEqual([expect.stringMatching(/^40\{"sid":"[^"]+"\}$/), '42["auth",{}]']);
     expect(await (await post('42["message","a"]\x1e451-["message",{"_placeholder":true,"num":0}]\x1ebAQID')).text()).toBe("ok");

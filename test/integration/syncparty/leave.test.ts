@@ -74,14 +74,13 @@ describe("leaving, host migration, grace period (§2)", () => {
   test("empty room: kept for the grace period (host comes back as host), then room_missing", async () => {
     const { id, h } = await H.room([], { media_url: "keep.mp4" });
     h.close();
-    await h.ws.waitClose();
-    await Bun.sleep(50);
+    await h.ws.waitClose(); // the server has seen it go (its close handler runs before the close reply)
     const back = await H.peer("h");
     const s = await back.join(id, { resume_token: h.resumeToken });
     expect(s.payload).toMatchObject({ host_id: "h", media_url: "keep.mp4" });
     back.close();
     await back.ws.waitClose();
-    await Bun.sleep(GRACE_MS + 300);
+    await Bun.sleep(GRACE_MS + 300); // the grace timer must run out: its end is what is checked
     const late = await H.peer("late");
     late.send("join_room", id, {});
     await late.expectError("room_missing");

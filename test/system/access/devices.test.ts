@@ -9,6 +9,7 @@ import { inputEvent } from "../../../src/drivers/keyboard/evdev.ts";
 import { bootServer, operatorHeaders, TEST_OPERATOR_TOKEN, type TestServer } from "../../helpers/server.ts";
 import { openMediator } from "../../helpers/clients/buzzer.ts";
 import { ensureCommand } from "../../helpers/tools.ts";
+import { waitFor } from "../../helpers/wait.ts";
 import { TestClient } from "../../helpers/ws-client.ts";
 import { receiverOnSocat } from "../buzzer/serial-receiver.ts";
 
@@ -121,11 +122,12 @@ describe("commands that change a pool need operator rights", () => {
     const s = await server({ pool: [pool] });
     const anon = await client(s);
     await rx.next("ack");
-    for (let i = 0; i < 100; i++) {
+    // Linked once the server has read the receiver's list, which only a list of buzzers shows.
+    const linked = async () => {
       anon.send({ list: "buzzers" });
-      if (JSON.parse(await anon.until((t) => t.startsWith('{"response"'))).pools.length) break;
-      await Bun.sleep(20);
-    }
+      return JSON.parse(await anon.until((t) => t.startsWith('{"response"'))).pools.length > 0;
+    };
+    await waitFor(linked, { everyMs: 20 }).catch(() => {});
     anon.inbox.length = 0;
     anon.send({ command: "disconnect", pool });
     expect(await anon.nextJson()).toEqual({ error: "forbidden", message: expect.stringContaining("operator"), cause: "disconnect" });

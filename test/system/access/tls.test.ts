@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { io } from "socket.io-client";
 import { bootServer, TEST_OPERATOR_TOKEN, tempDir, type TestServer } from "../../helpers/server.ts";
 import { ensureCommand } from "../../helpers/tools.ts";
+import { waitFor, within } from "../../helpers/wait.ts";
 import { ensurePythonSocketio } from "../../helpers/clients/python-socketio.ts";
 
 const dir = tempDir("tls-");
@@ -84,7 +85,7 @@ describe("TLS on the one port", () => {
     sock.io.engine.on("upgrade", () => {});
     const reply = await sock.timeout(3000).emitWithAck("query", { monitor_id: "tls-door" });
     expect(reply).toEqual({ reason: "ok", online: false });
-    expect(await Promise.race([upgraded, Bun.sleep(3000).then(() => "none")])).toBe("websocket");
+    expect(await within(upgraded, 3000, "the upgrade to WebSocket")).toBe("websocket");
     sock.close();
 
     const script = [
@@ -108,7 +109,7 @@ describe("TLS on the one port", () => {
       return new Promise<{ ws: WebSocket; inbox: string[] }>((resolve, reject) => ((ws.onopen = () => resolve({ ws, inbox })), (ws.onerror = reject)));
     };
     const until = async (inbox: string[], pred: (m: string) => boolean) => {
-      for (let i = 0; i < 300 && !inbox.some(pred); i++) await Bun.sleep(10);
+      await waitFor(() => inbox.some(pred)).catch(() => {});
       return inbox.find(pred);
     };
     // A scoreboard connected before the reload, a clicker after it: fan-out reaches across.

@@ -8,6 +8,7 @@ import { startChild } from "../../../scripts/lib/spawn.ts";
 import { build, hostTarget } from "../../../scripts/build.ts";
 import { tempDir } from "../../helpers/server.ts";
 import { ensureCommand } from "../../helpers/tools.ts";
+import { waitFor } from "../../helpers/wait.ts";
 import { openMediator } from "../../helpers/clients/buzzer.ts";
 import { receiverOnSocat } from "./serial-receiver.ts";
 
@@ -38,15 +39,15 @@ test("compiled binary: a --pool receiver on a pty is linked and its buzzes reach
   const c = await openMediator(`ws://127.0.0.1:${port}`, {});
   cleanup.push(() => c.close());
   await rx.next("ack");
-  for (let i = 0; i < 50; i++) {
+  // Linked once the server has read the receiver's list, which only a list of buzzers shows.
+  let reply: any = null;
+  const linked = async () => {
     c.send({ list: "buzzers" });
-    const reply = JSON.parse(await c.until((t) => t.startsWith('{"response"')));
-    if (reply.pools.length) {
-      expect(reply).toEqual({ response: "buzzers", pools: [{ pool: pool, buzzers: [4, 5] }] });
-      break;
-    }
-    await Bun.sleep(20);
-  }
+    reply = JSON.parse(await c.until((t) => t.startsWith('{"response"')));
+    return reply.pools.length > 0;
+  };
+  await waitFor(linked, { timeoutMs: 1000, everyMs: 20 }).catch(() => {});
+  expect(reply).toEqual({ response: "buzzers", pools: [{ pool: pool, buzzers: [4, 5] }] });
   rx.write(0x04, 5);
   expect(JSON.parse(await c.until((t) => t.includes('"buzz"')))).toEqual({ event: "buzz", pool: pool, buzzer: 5, ts: expect.any(Number) });
   proc.kill("SIGTERM");

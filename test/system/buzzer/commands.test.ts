@@ -6,6 +6,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { testPoolAllow, bootServer, tempDir, type TestServer } from "../../helpers/server.ts";
 import { openMediator } from "../../helpers/clients/buzzer.ts";
 import { TestClient } from "../../helpers/ws-client.ts";
+import { waitFor } from "../../helpers/wait.ts";
 import { receiverOnSocat, SocatPair } from "./serial-receiver.ts";
 
 let srv: TestServer;
@@ -138,7 +139,7 @@ describe("/mediator pools and the extensions", () => {
       linked.kill();
       await linked.exited;
     });
-    for (let i = 0; i < 200 && !existsSync(acm); i++) await Bun.sleep(5);
+    await waitFor(() => existsSync(acm), { timeoutMs: 1000, everyMs: 5, what: `socat's link ${acm}` }).catch(() => {});
     const c = await client();
     const { pool, reply: connected } = await linkedPool(c, []);
     expect(connected).toEqual({ result: "connect", pool, buzzers: [] });
@@ -172,7 +173,7 @@ describe("/mediator pools and the extensions", () => {
     rx.write(0x04, 42);
     expect(await a.quiet(300)).toBe(true);
     const n = rx.msgs.length;
-    await Bun.sleep(300);
+    await Bun.sleep(300); // a negative check: a ping would have come by now
     expect(rx.msgs.length).toBe(n);
     a.send({ list: "buzzers" });
     expect(await a.nextJson()).toEqual({ response: "buzzers", pools: [] });
@@ -185,14 +186,14 @@ describe("/mediator pools and the extensions", () => {
     await c.nextJson();
     rx.write(0x04, 1);
     const first = await c.nextJson();
-    await Bun.sleep(60);
+    await Bun.sleep(60); // time between two presses: their ts difference is what is checked
     rx.write(0x04, 2);
     const second = await c.nextJson();
     expect(second.ts - first.ts).toBeGreaterThanOrEqual(50);
     expect(second.ts - first.ts).toBeLessThan(1000);
     // Several messages in one read, and one message split across reads, are all decoded in order.
     rx.write(0x04, 2, 0x04, 1, 0x06);
-    await Bun.sleep(20);
+    await Bun.sleep(20); // two writes, so that one message is split across reads
     rx.write(9);
     const got = [await c.nextJson(), await c.nextJson(), await c.nextJson()].map(({ ts, ...e }) => e);
     expect(got).toEqual([

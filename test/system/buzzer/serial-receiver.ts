@@ -3,6 +3,7 @@
 // cable, the test holds one end with plain node:fs calls, the server is given the other end.
 import { closeSync, constants, openSync, readSync, writeSync } from "node:fs";
 import { ensureCommand } from "../../helpers/tools.ts";
+import { waitForValue } from "../../helpers/wait.ts";
 
 /** §5 opcodes of the seed-era firmware (v1) and the renumbered one (v2); v2 has no reset. */
 export const OPS = {
@@ -138,13 +139,14 @@ export class Receiver {
 
   /** Wait until a message of `kind` arrives after index `from` of msgs; returns it (bounded wait). */
   async next(kind: FromMediator["kind"], from = 0, ms = 3000): Promise<FromMediator & { index: number }> {
-    const end = performance.now() + ms;
-    for (;;) {
+    const found = () => {
       const i = this.msgs.findIndex((m, j) => j >= from && m.kind === kind);
-      if (i >= 0) return { ...this.msgs[i]!, index: i };
-      if (performance.now() > end) throw new Error(`no ${kind} from the mediator within ${ms} ms; got ${JSON.stringify(this.msgs.slice(from))}`);
-      await Bun.sleep(1);
-    }
+      return i >= 0 ? { ...this.msgs[i]!, index: i } : undefined;
+    };
+    // The fd is read by a 1 ms poll (no events on a pty end), so the messages are polled as often.
+    return waitForValue(found, { timeoutMs: ms, everyMs: 1 }).catch(() => {
+      throw new Error(`no ${kind} from the mediator within ${ms} ms; got ${JSON.stringify(this.msgs.slice(from))}`);
+    });
   }
 
   close(): void {

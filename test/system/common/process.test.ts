@@ -56,6 +56,7 @@ async function busy(port: number) {
   const longPoll = fetch(`${http}&sid=${sid}`).then((r) => r.text()); // held: nothing to send yet
   // Clients that never answer the close handshake must not hold the exit past 5 s.
   const mutes = await Promise.all(["/connect", "/OpenSyncParty/ws", "/ws", "/mediator", "/socket.io/?EIO=4&transport=websocket"].map((p) => silentWebSocket(port, p)));
+  // Lets the long poll reach the child server: from outside its process nothing says a request is held.
   await Bun.sleep(100);
   return { sockets, id, longPoll, mutes };
 }

@@ -2,6 +2,7 @@
 // list round.
 import { describe, expect, test } from "bun:test";
 import { MemoryNameStore, type NameStore } from "../../../src/protocols/buzzer/game.ts";
+import { settle } from "../../helpers/fakes.ts";
 import { K, P, setup } from "./game-harness.ts";
 
 describe("game: false starts", () => {
@@ -102,7 +103,7 @@ describe("game: names", () => {
     game.press({ pool: P, buzzer: 1, at: now() });
     game.press({ pool: P, buzzer: 2, at: now() }); // no name stored: no second order for it
     expect(take().map((f) => f.event === "order" && f.order.map((e: any) => e.name))).toEqual([false, [null], [null, null]]);
-    await Bun.sleep(0);
+    await settle();
     expect(take().map((f) => f.order.map((e: any) => e.name))).toEqual([["Team A", null]]);
   });
 
@@ -114,7 +115,7 @@ describe("game: names", () => {
     game.press({ pool: P, buzzer: 1, at: now() });
     void game.setName(P, 1, "New");
     answer("Old");
-    await Bun.sleep(0);
+    await settle();
     expect(game.snapshot().order[0]!.name).toBe("New");
   });
 
@@ -124,7 +125,7 @@ describe("game: names", () => {
     const { game, clock, now } = setup({ names: broken });
     game.arm();
     game.press({ pool: P, buzzer: 1, at: now() });
-    await Bun.sleep(0);
+    await settle();
     expect(game.snapshot().order[0]!.name).toBeNull();
     clock.advance(500);
     game.arm();

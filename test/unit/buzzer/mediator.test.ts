@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { EVENTS_TOPIC, Mediator, type MediatorClient, type PoolSink, type PoolSpec } from "../../../src/protocols/buzzer/state.ts";
-import { FakeClock, FakeConn, FakeHub } from "../../helpers/fakes.ts";
+import { FakeClock, FakeConn, FakeHub, settle } from "../../helpers/fakes.ts";
 
 interface FakePool {
   spec: PoolSpec;
@@ -84,7 +84,7 @@ describe("mediator", () => {
     expect(opened.length).toBe(1); // the port is still held by the closing device
     c.takeJson();
     releases.shift()!();
-    await Bun.sleep(0);
+    await settle();
     expect(opened.length).toBe(2);
     pool("/dev/ttyACM0").sink.up([1]);
     expect(c.takeJson()[0]).toEqual({ result: "connect", pool: "/dev/ttyACM0", buzzers: [1] });
@@ -93,7 +93,7 @@ describe("mediator", () => {
     m.message(c.state, '{"command":"connect","pool":"/dev/ttyACM0"}');
     m.message(c.state, '{"command":"disconnect","pool":"/dev/ttyACM0"}');
     releases.shift()!();
-    await Bun.sleep(0);
+    await settle();
     expect(opened.length).toBe(2);
     await m.stop();
   });

@@ -3,8 +3,8 @@
 import type { ClickerStore, Registration, ScoreRecord } from "../../../src/protocols/clicker/store.ts";
 
 // The generic connection/topic fakes are shared by every protocol's unit tests.
-import { FakeConn } from "../../helpers/fakes.ts";
-export { FakeConn, FakeHub } from "../../helpers/fakes.ts";
+import { FakeConn, settle } from "../../helpers/fakes.ts";
+export { FakeConn, FakeHub, settle } from "../../helpers/fakes.ts";
 
 /** A FakeConn that can cork: frames sent inside cork() arrive when it returns, as one group. */
 export class CorkingConn extends FakeConn {
@@ -44,10 +44,6 @@ export class ManualTurns {
   }
 }
 
-/** Lets every queued promise continuation run. */
-export async function settle(): Promise<void> {
-  for (let i = 0; i < 20; i++) await Promise.resolve();
-}
 
 type Gate = { release: () => void; wait: Promise<void> };
 const gate = (): Gate => {
