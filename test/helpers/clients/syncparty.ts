@@ -1,13 +1,13 @@
-// Black-box watch-party client for the conformance tests (PROTOCOLS.md §2): a real WebSocket,
-// raw envelopes out, and every frame in checked against the common envelope rule
-// ("every message the server sends carries server_ts (server epoch ms) and ts").
+// The /OpenSyncParty/ws client of every watch-party test (docs/syncparty.md#messages): a real
+// WebSocket, raw envelopes out, and every frame in checked against the envelope rule (every
+// message the server sends carries server_ts, in server epoch ms, and ts).
 import { afterAll, afterEach, beforeAll, expect } from "bun:test";
 import type { Config } from "../../../src/config.ts";
 import { bootServer, type TestServer } from "../server.ts";
 import { TestClient } from "../ws-client.ts";
 
 export const PATH = "/OpenSyncParty/ws";
-/** The keys of every server message, sorted (PROTOCOLS.md §2 envelope plus server_ts). */
+/** The keys of every server message, sorted (the envelope plus server_ts). */
 export const ENVELOPE_KEYS = ["client", "payload", "room", "server_ts", "ts", "type"];
 
 export interface Msg {
@@ -45,7 +45,7 @@ export class Peer {
     this.ws.send(typeof frame === "string" ? frame : JSON.stringify(frame));
   }
 
-  /** A seed-shaped envelope from this client. */
+  /** An envelope from this client, shaped as the original clients send it. */
   send(type: string, room: string | null, payload: object = {}, extra: object = {}): void {
     this.raw({ type, room, client: this.id, payload, ts: Date.now(), ...extra });
   }

@@ -1,5 +1,5 @@
 // Keeps the benchmark harness from rotting: the cheap counting client against the real server
-// (every frame-length encoding, pings answered), and one tiny F1 run end to end through the
+// (every frame-length encoding, pings answered), and one tiny run of each scenario end to end through the
 // runner's own child processes. No timings are asserted: only that every frame was counted.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
@@ -48,7 +48,7 @@ describe("cheap counting client", () => {
   });
 });
 
-describe("F1 end to end", () => {
+describe("fan-out, one room, end to end", () => {
   for (const [kind, path] of [
     ["b0", "b0"],
     ["switchboard", "raw"],
@@ -73,7 +73,7 @@ describe("F1 end to end", () => {
   }
 });
 
-describe("F4 end to end", () => {
+describe("Socket.IO relay end to end", () => {
   // The raw clients speak Socket.IO themselves (WebSocket on a raw TCP socket; polling over
   // fetch): every command sent must come back finished, against both servers.
   for (const kind of ["switchboard", "b2"] as const)
@@ -96,7 +96,7 @@ describe("F4 end to end", () => {
       });
 });
 
-describe("M1 end to end", () => {
+describe("idle memory end to end", () => {
   test("a warm run holds idle connections on every endpoint through its steps (it fails if the server closes one) and leaves none behind", async () => {
     const srv = await startServer("switchboard");
     try {

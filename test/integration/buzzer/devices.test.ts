@@ -16,7 +16,7 @@ describe("connect vetting", () => {
     }
   });
 
-  test("missing devices get the seed's connect message", () => {
+  test("missing devices get the original's connect message", () => {
     expect(vet("/dev/ttyACM-none")).toBe("Couldn't open serial port '/dev/ttyACM-none'");
     expect(vet("/dev/input/event-none")).toBe("Couldn't open input device '/dev/input/event-none'");
   });

@@ -173,7 +173,7 @@ describe("/mediator end to end", () => {
     expect(c.closed).toBeNull();
   });
 
-  test("over the rate limit: the seed's error shape, then 1008", async () => {
+  test("over the rate limit: the original error shape, then 1008", async () => {
     const c = await client();
     for (let i = 0; i < 30; i++) c.send({ list: "buzzers" });
     const got: any[] = [];

@@ -33,7 +33,7 @@ async function bytesUntilClosed(m: PtyMaster, ms = 2000): Promise<number[]> {
 }
 
 describe("/mediator with a hand-driven receiver", () => {
-  test("a hello sent before the port was opened still counts; the seed's handshake bytes", async () => {
+  test("a hello sent before the port was opened still counts; the original handshake bytes", async () => {
     const rx = await PtyMaster.open();
     rx.raw(); // like socat's pty,raw,echo=0: a cooked pty would echo the early hello back to us
     const srv = await bootServer({ poolAllow: testPoolAllow }, { protocols: [buzzerProtocol()] });

@@ -1,5 +1,5 @@
-// Conformance of /ws to PROTOCOLS.md §3 (clicker draft-1) and seed 002, black-box: the real
-// server on port 0, real WebSocket clients, exact wire lines.
+// The clicker commands on /ws (docs/clicker.md#commands, draft-1), black-box: the real server on
+// port 0, real WebSocket clients, exact wire lines.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { bootServer, type TestServer } from "../../helpers/server.ts";
 import { Pool, register, take, REGISTERED } from "../../helpers/clients/clicker.ts";
@@ -12,7 +12,7 @@ beforeAll(async () => {
 afterEach(() => pool.closeAll());
 afterAll(() => s.stop());
 
-describe("§3 REGISTER", () => {
+describe("REGISTER", () => {
   test("REGISTER → REGISTERED <6-digit id> <32 lower-case hex>; every registration gets its own id and secret", async () => {
     const ids = new Set<string>();
     const secrets = new Set<string>();
@@ -175,7 +175,7 @@ describe("§3 REGISTER", () => {
   });
 });
 
-describe("§3 SCORE", () => {
+describe("SCORE", () => {
   test("before REGISTER: ERROR not_registered, nothing broadcast", async () => {
     const c = await pool.client();
     c.send("SCORE 1 1");
@@ -306,7 +306,7 @@ describe("§3 SCORE", () => {
   });
 });
 
-describe("§3 LISTEN", () => {
+describe("LISTEN", () => {
   test("ids separated by spaces and/or commas, repeated separators, trailing \\r\\n: CONNECT in the order asked", async () => {
     const [a, b, c] = [await pool.client(), await pool.client(), await pool.client()];
     const [ra, rb, rc] = [await register(a), await register(b), await register(c)];
@@ -398,7 +398,7 @@ describe("§3 LISTEN", () => {
   });
 });
 
-describe("§3 broadcasts reach exactly the listeners of that id", () => {
+describe("broadcasts reach exactly the listeners of that id", () => {
   test("CONNECT, SCORE and DISCONNECT go to that id's listeners only", async () => {
     const [a, b] = [await pool.client(), await pool.client()];
     const [ra, rb] = [await register(a), await register(b)];
@@ -452,7 +452,7 @@ describe("§3 broadcasts reach exactly the listeners of that id", () => {
   });
 });
 
-describe("§3 errors and common rules", () => {
+describe("errors and common rules", () => {
   test("every error is `ERROR <code> <message>` with the contract's codes", async () => {
     const c = await pool.client();
     const cases: Array<[string | Uint8Array, string]> = [

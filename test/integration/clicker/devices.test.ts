@@ -1,7 +1,8 @@
-// Conformance of /ws with what the real RopeScore clickers do on the wire (PROTOCOLS.md §3 "must
-// work with clients written against the seed alone"): the MicroPython clicker's handshake, its
-// `SCORE <ticks_ms> <count>` and its habit of never reading after REGISTERED; the Espruino ws
-// module's handshake and its pings with a payload; and sockets that vanish without a close frame.
+// /ws with what the real RopeScore clickers do on the wire
+// (docs/common.md#compatibility-with-original-clients, docs/clicker.md#origin): the MicroPython
+// clicker's handshake, its `SCORE <ticks_ms> <count>` and its habit of never reading after
+// REGISTERED; the Espruino ws module's handshake and its pings with a payload; and sockets that
+// vanish without a close frame.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { bootServer, type TestServer } from "../../helpers/server.ts";
 import { espruinoHandshake, micropythonHandshake, Pool, register, REGISTERED } from "../../helpers/clients/clicker.ts";

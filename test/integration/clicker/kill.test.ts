@@ -1,5 +1,5 @@
-// Conformance of /ws to PROTOCOLS.md §3 durability ("The score is stored durably, then SCORED
-// is sent"; "Secret → id is stored in the embedded database and survives restarts"), with the
+// Durability on /ws (docs/clicker.md#durability-and-throughput: a score is stored before SCORED is
+// sent; a secret's id survives restarts), with the
 // real server run as a child process (`bun src/main.ts --port 0 --data-dir X`) and killed with
 // SIGKILL: no shutdown hook runs, so only what was on disk before SCORED can survive.
 import { afterEach, describe, expect, test } from "bun:test";
@@ -30,7 +30,7 @@ function dir(): string {
   return d;
 }
 
-describe("§3 durability with a real server process", () => {
+describe("durability with a real server process", () => {
   test("SIGKILL right after SCORED loses nothing: id, secret, latest score and retry detection survive", async () => {
     const dataDir = dir();
     let srv = await start(dataDir);

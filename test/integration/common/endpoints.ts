@@ -1,6 +1,6 @@
-// The six WebSocket endpoints of PROTOCOLS.md ("Endpoints"), each with what a client needs to hold
-// a conversation: frames the server sends on open, one cheap request and how to recognise its
-// answer, and the protocol's rate-limit reply. Used by the common-rules conformance tests.
+// The WebSocket endpoints (docs/common.md#endpoints), each with what a client needs to hold a
+// conversation: frames the server sends on open, one cheap request and how to recognise its
+// answer, and the protocol's rate-limit reply. Used by the tests of the common rules.
 import { connectWire } from "../../helpers/clients/socketio.ts";
 import { TestClient } from "../../helpers/ws-client.ts";
 

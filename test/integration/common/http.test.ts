@@ -1,4 +1,4 @@
-// PROTOCOLS.md "HTTP": GET /healthz (exact JSON shape, every protocol from the start) and
+// HTTP (docs/common.md#health, #metrics): GET /healthz (exact JSON shape, every protocol from the start) and
 // GET /metrics (valid Prometheus text exposition format 0.0.4, the families the contract names).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { bootServer, type TestServer } from "../../helpers/server.ts";

@@ -1,6 +1,7 @@
-// PROTOCOLS.md "Common rules for every endpoint", checked on every WebSocket endpoint of the real
-// server with real clients: raw frames byte for byte, the frame-size limit (1009), the rate limit
-// (the protocol's error reply, then 1008), server pings and the idle close.
+// The rules shared by every endpoint (docs/common.md#rules-shared-by-every-endpoint), checked on
+// every WebSocket endpoint of the real server with real clients: raw frames byte for byte, the
+// frame-size limit (1009), the rate limit (the protocol's error reply, then 1008), server pings
+// and the idle close.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { bootServer, type TestServer } from "../../helpers/server.ts";
 import { handshake, RawWs, silentWebSocket } from "../../helpers/raw-socket.ts";

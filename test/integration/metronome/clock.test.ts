@@ -1,4 +1,4 @@
-// Conformance of /connect (PROTOCOLS.md §1): the beat grid and clock offsets, checked from each
+// /connect's beat grid and clock offsets (docs/metronome.md#the-beat-grid, #clock-offsets), checked from each
 // client's own view. A client's clock is simulated by a skew added to every timestamp it sends and
 // to the instant it notes a frame's arrival; start_ts must come in that clock.
 import { describe, expect, test } from "bun:test";
@@ -69,7 +69,7 @@ describe("start_ts in the receiving client's clock", () => {
   test("a client with no usable clock sample gets server time unchanged", async () => {
     const o = await owner(0);
     const m = await connect();
-    await m.result("get_id", { time_utc: 123123123 }); // the seed's placeholder value, not a clock
+    await m.result("get_id", { time_utc: 123123123 }); // the original clients' placeholder value, not a clock
     await m.result("subscribe_to_group", { group_id: o.id });
     await o.result("start_metronome", tempo(o, o.id, 100));
     const [po, pm] = [await play(o), await play(m)];

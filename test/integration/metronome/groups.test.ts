@@ -1,6 +1,6 @@
-// Conformance of /connect (PROTOCOLS.md §1): the methods' exact result shapes and messages, ids,
-// groups, owner rules, params checking, late joiners, moving, leaving and dissolving.
-// Black box: the real server with default options, real sockets.
+// /connect's methods (docs/metronome.md#methods, #groups-and-disconnects): exact result shapes
+// and messages, ids, groups, owner rules, params checking, late joiners, moving, leaving and
+// dissolving. Black box: the real server with default options, real sockets.
 import { describe, expect, test } from "bun:test";
 import { MetronomeClient, metronomeServer } from "../../helpers/clients/metronome.ts";
 import { untilInstant } from "../../helpers/wait.ts";
@@ -37,7 +37,7 @@ describe("get_id", () => {
     }
   });
 
-  test("the seed's example params, positional params, and the /metronome alias all work", async () => {
+  test("the original clients' example params, positional params, and the /metronome alias all work", async () => {
     const c = await connect(0, "/metronome");
     const byName = await c.result("get_id", { time_utc: 123123123 });
     expect(await c.result("get_id", [123123123])).toEqual(byName);

@@ -1,4 +1,4 @@
-// Conformance of /connect (PROTOCOLS.md §1) on the wire: JSON-RPC 2.0 exactly as the specification
+// /connect on the wire (docs/metronome.md#errors): JSON-RPC 2.0 exactly as the specification
 // writes it (its own examples, replayed against the metronome's method table), raw frames, client
 // replies, and the common rules (frame size, rate limit). Black box: the real server, real sockets.
 import { describe, expect, test } from "bun:test";
@@ -31,7 +31,7 @@ describe("connection", () => {
   });
 });
 
-describe("JSON-RPC 2.0 §7 examples, replayed on /connect", () => {
+describe("JSON-RPC 2.0 specification examples, replayed on /connect", () => {
   test("non-existent method", async () => {
     const c = await connect();
     c.send('{"jsonrpc": "2.0", "method": "foobar", "id": "1"}');

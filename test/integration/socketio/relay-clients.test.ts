@@ -1,4 +1,5 @@
-// The relay (§4) end to end with real socket.io-client 4.x clients in every transport mode.
+// The relay (docs/socketio.md#events) end to end with real socket.io-client 4.x clients in every
+// transport mode.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { bootServer, type TestServer } from "../../helpers/server.ts";
 import { modes, SioTestClient, type Mode } from "../../helpers/clients/socketio.ts";

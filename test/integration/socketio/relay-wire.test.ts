@@ -278,7 +278,7 @@ describe("monitor", () => {
   });
 });
 
-test("an event the relay does not know (the seed's own 'send' example) gets error {reason} and its ack; the connection stays", async () => {
+test("an event the relay does not know (the original's own 'send' example) gets error {reason} and its ack; the connection stays", async () => {
   const w = await raw();
   w.send(ev("send", { message: "hello server!" }, 9));
   w.send(ev("Query", { monitor_id: "m" }));

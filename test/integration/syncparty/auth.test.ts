@@ -1,6 +1,6 @@
-// Conformance, PROTOCOLS.md §2 "Authentication" and invites: real HS256 JWTs signed here with
-// jose, a server with --jwt-secret/--jwt-audience/--jwt-issuer, and a server without a secret
-// (private rooms). Black-box over real sockets.
+// Authentication and invites (docs/syncparty.md#authentication-and-invites): real HS256 JWTs
+// signed here with jose, a server with --jwt-secret/--jwt-audience/--jwt-issuer, and a server
+// without a secret (private rooms). Black-box over real sockets.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { decodeProtectedHeader, jwtVerify, SignJWT, type JWTPayload } from "jose";
 import { keyOf, nowS, signJwt } from "../../helpers/jwt.ts";

@@ -1,4 +1,4 @@
-// Conformance, PROTOCOLS.md §2 (watch party), no JWT secret: player_event / state_update,
+// Playback control (docs/syncparty.md#playback-control), no JWT secret: player_event / state_update,
 // host-only control vs free_play, relay to every other client with the sender's envelope.
 // Black-box: the real server on port 0 and real WebSocket clients.
 import { describe, expect, test } from "bun:test";
@@ -6,7 +6,7 @@ import { ENVELOPE_KEYS, type Msg, useHarness } from "../../helpers/clients/syncp
 
 const H = useHarness({});
 
-describe("player_event / state_update: permission and relay (§2)", () => {
+describe("player_event / state_update: permission and relay", () => {
   test("host's player_event reaches every other client with the sender's envelope; never echoed", async () => {
     const { id, h, gs } = await H.room(["g1", "g2"]);
     const t0 = Date.now();

@@ -1,4 +1,4 @@
-// Conformance, PROTOCOLS.md §2 "Errors" and the common rules applied to /OpenSyncParty/ws:
+// The watch party's errors (docs/syncparty.md#errors) and the common rules applied to /OpenSyncParty/ws:
 // every error code of the contract made to occur over the wire, junk input of every kind
 // (answered, connection kept, nobody else disturbed), binary frames, rate limit (error reply,
 // then 1008), frame size (1009), idle close. Black-box over real sockets.
@@ -8,7 +8,7 @@ import { within } from "../../helpers/wait.ts";
 import { signJwt } from "../../helpers/jwt.ts";
 import { type Peer, roomName, useHarness } from "../../helpers/clients/syncparty.ts";
 
-// Restated from PROTOCOLS.md §2 "Errors" on purpose, not imported from the server's catalog:
+// Restated from docs/syncparty.md#errors on purpose, not imported from the server's catalog:
 // a code missing there must fail this test.
 const CODES = ("bad_json bad_request unknown_type auth_required token_invalid token_expired forbidden room_exists " +
   "room_missing invite_required invite_invalid invite_room_mismatch not_host room_full rate_limited").split(" ");

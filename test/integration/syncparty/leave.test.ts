@@ -1,13 +1,13 @@
-// Conformance, PROTOCOLS.md §2 (watch party, /OpenSyncParty/ws), no JWT secret: leaving (close
-// and leave_room), host migration, grace period, switching rooms on one socket. Black-box: the
-// real server on port 0 and real WebSocket clients.
+// Leaving a watch party (docs/syncparty.md#leaving, #host-migration, #grace-period,
+// #one-room-per-socket), no JWT secret: close and leave_room, host migration, the grace period,
+// switching rooms on one socket. Black-box: the real server on port 0 and real WebSocket clients.
 import { describe, expect, test } from "bun:test";
 import { type Peer, roomName, useHarness } from "../../helpers/clients/syncparty.ts";
 
 const GRACE_MS = 400;
 const H = useHarness({ roomGraceMs: GRACE_MS });
 
-describe("leaving, host migration, grace period (§2)", () => {
+describe("leaving, host migration, grace period", () => {
   test("guest closes: others get client_left {} (client = leaver) then participants_update; no host_change", async () => {
     const { id, h, gs } = await H.room(["g1", "g2"]);
     gs[0]!.close();
@@ -101,7 +101,7 @@ describe("leaving, host migration, grace period (§2)", () => {
   });
 });
 
-describe("switching rooms on one socket (seed clients know no leave_room)", () => {
+describe("switching rooms on one socket (the original clients know no leave_room)", () => {
   test("join_room elsewhere moves the socket; a refused one leaves it seated", async () => {
     const a = await H.room(["g1"]);
     const b = await H.room([]);

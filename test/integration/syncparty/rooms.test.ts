@@ -1,12 +1,13 @@
-// Conformance, PROTOCOLS.md §2 (watch party, /OpenSyncParty/ws), no JWT secret: envelope,
-// room_state, join order, room_full, binding, replace-on-rejoin, ping (control and relay:
-// syncparty-control.test.ts; leaving and host migration: syncparty-leave.test.ts). Black-box: the real server on port 0 and real WebSocket clients.
+// The watch party's rooms (docs/syncparty.md#messages, #room-state, #identity-and-seats), no JWT
+// secret: envelope, room_state, join order, room_full, binding, replace-on-rejoin, ping (control
+// and relay: control.test.ts; leaving and host migration: leave.test.ts). Black-box: the real
+// server on port 0 and real WebSocket clients.
 import { describe, expect, test } from "bun:test";
 import { ENVELOPE_KEYS, roomName, useHarness } from "../../helpers/clients/syncparty.ts";
 
 const H = useHarness({ roomMaxParticipants: 3 });
 
-describe("envelope and room_state (§2)", () => {
+describe("envelope and room_state", () => {
   test("create_room answers room_state with the exact payload shape and the full envelope", async () => {
     const a = await H.peer("alice");
     const id = roomName();
@@ -109,7 +110,7 @@ describe("envelope and room_state (§2)", () => {
   });
 });
 
-describe("join_room (§2)", () => {
+describe("join_room", () => {
   test("joiner gets room_state; each other participant gets client_joined {name} then participants_update", async () => {
     const { id, h, gs } = await H.room(["g1"]);
     const j = await H.peer("joiner");
@@ -156,7 +157,7 @@ describe("join_room (§2)", () => {
   });
 });
 
-describe("client id binding, spoofing, replace-on-rejoin (§2)", () => {
+describe("client id binding, spoofing, replace-on-rejoin", () => {
   test("after binding, another client id → bad_request and nothing is relayed; same id or none is fine", async () => {
     const { id, h, gs } = await H.room(["g"], { options: { free_play: true } });
     const g = gs[0]!;
@@ -207,7 +208,7 @@ describe("client id binding, spoofing, replace-on-rejoin (§2)", () => {
   });
 });
 
-describe("ping (§2)", () => {
+describe("ping", () => {
   test("ping {client_ts} → pong {client_ts} with server_ts, before and after joining", async () => {
     const p = await H.peer("p");
     const t0 = Date.now();

@@ -1,5 +1,6 @@
-// Conformance, common rules applied to /OpenSyncParty/ws (PROTOCOLS.md): the route, /healthz
-// and /metrics for the endpoint, 1001 on shutdown, room_full at the default limit (§2).
+// The common rules applied to /OpenSyncParty/ws (docs/common.md#endpoints, #http, #shutdown): the
+// route, /healthz and /metrics for the endpoint, 1001 on shutdown, and room_full at the default
+// limit (docs/syncparty.md#limits).
 import { describe, expect, test } from "bun:test";
 import { TestClient } from "../../helpers/ws-client.ts";
 import { harness, Peer, roomName, useHarness } from "../../helpers/clients/syncparty.ts";

@@ -53,7 +53,7 @@ function heldOpen(path: string): boolean {
 const events = (c: TestClient) => c.inbox.map((m) => JSON.parse(String(m))).filter((m) => "event" in m);
 
 describe("connect opens only devices the operator allowed", () => {
-  test("a pseudo-terminal asked for by a client is not opened: the seed's connect error, termios untouched", async () => {
+  test("a pseudo-terminal asked for by a client is not opened: the original connect error, termios untouched", async () => {
     const s = await server();
     const m = await pty();
     const before = termios(m.path);

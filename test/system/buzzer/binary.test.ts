@@ -1,5 +1,5 @@
 // The compiled binary drives a serial receiver: bun:ffi, loaded lazily through a dynamic import,
-// must survive `bun build --compile` (PROTOCOLS.md §5; the start without any device is the smoke
+// must survive `bun build --compile` (docs/buzzer.md#the-driver; the start without any device is the smoke
 // test's). Black-box: the executable alone in a temp folder, a socat pty pair, a WebSocket client.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { copyFileSync, rmSync } from "node:fs";

@@ -1,6 +1,6 @@
-// Conformance of /mediator's JSON side (PROTOCOLS.md §5, seed 004, common rules), black-box:
-// exact replies and errors for good and bad frames, pools lists, connect failures, the
-// disconnect/set_color extensions, and what the other clients see.
+// /mediator's JSON side (docs/buzzer.md#commands-and-replies, #errors, #pools, and the common
+// rules), black-box: exact replies and errors for good and bad frames, pools lists, connect
+// failures, the disconnect/set_color extensions, and what the other clients see.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, writeFileSync } from "node:fs";
 import { testPoolAllow, bootServer, tempDir, type TestServer } from "../../helpers/server.ts";
@@ -44,7 +44,7 @@ async function linkedPool(c: TestClient, buzzers: number[]) {
   return { rx, pool, reply: await c.nextJson() };
 }
 
-describe("/mediator errors, exactly the seed's {error, message, cause}", () => {
+describe("/mediator errors, exactly the original {error, message, cause}", () => {
   test("invalid_json: message null, cause = the raw frame byte for byte; the connection stays open", async () => {
     const c = await client();
     const other = await client();

@@ -1,4 +1,4 @@
-// Conformance of /mediator keyboard pools (PROTOCOLS.md §5 "Keyboard pools"), black-box: a path
+// /mediator keyboard pools (docs/buzzer.md#keyboard-pools), black-box: a path
 // under /dev/input/ (a symlink to one end of a socat pty pair, as no input device exists on the
 // test host) carrying Linux input_event records written by the test itself.
 import { afterEach, beforeAll, describe, expect, test } from "bun:test";

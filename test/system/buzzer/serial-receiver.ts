@@ -1,11 +1,11 @@
-// A minimal buzzer receiver for conformance tests, written from PROTOCOLS.md §5 alone (it shares
+// A minimal buzzer receiver for black-box tests, written from docs/buzzer.md#byte-protocol alone (it shares
 // no code with the project's driver or emulator): a socat-made pty pair stands in for the USB
 // cable, the test holds one end with plain node:fs calls, the server is given the other end.
 import { closeSync, constants, openSync, readSync, writeSync } from "node:fs";
 import { ensureCommand } from "../../helpers/tools.ts";
 import { waitForValue } from "../../helpers/wait.ts";
 
-/** §5 opcodes of the seed-era firmware (v1) and the renumbered one (v2); v2 has no reset. */
+/** The opcodes of the original firmware (v1) and the renumbered one (v2, docs/buzzer.md#renumbered-firmware); v2 has no reset. */
 export const OPS = {
   v1: { reset: 0x01, ping: 0x02, pong: 0x03, buzz: 0x04, color: 0x05, connected: 0x06, disconnected: 0x07 },
   v2: { reset: null, ping: 0x01, pong: 0x02, buzz: 0x03, color: 0x04, connected: 0x05, disconnected: 0x06 },
@@ -47,7 +47,7 @@ export class SocatPair {
   }
 }
 
-/** A message the mediator wrote to the receiver, as §5 frames it, with its arrival time. */
+/** A message the mediator wrote to the receiver, as the byte protocol frames it, with its arrival time. */
 export interface FromMediator {
   kind: "ack" | "reset" | "ping" | "pong" | "color" | "unknown";
   bytes: number[];
@@ -56,7 +56,7 @@ export interface FromMediator {
 
 /**
  * The receiver's end of the cable. Reads by polling a non-blocking fd; splits what the mediator
- * writes into §5 messages (13 37 · reset · ping · pong · colour + 4 bytes). With `autoPong` it
+ * writes into messages (13 37 · reset · ping · pong · colour + 4 bytes). With `autoPong` it
  * answers every ping at once, like firmware that is alive, and still records it.
  */
 export class Receiver {

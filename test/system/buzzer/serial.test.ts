@@ -1,5 +1,5 @@
-// Conformance of /mediator with serial pools (PROTOCOLS.md §5, seed 004), black-box: the real
-// server, real WebSocket clients, and a receiver written in the test from §5's byte protocol,
+// /mediator with serial pools (docs/buzzer.md#serial-receivers), black-box: the real server,
+// real WebSocket clients, and a receiver written in the test from the byte protocol alone,
 // on the far end of a socat pty pair (the way an outside tester wires a fake Arduino).
 import { afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
@@ -55,7 +55,7 @@ describe("/mediator serial pools (socat pty pair, hand-written receiver)", () =>
       const [a, b] = clients as [TestClient, TestClient];
       const ops = rx.ops;
       rx.autoPong = true;
-      // §5: the mediator answers 00 42 00 with exactly 13 37, and nothing before it.
+      // docs/buzzer.md#byte-protocol: the mediator answers 00 42 00 with exactly 13 37, and nothing before it.
       const reply = await connect(rx, a, spec, [3, 1, 200]);
       expect(rx.msgs[0]).toMatchObject({ kind: "ack", bytes: [0x13, 0x37] });
       expect(JSON.parse(reply)).toEqual({ result: "connect", pool, buzzers: [1, 3, 200] });

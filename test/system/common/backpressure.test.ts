@@ -1,4 +1,4 @@
-// DESIGN.md "closeOnBackpressureLimit": a subscriber that stops reading is disconnected once
+// Slow readers (docs/common.md#slow-readers): a subscriber that stops reading is disconnected once
 // --backpressure-bytes are queued for it, and nobody else is held up or loses a frame.
 // What the stalled client sees: the frames that fit in the socket buffers, then the TCP stream
 // ends without a close frame (a browser reports 1006), because a close frame could not get past

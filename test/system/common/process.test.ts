@@ -1,8 +1,9 @@
-// PROTOCOLS.md common rules on the real process, from source (`bun src/main.ts`) and as the
-// compiled binary: on SIGTERM/SIGINT stop accepting, close every socket of every protocol with
-// 1001, answer a pending long poll, flush the database (WAL checkpointed) and exit 0 within 5 s.
-// DESIGN.md: --help/--version/--print-config, invalid config exits 2, reusePort off (a second
-// process on the same port fails), a clear error for a data dir that cannot be written.
+// Stopping and starting the real process (docs/common.md#stopping-and-starting), from source
+// (`bun src/main.ts`) and as the compiled binary: on SIGTERM/SIGINT stop accepting, close every
+// socket of every protocol with 1001, answer a pending long poll, flush the database (WAL
+// checkpointed) and exit 0 within 5 s. The command line (docs/common.md#command-line,
+// #start-up-failures): --help/--version/--print-config, invalid config exits 2, reusePort off (a
+// second process on the same port fails), a clear error for a data dir that cannot be written.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { chmodSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";

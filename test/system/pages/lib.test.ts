@@ -1,4 +1,4 @@
-// The shared browser library in real Chromium, through the probe page (test/pages/fixtures/probe):
+// The shared browser library in real Chromium, through the probe page (test/fixtures/probe):
 // the reconnecting socket and its badge across a server restart, the 4001 rule, going offline,
 // and the WebAudio beep.
 import { afterEach, expect, test } from "bun:test";

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { encode, MAX_NAME_CHARS, normalizeName, parse } from "../../../src/protocols/buzzer/codec.ts";
 
 describe("buzzer codec: commands", () => {
-  test("the seed's commands and the extensions", () => {
+  test("the original commands and the extensions", () => {
     expect(parse('{"list":"buzzers"}')).toEqual({ kind: "list_buzzers" });
     expect(parse('{"list":"pools"}')).toEqual({ kind: "list_pools" });
     expect(parse('{"command":"connect","pool":"/dev/ttyACM0"}')).toEqual({ kind: "connect", pool: "/dev/ttyACM0" });
@@ -46,7 +46,7 @@ describe("buzzer codec: commands", () => {
   });
 });
 
-describe("buzzer codec: replies keep the seed's shapes", () => {
+describe("buzzer codec: replies keep the original shapes", () => {
   test("exact JSON", () => {
     expect(encode.error({ error: "connect", message: "Couldn't open serial port '/dev/ttyACM0'", cause: null })).toBe(
       `{"error":"connect","message":"Couldn't open serial port '/dev/ttyACM0'","cause":null}`,

@@ -69,7 +69,7 @@ describe("mediator", () => {
     expect(opened.map((p) => p.closed)).toEqual([false]);
     expect(pool("/dev/ttyACM0").colors).toEqual([]);
     expect(watcher.take()).toEqual([]);
-    // Listing and connecting stay open to everyone (the seed's clients send them).
+    // Listing and connecting stay open to everyone (the original clients send them).
     m.message(anon.state, '{"list":"buzzers"}');
     expect(anon.takeJson()).toEqual([{ response: "buzzers", pools: [{ pool: "/dev/ttyACM0", buzzers: [1] }] }]);
   });
@@ -242,7 +242,7 @@ describe("mediator", () => {
     expect(c.takeJson()[0]).toMatchObject({ error: "invalid_data_type", cause: "pool" });
   });
 
-  test("bad frames get the seed's errors and change nothing", () => {
+  test("bad frames get the original errors and change nothing", () => {
     const { m, afterUp } = setup({ configured: ["/dev/a"] });
     const c = afterUp("/dev/a", [1]);
     m.message(c.state, "{nope");

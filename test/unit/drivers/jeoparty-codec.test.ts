@@ -56,7 +56,7 @@ describe("jeoparty decoder", () => {
     expect([...encode({ type: "ack" }, "v2")!]).toEqual([0x13, 0x37]);
   });
 
-  test("the seed's handshake bytes", () => {
+  test("the original handshake bytes", () => {
     const d = new Decoder("v1", "receiver");
     expect(d.push(new Uint8Array([0x00, 0x42, 0x00, 0x02, 0x05, 0x06, 0x04, 0x05]))).toEqual([
       { type: "ready", version: 0 },

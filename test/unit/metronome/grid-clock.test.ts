@@ -95,7 +95,7 @@ describe("clock offset", () => {
     expect(f.offset).toBe(3);
   });
 
-  test("implausible samples (seconds instead of ms, the seed's 123123123) are ignored", () => {
+  test("implausible samples (seconds instead of ms, the original clients' 123123123) are ignored", () => {
     const c = new ClockSync();
     c.oneWaySample(123123123, T);
     c.oneWaySample(Math.floor(T / 1000), T);
@@ -105,7 +105,7 @@ describe("clock offset", () => {
     expect(c.offset).toBe(-3010);
   });
 
-  test("NTP exchange: offset and round trip per PROTOCOLS.md §1", () => {
+  test("NTP exchange: offset and round trip (docs/metronome.md#sync_time)", () => {
     // client = server − 2000; 30 ms up, 10 ms down, 4 ms in the server.
     const x = { client_ts: T - 2000, server_recv_ts: T + 30, server_send_ts: T + 34, client_recv_ts: T - 2000 + 44 };
     expect(exchangeOffset(x)).toEqual({ offset: -2010, rtt: 40 });

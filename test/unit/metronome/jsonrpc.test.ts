@@ -1,9 +1,10 @@
-// The generic JSON-RPC 2.0 codec against the specification's own examples (§7) and its rules.
+// The generic JSON-RPC 2.0 codec against the specification's own examples and its rules
+// (docs/metronome.md#json-rpc-errors, #batches).
 import { describe, expect, test } from "bun:test";
 import { classify, dispatch, encodeRequest, MAX_BATCH, type Method, type RpcParams } from "../../../src/protocols/metronome/codec.ts";
 import { RpcCode } from "../../../src/protocols/metronome/errors.ts";
 
-// The methods the specification's examples call (§7).
+// The methods the specification's examples call.
 const calls: string[] = [];
 const num = (p: RpcParams | undefined, i: number, k: string) => (Array.isArray(p) ? p[i] : p?.[k]) as number;
 const specMethods = new Map<string, Method<null>>([
@@ -21,7 +22,7 @@ const reply = (text: string) => {
   return r === null ? null : JSON.parse(r);
 };
 
-describe("JSON-RPC 2.0 specification examples (§7)", () => {
+describe("JSON-RPC 2.0 specification examples", () => {
   test("rpc call with positional parameters", () => {
     expect(rpc('{"jsonrpc": "2.0", "method": "subtract", "params": [42, 23], "id": 1}').reply).toBe('{"jsonrpc":"2.0","result":19,"id":1}');
     expect(rpc('{"jsonrpc": "2.0", "method": "subtract", "params": [23, 42], "id": 2}').reply).toBe('{"jsonrpc":"2.0","result":-19,"id":2}');
@@ -164,7 +165,7 @@ describe("JSON-RPC 2.0 rules beyond the examples", () => {
     expect(reply(ok)).toHaveLength(MAX_BATCH);
   });
 
-  test("server requests are compact, members in the seed's order", () => {
+  test("server requests are compact, members in the original order", () => {
     expect(encodeRequest("stop_sound", "null", 3)).toBe('{"jsonrpc":"2.0","method":"stop_sound","params":null,"id":3}');
   });
 });

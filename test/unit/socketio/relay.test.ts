@@ -1,4 +1,4 @@
-// Unit tests of the pure relay hub (§4) with fake peers and the in-memory registries.
+// Unit tests of the pure relay hub (docs/socketio.md#events) with fake peers and the in-memory registries.
 import { beforeEach, describe, expect, test } from "bun:test";
 import { Reason } from "../../../src/protocols/socketio/errors.ts";
 import { CommandRelay, Role, type Payload, type RelayPeer, type Roles } from "../../../src/protocols/socketio/state.ts";
