@@ -1,48 +1,16 @@
-// Conformance: every case of the published Socket.IO v5 / Engine.IO v4 protocol test suite
-// (socketio/socket.io-protocol, test-suite, EIO=4), written anew against the reference server
-// (scripts/sio-reference-server.ts: pingInterval 300, pingTimeout 200, maxPayload 1000000), with
-// the suite's own timings and its frame-by-frame reads (pings are not skipped unless it skips them).
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { AUTH_DELAY_MS, referenceConfig, referenceProtocol } from "../../../scripts/sio-reference-server.ts";
-import { bootServer, type TestServer } from "../../helpers/server.ts";
+// The Engine.IO half of the published Socket.IO v5 / Engine.IO v4 protocol test suite's cases
+// (socketio/socket.io-protocol, test-suite, EIO=4; docs/socketio.md#handshake-and-heartbeat),
+// written anew against the reference server (scripts/sio-reference-server.ts: pingInterval 300,
+// pingTimeout 200, maxPayload 1000000), with the suite's own timings and its frame-by-frame reads
+// (pings are not skipped unless it skips them): handshake, heartbeat, close, upgrade, long-polling
+// payloads. The Socket.IO half: protocol-suite-sio.test.ts.
+import { describe, expect, test } from "bun:test";
+import { AUTH_DELAY_MS } from "../../../scripts/sio-reference-server.ts";
 import { Wire } from "../../helpers/clients/socketio.ts";
+import { KEYS, PING_INTERVAL, PING_TIMEOUT, referenceServer } from "./reference-server.ts";
 
-const PING_INTERVAL = 300;
-const PING_TIMEOUT = 200;
-const KEYS = ["maxPayload", "pingInterval", "pingTimeout", "sid", "upgrades"];
-
-let s: TestServer;
-const open: Wire[] = [];
-beforeAll(async () => {
-  s = await bootServer(referenceConfig, { protocols: [referenceProtocol] });
-});
-afterAll(async () => {
-  for (const w of open) w.close();
-  await s.stop();
-});
-
-const url = (q: string) => `${s.http}/socket.io/?${q}`;
-const pollUrl = (sid?: string) => url(`EIO=4&transport=polling${sid ? `&sid=${sid}` : ""}`);
-async function ws(q = "EIO=4&transport=websocket"): Promise<Wire> {
-  const w = await Wire.open(s.ws(`/socket.io/?${q}`));
-  open.push(w);
-  return w;
-}
-async function initLongPollingSession(): Promise<string> {
-  const text = await (await fetch(pollUrl())).text();
-  return JSON.parse(text.substring(1)).sid;
-}
-/** The suite's initSocketIOConnection: handshake, "40", the CONNECT reply and the "auth" event. */
-async function initSocketIOConnection(): Promise<Wire> {
-  const w = await ws();
-  await w.next();
-  w.send("40");
-  await w.next();
-  await w.next();
-  return w;
-}
-const bytes = (...b: number[]) => Uint8Array.from(b);
-const PH = '{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}';
+const ref = referenceServer();
+const { url, pollUrl, ws, initLongPollingSession } = ref;
 
 describe("Engine.IO handshake", () => {
   test("polling: 200, open packet with exactly sid, upgrades [websocket], pingInterval, pingTimeout, maxPayload", async () => {
@@ -84,7 +52,7 @@ describe("Engine.IO handshake", () => {
     expect(Object.keys(value).sort()).toEqual(KEYS);
     expect(value).toMatchObject({ upgrades: [], pingInterval: PING_INTERVAL, pingTimeout: PING_TIMEOUT, maxPayload: 1000000 });
     for (const q of ["transport=websocket", "EIO=abc&transport=websocket", "EIO=4", "EIO=4&transport=abc"]) {
-      expect(Wire.open(s.ws(`/socket.io/?${q}`))).rejects.toThrow();
+      expect(Wire.open(ref.s.ws(`/socket.io/?${q}`))).rejects.toThrow();
     }
   });
 });
@@ -132,9 +100,9 @@ describe("Engine.IO heartbeat", () => {
 describe("Engine.IO close", () => {
   test("polling: a POSTed close '1' answers the pending GET with a noop '6'; the sid is then unknown", async () => {
     const sid = await initLongPollingSession();
-    const held = s.pendingRequests();
+    const held = ref.s.pendingRequests();
     const pending = fetch(pollUrl(sid));
-    await s.heldRequests(held + 1); // the suite starts the GET first
+    await ref.s.heldRequests(held + 1); // the suite starts the GET first
     const [poll, push] = await Promise.all([pending, fetch(pollUrl(sid), { method: "POST", body: "1" })]);
     expect(push.status).toBe(200);
     expect(poll.status).toBe(200);
@@ -188,9 +156,9 @@ describe("Engine.IO upgrade", () => {
 
   test("the probe releases a pending GET with a noop, and packets queued during the upgrade move to the WebSocket", async () => {
     const sid = await initLongPollingSession();
-    const held = s.pendingRequests();
+    const held = ref.s.pendingRequests();
     const pending = fetch(pollUrl(sid));
-    await s.heldRequests(held + 1);
+    await ref.s.heldRequests(held + 1);
     const w = await ws(`EIO=4&transport=websocket&sid=${sid}`);
     w.send("2probe");
     expect(await w.next()).toBe("3probe");
@@ -205,128 +173,6 @@ describe("Engine.IO upgrade", () => {
     await ws(`EIO=4&transport=websocket&sid=${sid}`);
     const second = await ws(`EIO=4&transport=websocket&sid=${sid}`);
     await second.waitClose();
-  });
-});
-
-describe("Socket.IO connect", () => {
-  const cases: Array<[string, string, string]> = [
-    ["40", "40", '42["auth",{}]'],
-    ['40{"token":"123"}', "40", '42["auth",{"token":"123"}]'],
-    ["40/custom,", "40/custom,", '42/custom,["auth",{}]'],
-    ['40/custom,{"token":"abc"}', "40/custom,", '42/custom,["auth",{"token":"abc"}]'],
-  ];
-  for (const [connect, prefix, auth] of cases) {
-    test(`${connect}: CONNECT with only a sid, then the auth echo`, async () => {
-      const w = await ws();
-      await w.next();
-      w.send(connect);
-      const data = (await w.next()) as string;
-      expect(data.startsWith(prefix)).toBe(true);
-      const handshake = JSON.parse(data.substring(prefix.length));
-      expect(Object.keys(handshake)).toEqual(["sid"]);
-      expect(typeof handshake.sid).toBe("string");
-      expect(await w.next()).toBe(auth);
-    });
-  }
-
-  test("an unknown namespace gets exactly 44/random,{\"message\":\"Invalid namespace\"}", async () => {
-    const w = await ws();
-    await w.next();
-    w.send("40/random");
-    expect(await w.next()).toBe('44/random,{"message":"Invalid namespace"}');
-  });
-
-  test("an invalid handshake '4abc' closes the connection", async () => {
-    const w = await ws();
-    await w.next();
-    w.send("4abc");
-    await w.waitClose();
-  });
-
-  test("no handshake at all: the connection is closed (mocha's 2 s budget)", async () => {
-    const w = await ws();
-    await w.waitClose(2000);
-  });
-});
-
-describe("Socket.IO disconnect", () => {
-  test("41 leaves the main namespace; the Engine.IO session lives on: the next frame is a ping", async () => {
-    const w = await initSocketIOConnection();
-    w.send("41");
-    expect(await w.next()).toBe("2");
-    expect(w.closed).toBeNull();
-  });
-
-  test("connect then disconnect /custom; the main namespace still answers", async () => {
-    const w = await initSocketIOConnection();
-    expect(await w.next()).toBe("2"); // the suite waits for a ping here and never answers it
-    w.send("40/custom");
-    await w.next();
-    await w.next();
-    w.send("41/custom");
-    w.send('42["message","message to main namespace"]');
-    expect(await w.next()).toBe('42["message-back","message to main namespace"]');
-  });
-});
-
-describe("Socket.IO message", () => {
-  test("plain-text event; its arguments come back byte for byte (007, quoted strings, bare numbers)", async () => {
-    const w = await initSocketIOConnection();
-    w.send('42["message",1,"2",{"3":[true]}]');
-    expect(await w.next()).toBe('42["message-back",1,"2",{"3":[true]}]');
-    w.send('42["message","007","\\"x\\"",3]');
-    expect(await w.next()).toBe('42["message-back","007","\\"x\\"",3]');
-  });
-
-  const binaryCases: Array<[string, string, string]> = [
-    ["binary attachments come back as the same placeholders and binary frames", `452-["message",${PH}]`, `452-["message-back",${PH}]`],
-    ["binary attachments with an ack id come back as a BINARY_ACK", `452-789["message-with-ack",${PH}]`, `462-789[${PH}]`],
-  ];
-  for (const [name, sent, back] of binaryCases) {
-    test(name, async () => {
-      const w = await initSocketIOConnection();
-      w.send(sent);
-      w.send(bytes(1, 2, 3));
-      w.send(bytes(4, 5, 6));
-      expect(await w.packets(3)).toEqual([back, bytes(1, 2, 3), bytes(4, 5, 6)]);
-    });
-  }
-
-  test("plain-text event with an ack id", async () => {
-    const w = await initSocketIOConnection();
-    w.send('42456["message-with-ack",1,"2",{"3":[false]}]');
-    expect(await w.next()).toBe('43456[1,"2",{"3":[false]}]');
-  });
-
-  for (const bad of ["4abc", "42{}", '42abc["message-with-ack",1,"2",{"3":[false]}]']) {
-    test(`an invalid packet (${bad}) closes the connection`, async () => {
-      const w = await initSocketIOConnection();
-      w.send(bad);
-      await w.waitClose();
-    });
-  }
-});
-
-describe("server-side acks (the suite's variant with an 'acknowledgements' section)", () => {
-  test("emit-with-ack: the server asks with ack id 1, and the client's ack comes back as an event", async () => {
-    const w = await initSocketIOConnection();
-    w.send('42["emit-with-ack",1,"2",{"3":[true]}]');
-    expect(await w.next()).toBe('421["emit-with-ack",1,"2",{"3":[true]}]');
-    w.send('431[1,"2",{"3":[true]}]');
-    expect(await w.next()).toBe('42["emit-with-ack",1,"2",{"3":[true]}]');
-  });
-
-  test("emit-with-ack with binary attachments both ways", async () => {
-    const w = await initSocketIOConnection();
-    const DATA = `${PH},"test"`;
-    w.send(`452-["emit-with-ack",${DATA}]`);
-    w.send(bytes(1, 2, 3));
-    w.send(bytes(4, 5, 6));
-    expect(await w.packets(3)).toEqual([`452-1["emit-with-ack",${DATA}]`, bytes(1, 2, 3), bytes(4, 5, 6)]);
-    w.send(`462-1[${DATA}]`);
-    w.send(bytes(1, 2, 3));
-    w.send(bytes(4, 5, 6));
-    expect(await w.packets(3)).toEqual([`452-["emit-with-ack",${DATA}]`, bytes(1, 2, 3), bytes(4, 5, 6)]);
   });
 });
 
