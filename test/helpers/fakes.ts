@@ -1,5 +1,6 @@
-// Fakes for the pure protocol modules (DESIGN.md "Style"): a manual clock, and connections and
-// topics that deliver synchronously, so unit tests read every frame a socket would have received.
+// Fakes for the pure protocol modules (docs/architecture.md#codec-state-and-wiring): a manual
+// clock, and connections and topics that deliver synchronously, so unit tests read every frame a
+// socket would have received.
 import type { Clock, Conn, Topics } from "../../src/transport/types.ts";
 
 export class FakeClock implements Clock {
@@ -91,4 +92,9 @@ export class FakeConn<S = any> implements Conn<S> {
   takeJson(): any[] {
     return this.take().map((s) => JSON.parse(s));
   }
+}
+
+/** Lets every queued promise continuation run (work a fake store or device answered), without a timer. */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await Promise.resolve();
 }

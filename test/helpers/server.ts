@@ -1,5 +1,5 @@
 // Boots the real server on port 0 with a fresh data dir; every test cleans up after itself.
-import { mkdtempSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defaults, type Config } from "../../src/config.ts";
@@ -7,6 +7,8 @@ import { createLogger } from "../../src/log.ts";
 import type { PageEntry } from "../../src/pages/registry.ts";
 import type { ProtocolFactory } from "../../src/protocols/types.ts";
 import { startServer, type RunningServer } from "../../src/server.ts";
+import { tempDir } from "./temp.ts";
+import { waitFor } from "./wait.ts";
 
 export interface TestServer {
   server: RunningServer;
@@ -16,6 +18,13 @@ export interface TestServer {
   dataDir: string;
   /** Stop the server; keeps the data dir (for restart tests) unless `clean` is set. */
   stop(clean?: boolean): Promise<void>;
+  /** HTTP requests the server is handling right now (a held long poll stays counted until answered). */
+  pendingRequests(): number;
+  /**
+   * Resolves once at least `n` HTTP requests are held open by the server: read pendingRequests()
+   * before sending a long poll, then wait for one more, and the poll has reached the server.
+   */
+  heldRequests(n: number): Promise<void>;
 }
 
 /** The operator token of every test server (docs/access.md#operator-rights). */
@@ -30,9 +39,7 @@ export const operatorHeaders = { authorization: `Bearer ${TEST_OPERATOR_TOKEN}` 
  */
 export const testPoolAllow = [...defaults().poolAllow, "/dev/pts/*", "/dev/input/event*", join(tmpdir(), "*", "*")];
 
-export function tempDir(prefix = "switchboard-test-"): string {
-  return mkdtempSync(join(tmpdir(), prefix));
-}
+export { tempDir } from "./temp.ts";
 
 export async function bootServer(
   overrides: Partial<Config> = {},
@@ -49,6 +56,8 @@ export async function bootServer(
     dataDir,
     http: `http://127.0.0.1:${port}`,
     ws: (path) => `ws://127.0.0.1:${port}${path}`,
+    pendingRequests: () => server.ctx.transport.server?.pendingRequests ?? 0,
+    heldRequests: (n) => waitFor(() => (server.ctx.transport.server?.pendingRequests ?? 0) >= n, { what: `${n} held HTTP request(s)` }),
     async stop(clean = true) {
       await server.stop();
       if (clean) rmSync(dataDir, { recursive: true, force: true });

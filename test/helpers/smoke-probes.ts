@@ -1,4 +1,4 @@
-// One round trip per WebSocket endpoint, run against the compiled binary by test/smoke.test.ts.
+// One round trip per WebSocket endpoint, run against the compiled binary by test/system/smoke.test.ts.
 // Each protocol adds its probe here.
 import type { TestClient } from "./ws-client.ts";
 
@@ -9,7 +9,7 @@ export interface SmokeProbe {
 
 export const smokeProbes: SmokeProbe[] = [
   {
-    // Clicker (PROTOCOLS.md §3): REGISTER, then a SCORE that must be written to the database.
+    // Clicker (docs/clicker.md#commands): REGISTER, then a SCORE that must be written to the database.
     path: "/ws",
     async run(c) {
       c.send("REGISTER");
@@ -21,7 +21,7 @@ export const smokeProbes: SmokeProbe[] = [
     },
   },
   {
-    // Watch party (PROTOCOLS.md §2): create_room → room_state for the same room; ping → pong.
+    // Watch party (docs/syncparty.md#messages): create_room → room_state for the same room; ping → pong.
     path: "/OpenSyncParty/ws",
     async run(c) {
       c.send({ type: "create_room", room: "smoke-room", client: "smoke", payload: { media_url: "m", start_pos: 0, name: "S", options: {} }, ts: Date.now() });
@@ -33,7 +33,7 @@ export const smokeProbes: SmokeProbe[] = [
     },
   },
   {
-    // Buzzer mediator (PROTOCOLS.md §5): list pools → the seed's pools reply with an array.
+    // Buzzer mediator (docs/buzzer.md#listing-pools): list pools → the pools reply with an array.
     path: "/mediator",
     async run(c) {
       c.send({ list: "pools" });
@@ -42,7 +42,7 @@ export const smokeProbes: SmokeProbe[] = [
     },
   },
   {
-    // Metronome (PROTOCOLS.md §1): the open frame, then get_id → a client id.
+    // Metronome (docs/metronome.md#opening-a-connection): the open frame, then get_id → a client id.
     path: "/connect",
     async run(c) {
       const open = await c.next();
@@ -54,7 +54,8 @@ export const smokeProbes: SmokeProbe[] = [
     },
   },
   {
-    // Socket.IO relay (PROTOCOLS.md §4): raw Engine.IO open packet, then a Socket.IO CONNECT to "/".
+    // Socket.IO relay (docs/socketio.md#handshake-and-heartbeat): raw Engine.IO open packet, then
+    // a Socket.IO CONNECT to "/".
     path: "/socket.io/?EIO=4&transport=websocket",
     async run(c) {
       const open = await c.next();

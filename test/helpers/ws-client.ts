@@ -53,6 +53,12 @@ export class TestClient {
 
   /** The next frame as text (waits up to timeoutMs). */
   async next(timeoutMs = 3000): Promise<string> {
+    const m = await this.nextFrame(timeoutMs);
+    return typeof m === "string" ? m : new TextDecoder().decode(m);
+  }
+
+  /** The next frame as received: text, or the bytes of a binary frame (waits up to timeoutMs). */
+  async nextFrame(timeoutMs = 3000): Promise<string | ArrayBuffer> {
     const deadline = Date.now() + timeoutMs;
     while (this.inbox.length === 0) {
       if (this.closed) throw new Error(`socket closed (${this.closed.code} ${this.closed.reason}) while waiting for a frame`);
@@ -66,8 +72,7 @@ export class TestClient {
         });
       });
     }
-    const m = this.inbox.shift()!;
-    return typeof m === "string" ? m : new TextDecoder().decode(m);
+    return this.inbox.shift()!;
   }
 
   async nextJson<T = any>(timeoutMs?: number): Promise<T> {
@@ -85,10 +90,14 @@ export class TestClient {
 
   /** Resolves true if no frame arrives within ms. */
   async quiet(ms = 150): Promise<boolean> {
-    await Bun.sleep(ms);
+    await Bun.sleep(ms); // a negative check: the only way to see that nothing comes is to wait
     return this.inbox.length === 0;
   }
 
+  /**
+   * The close, once it came. With the in-process test server, the server's close handler has run
+   * by then even when this side closed: the server answers the close frame after running it.
+   */
   waitClose(timeoutMs = 3000): Promise<Closed> {
     if (this.closed) return Promise.resolve(this.closed);
     return new Promise((resolve, reject) => {

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { io, type Socket } from "socket.io-client";
 import { RECOVERY_BOUNDS } from "../../../src/socketio/mount.ts";
 import { bootServer, type TestServer } from "../../helpers/server.ts";
-import { modes, type Mode } from "../../relay/sio-client.ts";
+import { modes, type Mode } from "../../helpers/clients/socketio.ts";
 
 const transportsFor = (mode: Mode) => (mode === "websocket" ? ["websocket"] : mode === "polling" ? ["polling"] : ["polling", "websocket"]);
 

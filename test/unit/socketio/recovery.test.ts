@@ -8,7 +8,7 @@ import type { EngineClient, EngineSession } from "../../../src/socketio/engine/s
 import type { RecoveryOptions } from "../../../src/socketio/sio/recovery.ts";
 import { SioServer, type SioOptions } from "../../../src/socketio/sio/server.ts";
 import type { SioSocket } from "../../../src/socketio/sio/socket.ts";
-import { FakeClock, FakeLink } from "../../socketio/fakes.ts";
+import { FakeClock, FakeLink } from "./fakes.ts";
 
 const WINDOW = 60_000;
 const bounds: RecoveryOptions = { windowMs: WINDOW, maxPacketsPerSocket: 10, maxPackets: 25, maxChars: 1_000_000 };
