@@ -13,6 +13,7 @@ import type { PageEntry } from "./pages/registry.ts";
 import { createPages } from "./pages/serve.ts";
 import { protocols as defaultProtocols } from "./protocols/index.ts";
 import type { PluginContext, ProtocolFactory } from "./protocols/types.ts";
+import { Cluster, defaultNodeId } from "./cluster/cluster.ts";
 import { Store } from "./store/store.ts";
 import { systemClock } from "./transport/clock.ts";
 import { Metrics } from "./transport/metrics.ts";
@@ -76,6 +77,22 @@ function tlsOptions(c: Config): { cert: string; key: string } | undefined {
   return { cert: read(c.tlsCert, "certificate"), key: read(c.tlsKey, "key") };
 }
 
+/** Join the other nodes (docs/cluster.md); an unreachable Redis is a start-up failure. */
+async function startCluster(config: Config, log: Logger, transport: Transport, store: Store): Promise<Cluster> {
+  try {
+    const cluster = await Cluster.start(
+      { redisUrl: config.redis, nodeId: config.nodeId || defaultNodeId(), heartbeatMs: config.clusterHeartbeatMs, nodeTimeoutMs: config.clusterNodeTimeoutMs },
+      log,
+      (topic, data) => transport.deliverLocal(topic, data),
+    );
+    transport.bus = cluster.bus;
+    return cluster;
+  } catch (err) {
+    await store.close();
+    throw new StartupError(`cannot reach Redis at --redis (${(err as Error).message})`);
+  }
+}
+
 /** /healthz's view of the caps (docs/common.md#caps): JSON has no Infinity, so "unlimited" is null. */
 function limitsReport(t: Transport) {
   const finite = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? null : n);
@@ -107,7 +124,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   transport.grantsOperator = (request) => operator.grants(request);
   // Pages cost nothing until the first page request (docs/pages.md#serving).
   const pages = createPages({ config, log, registry: opts.pages, isOperator: (request) => operator.grants(request) });
-  const ctx: PluginContext = { config, log, store, clock, metrics, transport, pages };
+  const cluster = config.redis ? await startCluster(config, log, transport, store) : null;
+  const ctx: PluginContext = { config, log, store, clock, metrics, transport, pages, cluster };
   const plugins = (opts.protocols ?? defaultProtocols).map((make) => make(ctx));
 
   // Where Bun's own router does not take a request (/socket.io/, whose trailing slash Elysia
@@ -124,13 +142,18 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     refused: (why, request) => log.debug("request refused", { why, origin: request.headers.get("origin") }),
   });
   app = app
-    .get("/healthz", () => ({
-      status: "ok",
-      uptime_s: Math.round((performance.now() - started) / 100) / 10,
-      connections: metrics.connections(),
-      limits: limitsReport(transport),
-      store: store.health(),
-    }))
+    .get("/healthz", () => {
+      const body = {
+        // Several nodes: a node that cannot reach Redis is not ready, so a load balancer takes it out.
+        status: cluster && !cluster.ready ? "not_ready" : "ok",
+        uptime_s: Math.round((performance.now() - started) / 100) / 10,
+        connections: metrics.connections(),
+        limits: limitsReport(transport),
+        store: store.health(),
+        ...(cluster ? { cluster: cluster.health() } : {}),
+      };
+      return new Response(JSON.stringify(body), { status: body.status === "ok" ? 200 : 503, headers: { "content-type": "application/json" } });
+    })
     .get("/metrics", () => new Response(metrics.prometheus(), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } }));
   for (const p of plugins) app = p.routes(app);
   app = pages.routes(app); // after the plugins: a page never shadows a protocol route
@@ -211,6 +234,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         }
       }
       transport.closeAll();
+      await cluster?.stop();
       const deadline = performance.now() + 2000;
       // Let answered requests (a released long poll) reach the wire and close handshakes finish.
       const pendingRequests = () => transport.servers.reduce((n, s) => n + s.pendingRequests, 0);
