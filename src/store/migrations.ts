@@ -48,4 +48,12 @@ export const migrations: Migration[] = [
             WHERE s.seq = (SELECT max(seq) FROM clicker_scores m WHERE m.sender_id = s.sender_id);
           DROP INDEX clicker_scores_latest;`,
   },
+  {
+    // When each clicker score was stored, for the CSV export (docs/clicker.md#csv-export): Unix
+    // ms, written by the store at commit time. Scores stored before this version have none (NULL).
+    // A plain ADD COLUMN, so it applies to the scores table whatever other migrations did to it.
+    version: 6,
+    name: "clicker score received_at",
+    sql: `ALTER TABLE clicker_scores ADD COLUMN received_at INTEGER;`,
+  },
 ];

@@ -31,4 +31,7 @@ export const Says = {
   range: (min: bigint, max: bigint) => `integers must be between ${min} and ${max}`,
   badId: (token: string) => `ids are 6 digits, got ${shown(token)}`,
   registerFirst: "send REGISTER before SCORE",
+  // GET /scores.csv (docs/clicker.md#csv-export): answered 400 with one of these as its text.
+  exportUsage: "usage: /scores.csv?ids=<ids>, one or more 6-digit clicker ids separated by commas",
+  tooManyIds: (max: number, got: number) => `at most ${max} ids per request, got ${got}`,
 } as const;

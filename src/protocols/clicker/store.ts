@@ -49,6 +49,12 @@ export const CHUNK_ROWS = 64;
 
 /** The VALUES list of an n-row INSERT of (id, ts, score). */
 const rows = (n: number) => "(?, ?, ?), ".repeat(n).slice(0, -2);
+/**
+ * The VALUES list of an n-row INSERT of (id, ts, score, received_at): the rows' 3n parameters in
+ * order, then one more, ?(3n+1), that every row shares (the commit time). The rows' values are the
+ * same array clicker_latest's upsert takes.
+ */
+const rowsAt = (n: number) => Array.from({ length: n }, (_, i) => `(?${3 * i + 1}, ?${3 * i + 2}, ?${3 * i + 3}, ?${3 * n + 1})`).join(", ");
 
 /** Only a hash of each secret is kept, so a copied database file does not hand out identities. */
 const hashSecret = (secret: string) => createHash("sha256").update(secret.toLowerCase()).digest("hex");
@@ -60,15 +66,22 @@ export class SqliteClickerStore implements ClickerStore {
   private readonly idTaken: Statement<{ n: number }, [string]>;
   private readonly firstFree: Statement<{ id: string | null }, []>;
   /** INSERT of 2^k rows at index k, prepared on first use. */
-  private readonly insertRows: Statement<unknown, (string | bigint)[]>[] = [];
+  private readonly insertRows: Statement<unknown, (string | bigint | number)[]>[] = [];
   /** The same for clicker_latest: 2^k (id, ts, score) rows, the last row of an id wins. */
   private readonly latestRows: Statement<unknown, (string | bigint)[]>[] = [];
   private readonly seqOf: Statement<{ seq: number }, [string, bigint]>;
   private readonly latestOf: Statement<{ ts: bigint; score: bigint }, [string]>;
   private readonly saveAll: (scores: readonly ScoreRecord[]) => boolean[];
 
-  /** randomTries: random ids to try before taking the smallest free one. */
-  constructor(db: Database, private readonly randomTries = RANDOM_TRIES) {
+  /**
+   * randomTries: random ids to try before taking the smallest free one. now: the wall clock (Unix
+   * ms) stamped on every score of a commit as its received_at (docs/clicker.md#csv-export).
+   */
+  constructor(
+    db: Database,
+    private readonly randomTries = RANDOM_TRIES,
+    private readonly now: () => number = Date.now,
+  ) {
     this.byHash = db.query("SELECT id FROM clicker_senders WHERE secret_hash = ?");
     this.insertSender = db.query("INSERT INTO clicker_senders (id, secret_hash) VALUES (?, ?)");
     this.idTaken = db.query("SELECT count(*) AS n FROM clicker_senders WHERE id = ?");
@@ -86,10 +99,12 @@ export class SqliteClickerStore implements ClickerStore {
     // One transaction per batch: with synchronous=FULL that is one fsync for the whole batch.
     this.saveAll = db.transaction((scores: readonly ScoreRecord[]) => {
       const fresh = new Array<boolean>(scores.length);
+      // One time for the whole commit: these scores became durable together.
+      const receivedAt = this.now();
       for (let at = 0, left = scores.length; left > 0; ) {
         let n = CHUNK_ROWS;
         while (n > left) n >>= 1;
-        this.insertChunk(db, scores, at, n, fresh);
+        this.insertChunk(db, scores, at, n, fresh, receivedAt);
         at += n;
         left -= n;
       }
@@ -98,9 +113,9 @@ export class SqliteClickerStore implements ClickerStore {
   }
 
   /** Inserts scores[at .. at+n) in one statement and sets fresh[i] for each of them. */
-  private insertChunk(db: Database, scores: readonly ScoreRecord[], at: number, n: number, fresh: boolean[]): void {
+  private insertChunk(db: Database, scores: readonly ScoreRecord[], at: number, n: number, fresh: boolean[], receivedAt: number): void {
     const k = 31 - Math.clz32(n);
-    const insert = (this.insertRows[k] ??= db.prepare(`INSERT INTO clicker_scores (sender_id, ts, score) VALUES ${rows(n)} ON CONFLICT (sender_id, ts) DO NOTHING`));
+    const insert = (this.insertRows[k] ??= db.prepare(`INSERT INTO clicker_scores (sender_id, ts, score, received_at) VALUES ${rowsAt(n)} ON CONFLICT (sender_id, ts) DO NOTHING`));
     const args = new Array<string | bigint>(3 * n);
     for (let i = 0, j = 0; i < n; i++) {
       const s = scores[at + i]!;
@@ -108,7 +123,7 @@ export class SqliteClickerStore implements ClickerStore {
       args[j++] = s.ts;
       args[j++] = s.score;
     }
-    const { changes, lastInsertRowid } = insert.run(...args);
+    const { changes, lastInsertRowid } = insert.run(...args, receivedAt);
     // All new (the usual case) or all retries: nothing to look up.
     if (changes === n || changes === 0) {
       fresh.fill(changes === n, at, at + n);
