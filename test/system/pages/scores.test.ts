@@ -5,7 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import type { Page } from "playwright-core";
 import { BrowserSession, phone } from "../../helpers/browser.ts";
-import { bootServer, type TestServer } from "../../helpers/server.ts";
+import { bootServer, tempDir, type TestServer } from "../../helpers/server.ts";
 import { TestClient } from "../../helpers/ws-client.ts";
 
 let srv: TestServer;
@@ -34,8 +34,9 @@ class Clicker {
   secret = "";
   c: TestClient | null = null;
   private ts = 1000;
+  constructor(private readonly server: () => TestServer = () => srv) {}
   async connect(): Promise<this> {
-    this.c = await TestClient.open(srv.ws("/ws"));
+    this.c = await TestClient.open(this.server().ws("/ws"));
     sockets.push(this.c);
     this.c.send(this.secret ? `REGISTER ${this.secret}` : "REGISTER");
     const m = /^REGISTERED (\d{6}) ([0-9a-f]{32})$/.exec(await this.c.next());
@@ -55,11 +56,12 @@ class Clicker {
   }
 }
 
-async function open(path: string, opts: { mobile?: boolean; init?: () => void } = {}): Promise<Page> {
+async function open(path: string, opts: { mobile?: boolean; init?: () => void; server?: TestServer; allow?: RegExp } = {}): Promise<Page> {
   const s = await BrowserSession.open({ mobile: opts.mobile });
   sessions.push(s);
+  if (opts.allow) s.allow(opts.allow);
   if (opts.init) await s.page.addInitScript(opts.init);
-  await s.page.goto(srv.http + path);
+  await s.page.goto((opts.server ?? srv).http + path);
   await s.page.locator(".sb-status[data-state=open]").waitFor();
   return s.page;
 }
@@ -236,4 +238,31 @@ describe("scoreboard", () => {
     expect(await stateOf(page, ids[2]!)).toBe("offline");
     expect(await scoreOf(page, ids[0]!)).toBe("10");
   }, 30_000);
+
+  test("reconnects by itself after the server restarts: the badge says so, the tiles dim and keep their scores, then it listens again and follows the clicker back", async () => {
+    const data = tempDir();
+    let other = await bootServer({}, { dataDir: data });
+    const port = other.port;
+    try {
+      const k = await new Clicker(() => other).connect();
+      await k.score(9);
+      const page = await open(`/scores?ids=${k.id}`, { server: other, allow: /WebSocket connection to .* failed|ERR_CONNECTION_REFUSED/ });
+      await tile(page, k.id, "9", "live");
+      await other.stop(false);
+      await page.locator(".sb-status[data-state=waiting]").waitFor();
+      await page.locator("#tiles[data-link=down]").waitFor();
+      expect(await scoreOf(page, k.id)).toBe("9"); // the last known score stays, dimmed
+      await sessions.at(-1)!.screenshot("scores-reconnecting");
+      other = await bootServer({ port }, { dataDir: data });
+      await page.locator(".sb-status[data-state=open]").waitFor({ timeout: 15_000 });
+      await page.locator("#tiles[data-link=up]").waitFor();
+      await tile(page, k.id, "9", "offline"); // the clicker has not come back yet
+      await k.connect(); // its secret survived the restart: the same id
+      await tile(page, k.id, "9", "live");
+      await k.score(10);
+      await tile(page, k.id, "10", "live");
+    } finally {
+      await other.stop();
+    }
+  }, 45_000);
 });
