@@ -33,4 +33,5 @@ export const pages: PageEntry[] = [
     listed: false,
   },
   { path: "/scores", dir: "scores", title: "Scoreboard", summary: "Clicker judging: live scores per clicker, ranking, event timer and CSV export." },
+  { path: "/relay", dir: "relay", title: "Relay console", summary: "Send a command to a Socket.IO monitor and follow it to its end." },
 ];
