@@ -41,7 +41,7 @@ async function open(s: TestServer, mobile = false): Promise<{ page: Page; sessio
   return { page: session.page, session };
 }
 
-/** The log entry of the n-th command sent (newest first on screen, so counted from the end). */
+/** The log entry of a command, found by its text. */
 const entry = (page: Page, command: string) => page.locator(".entry", { has: page.locator(".cmd", { hasText: new RegExp(`^${command}$`) }) });
 const steps = (page: Page, command: string) => entry(page, command).locator(".step .ev").allTextContents();
 
@@ -101,7 +101,7 @@ describe("relay console", () => {
     await send(page, "pump off");
     expect((await again.next("command do")).command).toBe("pump off");
     await entry(page, "pump off").and(page.locator("[data-state=finish]")).waitFor();
-    expect(await page.evaluate(() => document.documentElement.scrollWidth <= innerWidth)).toBe(true);
+    expect(await page.evaluate("document.documentElement.scrollWidth <= innerWidth")).toBe(true);
   }, 60_000);
 
   test("with a user token: the page asks for it, a wrong one is refused, the right one works; never in the address", async () => {
@@ -123,8 +123,8 @@ describe("relay console", () => {
     await entry(page, "open").and(page.locator("[data-state=finish]")).waitFor();
     expect(await page.locator("#token-card").isVisible()).toBe(false);
     expect(page.url()).toBe(`${s.http}/relay`);
-    expect(await page.evaluate(() => sessionStorage.getItem("switchboard.relay.userToken"))).toBe("user-secret-1");
-    expect(await page.evaluate(() => document.documentElement.scrollWidth <= innerWidth)).toBe(true);
+    expect(await page.evaluate(`sessionStorage.getItem("switchboard.relay.userToken")`)).toBe("user-secret-1");
+    expect(await page.evaluate("document.documentElement.scrollWidth <= innerWidth")).toBe(true);
     await session.screenshot("relay-phone");
 
     // A reload in the same tab keeps the token: no question again.
