@@ -56,7 +56,8 @@ class Clicker {
   }
 }
 
-// Code that runs in the page is written as strings: this program has Bun's types, not the DOM's.
+// Code run in the page reaches the DOM through globalThis: this program has Bun's types, not the
+// DOM's. Functions, not strings, for waitForFunction: the page's script policy forbids eval.
 async function open(path: string, opts: { mobile?: boolean; init?: string; server?: TestServer; allow?: RegExp } = {}): Promise<Page> {
   const s = await BrowserSession.open({ mobile: opts.mobile });
   sessions.push(s);
@@ -71,10 +72,14 @@ const scoreOf = (page: Page, id: string) => page.locator(`[data-id="${id}"] .til
 const stateOf = (page: Page, id: string) => page.locator(`[data-id="${id}"] .tile-state`).textContent();
 /** Waits until the tile of `id` shows this score and state word. */
 async function tile(page: Page, id: string, score: string, state: string): Promise<void> {
-  const t = `document.querySelector('[data-id="${id}"]')`;
-  await page.waitForFunction(`${t}?.querySelector(".tile-score")?.textContent === ${JSON.stringify(score)} && ${t}.querySelector(".tile-state")?.textContent === ${JSON.stringify(state)}`, null, {
-    timeout: 5000,
-  });
+  await page.waitForFunction(
+    ([id, score, state]) => {
+      const t = (globalThis as any).document.querySelector(`[data-id="${id}"]`);
+      return t?.querySelector(".tile-score")?.textContent === score && t.querySelector(".tile-state")?.textContent === state;
+    },
+    [id, score, state] as const,
+    { timeout: 5000 },
+  );
 }
 const order = (page: Page) => page.locator(".tile:not([hidden])").evaluateAll((els) => els.map((e) => e.getAttribute("data-id")));
 const noSideScroll = (page: Page) => page.evaluate<boolean>("document.documentElement.scrollWidth <= innerWidth");
@@ -182,7 +187,7 @@ describe("scoreboard", () => {
     expect(await page.locator("[data-preset='30']").getAttribute("aria-pressed")).toBe("true");
     await page.locator("#timer-start").click();
     await page.locator("#timer[data-state=running]").waitFor();
-    await page.waitForFunction(`document.querySelector("#timer-display")?.textContent === "0:29"`);
+    await page.waitForFunction(() => (globalThis as any).document.querySelector("#timer-display")?.textContent === "0:29");
     await page.locator("#timer-stop").click();
     const held = await display.textContent();
     await page.waitForTimeout(1200);
@@ -200,7 +205,7 @@ describe("scoreboard", () => {
     await page.locator("#timer[data-state=done]").waitFor({ timeout: 5000 });
     expect(await display.textContent()).toBe("0:00");
     expect(await page.locator("#timer-title").textContent()).toBe("Time’s up");
-    await page.waitForFunction("window.tones.length >= 3");
+    await page.waitForFunction(() => (globalThis as any).tones.length >= 3);
     const tones = await page.evaluate<{ freq: number; at: number; now: number }[]>("window.tones");
     expect(tones.map((t) => t.freq)).toEqual([880, 880, 1320]);
     // Scheduled on the AudioContext clock, one after another.
