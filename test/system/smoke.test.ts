@@ -86,6 +86,18 @@ describe("compiled binary", () => {
     expect(info.port).toBe(port);
   });
 
+  test("the built-in screens are among them: the scoreboard, its CSV export, and the relay console", async () => {
+    for (const path of ["/scores", "/relay"]) {
+      expect(pages.map((p) => p.path)).toContain(path);
+      const r = await fetch(`http://127.0.0.1:${port}${path}`);
+      expect({ path, status: r.status, type: r.headers.get("content-type") }).toEqual({ path, status: 200, type: "text/html; charset=utf-8" });
+      expect(await r.text()).toContain('<script type="module"');
+    }
+    const csv = await fetch(`http://127.0.0.1:${port}/scores.csv?ids=000001`);
+    expect(csv.headers.get("content-type")).toBe("text/csv; charset=utf-8; header=present");
+    expect(await csv.text()).toBe("id,timestamp,score,received_at\r\n");
+  });
+
   for (const probe of smokeProbes) {
     test(`WebSocket round trip on ${probe.path}`, async () => {
       const c = await TestClient.open(`ws://127.0.0.1:${port}${probe.path}`);

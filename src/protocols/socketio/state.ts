@@ -34,6 +34,9 @@ export interface Reply {
 export const Role = { monitor: 1, user: 2, both: 3 } as const;
 export type Roles = number;
 
+/** Monitors listed in one `monitors ok` at most (sorted by id); `total` says how many are online. */
+export const MAX_LISTED_MONITORS = 1000;
+
 interface Peer {
   peer: RelayPeer;
   roles: Roles;
@@ -100,6 +103,19 @@ export class CommandRelay {
     this.pending.add(c);
     monitor.peer.deliver("command do", { reason: Reason.commandDo, command: c.command, id: c.id });
     return { event: "command ok", payload: { reason: Reason.ok, id: c.id } };
+  }
+
+  /**
+   * `monitors` (an extension, docs/socketio.md#monitor-list): the monitors online now, sorted by
+   * id, each with its unfinished commands. A user's right, like `query`: with a user token set, a
+   * connection without it is refused (and that counts as a failed auth attempt).
+   */
+  listMonitors(key: string): Reply {
+    const p = this.must(key);
+    if (!(p.roles & Role.user)) return { event: "monitors failed", payload: { reason: Reason.noUserRole }, denied: true };
+    const ids = [...this.directory.ids()].sort();
+    const monitors = ids.slice(0, MAX_LISTED_MONITORS).map((id) => ({ monitor_id: id, pending: this.pending.countFor(id) }));
+    return { event: "monitors ok", payload: { reason: Reason.ok, monitors, total: ids.length } };
   }
 
   // ---- monitor ----
