@@ -99,9 +99,8 @@ export class Board {
   }
 
   /**
-   * Hook for missing scores: how many of this id's scores the server knows are missing (clicker
-   * draft-2 records gaps in a sender's message numbers). 0 hides the marker. Nothing calls it yet:
-   * draft-1, which this page speaks, has no such numbers.
+   * How many of this id's scores the server knows are missing (clicker draft-2 records gaps in a
+   * sender's message numbers; the page polls /api/clicker/gaps). 0 hides the marker.
    */
   setMissing(id: string, missing: number): void {
     const t = this.tiles.get(id);

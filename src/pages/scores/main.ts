@@ -4,6 +4,7 @@
 // ?ids=482913,118204&view=ranked&top=3&timer=90.
 import { armAudio } from "../lib/beep.ts";
 import { $ } from "../lib/dom.ts";
+import { Poll } from "../lib/poll.ts";
 import { Socket } from "../lib/socket.ts";
 import { statusBadge } from "../lib/status.ts";
 import { Board, type View } from "./board.ts";
@@ -62,6 +63,17 @@ const link = new Socket("/ws", {
   },
 });
 statusBadge([link]);
+
+// Draft-2 clickers number their scores; the server records the numbers that never came
+// (docs/clicker.md#missing-scores). Every id with a gap is in one small feed: each tile shows its own.
+new Poll<{ senders: Array<{ id: string; missing: number }> }>("/api/clicker/gaps", {
+  name: "Missing scores",
+  everyMs: 5000,
+  onData({ senders }) {
+    const missing = new Map(senders.map((s) => [s.id, s.missing]));
+    for (const id of board.ids()) board.setMissing(id, missing.get(id) ?? 0);
+  },
+});
 
 function listen(): void {
   const ids = board.ids();

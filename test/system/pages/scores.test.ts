@@ -148,6 +148,25 @@ describe("scoreboard", () => {
     expect(await noSideScroll(page)).toBe(true);
   }, 60_000);
 
+  test("a draft-2 clicker's skipped message numbers show on its tile as missing scores, and go away when they arrive", async () => {
+    const c = await TestClient.open(srv.ws("/ws"));
+    sockets.push(c);
+    c.send("REGISTER");
+    const id = (await c.next()).split(" ")[1]!;
+    const page = await open(`/scores?ids=${id}`);
+    // msgIds 1, 2 and 4: number 3 never came.
+    for (const [msg, ts] of [[1, 100], [2, 200], [4, 400]]) {
+      c.send(`SCORE ${msg} ${ts} ${msg}`);
+      expect(await c.next()).toBe(`SCORED ${msg} ${ts}`);
+    }
+    await page.locator(`[data-id="${id}"][data-missing="1"]`).waitFor({ timeout: 12_000 });
+    expect(await page.locator(`[data-id="${id}"] .tile-missing`).textContent()).toBe("1 score missing");
+    c.send("SCORE 3 300 3");
+    expect(await c.next()).toBe("SCORED 3 300");
+    await page.locator(`[data-id="${id}"][data-missing="0"]`).waitFor({ timeout: 12_000 });
+    expect(await page.locator(`[data-id="${id}"] .tile-missing`).isHidden()).toBe(true);
+  }, 40_000);
+
   test("a scoreboard opened late shows the current tally at once, even for ids typed in", async () => {
     const [a, b] = [await new Clicker().connect(), await new Clicker().connect()];
     await a.score(41);
