@@ -32,4 +32,10 @@ export const pages: PageEntry[] = [
     summary: "What this server is, its pages and their phone links, and its endpoints.",
     listed: false,
   },
+  {
+    path: "/metronome",
+    dir: "metronome",
+    title: "Metronome",
+    summary: "A band's phones click on the same beat: one leads, the others join.",
+  },
 ];
