@@ -38,4 +38,10 @@ export const pages: PageEntry[] = [
     title: "Metronome",
     summary: "A band's phones click on the same beat: one leads, the others join.",
   },
+  {
+    path: "/watch",
+    dir: "watch",
+    title: "Watch together",
+    summary: "Screens that play the same film at the same moment: one hosts, the others follow.",
+  },
 ];
