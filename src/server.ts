@@ -67,8 +67,8 @@ function openDataDir(dataDir: string, log: Logger): Store {
 function mediaDir(dir: string): string {
   if (!dir) return "";
   try {
-    accessSync(dir, constants.R_OK | constants.X_OK);
     if (!statSync(dir).isDirectory()) throw Object.assign(new Error("not a folder"), { code: "ENOTDIR" });
+    accessSync(dir, constants.R_OK | constants.X_OK);
   } catch (err) {
     throw new StartupError(`--media-dir '${dir}' is not a readable folder (${reason(err)})`);
   }

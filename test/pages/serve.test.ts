@@ -23,7 +23,8 @@ const assetsOf = (html: string) => [...html.matchAll(/(?:src|href)="(\/assets\/[
 
 let srv: TestServer;
 beforeAll(async () => {
-  srv = await bootServer({}, { pages: [...defaultPages, { path: "/metronome", dir: probe, title: "Probe at /metronome", summary: "A page on a WebSocket path." }] });
+  // The real start page (the other built-in pages have tests of their own) and a probe at /metronome.
+  srv = await bootServer({}, { pages: [...defaultPages.filter((p) => p.path === "/"), { path: "/metronome", dir: probe, title: "Probe at /metronome", summary: "A page on a WebSocket path." }] });
 });
 afterAll(() => srv.stop());
 
