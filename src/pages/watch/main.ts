@@ -49,7 +49,9 @@ const send = (type: string, payload: Record<string, unknown>) => socket.send({ t
 function hello(): void {
   for (let i = 0; i < 5; i++) setTimeout(ping, i * 200);
   if (creating) {
-    const payload = { media_url: creating.media, start_pos: 0, name: myName(), options: {} };
+    // A host opening its room again (after a server restart) starts it where its film is.
+    const start = roomId && loaded ? Math.round(video.currentTime * 1000) / 1000 : 0;
+    const payload = { media_url: creating.media, start_pos: start, name: myName(), options: {} };
     socket.send({ type: "create_room", ...(creating.room ? { room: creating.room } : {}), client: me, payload, ts: Date.now() });
   } else if (roomId) {
     const seat = readSeat(roomId);
@@ -83,6 +85,7 @@ function receive(m: Envelope): void {
       writeSeat(roomId!, { ...seat, token: p.resume_token });
       if (new URLSearchParams(location.search).get("room") !== roomId) history.replaceState(null, "", `/watch?room=${encodeURIComponent(roomId!)}`);
       load(room.media);
+      if (isHost() && aligned) report("state_update"); // our film leads: the room hears it at once
       break;
     }
     case "player_event":
