@@ -6,20 +6,11 @@ import { $, fill, h } from "../lib/dom.ts";
 import { qrSvg } from "../lib/qr.ts";
 import { Socket } from "../lib/socket.ts";
 import { statusBadge } from "../lib/status.ts";
+import { clientId, forgetSeat, listMedia, readSeat, writeSeat } from "./seats.ts";
 import { clock, correction, playableUrl, ServerClock, targetPosition, type Reference } from "./sync.ts";
 
 const pageNow = () => performance.timeOrigin + performance.now();
-const CLIENT_KEY = "sb-watch-client";
-/** Per room: the seat's resume_token, and what a host needs to open the room again. */
-const seatKey = (room: string) => `sb-watch-seat:${room}`;
-interface Seat {
-  token: string;
-  hosted?: { media: string; position: number; playing: boolean };
-}
-
-const randomId = () => Array.from(crypto.getRandomValues(new Uint8Array(6)), (b) => b.toString(16).padStart(2, "0")).join("");
-let me = sessionStorage.getItem(CLIENT_KEY) ?? `screen-${randomId()}`;
-sessionStorage.setItem(CLIENT_KEY, me);
+let me = clientId();
 const myName = () => `Screen ${me.slice(-4)}`;
 
 let roomId: string | null = new URLSearchParams(location.search).get("room");
@@ -33,14 +24,6 @@ const server = new ServerClock();
 const video = $("#video") as HTMLVideoElement;
 const isHost = () => room !== null && room.host === me;
 
-const readSeat = (r: string): Seat | null => {
-  try {
-    return JSON.parse(sessionStorage.getItem(seatKey(r)) ?? "null") as Seat | null;
-  } catch {
-    return null;
-  }
-};
-const writeSeat = (r: string, s: Seat) => sessionStorage.setItem(seatKey(r), JSON.stringify(s));
 
 // ---- the link -----------------------------------------------------------------------------
 
@@ -117,9 +100,8 @@ function failed(code: string, text: string): void {
     setTimeout(() => socket.state === "open" && hello(), creating ? 0 : 3000);
   } else if (code === "forbidden" && !creating && roomId) {
     // Our id's seat is held by another tab: join as a new screen instead.
-    sessionStorage.removeItem(seatKey(roomId));
-    me = `screen-${randomId()}`;
-    sessionStorage.setItem(CLIENT_KEY, me);
+    forgetSeat(roomId);
+    me = clientId(true);
     hello();
   } else if (code === "room_exists" && creating) {
     creating = null;
@@ -301,15 +283,6 @@ function render(): void {
 
 // ---- the landing page ---------------------------------------------------------------------
 
-async function listMedia(): Promise<void> {
-  const r = await fetch("/api/media", { cache: "no-store" }).catch(() => null);
-  const list = r && r.ok ? ((await r.json()) as { files: { name: string; url: string }[] }).files : [];
-  const select = $("#media-file") as HTMLSelectElement;
-  fill(select, h("option", { value: "" }, list.length ? "Choose a film…" : "No films on this server"), list.map((f) => h("option", { value: f.url }, f.name)));
-  select.disabled = list.length === 0;
-  if (list.length === 1) select.value = list[0]!.url;
-}
-
 $("#create-form").addEventListener("submit", (e) => {
   e.preventDefault();
   const typed = ($("#media-url") as HTMLInputElement).value.trim();
@@ -328,7 +301,7 @@ $("#join-form").addEventListener("submit", (e) => {
   const r = ($("#join-room") as HTMLInputElement).value.trim();
   if (r) location.search = `?room=${encodeURIComponent(r)}`;
 });
-$("#leave").addEventListener("click", () => roomId && sessionStorage.removeItem(seatKey(roomId)));
+$("#leave").addEventListener("click", () => roomId && forgetSeat(roomId));
 
 if (!roomId) void listMedia();
 statusBadge([socket]);
