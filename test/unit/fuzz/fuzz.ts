@@ -37,11 +37,27 @@ export function check<T>(name: string, arb: fc.Arbitrary<T>, predicate: (value: 
   try {
     fc.assert(fc.property(arb, predicate), { seed, numRuns, interruptAfterTimeLimit: ms, markInterruptAsFailure: false });
   } catch (e) {
-    const why = e instanceof Error ? e.message : String(e);
-    // fast-check keeps the predicate's own error (the failed expectation) as the cause.
-    const cause = e instanceof Error && e.cause instanceof Error ? `\n${e.cause.message}` : "";
-    throw new Error(`fuzz property "${name}" failed (seed ${seed}; replay: FUZZ_SEED=${BASE_SEED} bun test test/unit/fuzz)\n${why}${cause}`);
+    throw failure(name, seed, e);
   }
+}
+
+/** check() for a predicate that awaits (a pipeline with async steps). */
+export async function checkAsync<T>(name: string, arb: fc.Arbitrary<T>, predicate: (value: T) => Promise<void>, bounds: Bounds = {}): Promise<void> {
+  const seed = seedOf(name);
+  const numRuns = Math.max(1, Math.round((bounds.runs ?? 300) * SCALE));
+  const ms = Math.round((bounds.ms ?? 800) * SCALE);
+  try {
+    await fc.assert(fc.asyncProperty(arb, predicate), { seed, numRuns, interruptAfterTimeLimit: ms, markInterruptAsFailure: false });
+  } catch (e) {
+    throw failure(name, seed, e);
+  }
+}
+
+function failure(name: string, seed: number, e: unknown): Error {
+  const why = e instanceof Error ? e.message : String(e);
+  // fast-check keeps the predicate's own error (the failed expectation) as the cause.
+  const cause = e instanceof Error && e.cause instanceof Error ? `\n${e.cause.message}` : "";
+  return new Error(`fuzz property "${name}" failed (seed ${seed}; replay: FUZZ_SEED=${BASE_SEED} bun test test/unit/fuzz)\n${why}${cause}`);
 }
 
 // ---- text ----
