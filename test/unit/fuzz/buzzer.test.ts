@@ -109,7 +109,7 @@ describe("mediator codec fuzz", () => {
         json = false;
       }
       expect(!("kind" in r) && r.error === "invalid_json").toBe(!json);
-    }, { runs: 1500, ms: 1200 });
+    }, { runs: 1500, ms: 800 });
   });
 
   test("every valid command parses to what was sent", () => {

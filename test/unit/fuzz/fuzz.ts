@@ -22,7 +22,7 @@ function seedOf(name: string): number {
 export interface Bounds {
   /** Cases to run (scaled by FUZZ_SCALE). */
   runs?: number;
-  /** Stop generating new cases after this long; the cases run so far still count. */
+  /** Stop generating new cases after this long (default 300 ms; all caps together stay under ~13 s, for a slow CI); the cases run so far still count. */
   ms?: number;
 }
 
@@ -33,7 +33,7 @@ export interface Bounds {
 export function check<T>(name: string, arb: fc.Arbitrary<T>, predicate: (value: T) => void, bounds: Bounds = {}): void {
   const seed = seedOf(name);
   const numRuns = Math.max(1, Math.round((bounds.runs ?? 300) * SCALE));
-  const ms = Math.round((bounds.ms ?? 800) * SCALE);
+  const ms = Math.round((bounds.ms ?? 300) * SCALE);
   try {
     fc.assert(fc.property(arb, predicate), { seed, numRuns, interruptAfterTimeLimit: ms, markInterruptAsFailure: false });
   } catch (e) {
@@ -45,7 +45,7 @@ export function check<T>(name: string, arb: fc.Arbitrary<T>, predicate: (value: 
 export async function checkAsync<T>(name: string, arb: fc.Arbitrary<T>, predicate: (value: T) => Promise<void>, bounds: Bounds = {}): Promise<void> {
   const seed = seedOf(name);
   const numRuns = Math.max(1, Math.round((bounds.runs ?? 300) * SCALE));
-  const ms = Math.round((bounds.ms ?? 800) * SCALE);
+  const ms = Math.round((bounds.ms ?? 300) * SCALE);
   try {
     await fc.assert(fc.asyncProperty(arb, predicate), { seed, numRuns, interruptAfterTimeLimit: ms, markInterruptAsFailure: false });
   } catch (e) {

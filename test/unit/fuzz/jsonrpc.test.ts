@@ -170,7 +170,7 @@ describe("JSON-RPC codec fuzz (metronome)", () => {
       }
       s.disconnect(1);
       checkServerRequests(s.conns[0]!.take(), ks[0]!);
-    }, { runs: 400, ms: 1500 });
+    }, { runs: 400, ms: 1000 });
   });
 
   test("valid calls of the methods table never get a JSON-RPC error", () => {

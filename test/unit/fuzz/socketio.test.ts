@@ -142,7 +142,7 @@ describe("Socket.IO session fuzz", () => {
       if (link.closed) expect([Close.normal, Close.policy] as number[]).toContain(link.closed.code);
       // A binary event waiting for its attachment would take the next text frame as an error.
       else if (!frames.some((f) => typeof f === "string" && /^4[56]/.test(f))) answers((f) => session.wsFrame(link, f), () => link.take());
-    }, { runs: 800, ms: 1500 });
+    }, { runs: 800, ms: 800 });
   });
 
   test("a polling session fed any bodies: no throw, valid answers, alive unless refused", async () => {
@@ -158,6 +158,6 @@ describe("Socket.IO session fuzz", () => {
       session.poll((text) => out.push(text));
       await new Promise<void>((r) => queueMicrotask(r));
       for (const reply of out) for (const p of decodePollBody(reply) ?? []) expect(p.type).not.toBe("error");
-    }, { runs: 300, ms: 1500 });
+    }, { runs: 300, ms: 800 });
   });
 });

@@ -58,7 +58,7 @@ describe("watch-party codec fuzz", () => {
         const e = JSON.parse(encodeError(d.fail, d.room, d.client, 5));
         expect(e).toEqual({ type: "error", room: d.room, client: d.client, payload: { code: d.fail.code, message: d.fail.message }, ts: 5, server_ts: 5 });
       }
-    }, { runs: 1500, ms: 1200 });
+    }, { runs: 1500, ms: 800 });
   });
 
   test("every valid envelope decodes to exactly what was sent", () => {
@@ -129,7 +129,7 @@ describe("watch-party dispatch fuzz", () => {
         }
       }
       expect(rooms.count).toBe(0); // everyone left and the grace period passed
-    }, { runs: 250, ms: 1500 });
+    }, { runs: 250, ms: 800 });
   });
 });
 
