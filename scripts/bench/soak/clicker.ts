@@ -71,8 +71,12 @@ export class ClickerDriver implements Driver {
     c.conn = conn;
     await registered;
     c.ready = true;
-    // The original protocol: scores that were not acknowledged are sent again.
-    for (const ts of c.unacked) conn.send(`SCORE ${ts} ${scoreOf(ts)}`);
+    // The original protocol: scores that were not acknowledged are sent again (latency from now).
+    const now = performance.now();
+    for (const ts of c.unacked) {
+      c.sent.mark(ts, now);
+      conn.send(`SCORE ${ts} ${scoreOf(ts)}`);
+    }
   }
 
   private async board(follows: Clicker[]): Promise<void> {
@@ -88,7 +92,9 @@ export class ClickerDriver implements Driver {
       const s = b.streams.get(id!);
       if (!s) return this.t.fault("SCORE for an id not listened to");
       if (Number(score) !== scoreOf(ts)) this.t.fault("score changed on the way");
-      if (s.see(ts) !== null) this.lat["SCORE → listeners"].since(this.byId.get(id!)?.sent.get(ts));
+      // The first line per id is LISTEN's catch-up (the latest stored score): no latency.
+      const first = s.last === null;
+      if (s.see(ts) !== null && !first) this.lat["SCORE → listeners"].since(this.byId.get(id!)?.sent.get(ts));
     }, [`LISTEN ${follows.map((c) => c.id).join(",")}`]);
     this.t.connects++;
     this.boards.push(b);
@@ -119,8 +125,9 @@ export class ClickerDriver implements Driver {
       // Pressed while offline: stored, sent once registered again.
       const ts = ++c.ts;
       c.unacked.push(ts);
+      if (!c.ready || !c.conn?.open) continue;
       c.sent.mark(ts, now);
-      if (c.ready && c.conn?.open) c.conn.send(`SCORE ${ts} ${scoreOf(ts)}`);
+      c.conn.send(`SCORE ${ts} ${scoreOf(ts)}`);
     }
   }
 

@@ -53,9 +53,11 @@ export class MetronomeDriver implements Driver {
       }
       const msg = JSON.parse(text) as { id: number; params: { bpm: number } };
       m.k.see(msg.id);
+      // A joiner's first play_sound carries the running tempo, not a new update: no latency.
+      const first = m.bpm.last === null;
       const s = m.bpm.see(msg.params.bpm - 20);
       const g = group();
-      if (s !== null && g) this.lat["update_temp → play_sound"].since(g.sent.get((msg.params.bpm - 20) % BPM_RANGE));
+      if (s !== null && g && !first) this.lat["update_temp → play_sound"].since(g.sent.get((msg.params.bpm - 20) % BPM_RANGE));
     };
   }
 

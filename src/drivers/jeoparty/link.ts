@@ -48,6 +48,11 @@ export const defaultTimings: LinkTimings = { pingAfterMs: 100, resetAfterMs: 250
  */
 const ZERO_COUNT_WAIT_MS = 20;
 
+/** A reset timer this late means the server was stalled, not the receiver silent … */
+const LATE_MS = 50;
+/** … and the receiver gets this long to be heard once the server runs again. */
+const LATE_GRACE_MS = 100;
+
 export type LinkState = "closed" | "booting" | "handshake" | "up";
 
 export class Link {
@@ -198,7 +203,19 @@ export class Link {
     this.clearTimers();
     const { pingAfterMs, resetAfterMs } = this.timings;
     if (this.state === "up") this.timers.push(this.clock.setTimer(pingAfterMs, () => this.send({ type: "ping" })));
-    this.timers.push(this.clock.setTimer(resetAfterMs, () => this.resetLink(`no answer for ${resetAfterMs} ms`)));
+    const due = this.clock.mono() + resetAfterMs;
+    this.timers.push(this.clock.setTimer(resetAfterMs, () => this.silent(due)));
+  }
+
+  /**
+   * The reset timer fired. Much later than it was due, the server itself was held up (a long
+   * GC, a blocked event loop, no CPU), and bytes the receiver sent meanwhile may still be waiting
+   * to be read: they get one short wait before the receiver is blamed (docs/buzzer.md#watchdog).
+   */
+  private silent(due: number): void {
+    const reason = `no answer for ${this.timings.resetAfterMs} ms`;
+    if (this.clock.mono() - due <= LATE_MS) return this.resetLink(reason);
+    this.timers.push(this.clock.setTimer(LATE_GRACE_MS, () => this.resetLink(`${reason} (after a ${Math.round(this.clock.mono() - due)} ms stall here)`)));
   }
 
   private armHello(): void {
