@@ -13,6 +13,8 @@ export interface ProtocolResult {
   connects: number;
   disconnects: number;
   lat: Record<string, { n: number; p50: number; p99: number; max: number }>;
+  /** Buzzer only: serial link resets by the watchdog, and the buzzes missing across them. */
+  resets?: { count: number; buzzes: number };
 }
 
 export interface SoakResult {
@@ -42,6 +44,7 @@ export function protocolResult(d: Driver): ProtocolResult {
     connects: d.t.connects,
     disconnects: d.t.disconnects,
     lat: Object.fromEntries(Object.entries(d.lat).map(([k, h]) => [k, h.summary()])),
+    ...("resets" in d ? { resets: { ...(d as { resets: { count: number; buzzes: number } }).resets } } : {}),
   };
 }
 
@@ -67,7 +70,10 @@ export function markdown(r: SoakResult, command: string): string[] {
         p.lost,
         p.duplicated,
         p.reordered,
-        Object.keys(p.faults).length ? Object.entries(p.faults).map(([k, v]) => `${k}: ${v}`).join("; ") : "0",
+        [
+          ...Object.entries(p.faults).map(([k, v]) => `${k}: ${v}`),
+          ...(p.resets?.count ? [`serial link resets: ${p.resets.count} (buzzes missing across them: ${p.resets.buzzes})`] : []),
+        ].join("; ") || "0",
         Object.entries(p.lat).map(([k, l]) => `${k}: ${f2(l.p50)} / ${f2(l.p99)} (${f1(l.max)})`).join("<br>"),
       ]),
     ),

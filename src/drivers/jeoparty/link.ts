@@ -48,10 +48,8 @@ export const defaultTimings: LinkTimings = { pingAfterMs: 100, resetAfterMs: 250
  */
 const ZERO_COUNT_WAIT_MS = 20;
 
-/** A reset timer this late means the server was stalled, not the receiver silent … */
+/** A reset timer this late means the server was stalled, not the receiver silent. */
 const LATE_MS = 50;
-/** … and the receiver gets this long to be heard once the server runs again. */
-const LATE_GRACE_MS = 100;
 
 export type LinkState = "closed" | "booting" | "handshake" | "up";
 
@@ -209,13 +207,16 @@ export class Link {
 
   /**
    * The reset timer fired. Much later than it was due, the server itself was held up (a long
-   * GC, a blocked event loop, no CPU), and bytes the receiver sent meanwhile may still be waiting
-   * to be read: they get one short wait before the receiver is blamed (docs/buzzer.md#watchdog).
+   * GC, a blocked event loop, no CPU): bytes the receiver sent meanwhile may still be waiting to
+   * be read, and the overdue ping has only just gone out. The receiver gets as long as a ping
+   * normally gets to be answered before it is blamed (docs/buzzer.md#watchdog).
    */
   private silent(due: number): void {
-    const reason = `no answer for ${this.timings.resetAfterMs} ms`;
-    if (this.clock.mono() - due <= LATE_MS) return this.resetLink(reason);
-    this.timers.push(this.clock.setTimer(LATE_GRACE_MS, () => this.resetLink(`${reason} (after a ${Math.round(this.clock.mono() - due)} ms stall here)`)));
+    const { resetAfterMs, pingAfterMs } = this.timings;
+    const reason = `no answer for ${resetAfterMs} ms`;
+    const late = this.clock.mono() - due;
+    if (late <= LATE_MS) return this.resetLink(reason);
+    this.timers.push(this.clock.setTimer(resetAfterMs - pingAfterMs, () => this.resetLink(`${reason} (after a ${Math.round(late)} ms stall here)`)));
   }
 
   private armHello(): void {
