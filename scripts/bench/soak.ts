@@ -140,14 +140,17 @@ async function main(): Promise<SoakResult> {
     }, 20);
     // Churn: `churnRate` per second (one disconnect + one connect each), round robin over the
     // protocols, every other one without a close frame; never more than 2 s of them in flight.
-    let owed = 0;
+    // Owed by the clock, not by the ticks: a timer that fires late must not lower the rate.
+    const churnStart = performance.now();
+    let issued = 0;
     let k = 0;
     let inflight = 0;
     let failed = 0;
     let skipped = 0;
     const churn = setInterval(() => {
-      owed += churnRate / 10;
-      for (; owed >= 1; owed--) {
+      const owed = Math.floor((churnRate * (performance.now() - churnStart)) / 1000) - issued;
+      for (let i = 0; i < owed; i++) {
+        issued++;
         if (inflight >= 2 * churnRate) {
           skipped++;
           continue;

@@ -1,7 +1,8 @@
 // The watchdog does not blame the receiver for the server's own stall (docs/buzzer.md#watchdog).
-// Found by the soak (scripts/bench/soak.ts): on a busy machine the server's reset timer fired
-// hundreds of ms late, before the bytes the receiver had sent meanwhile were read, and the link
-// was reset (buzzes lost, every client told the pool went away and came back).
+// Found by the soak (scripts/bench/soak.ts): on a busy machine the server's timers fired hundreds
+// of ms late — the reset before the bytes the receiver had sent meanwhile were read, or the ping so
+// late that the receiver had 25 ms left to answer — and the link was reset (buzzes lost, every
+// client told the pool went away and came back).
 import { describe, expect, test } from "bun:test";
 import { Link } from "../../../src/drivers/jeoparty/link.ts";
 import type { Clock } from "../../../src/transport/types.ts";
@@ -85,6 +86,32 @@ describe("jeoparty watchdog and a stalled server", () => {
     expect(resets).toHaveLength(1);
     expect(resets[0]).toMatch(/^no answer for 250 ms \(after a \d+ ms stall here\)$/);
     expect(link.state).toBe("closed");
+  });
+
+  test("a ping that went out late gets its full 150 ms to be answered, even when the reset timer is on time", () => {
+    const { clock, link, written, resets } = upLink();
+    clock.stall(230); // held up just before the ping was due: it goes out 130 ms late
+    clock.fire();
+    expect(written).toEqual([[0x02]]);
+    clock.advance(20); // the reset timer, on time at 250 ms
+    expect(resets).toEqual([]);
+    clock.advance(129);
+    expect(resets).toEqual([]);
+    clock.advance(1); // 150 ms after the ping really went out
+    expect(resets).toHaveLength(1);
+    expect(resets[0]).toMatch(/stall here\)$/);
+    expect(link.state).toBe("closed");
+  });
+
+  test("…and its pong, read in that time, keeps the link up", () => {
+    const { clock, link, resets } = upLink();
+    clock.stall(230);
+    clock.fire();
+    clock.advance(60);
+    link.data(new Uint8Array([0x03]));
+    clock.advance(200);
+    expect(resets).toEqual([]);
+    expect(link.state).toBe("up");
   });
 
   test("silence with the server running resets at 250 ms as before", () => {
