@@ -148,7 +148,8 @@ export class CommandRelay {
   commandError(key: string, payload: unknown): Reply {
     const r = this.finish(key, payload ?? {}, (v) => checkCommandError.Check(v));
     if ("error" in r) return r.error;
-    const given = (payload as { reason?: string }).reason;
+    // `command error` without a payload (or with null) finishes the oldest command like `{}` does.
+    const given = (payload as { reason?: string } | null | undefined)?.reason;
     this.toUser(r.cmd, "command failed", { reason: given || "command error", id: r.cmd.id });
     return { event: null, payload: { reason: Reason.ok, id: r.cmd.id } };
   }
