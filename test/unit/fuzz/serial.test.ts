@@ -10,7 +10,7 @@ import { check, fc, splitAt } from "./fuzz.ts";
 
 type Sendable = Exclude<Msg, { type: "unknown" }>;
 
-// The opcode tables of docs/buzzer.md#byte-protocol and #renumbered-firmware, per direction.
+// The opcode tables of docs/buzzer.md#byte-protocol, #renumbered-firmware and #head-firmware, per direction.
 const OPS: Record<Numbering, Record<Sender, Record<number, [Msg["type"], number]>>> = {
   v1: {
     receiver: { 1: ["reset", 0], 2: ["ping", 0], 3: ["pong", 0], 4: ["buzz", 1], 6: ["connected", 1], 7: ["disconnected", 1] },
@@ -18,6 +18,11 @@ const OPS: Record<Numbering, Record<Sender, Record<number, [Msg["type"], number]
   },
   v2: {
     receiver: { 1: ["ping", 0], 2: ["pong", 0], 3: ["buzz", 1], 5: ["connected", 1], 6: ["disconnected", 1] },
+    mediator: { 1: ["ping", 0], 2: ["pong", 0], 4: ["color", 4] },
+  },
+  // docs/buzzer.md#head-firmware: v2's control opcodes, v1's event bytes.
+  head: {
+    receiver: { 1: ["ping", 0], 2: ["pong", 0], 4: ["buzz", 1], 6: ["connected", 1], 7: ["disconnected", 1] },
     mediator: { 1: ["ping", 0], 2: ["pong", 0], 4: ["color", 4] },
   },
 };

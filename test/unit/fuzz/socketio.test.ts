@@ -10,7 +10,7 @@ import { silentLogger } from "../../../src/log.ts";
 import { decodeFrame, decodePollBody, encodeFrame, encodePollBody, type EnginePacket } from "../../../src/socketio/engine/codec.ts";
 import { SioServer, type SioOptions } from "../../../src/socketio/sio/server.ts";
 import { Close } from "../../../src/transport/close-codes.ts";
-import { FakeClock, FakeLink } from "../../socketio/fakes.ts";
+import { FakeClock, FakeLink } from "../socketio/fakes.ts";
 import { anyText, check, checkAsync, fc, oddValue, textEdit, toJson } from "./fuzz.ts";
 
 const ENGINE_TYPES = ["open", "close", "ping", "pong", "message", "upgrade", "noop"] as const;

@@ -102,8 +102,8 @@ describe("watch-party dispatch fuzz", () => {
       const clock = new FakeClock();
       const hub = new FakeHub();
       let t = 0;
-      const rooms = new PartyRooms({ clock, topics: hub, graceMs: 30_000, maxParticipants: 3, newRoomId: () => `gen${++t}`, newResumeToken: () => `tok${++t}` });
-      const sessions = new PartyDispatch({ rooms, auth: new FakeAuth(), clock });
+      const rooms = new PartyRooms({ clock, topics: hub, graceMs: 30_000, maxRooms: 1000, roomsPerConn: 1000, maxParticipants: 3, newRoomId: () => `gen${++t}`, newResumeToken: () => `tok${++t}` });
+      const sessions = new PartyDispatch({ rooms, auth: new FakeAuth(), clock, maxOptionsBytes: 4096 });
       const conns = [0, 1, 2].map(() => {
         const c = new FakeConn<Viewer>(hub);
         c.state = sessions.open(c);

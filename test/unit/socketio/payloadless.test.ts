@@ -7,7 +7,7 @@ import { silentLogger } from "../../../src/log.ts";
 import { SioServer, type SioOptions } from "../../../src/socketio/sio/server.ts";
 import type { SioSocket } from "../../../src/socketio/sio/socket.ts";
 import { Close } from "../../../src/transport/close-codes.ts";
-import { FakeClock, FakeLink } from "../../socketio/fakes.ts";
+import { FakeClock, FakeLink } from "./fakes.ts";
 
 const opts: SioOptions = {
   pingIntervalMs: 10_000, pingTimeoutMs: 5_000, maxPayload: 10_000, upgradeTimeoutMs: 1_000, closeTimeoutMs: 1_000,
