@@ -13,7 +13,7 @@ export interface ErrorReply {
 
 /** What each field must be: the `message` of an invalid_data_type error (docs/buzzer.md#errors). */
 const EXPECTED: Record<string, string> = {
-  list: "expected a string: \"buzzers\", \"pools\" or \"round\"",
+  list: "expected a string: \"buzzers\", \"pools\", \"round\" or \"names\"",
   command:
     "expected a string: \"connect\", \"disconnect\", \"set_color\", \"arm\", \"reset\", \"set_name\", \"phone_join\", \"sync_time\" or \"press\"",
   pool: "expected a non-empty string (a pool id)",
@@ -38,6 +38,7 @@ export const Expected = {
   poolWithLights: "expected a pool whose buzzers have lights (a serial receiver)",
   connectedBuzzer: "expected a buzzer connected to this pool",
   visibleName: "expected a name with at least one visible character",
+  devicePool: "expected the id of a connected device pool (phones leave by closing their page)",
 } as const;
 
 /** Messages of connect errors. */

@@ -7,6 +7,7 @@ import { RATE_LIMITED_TEXT } from "../../transport/rate.ts";
 import { encode } from "./codec.ts";
 import { ConnectError, errorReply } from "./errors.ts";
 import { deviceOpener, vetDevice } from "./devices.ts";
+import { SqliteNameStore } from "./names.ts";
 import { EVENTS_TOPIC, Mediator, parsePoolSpec, type MediatorClient, type PoolSpec } from "./state.ts";
 
 const decoder = new TextDecoder();
@@ -41,6 +42,9 @@ export function buzzerProtocol(opts: Partial<BuzzerOptions> = {}): ProtocolFacto
       discover: opts.discover ?? (() => allow.expand().filter((path) => vetDevice(parsePoolSpec(path)) === null)),
       vet,
       connectTimeoutMs: opts.connectTimeoutMs ?? 5000,
+      names: new SqliteNameStore(ctx.store.db),
+      settleMs: config.buzzSettleMs,
+      falseStartMs: config.falseStartMs,
     });
     ctx.metrics.gauge("switchboard_buzzer_pools", "Buzzer pools connected now.", () => mediator.connectedCount);
     mediator.startConfigured(config.pool);
