@@ -158,7 +158,10 @@ function loadInfo(): void {
 function showJoin(info: Info): void {
   const url = phoneUrl(info, "/buzz");
   fill($("#join-qr"), qrSvg(url, { label: `QR code for ${url}` }));
-  $("#join-url").textContent = url.replace(/^http:\/\//, "");
+  // Host and port, then the path: a narrow column breaks before "/buzz", never inside the port.
+  const typed = url.replace(/^http:\/\//, "");
+  const cut = typed.indexOf("/");
+  fill($("#join-url"), typed.slice(0, cut), h("wbr"), typed.slice(cut));
   const note = $("#join-note");
   note.hidden = info.lan || !/^https?:\/\/(localhost|127\.|\[::1\])/.test(url);
   note.textContent = "Phones cannot open this address: start the server with --host 0.0.0.0.";
@@ -177,7 +180,7 @@ function render(): void {
   board.dataset.operator = String(s.operator);
   $("#round").textContent = s.round ? `· Round ${s.round}` : "";
   const pressed = s.order.length > 0;
-  $("#state").textContent = socket.state !== "open" ? "Connecting…" : !s.armed ? "Not armed" : !pressed ? "Armed: buzz now!" : s.first ? "Decided" : "Deciding…";
+  $("#state").textContent = socket.state !== "open" ? "Connecting…" : !s.armed ? "Not armed" : !pressed ? "Armed" : s.first ? "Decided" : "Deciding…";
   $("#state").dataset.state = !s.armed ? "idle" : pressed ? "pressed" : "armed";
   for (const id of ["#arm", "#reset"]) {
     const b = $<HTMLButtonElement>(id);
@@ -198,7 +201,7 @@ function renderWinner(): void {
   if (!winner) {
     first.replaceChildren();
     $(".winner").style.removeProperty("--buzzer");
-    note.textContent = s.armed ? "Waiting for the first press…" : s.operator ? "Press Space (or Arm) to start the question." : "Waiting for the next question.";
+    note.textContent = s.armed ? "Buzz now!" : s.operator ? "Press Space (or Arm) to start the question." : "Waiting for the next question.";
     return;
   }
   const name = s.first?.name ?? nameOf(winner.pool, winner.buzzer) ?? winner.name;
