@@ -124,7 +124,7 @@ describe("/quiz at kiosk size, with operator rights", () => {
       const [r, g, bl] = colorOf(emu.path, b);
       expect(lit().get(b)).toEqual([r, g, bl]);
       const swatch = page.locator("#pools .chip .swatch").nth(b - 1);
-      expect(await swatch.evaluate("(e) => getComputedStyle(e).backgroundColor")).toBe(`rgb(${r}, ${g}, ${bl})`);
+      expect(await swatch.evaluate((e) => (globalThis as any).getComputedStyle(e).backgroundColor)).toBe(`rgb(${r}, ${g}, ${bl})`);
     }
   }, 30_000);
 
