@@ -158,10 +158,9 @@ function loadInfo(): void {
 function showJoin(info: Info): void {
   const url = phoneUrl(info, "/buzz");
   fill($("#join-qr"), qrSvg(url, { label: `QR code for ${url}` }));
-  // Host and port, then the path: a narrow column breaks before "/buzz", never inside the port.
+  // A narrow column breaks before the port or before "/buzz", never inside the address or the port.
   const typed = url.replace(/^http:\/\//, "");
-  const cut = typed.indexOf("/");
-  fill($("#join-url"), typed.slice(0, cut), h("wbr"), typed.slice(cut));
+  fill($("#join-url"), typed.split(/(?=[:/])/).flatMap((part, i) => (i ? [h("wbr"), part] : [part])));
   const note = $("#join-note");
   note.hidden = info.lan || !/^https?:\/\/(localhost|127\.|\[::1\])/.test(url);
   note.textContent = "Phones cannot open this address: start the server with --host 0.0.0.0.";
