@@ -3,7 +3,7 @@
 /** The longest name kept, in characters (code points): names are shown on the projector. */
 export const MAX_NAME_CHARS = 32;
 
-export type ErrorType = "connect" | "invalid_json" | "unknown_command" | "invalid_data_type" | "rate_limited" | "forbidden" | "phone";
+export type ErrorType = "connect" | "invalid_json" | "unknown_command" | "invalid_data_type" | "rate_limited" | "forbidden" | "phone" | "storage_unavailable";
 
 export interface ErrorReply {
   error: ErrorType;
@@ -29,6 +29,9 @@ export const errorReply = (error: ErrorType, message: string | null, cause: stri
 /** A command that needs operator rights, from a client without them (docs/buzzer.md#operator-commands). */
 export const forbidden = (command: string): ErrorReply =>
   errorReply("forbidden", "this command needs operator rights: open the console URL the server logs, or send Authorization: Bearer <operator token>", command);
+/** set_name while the database cannot write (disk full, I/O error): the name is shown, not kept. */
+export const storageUnavailable = (): ErrorReply =>
+  errorReply("storage_unavailable", "the name is in use but could not be stored: the database cannot write now", "set_name");
 export const invalidField = (field: string, message = EXPECTED[field] ?? "invalid value"): ErrorReply =>
   errorReply("invalid_data_type", message, field);
 

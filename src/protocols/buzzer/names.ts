@@ -1,6 +1,6 @@
-// Buzzer names in the database (docs/buzzer.md#the-game): one row per pool and buzzer. The game
-// talks only to NameStore, whose methods return promises, so the store can move to a worker
-// thread (or another database) without touching the game.
+// Buzzer names in the database (docs/buzzer.md#the-game): one row per pool and buzzer. It runs in
+// the database worker (src/store/domains.ts); the game talks only to NameStore, whose methods
+// return promises, through the worker's messages.
 import type { Database, Statement } from "bun:sqlite";
 import type { NameStore } from "./game.ts";
 

@@ -3,7 +3,7 @@
 // mediator it belongs to: frames go out through Topics and Conn, time comes from the Clock.
 import type { Clock, Conn, Topics } from "../../transport/types.ts";
 import { encode, type BuzzerName, type Command, type EventKind, type PoolBuzzers } from "./codec.ts";
-import type { ErrorReply } from "./errors.ts";
+import { storageUnavailable, type ErrorReply } from "./errors.ts";
 import { Game, type NameStore } from "./game.ts";
 import { Phones, PHONES_POOL } from "./phones.ts";
 
@@ -73,7 +73,9 @@ export class Quiz {
         return conn.send(encode.round(game.snapshot()));
       case "set_name": {
         const { pool, buzzer, name } = cmd;
-        return conn.watch(this.rename(pool, buzzer, name).then(() => conn.send(encode.named(pool, buzzer, name))));
+        // A database that cannot write (a full disk) is not a bug: the sender is told, the name stays in use.
+        const stored = this.rename(pool, buzzer, name);
+        return conn.watch(stored.then(() => conn.send(encode.named(pool, buzzer, name)), () => this.deps.fail(conn, storageUnavailable())));
       }
       case "list_names": {
         const pools = [...this.deps.devicePools(), ...(this.phonesPool() ? [this.phonesPool()!] : [])];
@@ -89,7 +91,8 @@ export class Quiz {
         if (r.connected) this.deps.event("connected", PHONES_POOL, r.buzzer);
         // A new phone, or a player who changed the name: it becomes the buzzer's name. Otherwise
         // an operator's set_name on this phone stays.
-        return conn.watch(r.nameChanged ? this.rename(PHONES_POOL, r.buzzer, r.name) : game.prefetch(PHONES_POOL, [r.buzzer]));
+        // (a name that could not be stored is still in use; the phone is not bothered with it)
+        return conn.watch(r.nameChanged ? this.rename(PHONES_POOL, r.buzzer, r.name).catch(() => {}) : game.prefetch(PHONES_POOL, [r.buzzer]));
       }
       case "sync_time": {
         const r = phones.sync(conn.id, cmd.clientTs, cmd.previous);

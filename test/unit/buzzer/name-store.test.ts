@@ -3,7 +3,8 @@ import { afterEach, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { createLogger } from "../../../src/log.ts";
 import { SqliteNameStore } from "../../../src/protocols/buzzer/names.ts";
-import { openStore } from "../../../src/store/db.ts";
+import { openLocalStore } from "../../../src/store/db.ts";
+import { migrations } from "../../../src/store/migrations.ts";
 import { tempDir } from "../../helpers/server.ts";
 
 const log = createLogger({ level: "error", format: "text" });
@@ -15,7 +16,7 @@ afterEach(() => {
 test("set, get, rename and clear, per pool and buzzer; names survive reopening the database", async () => {
   const dir = tempDir("names-");
   dirs.push(dir);
-  let store = openStore(dir, log);
+  let store = openLocalStore(dir, log, migrations);
   let names = new SqliteNameStore(store.db);
   expect(await names.get("/dev/ttyACM0", 1)).toBeNull();
   await names.set("/dev/ttyACM0", 1, "Quizzly Bears");
@@ -31,11 +32,11 @@ test("set, get, rename and clear, per pool and buzzer; names survive reopening t
   await names.set("phones", 9, null); // clearing a name never set is fine
   store.close();
 
-  store = openStore(dir, log);
+  store = openLocalStore(dir, log, migrations);
   names = new SqliteNameStore(store.db);
   expect(await names.get("/dev/ttyACM0", 2)).toBe("Sofa Kings");
   expect(await names.get("phones", 1)).toBeNull();
   const version = store.db.query<{ v: number }, []>("SELECT max(version) AS v FROM schema_migrations").get()!.v;
-  expect(version).toBeGreaterThanOrEqual(4);
+  expect(version).toBeGreaterThanOrEqual(5);
   store.close();
 });

@@ -178,6 +178,27 @@ describe("the game on /mediator", () => {
     await settle();
     expect(await names.get(P, 1)).toBeNull();
   });
+  test("a database that cannot write: set_name gets storage_unavailable, the name stays in use, nobody is disconnected", async () => {
+    const broken: NameStore = { get: async () => null, set: async () => Promise.reject(new Error("SQLITE_FULL: database or disk is full")) };
+    const { client, send, sink } = setup({ names: broken });
+    const op = client(true);
+    sink(P).up([1]);
+    send(op, { command: "set_name", pool: P, buzzer: 1, name: "Quizzly Bears" });
+    await settle();
+    expect(op.takeJson().filter((f) => !f.event || f.event === "named")).toEqual([
+      { event: "named", pool: P, buzzer: 1, name: "Quizzly Bears", ts: 1000 },
+      { error: "storage_unavailable", message: expect.stringContaining("could not be stored"), cause: "set_name" },
+    ]);
+    expect(op.closedWith).toBeNull();
+    send(op, { command: "arm" });
+    sink(P).buzz(1);
+    expect(op.takeJson().find((f) => f.event === "order").order[0].name).toBe("Quizzly Bears");
+    const ph = client();
+    send(ph, { command: "phone_join", name: "Ann" });
+    await settle();
+    expect(ph.closedWith).toBeNull();
+    expect(ph.takeJson()[0]).toMatchObject({ result: "phone_join", name: "Ann" });
+  });
 });
 
 describe("phones on /mediator", () => {
