@@ -42,9 +42,9 @@ async function phone(name: string, skewMs: number, via: DelayProxy | null): Prom
 async function race(first: PhoneClient, second: PhoneClient, gapMs: number) {
   op.send({ command: "arm" });
   const { round } = await json((m) => m.result === "arm");
-  await Bun.sleep(30);
+  await Bun.sleep(30); // presses well inside the round
   first.press();
-  await Bun.sleep(gapMs);
+  await Bun.sleep(gapMs); // the press gap: the point
   second.press();
   // Read until the winner is final and both presses are in the order (the later press may come after `first`).
   let winner: any = null;

@@ -9,6 +9,7 @@ import { EV_KEY, inputEventAt } from "../../../src/drivers/keyboard/evdev.ts";
 import { PtyMaster } from "../../../src/drivers/serial/pty.ts";
 import { buzzerProtocol } from "../../../src/protocols/buzzer/plugin.ts";
 import { bootServer, operatorHeaders, tempDir, testPoolAllow, type TestServer } from "../../helpers/server.ts";
+import { waitFor } from "../../helpers/wait.ts";
 import { TestClient } from "../../helpers/ws-client.ts";
 
 const dir = tempDir("quiz-e2e-");
@@ -32,13 +33,13 @@ async function phone(name: string, phoneId: string | null = null) {
 const json = async (c: TestClient, pred: (m: any) => boolean, ms = 3000) => JSON.parse(await c.until((t) => pred(JSON.parse(t)), ms));
 /** The receiver is linked and the server has its list. */
 async function linked(c: TestClient) {
-  for (let i = 0; i < 100; i++) {
-    c.send({ list: "buzzers" });
-    const r = await json(c, (m) => m.response === "buzzers");
-    if (r.pools.some((p: any) => p.pool === emu.path)) return;
-    await Bun.sleep(20);
-  }
-  throw new Error("the receiver never linked");
+  await waitFor(
+    async () => {
+      c.send({ list: "buzzers" });
+      return (await json(c, (m) => m.response === "buzzers")).pools.some((p: any) => p.pool === emu.path);
+    },
+    { what: "the server to have the receiver's buzzer list", everyMs: 20 },
+  );
 }
 
 beforeAll(async () => {
@@ -73,7 +74,7 @@ describe("the quiz on /mediator, end to end", () => {
     expect(emu.press(2)).toBe(true);
     const buzz = await json(seed, (m) => m.event === "buzz" && m.pool === emu.path);
     expect(buzz).toEqual({ event: "buzz", pool: emu.path, buzzer: 2, ts: expect.any(Number) });
-    await Bun.sleep(20);
+    await Bun.sleep(20); // the phone presses 20 ms after the receiver: the gap is the point
     ann.press();
     const reply = await ann.until((f) => f.result === "press");
     expect(reply).toEqual({ result: "press", round, pool: "phones", buzzer: ann.buzzer, ts: expect.any(Number), outcome: "joined" });
@@ -163,7 +164,7 @@ describe("the quiz on /mediator, end to end", () => {
       expect(await json(op, (m) => m.result === "connect")).toEqual({ result: "connect", pool: kbd.path, buzzers: [] });
       op.send({ command: "arm" });
       const { round } = await json(op, (m) => m.result === "arm");
-      await Bun.sleep(50);
+      await Bun.sleep(50); // time passes after the arm, so that the stamps below fall inside the round
       // One read with two key-downs the kernel stamped 7 ms apart, the later key first in the buffer, 20 ms ago.
       const now = Date.now();
       expect(kbd.write(new Uint8Array([...inputEventAt(EV_KEY, 31, 1, now - 13), ...inputEventAt(EV_KEY, 30, 1, now - 20)]))).toBe(true);

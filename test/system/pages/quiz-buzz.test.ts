@@ -4,10 +4,10 @@
 // name and the phone id across a reload and a server restart. Screenshots: test-artifacts/screenshots/.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
-import { ReceiverEmulator } from "../../scripts/buzzer-emulator.ts";
-import { BrowserSession } from "../helpers/browser.ts";
-import { bootServer, operatorHeaders, tempDir, TEST_OPERATOR_TOKEN, testPoolAllow, type TestServer } from "../helpers/server.ts";
-import { TestClient } from "../helpers/ws-client.ts";
+import { ReceiverEmulator } from "../../../scripts/buzzer-emulator.ts";
+import { BrowserSession } from "../../helpers/browser.ts";
+import { bootServer, operatorHeaders, tempDir, TEST_OPERATOR_TOKEN, testPoolAllow, type TestServer } from "../../helpers/server.ts";
+import { TestClient } from "../../helpers/ws-client.ts";
 
 /** What Chromium logs while the server is away (the restart test stops it on purpose). */
 const SERVER_AWAY = /WebSocket connection to .* failed|ERR_CONNECTION_REFUSED|Failed to load resource/;
@@ -110,7 +110,7 @@ describe("/buzz as a phone", () => {
     await phone.page.locator("#buzz[data-state=armed]").waitFor();
     emu.press(2);
     await json((m) => m.event === "order" && m.round === round);
-    await Bun.sleep(40);
+    await Bun.sleep(40); // the phone presses 40 ms after the receiver: the point
     await phone.page.locator("#buzz").tap();
     let order: any[] = [];
     while (order.length < 2) order = (await json((m) => m.event === "order" && m.round === round)).order;
@@ -133,7 +133,8 @@ describe("/buzz as a phone", () => {
     const round = await arm();
     await phone.page.locator("#buzz").tap();
     await phone.page.locator("#buzz[data-state=locked]").waitFor();
-    await Bun.sleep(100);
+    // Every press is a raw buzz too: once it is out, the game has judged the press.
+    await json((m) => m.event === "buzz" && m.pool === "phones");
     op.send({ list: "round" });
     expect(await json((m) => m.response === "round")).toMatchObject({ round, order: [] });
   }, 45_000);

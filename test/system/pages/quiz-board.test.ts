@@ -4,12 +4,13 @@
 // phones, and the view-only board without operator rights. Screenshots: test-artifacts/screenshots/.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
-import { ReceiverEmulator } from "../../scripts/buzzer-emulator.ts";
-import { colorOf, gapText } from "../../src/pages/lib/buzzer.ts";
-import { BrowserSession } from "../helpers/browser.ts";
-import { bootServer, operatorHeaders, tempDir, TEST_OPERATOR_TOKEN, testPoolAllow, type TestServer } from "../helpers/server.ts";
-import { TestClient } from "../helpers/ws-client.ts";
-import { decodeQr } from "../pages/qr.ts";
+import { ReceiverEmulator } from "../../../scripts/buzzer-emulator.ts";
+import { colorOf, gapText } from "../../../src/pages/lib/buzzer.ts";
+import { BrowserSession } from "../../helpers/browser.ts";
+import { bootServer, operatorHeaders, tempDir, TEST_OPERATOR_TOKEN, testPoolAllow, type TestServer } from "../../helpers/server.ts";
+import { waitFor } from "../../helpers/wait.ts";
+import { TestClient } from "../../helpers/ws-client.ts";
+import { decodeQr } from "./qr.ts";
 
 const dir = tempDir("quiz-board-");
 let emu: ReceiverEmulator;
@@ -80,6 +81,7 @@ describe("/quiz at kiosk size, with operator rights", () => {
     expect(performance.now() - t0).toBeLessThan(1000);
     expect(await page.locator("#first").textContent()).toBe(`${emu.path} 2`);
 
+    // Presses 40 ms apart: the gaps are the point.
     await Bun.sleep(40);
     emu.press(3);
     await Bun.sleep(40);
@@ -117,9 +119,8 @@ describe("/quiz at kiosk size, with operator rights", () => {
 
   test("every buzzer with its colour: the board's chips and the receiver's lights agree", async () => {
     const { page } = await openBoard({ operator: true });
-    const deadline = performance.now() + 3000;
     const lit = () => new Map(emu.received.filter((m) => m.type === "color").map((m: any) => [m.id, m.rgb]));
-    while (lit().size < 3 && performance.now() < deadline) await Bun.sleep(20);
+    await waitFor(() => lit().size === 3, { what: "a colour for each of the receiver's buzzers" });
     for (const b of [1, 2, 3]) {
       const [r, g, bl] = colorOf(emu.path, b);
       expect(lit().get(b)).toEqual([r, g, bl]);
@@ -174,7 +175,7 @@ describe("/quiz without operator rights", () => {
     op.send({ list: "round" });
     const before = (await json((m) => m.response === "round")).round;
     await page.keyboard.press("Space");
-    await Bun.sleep(200);
+    await Bun.sleep(200); // a negative check: nothing may happen in that time
     op.send({ list: "round" });
     expect(await json((m) => m.response === "round")).toMatchObject({ round: before, armed: false });
 
@@ -195,7 +196,7 @@ describe("/quiz at phone size", () => {
     op.send({ command: "arm" });
     await page.locator("#state", { hasText: "Armed" }).waitFor();
     emu.press(2);
-    await Bun.sleep(30);
+    await Bun.sleep(30); // a second place 30 ms behind: the point
     emu.press(1);
     await page.locator("#order > li").nth(1).waitFor();
     await page.locator("#first[data-final=true]").waitFor();
