@@ -178,6 +178,34 @@ describe("the game on /mediator", () => {
     await settle();
     expect(await names.get(P, 1)).toBeNull();
   });
+  test("list names right after buzzers connect waits for the names already being read", async () => {
+    // A store that answers only when the test says so (the database worker is a message away).
+    const answers: Array<() => void> = [];
+    const slow: NameStore = {
+      get: (pool, buzzer) => new Promise((resolve) => answers.push(() => resolve(pool === P && buzzer === 2 ? "Sofa Kings" : null))),
+      set: async () => {},
+    };
+    const { client, send, sink } = setup({ names: slow });
+    const board = client();
+    sink(P).up([1, 2]); // the names of 1 and 2 are being read now
+    board.take();
+    send(board, { list: "names" });
+    await settle();
+    expect(board.take()).toEqual([]); // not before the reads are done
+    for (const a of answers.splice(0)) a();
+    await settle();
+    expect(board.takeJson()).toEqual([
+      {
+        response: "names",
+        names: [
+          { pool: P, buzzer: 1, name: null },
+          { pool: P, buzzer: 2, name: "Sofa Kings" },
+        ],
+      },
+    ]);
+    expect(answers).toEqual([]); // one read per buzzer, not two
+  });
+
   test("a database that cannot write: set_name gets storage_unavailable, the name stays in use, nobody is disconnected", async () => {
     const broken: NameStore = { get: async () => null, set: async () => Promise.reject(new Error("SQLITE_FULL: database or disk is full")) };
     const { client, send, sink } = setup({ names: broken });
