@@ -121,11 +121,12 @@ describe("/quiz at kiosk size, with operator rights", () => {
     const { page } = await openBoard({ operator: true });
     const lit = () => new Map(emu.received.filter((m) => m.type === "color").map((m: any) => [m.id, m.rgb]));
     await waitFor(() => lit().size === 3, { what: "a colour for each of the receiver's buzzers" });
+    // Read in one step in the page: the board redraws its chips whenever names or buzzers change.
+    const swatches = await page.locator("#pools .chip .swatch").evaluateAll((els) => els.map((e) => (globalThis as any).getComputedStyle(e).backgroundColor as string));
     for (const b of [1, 2, 3]) {
       const [r, g, bl] = colorOf(emu.path, b);
       expect(lit().get(b)).toEqual([r, g, bl]);
-      const swatch = page.locator("#pools .chip .swatch").nth(b - 1);
-      expect(await swatch.evaluate((e) => (globalThis as any).getComputedStyle(e).backgroundColor)).toBe(`rgb(${r}, ${g}, ${bl})`);
+      expect(swatches[b - 1]).toBe(`rgb(${r}, ${g}, ${bl})`);
     }
   }, 30_000);
 
