@@ -81,4 +81,14 @@ export const migrations: Migration[] = [
     name: "clicker score received_at",
     sql: `ALTER TABLE clicker_scores ADD COLUMN received_at INTEGER;`,
   },
+  {
+    // Buzzer names (docs/buzzer.md#the-game): team names per pool and buzzer, kept across restarts.
+    version: 6,
+    name: "buzzer names",
+    sql: `CREATE TABLE buzzer_names (
+            pool TEXT NOT NULL,
+            buzzer INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            PRIMARY KEY (pool, buzzer)) WITHOUT ROWID;`,
+  },
 ];

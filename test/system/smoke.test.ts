@@ -66,7 +66,7 @@ describe("compiled binary", () => {
 
   test("every page and its assets come from inside the executable, the same bytes as a run from source bundles", async () => {
     // The built-in pages, each of which must come out of the executable below.
-    expect(pages.map((p) => p.path)).toEqual(expect.arrayContaining(["/", "/metronome", "/watch"]));
+    expect(pages.map((p) => p.path)).toEqual(expect.arrayContaining(["/", "/quiz", "/buzz", "/metronome", "/watch"]));
     const bundle = await bundlePages(dirsOf(pages));
     const wire = async (path: string, encoding: string) => {
       const r = await fetch(`http://127.0.0.1:${port}${path}`, { headers: { "accept-encoding": encoding }, decompress: false });
