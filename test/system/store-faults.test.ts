@@ -80,8 +80,10 @@ describe("a frozen data dir", () => {
       times.push(await timed(getId));
     }
     expect(c.inbox).toEqual([]); // not acknowledged: it is not on disk
+    // A main thread stuck on the frozen disk would not answer at all until the thaw below; the
+    // bound only has to tell "answered" from "stuck", not measure speed (the bench does that).
     times.sort((a, b) => a - b);
-    expect(times.at(-1)!).toBeLessThan(50);
+    expect(times.at(-1)!).toBeLessThan(2000);
     // A call waiting this long is reported.
     for (let i = 0; i < 60 && (await health(s)).store.status !== "stalled"; i++) await Bun.sleep(100);
     expect((await health(s)).store).toMatchObject({ status: "stalled", pending: 1 });
