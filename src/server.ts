@@ -19,6 +19,11 @@ import { Metrics } from "./transport/metrics.ts";
 import type { Clock } from "./transport/types.ts";
 import { socketEvents } from "./transport/handler.ts";
 import { Transport } from "./transport/transport.ts";
+import pkg from "../package.json" with { type: "json" };
+import type { ServerStatus } from "./pages/lib/status-types.ts";
+import { StatusFeed } from "./status/feed.ts";
+import { statusRoutes } from "./status/routes.ts";
+import { takeSnapshot } from "./status/snapshot.ts";
 
 export interface ServerOptions {
   config: Config;
@@ -109,6 +114,21 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const pages = createPages({ config, log, registry: opts.pages, isOperator: (request) => operator.grants(request) });
   const ctx: PluginContext = { config, log, store, clock, metrics, transport, pages };
   const plugins = (opts.protocols ?? defaultProtocols).map((make) => make(ctx));
+  const startedAt = clock.now();
+  const uptime = () => Math.round((performance.now() - started) / 100) / 10;
+
+  // The operator status feed (docs/pages.md#the-status-feed): read only while someone asks.
+  const serverStatus = (): ServerStatus => ({
+    version: pkg.version,
+    started_at: startedAt,
+    uptime_s: uptime(),
+    connections: metrics.connections(),
+    limits: limitsReport(transport),
+    store: store.health(),
+  });
+  const snapshot = () =>
+    takeSnapshot({ plugins, server: serverStatus, now: () => clock.now(), onError: (plugin, err) => log.error("status of a plugin failed", { plugin, err: err as Error }) });
+  const feed = new StatusFeed({ snapshot, clock, onError: (err) => log.error("status snapshot failed", { err: err as Error }) });
 
   // Where Bun's own router does not take a request (/socket.io/, whose trailing slash Elysia
   // drops from the native routes), Elysia finds the path with indexOf("/") from character 11
@@ -126,12 +146,18 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   app = app
     .get("/healthz", () => ({
       status: "ok",
-      uptime_s: Math.round((performance.now() - started) / 100) / 10,
+      uptime_s: uptime(),
       connections: metrics.connections(),
       limits: limitsReport(transport),
       store: store.health(),
     }))
     .get("/metrics", () => new Response(metrics.prometheus(), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } }));
+  app = statusRoutes(app, {
+    operator,
+    feed,
+    snapshot,
+    holdOpen: (request, server, seconds) => transport.onServerOf(request, server, (s) => s.timeout(request, seconds)),
+  });
   for (const p of plugins) app = p.routes(app);
   app = pages.routes(app); // after the plugins: a page never shadows a protocol route
 
@@ -195,6 +221,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     (stopping ??= (async () => {
       // Not accepting comes first (docs/common.md#shutdown). Open connections and held requests stay.
       for (const s of transport.servers) s.stop(false);
+      feed.close(); // its streams are open requests: ended now, they do not hold up the stop
       // Then the plugins flush pending work and end their sessions in their own protocol
       // (a Socket.IO long poll gets its close packet before the HTTP side goes away).
       // Each gets a bounded time: a device that hangs on close must not cost the other sockets

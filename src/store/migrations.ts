@@ -73,4 +73,12 @@ export const migrations: Migration[] = [
             last INTEGER NOT NULL,
             PRIMARY KEY (sender_id, first)) WITHOUT ROWID;`,
   },
+  {
+    // When each clicker score was stored (Unix ms, the store's clock at commit time): the
+    // operator console's scores of today (docs/pages.md#the-status-feed). Scores stored before
+    // this version have none (NULL). A plain ADD COLUMN. Version 5 is the buzzer names' table.
+    version: 6,
+    name: "clicker score received_at",
+    sql: `ALTER TABLE clicker_scores ADD COLUMN received_at INTEGER;`,
+  },
 ];

@@ -7,6 +7,7 @@ import { RATE_LIMITED_TEXT } from "../../transport/rate.ts";
 import { encode } from "./codec.ts";
 import { ConnectError, errorReply } from "./errors.ts";
 import { deviceOpener, vetDevice } from "./devices.ts";
+import { buzzerStatus } from "./status.ts";
 import { EVENTS_TOPIC, Mediator, parsePoolSpec, type MediatorClient, type PoolSpec } from "./state.ts";
 
 const decoder = new TextDecoder();
@@ -62,6 +63,7 @@ export function buzzerProtocol(opts: Partial<BuzzerOptions> = {}): ProtocolFacto
           ep.accept(request, server, undefined),
         ),
       stop: () => mediator.stop(),
+      status: buzzerStatus({ mediator, clock }),
     };
   };
 }

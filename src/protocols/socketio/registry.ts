@@ -27,6 +27,8 @@ export interface PendingCommands {
   /** Remove and return every unfinished command of that monitor, oldest first. */
   drain(monitorId: string): PendingCommand[];
   size(): number;
+  /** Every unfinished command of that monitor, oldest first, left in place (for the status feed). */
+  list(monitorId: string): PendingCommand[];
 }
 
 export class MemoryMonitorDirectory implements MonitorDirectory {
@@ -77,5 +79,8 @@ export class MemoryPendingCommands implements PendingCommands {
   }
   size(): number {
     return this.count;
+  }
+  list(monitorId: string): PendingCommand[] {
+    return [...(this.byMonitor.get(monitorId)?.values() ?? [])];
   }
 }
