@@ -31,5 +31,7 @@ export const pages: PageEntry[] = [
     title: "Start",
     summary: "What this server is, its pages and their phone links, and its endpoints.",
     listed: false,
+    // Operators get the console instead (docs/pages.md#the-operator-console).
+    operatorDir: "console",
   },
 ];
