@@ -20,7 +20,7 @@ interface Reply {
 const STATE: Record<PoolStatus["state"], [string, "ok" | "warn" | "bad"]> = {
   connected: ["connected", "ok"],
   connecting: ["connecting…", "warn"],
-  down: ["lost, reopening", "bad"],
+  down: ["not linked, retrying", "bad"],
 };
 
 export class PoolsPanel {

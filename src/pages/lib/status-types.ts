@@ -121,7 +121,10 @@ export interface SocketioStatus {
 export interface PoolStatus {
   pool: string;
   kind: "serial" | "keyboard";
-  /** connecting: waiting for the receiver's handshake; connected; down: lost, its driver is reopening it. */
+  /**
+   * connecting: a connect is waiting for the receiver's handshake; connected; down: kept (from
+   * --pool, or connected once) but not linked now, and its driver keeps trying.
+   */
   state: "connecting" | "connected" | "down";
   /** From --pool (opened at start, kept until disconnected). */
   configured: boolean;
