@@ -20,7 +20,7 @@ export function buzzerStatus(d: BuzzerStatusDeps): () => BuzzerStatus {
   return () => {
     const now = d.clock.mono();
     if (now - readAt >= AVAILABLE_EVERY_MS) {
-      available = d.mediator.available().sort();
+      available = d.mediator.available();
       readAt = now;
     }
     const views = d.mediator.poolViews();
@@ -32,6 +32,8 @@ export function buzzerStatus(d: BuzzerStatusDeps): () => BuzzerStatus {
       colors: v.colors,
       buzzers: v.buzzers.map((b) => ({ buzzer: b, name: d.nameOf?.(v.id, b) ?? null })),
     }));
-    return { pools, connected_count: views.filter((v) => v.up).length, available: available.slice(0, STATUS_LIST_MAX) };
+    // Open pools are always listed, also between two readings of the folders.
+    const all = [...new Set([...available, ...views.map((v) => v.id)])].sort();
+    return { pools, connected_count: views.filter((v) => v.up).length, available: all.slice(0, STATUS_LIST_MAX) };
   };
 }
