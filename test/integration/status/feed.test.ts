@@ -30,7 +30,7 @@ describe("who may read the feed", () => {
       const ctl = new AbortController();
       const r = await fetch(srv.http + path, { headers, signal: ctl.signal });
       const type = r.headers.get("content-type") ?? "";
-      const body = type.startsWith("application/json") ? await r.json() : null;
+      const body = (type.startsWith("application/json") ? await r.json() : null) as any;
       ctl.abort();
       return { status: r.status, type, body, auth: r.headers.get("www-authenticate") };
     };
@@ -44,7 +44,7 @@ describe("who may read the feed", () => {
     });
 
     test(`${path}: a wrong bearer token → 403, even with a good cookie beside it`, async () => {
-      for (const headers of [{ authorization: "Bearer nope" }, { authorization: "Bearer nope", cookie }]) {
+      for (const headers of [{ authorization: "Bearer nope" }, { authorization: "Bearer nope", cookie }] as Record<string, string>[]) {
         const r = await get(headers);
         expect(r.status).toBe(403);
         expect(r.body).toEqual({ error: "forbidden", message: "that operator token is not valid" });
@@ -63,7 +63,7 @@ describe("who may read the feed", () => {
 
     test(`${path}: the bearer token, or the cookie from the server's own origin (or none) → 200`, async () => {
       const want = path.endsWith("stream") ? "text/event-stream; charset=utf-8" : "application/json; charset=utf-8";
-      for (const headers of [operatorHeaders, { cookie }, { cookie, origin: srv.http }, { ...operatorHeaders, origin: "http://evil.example" }]) {
+      for (const headers of [operatorHeaders, { cookie }, { cookie, origin: srv.http }, { ...operatorHeaders, origin: "http://evil.example" }] as Record<string, string>[]) {
         const r = await get(headers);
         expect({ headers, status: r.status, type: r.type }).toEqual({ headers, status: 200, type: want });
       }
