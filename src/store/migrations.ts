@@ -74,10 +74,10 @@ export const migrations: Migration[] = [
             PRIMARY KEY (sender_id, first)) WITHOUT ROWID;`,
   },
   {
-    // When each clicker score was stored (Unix ms, the store's clock at commit time): the
-    // operator console's scores of today (docs/pages.md#the-status-feed). Scores stored before
-    // this version have none (NULL). A plain ADD COLUMN. Version 5 is the buzzer names' table.
-    version: 6,
+    // When each clicker score was stored, for the CSV export (docs/clicker.md#csv-export): Unix
+    // ms, written by the store at commit time. Scores stored before this version have none (NULL).
+    // A plain ADD COLUMN, so it applies to the scores table whatever other migrations did to it.
+    version: 5,
     name: "clicker score received_at",
     sql: `ALTER TABLE clicker_scores ADD COLUMN received_at INTEGER;`,
   },

@@ -30,6 +30,8 @@ export interface ServerStatus {
     connections: number;
   };
   store: StoreStatus;
+  /** With several nodes (--redis), this node and the others, as /healthz `cluster` reports them; absent on a single node. */
+  cluster?: { node: string; redis: string; ready: boolean; nodes: string[]; topics: number };
 }
 
 export interface MetronomeGroupStatus {

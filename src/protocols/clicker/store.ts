@@ -71,11 +71,10 @@ export const CHUNK_ROWS = 64;
 /** The VALUES list of an n-row INSERT of (id, ts, score). */
 const rows = (n: number) => "(?, ?, ?), ".repeat(n).slice(0, -2);
 /**
- * The VALUES list of an n-row INSERT into clicker_scores: each row's (id, ts, score, msg_id) from
- * the 4n parameters in order, then received_at, one more parameter that every row shares (the
- * commit's time).
+ * The VALUES list of an n-row INSERT of (id, ts, score, msg_id, received_at): the rows' 4n
+ * parameters in order, then one more, ?(4n+1), that every row shares (the commit time).
  */
-const rowsAt = (n: number) => Array.from({ length: n }, (_, i) => `(?${4 * i + 1}, ?${4 * i + 2}, ?${4 * i + 3}, ?${4 * i + 4}, ?${4 * n + 1})`).join(", ");
+const rows5 = (n: number) => Array.from({ length: n }, (_, i) => `(?${4 * i + 1}, ?${4 * i + 2}, ?${4 * i + 3}, ?${4 * i + 4}, ?${4 * n + 1})`).join(", ");
 
 /** The (id, ts, score) of each row of a clicker_scores INSERT's arguments (4 per row). */
 function latestArgs(args: readonly (string | bigint | null)[], n: number): (string | bigint)[] {
@@ -112,7 +111,7 @@ export class SqliteClickerStore implements ClickerStore {
 
   /**
    * randomTries: random ids to try before taking the smallest free one. now: the wall clock (Unix
-   * ms) stamped on every score of a commit as its received_at.
+   * ms) stamped on every score of a commit as its received_at (docs/clicker.md#csv-export).
    */
   constructor(
     db: Database,
@@ -175,7 +174,7 @@ export class SqliteClickerStore implements ClickerStore {
     const k = 31 - Math.clz32(n);
     // No conflict target: a row is skipped when it breaks either retry key (draft-1's (id, ts)
     // or draft-2's (id, msgId); each is a partial unique index).
-    const insert = (this.insertRows[k] ??= db.prepare(`INSERT INTO clicker_scores (sender_id, ts, score, msg_id, received_at) VALUES ${rowsAt(n)} ON CONFLICT DO NOTHING`));
+    const insert = (this.insertRows[k] ??= db.prepare(`INSERT INTO clicker_scores (sender_id, ts, score, msg_id, received_at) VALUES ${rows5(n)} ON CONFLICT DO NOTHING`));
     const args = new Array<string | bigint | null>(4 * n);
     for (let i = 0, j = 0; i < n; i++) {
       const s = scores[at + i]!;

@@ -9,6 +9,8 @@ export interface MonitorDirectory {
   release(monitorId: string, owner: string): void;
   owner(monitorId: string): string | undefined;
   size(): number;
+  /** Every monitor_id held now (for the `monitors` extension, docs/socketio.md#monitor-list). */
+  ids(): Iterable<string>;
 }
 
 export interface PendingCommand {
@@ -27,6 +29,8 @@ export interface PendingCommands {
   /** Remove and return every unfinished command of that monitor, oldest first. */
   drain(monitorId: string): PendingCommand[];
   size(): number;
+  /** Unfinished commands of that monitor. */
+  countFor(monitorId: string): number;
   /** Every unfinished command of that monitor, oldest first, left in place (for the status feed). */
   list(monitorId: string): PendingCommand[];
 }
@@ -47,6 +51,9 @@ export class MemoryMonitorDirectory implements MonitorDirectory {
   }
   size(): number {
     return this.owners.size;
+  }
+  ids(): Iterable<string> {
+    return this.owners.keys();
   }
 }
 
@@ -79,6 +86,9 @@ export class MemoryPendingCommands implements PendingCommands {
   }
   size(): number {
     return this.count;
+  }
+  countFor(monitorId: string): number {
+    return this.byMonitor.get(monitorId)?.size ?? 0;
   }
   list(monitorId: string): PendingCommand[] {
     return [...(this.byMonitor.get(monitorId)?.values() ?? [])];

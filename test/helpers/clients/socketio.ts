@@ -104,7 +104,7 @@ export async function connectWire(wsBase: string, auth = ""): Promise<Wire> {
   if (typeof open !== "string" || !open.startsWith('0{"sid"')) throw new Error(`no Engine.IO open packet: ${String(open)}`);
   w.send(`40${auth}`);
   const connected = await w.next();
-  if (typeof connected !== "string" || !/^40\{"sid":"[^"]+"\}$/.test(connected)) throw new Error(`no Socket.IO CONNECT: ${String(connected)}`);
+  if (typeof connected !== "string" || !/^40\{"sid":"[^"]+"(,"pid":"[^"]+")?\}$/.test(connected)) throw new Error(`no Socket.IO CONNECT: ${String(connected)}`);
   return w;
 }
 

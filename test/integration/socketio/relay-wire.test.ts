@@ -21,11 +21,8 @@ afterAll(async () => {
 
 /** A raw WebSocket connected to "/" (handshake and CONNECT consumed). */
 async function raw(server = s, auth = ""): Promise<Wire> {
-  const w = await connectWire(server.ws(""), auth);
+  const w = await connectWire(server.ws(""), auth); // the CONNECT reply carries a pid: connection state recovery
   cleanup.push(() => w.close());
-  await w.next();
-  w.send(`40${auth}`);
-  expect(await w.next()).toMatch(/^40\{"sid":"[^"]+","pid":"[^"]+"\}$/); // pid: connection state recovery
   return w;
 }
 /**
