@@ -11,6 +11,9 @@ import { clockTime, duration, timeOfDay, typed } from "./format.ts";
 import { positionNow, renderClickers, renderEndpoints, renderGroups, renderRelay, renderRooms, renderTiles } from "./panels.ts";
 import { PoolsPanel } from "./pools.ts";
 
+/** A URL as text that wraps after its slashes rather than mid-word on a narrow card. */
+const wrapped = (url: string) => url.split(/(?<=\/)/).flatMap((part, i) => (i ? [h("wbr"), part] : [part]));
+
 let info: Info | null = null;
 let last: StatusSnapshot | null = null;
 /** Server clock minus this page's clock (ms), from the latest snapshot. */
@@ -67,7 +70,7 @@ function renderOpen(i: Info): void {
         "li",
         { class: "open-card sb-card", "data-page": p.path },
         h("div", { class: "open-qr" }, qrSvg(url, { label: `QR code for ${url}` })),
-        h("div", { class: "open-text" }, h("h3", null, p.title), h("p", { class: "sb-muted" }, p.summary), h("a", { class: "open-url sb-mono", href: p.path }, typed(url))),
+        h("div", { class: "open-text" }, h("h3", null, p.title), h("p", { class: "sb-muted" }, p.summary), h("a", { class: "open-url sb-mono", href: p.path }, wrapped(typed(url)))),
       );
     }),
   );
