@@ -21,6 +21,11 @@ import { Metrics } from "./transport/metrics.ts";
 import type { Clock } from "./transport/types.ts";
 import { socketEvents } from "./transport/handler.ts";
 import { Transport } from "./transport/transport.ts";
+import pkg from "../package.json" with { type: "json" };
+import type { ServerStatus } from "./pages/lib/status-types.ts";
+import { StatusFeed } from "./status/feed.ts";
+import { statusRoutes } from "./status/routes.ts";
+import { takeSnapshot } from "./status/snapshot.ts";
 
 export interface ServerOptions {
   config: Config;
@@ -141,6 +146,22 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const cluster = config.redis ? await startCluster(config, log, transport, store) : null;
   const ctx: PluginContext = { config, log, store, clock, metrics, transport, pages, cluster };
   const plugins = (opts.protocols ?? defaultProtocols).map((make) => make(ctx));
+  const startedAt = clock.now();
+  const uptime = () => Math.round((performance.now() - started) / 100) / 10;
+
+  // The operator status feed (docs/pages.md#the-status-feed): read only while someone asks.
+  const serverStatus = (): ServerStatus => ({
+    version: pkg.version,
+    started_at: startedAt,
+    uptime_s: uptime(),
+    connections: metrics.connections(),
+    limits: limitsReport(transport),
+    store: store.health(),
+    ...(cluster ? { cluster: cluster.health() } : {}),
+  });
+  const snapshot = () =>
+    takeSnapshot({ plugins, server: serverStatus, now: () => clock.now(), onError: (plugin, err) => log.error("status of a plugin failed", { plugin, err: err as Error }) });
+  const feed = new StatusFeed({ snapshot, clock, onError: (err) => log.error("status snapshot failed", { err: err as Error }) });
 
   // Where Bun's own router does not take a request (/socket.io/, whose trailing slash Elysia
   // drops from the native routes), Elysia finds the path with indexOf("/") from character 11
@@ -160,7 +181,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       const body = {
         // Several nodes: a node that cannot reach Redis is not ready, so a load balancer takes it out.
         status: cluster && !cluster.ready ? "not_ready" : "ok",
-        uptime_s: Math.round((performance.now() - started) / 100) / 10,
+        uptime_s: uptime(),
         connections: metrics.connections(),
         limits: limitsReport(transport),
         store: store.health(),
@@ -169,6 +190,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       return new Response(JSON.stringify(body), { status: body.status === "ok" ? 200 : 503, headers: { "content-type": "application/json" } });
     })
     .get("/metrics", () => new Response(metrics.prometheus(), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } }));
+  app = statusRoutes(app, {
+    operator,
+    feed,
+    snapshot,
+    holdOpen: (request, server, seconds) => transport.onServerOf(request, server, (s) => s.timeout(request, seconds)),
+  });
   for (const p of plugins) app = p.routes(app);
   app = mediaRoutes(app, media);
   app = pages.routes(app); // after the plugins: a page never shadows a protocol route
@@ -233,6 +260,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     (stopping ??= (async () => {
       // Not accepting comes first (docs/common.md#shutdown). Open connections and held requests stay.
       for (const s of transport.servers) s.stop(false);
+      feed.close(); // its streams are open requests: ended now, they do not hold up the stop
       // Then the plugins flush pending work and end their sessions in their own protocol
       // (a Socket.IO long poll gets its close packet before the HTTP side goes away).
       // Each gets a bounded time: a device that hangs on close must not cost the other sockets

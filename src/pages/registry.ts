@@ -31,6 +31,8 @@ export const pages: PageEntry[] = [
     title: "Start",
     summary: "What this server is, its pages and their phone links, and its endpoints.",
     listed: false,
+    // Operators get the console instead (docs/pages.md#the-operator-console).
+    operatorDir: "console",
   },
   { path: "/quiz", dir: "quiz", title: "Quiz board", summary: "For the projector: who buzzed first, the order with gaps, and a code for phones." },
   { path: "/buzz", dir: "buzz", title: "Buzzer", summary: "Your phone is a quiz buzzer." },

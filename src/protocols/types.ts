@@ -28,6 +28,12 @@ export interface ProtocolPlugin {
   routes(app: AnyElysia): AnyElysia;
   /** Release timers, devices, pending work. Sockets are closed by the transport. */
   stop?(): void | Promise<void>;
+  /**
+   * A snapshot of the protocol's live state for the operator status feed, under the plugin's
+   * name (docs/pages.md#the-status-feed): plain JSON, bounded in size, never a secret. Called only
+   * while someone reads the feed, so it must not change anything.
+   */
+  status?(): object | Promise<object>;
 }
 
 export type ProtocolFactory = (ctx: PluginContext) => ProtocolPlugin;

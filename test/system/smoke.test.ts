@@ -1,7 +1,8 @@
 // Smoke test of the compiled binary: built for this machine, copied to a folder with no
-// node_modules, started, spoken to on every endpoint, asked for every page, then stopped with SIGTERM.
+// node_modules, started, spoken to on every endpoint, asked for every page (the operator console
+// too, with its status feed), then stopped with SIGTERM.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startChild, type Child } from "../../scripts/lib/spawn.ts";
 import { build, hostTarget } from "../../scripts/build.ts";
@@ -10,6 +11,7 @@ import { pages } from "../../src/pages/registry.ts";
 import { tempDir } from "../helpers/server.ts";
 import { TestClient } from "../helpers/ws-client.ts";
 import { smokeProbes } from "../helpers/smoke-probes.ts";
+import { SseReader } from "../helpers/sse.ts";
 
 describe("compiled binary", () => {
   const dir = tempDir("switchboard-smoke-");
@@ -88,6 +90,33 @@ describe("compiled binary", () => {
     }
     const info = (await (await fetch(`http://127.0.0.1:${port}/api/info`)).json()) as { port: number };
     expect(info.port).toBe(port);
+  });
+
+  test("the operator console: / with operator rights (the console URL's cookie, or the bearer token) and its status feed", async () => {
+    const bundle = await bundlePages(dirsOf(pages));
+    const consolePage = bundle.pages.get("console")!.html;
+    const base = `http://127.0.0.1:${port}`;
+    // The token the executable made and kept in its data dir (docs/access.md#the-token).
+    const token = readFileSync(join(dir, "data", "operator-token"), "utf8").trim();
+    const viaUrl = await fetch(`${base}/?token=${token}`, { redirect: "manual" });
+    expect(viaUrl.status).toBe(303);
+    const cookie = viaUrl.headers.get("set-cookie")!.split(";")[0]!;
+    for (const headers of [{ cookie }, { authorization: `Bearer ${token}` }] as Record<string, string>[]) {
+      const r = await fetch(`${base}/`, { headers: { ...headers, "accept-encoding": "identity" } });
+      expect(r.headers.get("etag")).toBe(consolePage.etag);
+      expect(new Uint8Array(await r.arrayBuffer())).toEqual(consolePage.body);
+    }
+    // Everyone else gets the start page.
+    expect((await fetch(`${base}/`, { headers: { "accept-encoding": "identity" } })).headers.get("etag")).toBe(bundle.pages.get("start")!.html.etag);
+    expect((await fetch(`${base}/api/status`)).status).toBe(401);
+    const snap = (await (await fetch(`${base}/api/status`, { headers: { cookie } })).json()) as Record<string, unknown>;
+    expect(Object.keys(snap).sort()).toEqual(["buzzer", "clicker", "metronome", "server", "socketio", "syncparty", "ts"]);
+    const feed = await SseReader.open(`${base}/api/status/stream`, { authorization: `Bearer ${token}` });
+    try {
+      expect((await feed.status()).server.version).toMatch(/^\d+\.\d+\.\d+/);
+    } finally {
+      feed.close();
+    }
   });
 
   test("the built-in screens are among them: the scoreboard, its CSV export, and the relay console", async () => {

@@ -8,6 +8,7 @@ import { encode } from "./codec.ts";
 import { ConnectError, errorReply } from "./errors.ts";
 import { deviceOpener, vetDevice } from "./devices.ts";
 import type { NameStore } from "./game.ts";
+import { buzzerStatus } from "./status.ts";
 import { EVENTS_TOPIC, Mediator, parsePoolSpec, type MediatorClient, type PoolSpec } from "./state.ts";
 
 const decoder = new TextDecoder();
@@ -67,6 +68,7 @@ export function buzzerProtocol(opts: Partial<BuzzerOptions> = {}): ProtocolFacto
           ep.accept(request, server, undefined),
         ),
       stop: () => mediator.stop(),
+      status: buzzerStatus({ mediator, clock, nameOf: (pool, buzzer) => mediator.quiz.game.nameOf(pool, buzzer) }),
     };
   };
 }

@@ -50,6 +50,17 @@ interface Waiter {
   cancel: () => void;
 }
 
+/** A pool as the status feed shows it (docs/pages.md#the-status-feed). */
+export interface PoolView {
+  id: string;
+  kind: PoolSpec["kind"];
+  up: boolean;
+  kept: boolean;
+  configured: boolean;
+  colors: boolean | null;
+  buzzers: number[];
+}
+
 interface Pool {
   spec: PoolSpec;
   handle: PoolHandle | null;
@@ -108,6 +119,24 @@ export class Mediator {
     return n;
   }
 
+  /** Every pool now: connected, waiting for its handshake, or kept while its device is lost. */
+  poolViews(): PoolView[] {
+    return [...this.pools.values()].map((p) => ({
+      id: p.spec.id,
+      kind: p.spec.kind,
+      up: p.up,
+      kept: p.kept,
+      configured: this.configured.includes(p.spec.id),
+      colors: p.handle?.colors ?? null,
+      buzzers: sorted(p.buzzers),
+    }));
+  }
+
+  /** What `list pools` answers: configured, discovered and open pools. */
+  available(): string[] {
+    return [...new Set([...this.configured, ...this.deps.discover(), ...this.pools.keys()])];
+  }
+
   /** A new connection's state. */
   open(conn: Conn<MediatorClient>): MediatorClient {
     return { conn, waits: new Set() };
@@ -159,10 +188,8 @@ export class Mediator {
         const phones = this.quiz.phonesPool();
         return conn.send(encode.buzzers(phones ? [...this.devicePools(), phones] : this.devicePools()));
       }
-      case "list_pools": {
-        const ids = new Set([...this.configured, ...this.deps.discover(), ...this.pools.keys()]);
-        return conn.send(encode.pools([...ids]));
-      }
+      case "list_pools":
+        return conn.send(encode.pools(this.available()));
       case "connect":
         return this.connect(client, parsePoolSpec(cmd.pool));
       case "disconnect": {

@@ -5,7 +5,8 @@ import { fmt, idList } from "./codec.ts";
 import { Says } from "./errors.ts";
 import { RATE_LIMITED_TEXT } from "../../transport/rate.ts";
 import { ClickerHub, type ClickerClient } from "./state.ts";
-import type { ClickerStore, SenderGaps } from "./store.ts";
+import { clickerStatus } from "./status.ts";
+import type { ClickerStore, SenderGaps, SqliteClickerStore } from "./store.ts";
 import { exportResponse } from "./export.ts";
 import type { ScoreHistory } from "./history.ts";
 
@@ -23,7 +24,7 @@ const json = (body: unknown, status = 200) =>
 export const clickerProtocol: ProtocolFactory = (ctx) => {
   const counters = ctx.metrics.protocol("clicker");
   // The SQL runs in the database worker (docs/architecture.md#data); its gauges come back with every reply.
-  const remote = ctx.store.remote<ClickerStore>("clicker");
+  const remote = ctx.store.remote<ClickerStore & Pick<SqliteClickerStore, "activity">>("clicker");
   const store: ClickerStore = {
     register: (secret) => remote.register(secret),
     // The relay's pending scores carry their connection: only the record crosses to the worker.
@@ -71,5 +72,12 @@ export const clickerProtocol: ProtocolFactory = (ctx) => {
         .get("/scores.csv", ({ request }) => exportResponse(new URL(request.url), history)),
     // Scores already received are committed before the database closes.
     stop: () => hub.stop(),
+    status: clickerStatus({
+      liveSenders: () => hub.liveSenders(),
+      listenerCount: () => hub.listenerCount(),
+      activity: (since, ids) => remote.activity(since, ids),
+      clock: ctx.clock,
+      onError: (err) => ctx.log.debug("clicker: reading today's scores failed", { err: (err as Error).message }),
+    }),
   };
 };

@@ -103,6 +103,10 @@ export class ClickerHub {
   isLive(id: string): boolean {
     return this.senders.has(id);
   }
+  /** Each live sender's id and the newest score stored while it is live (for the status feed). */
+  *liveSenders(): Generator<{ id: string; latest: ScoreRecord | null }> {
+    for (const [id, s] of this.senders) yield { id, latest: s.latest };
+  }
 
   /** A new connection's state. */
   open(conn: Conn<ClickerClient>): ClickerClient {

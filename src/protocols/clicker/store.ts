@@ -4,6 +4,7 @@
 import type { Database, Statement } from "bun:sqlite";
 import { createHash, randomBytes, randomInt } from "node:crypto";
 import { GapBook, type Gap } from "./gaps.ts";
+import { ScoresToday, type Activity } from "./today.ts";
 
 export type { Gap } from "./gaps.ts";
 
@@ -106,6 +107,8 @@ export class SqliteClickerStore implements ClickerStore {
   private readonly latestOf: Statement<{ ts: bigint; score: bigint }, [string]>;
   private readonly saveAll: (scores: readonly ScoreRecord[]) => boolean[];
 
+  private readonly today: ScoresToday;
+
   /**
    * randomTries: random ids to try before taking the smallest free one. now: the wall clock (Unix
    * ms) stamped on every score of a commit as its received_at (docs/clicker.md#csv-export).
@@ -115,6 +118,7 @@ export class SqliteClickerStore implements ClickerStore {
     private readonly randomTries = RANDOM_TRIES,
     private readonly now: () => number = Date.now,
   ) {
+    this.today = new ScoresToday(db);
     this.byHash = db.query("SELECT id FROM clicker_senders WHERE secret_hash = ?");
     this.insertSender = db.query("INSERT INTO clicker_senders (id, secret_hash) VALUES (?, ?)");
     this.idTaken = db.query("SELECT count(*) AS n FROM clicker_senders WHERE id = ?");
@@ -238,6 +242,11 @@ export class SqliteClickerStore implements ClickerStore {
       out.set(id, { missing: this.book.missingOf(id), gaps: this.book.gaps(id), highest: this.book.highest(id) });
     }
     return out;
+  }
+
+  /** The operator console's clicker devices (docs/pages.md#the-status-feed). */
+  async activity(since: number, ids: readonly string[]): Promise<Activity[]> {
+    return this.today.activity(since, ids, (id) => this.latestOf.get(id));
   }
 
   async latest(ids: readonly string[]): Promise<Map<string, ScoreRecord>> {

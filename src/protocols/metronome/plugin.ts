@@ -1,6 +1,7 @@
 // Wiring of the metronome protocol: routes /connect and /metronome, raw frames → JSON-RPC dispatch.
 // The only metronome file that knows Elysia and sockets.
 import type { Server } from "bun";
+import { STATUS_LIST_MAX, type MetronomeStatus } from "../../pages/lib/status-types.ts";
 import type { ProtocolFactory } from "../types.ts";
 import { MetronomeHub, type MetronomeClient } from "./state.ts";
 import { callCount, dispatch, encodeError } from "./codec.ts";
@@ -53,8 +54,20 @@ export const metronomeProtocol: ProtocolFactory = ({ transport, clock, config, m
   const upgrade = (request: Request, server: Server<any> | null) =>
     ep.accept(request, server, undefined);
 
+  /** docs/pages.md#the-status-feed: groups with owner, members, tempo, whether they play. */
+  const status = (): MetronomeStatus => {
+    const groups: MetronomeStatus["groups"] = [];
+    for (const g of hub.groups.values()) {
+      if (groups.length >= STATUS_LIST_MAX) break;
+      const members = [g.owner.clientId!, ...[...g.members].filter((m) => m !== g.owner && m.clientId !== null).map((m) => m.clientId!)];
+      groups.push({ id: g.id, owner: g.owner.clientId!, members, member_count: g.members.size, bpm: g.bpm, playing: g.grid !== null });
+    }
+    return { group_count: hub.groups.size, groups };
+  };
+
   return {
     name: "metronome",
+    status,
     routes: (app) =>
       app
         .get("/connect", ({ request, server }) => upgrade(request, server))

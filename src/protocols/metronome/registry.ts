@@ -52,6 +52,8 @@ export interface GroupRegistry<M> {
   readonly size: number;
   /** Groups with a running grid, for the metrics gauge. */
   playing(): number;
+  /** Every group (for the status feed). */
+  values(): Iterable<Group<M>>;
 }
 
 export class MemoryGroups<M> implements GroupRegistry<M> {
@@ -67,6 +69,9 @@ export class MemoryGroups<M> implements GroupRegistry<M> {
   }
   get size() {
     return this.groups.size;
+  }
+  values() {
+    return this.groups.values();
   }
   playing() {
     let n = 0;

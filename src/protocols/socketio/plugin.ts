@@ -4,6 +4,7 @@
 // start-up memory (docs/socketio.md#loading). The module is part of the compiled binary all the
 // same: the bundler follows the import() below.
 import type { ProtocolFactory } from "../types.ts";
+import { relayStatus } from "./status.ts";
 import type { LiveRelay } from "./wiring.ts";
 
 /** The Engine.IO path (kept here so the route exists before the layer is loaded). */
@@ -39,5 +40,7 @@ export const socketioProtocol: ProtocolFactory = (ctx) => {
     stop: async () => {
       if (loading) (await loading).stop();
     },
+    // Reading the feed never loads the layer: before the first Socket.IO request there is nothing to show.
+    status: () => relayStatus(live?.relay.view() ?? null, live?.away() ?? 0),
   };
 };

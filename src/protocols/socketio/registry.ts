@@ -31,6 +31,8 @@ export interface PendingCommands {
   size(): number;
   /** Unfinished commands of that monitor. */
   countFor(monitorId: string): number;
+  /** Every unfinished command of that monitor, oldest first, left in place (for the status feed). */
+  list(monitorId: string): PendingCommand[];
 }
 
 export class MemoryMonitorDirectory implements MonitorDirectory {
@@ -87,5 +89,8 @@ export class MemoryPendingCommands implements PendingCommands {
   }
   countFor(monitorId: string): number {
     return this.byMonitor.get(monitorId)?.size ?? 0;
+  }
+  list(monitorId: string): PendingCommand[] {
+    return [...(this.byMonitor.get(monitorId)?.values() ?? [])];
   }
 }

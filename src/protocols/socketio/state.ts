@@ -47,6 +47,11 @@ interface Peer {
 }
 
 
+export interface RelayView {
+  monitors: { id: string; online: boolean; pending: PendingCommand[]; users: number }[];
+  users: { key: string; queried: string | null }[];
+}
+
 export class CommandRelay {
   private readonly peers = new Map<string, Peer>();
   /** Users that queried each monitor_id (for `monitor online/offline`). */
@@ -161,6 +166,20 @@ export class CommandRelay {
   }
   pendingCommands(): number {
     return this.pending.size();
+  }
+
+  /**
+   * For the status feed (docs/pages.md#the-status-feed): every monitor id that is online or that
+   * a user queried, with its unfinished commands; every connection that is not a monitor.
+   */
+  view(): RelayView {
+    const ids = new Set<string>();
+    for (const p of this.peers.values()) if (p.monitorId) ids.add(p.monitorId);
+    for (const id of this.watchers.keys()) ids.add(id);
+    const monitors = [...ids].map((id) => ({ id, online: this.directory.owner(id) !== undefined, pending: this.pending.list(id), users: this.watchers.get(id)?.size ?? 0 }));
+    const users: RelayView["users"] = [];
+    for (const p of this.peers.values()) if (!p.monitorId) users.push({ key: p.peer.id, queried: p.queried });
+    return { monitors, users };
   }
 
   // ---- internals ----

@@ -4,6 +4,7 @@ import type { ProtocolFactory } from "../types.ts";
 import { JwtAuth } from "./auth.ts";
 import { PartyDispatch, type Viewer } from "./dispatch.ts";
 import { PartyRooms } from "./state.ts";
+import { partyStatus } from "./status.ts";
 
 export const SYNCPARTY_PATH = "/OpenSyncParty/ws";
 const decoder = new TextDecoder();
@@ -46,5 +47,6 @@ export const syncparty: ProtocolFactory = (ctx) => {
         ep.accept(request, server, undefined),
       ),
     stop: () => rooms.dispose(),
+    status: partyStatus(rooms, clock),
   };
 };

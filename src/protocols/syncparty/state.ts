@@ -84,6 +84,10 @@ export class PartyRooms {
   get(id: string): Room | undefined {
     return this.rooms.get(id);
   }
+  /** Every room, in creation order (for the status feed). */
+  all(): Iterable<Room> {
+    return this.rooms.values();
+  }
   /** The room this socket sits in, if any. */
   roomOf(conn: Conn): Room | undefined {
     const s = this.seats.get(conn.id);
