@@ -55,12 +55,21 @@ export class Presence {
     const now = Date.now();
     await this.redis.send("ZADD", [NODES_KEY, String(now + this.opts.timeoutMs), this.opts.nodeId]);
     const alive = new Set<string>();
+    const expired = new Set<string>();
     for (const [node, expires] of pairs(await this.redis.send("ZRANGE", [NODES_KEY, "0", "-1", "WITHSCORES"]))) {
       if (expires > now) alive.add(node);
-      else if (node !== this.opts.nodeId) await this.gone(node);
+      else if (node !== this.opts.nodeId) {
+        expired.add(node);
+        await this.gone(node);
+      }
     }
     alive.add(this.opts.nodeId);
-    for (const node of this.alive) if (!alive.has(node) && node !== this.opts.nodeId) this.log.info("node gone", { node });
+    for (const node of this.alive) {
+      if (alive.has(node) || node === this.opts.nodeId) continue;
+      this.log.info("node gone", { node });
+      // Another node reaped it before this one saw it expire: its local reactions run all the same.
+      if (!expired.has(node)) for (const fn of this.goneHandlers) fn(node);
+    }
     this.alive = alive;
   }
 
