@@ -35,7 +35,8 @@ describe("presence", () => {
     const redis = new FakeRedis();
     const [a, b, c] = [presence(redis, "a"), presence(redis, "b"), presence(redis, "c")];
     for (const p of [a, b, c]) await p.beat();
-    for (const p of [a, b, c]) await p.beat();
+    redis.zset.set("c", Date.now() + 30); // c's last heartbeat: it dies now
+    for (const p of [a, b]) await p.beat();
     expect([...b.alive].sort()).toEqual(["a", "b", "c"]);
     const goneA: string[] = [];
     const goneB: string[] = [];
@@ -44,7 +45,7 @@ describe("presence", () => {
     b.onGone((n) => goneB.push(n));
     a.onReap((n) => void reaped.push(n));
     b.onReap((n) => void reaped.push(n));
-    redis.zset.set("c", Date.now() - 1); // c's heartbeats stopped
+    await Bun.sleep(40);
     await a.beat(); // a sees it expire, takes the lock and clears up
     expect(goneA).toEqual(["c"]);
     expect(reaped).toEqual(["c"]);
@@ -55,6 +56,25 @@ describe("presence", () => {
     expect(b.alive.has("c")).toBe(false);
     await b.beat();
     expect(goneB).toEqual(["c"]); // once
+  });
+
+  test("Redis restarted and empty: the others stay alive while they put themselves back; one that never does is gone", async () => {
+    const redis = new FakeRedis();
+    const [a, b, c] = [presence(redis, "a"), presence(redis, "b"), presence(redis, "c")];
+    for (const p of [a, b, c]) await p.beat();
+    redis.zset.set("c", Date.now() + 30); // c's last heartbeat before Redis restarted: it died meanwhile
+    await a.beat();
+    const gone: string[] = [];
+    a.onGone((n) => gone.push(n));
+    redis.zset.clear();
+    redis.keys.clear();
+    await a.beat(); // only a is listed now
+    expect([...a.alive].sort()).toEqual(["a", "b", "c"]);
+    await b.beat(); // b is back
+    await Bun.sleep(40);
+    await a.beat();
+    expect(gone).toEqual(["c"]);
+    expect([...a.alive].sort()).toEqual(["a", "b"]);
   });
 
   test("a node stopping in order leaves at once", async () => {
