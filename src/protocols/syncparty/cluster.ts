@@ -63,6 +63,8 @@ export class PartyCluster {
   private rooms!: PartyRooms;
   private readonly link: NodeLink;
   private wasReady = true;
+  /** Nodes seen gone, until presence counts them alive again. */
+  private readonly departed = new Set<string>();
   private cancelTimers: Array<() => void> = [];
 
   constructor(private readonly deps: PartyClusterDeps) {
@@ -105,7 +107,7 @@ export class PartyCluster {
       clock,
       owner: (room) => this.within(port.directory.owner(room)),
       ready: () => port.ready(),
-      alive: (node) => port.alive(node),
+      alive: (node) => this.alive(node),
       timeoutMs: port.timeoutMs * WAIT_TIMEOUTS,
       maxHeld: this.deps.maxHeld,
       maxHeldBytes: this.deps.maxHeldBytes,
@@ -131,12 +133,24 @@ export class PartyCluster {
     on(K.missing, (p: any, from) => proxy.onMissing(p, from));
     on(K.ask, (_p, from) => proxy.roster(from));
     port.onGone((node) => {
+      this.departed.add(node);
       proxy.gone(node);
       host.gone(node);
     });
     port.onReap(async (node) => void (await port.directory.reap(node)));
     port.onResync(() => this.resync());
     this.watchReady();
+  }
+
+  /**
+   * May a room's frames be sent to this node? Not once it was seen gone (its rooms are, even
+   * while the directory still names it). A node just started or back counts as alive until then.
+   */
+  private alive(node: string): boolean {
+    if (!this.departed.has(node)) return true;
+    if (!this.deps.port.alive(node)) return false;
+    this.departed.delete(node);
+    return true;
   }
 
   /** A new room's id, claimed for this node. Out of reach: the socket is closed with 1012. */
