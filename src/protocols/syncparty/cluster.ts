@@ -222,10 +222,13 @@ export class PartyCluster {
     this.cancelTimers.push(cancel);
   }
 
-  stop(): void {
+  /** Stopping in order: the participants elsewhere are told, and this node's room ids are free at once. */
+  async stop(): Promise<void> {
     for (const c of this.cancelTimers) c();
     this.cancelTimers = [];
     this.host.stop(this.deps.clock.now());
     this.proxy.stop();
+    const ids = this.rooms.ids();
+    if (ids.length && this.deps.port.ready()) await this.within(Promise.all(ids.map((id) => this.deps.port.directory.release(id, this.node)))).catch(() => {});
   }
 }

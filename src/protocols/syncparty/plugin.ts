@@ -68,9 +68,6 @@ export const syncparty: ProtocolFactory = (ctx) => {
       app.get(SYNCPARTY_PATH, ({ request, server }) =>
         ep.accept(request, server, undefined),
       ),
-    stop: () => {
-      net?.stop();
-      rooms.dispose();
-    },
+    stop: () => (net ? net.stop().then(() => rooms.dispose()) : rooms.dispose()),
   };
 };

@@ -87,6 +87,22 @@ describe("watch party: faults", () => {
     await back.join(room);
   }, 40_000);
 
+  test("the room's node stops in order (SIGTERM): participants elsewhere are told at once, the id is free at once", async () => {
+    const [a, b] = await Promise.all([node("term-a"), node("term-b")]);
+    await seesNodes(b, a);
+    const room = roomName("term");
+    const host = await peer(a, "host");
+    await host.create(room);
+    const guest = await peer(b, "guest");
+    await guest.join(room);
+    await a.stop();
+    nodes.splice(nodes.indexOf(a), 1);
+    expect(await guest.until("error", 3000)).toMatchObject({ room, payload: { code: "room_missing" } });
+    expect((await guest.ws.waitClose(3000)).code).toBe(1012);
+    expect((await host.ws.waitClose(3000)).code).toBe(1001);
+    expect(await ownerOf(room)).toBeNull();
+  }, 30_000);
+
   test("a participant's node is SIGKILLed: its participants leave the room, and the host role moves on", async () => {
     const [a, b] = await Promise.all([node("pk-a"), node("pk-b")]);
     await seesNodes(a, b);
