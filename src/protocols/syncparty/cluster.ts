@@ -63,6 +63,8 @@ export class PartyCluster {
   private rooms!: PartyRooms;
   private readonly link: NodeLink;
   private wasReady = true;
+  /** This node's ids from before it started (restarted under the same --node-id) are cleared first. */
+  private started: Promise<void> = Promise.resolve();
   /** Nodes seen gone, until presence counts them alive again. */
   private readonly departed = new Set<string>();
   private cancelTimers: Array<() => void> = [];
@@ -139,6 +141,10 @@ export class PartyCluster {
     });
     port.onReap(async (node) => void (await port.directory.reap(node)));
     port.onResync(() => this.resync());
+    this.started = port.directory.reap(this.node).then(
+      (n) => void (n && this.deps.log.info("watch-party rooms of this node's previous run forgotten", { rooms: n })),
+      (e: Error) => this.deps.log.warn("watch-party directory: clearing this node's old rooms failed", { err: e.message }),
+    );
     this.watchReady();
   }
 
@@ -157,6 +163,7 @@ export class PartyCluster {
   private async claim(conn: Conn, id: string): Promise<"claimed" | "taken" | "cut"> {
     if (this.deps.port.ready()) {
       try {
+        await this.started;
         return (await this.within(this.deps.port.directory.claim(id, this.node))) ? "claimed" : "taken";
       } catch {}
     }

@@ -317,6 +317,15 @@ describe("nodes that go", () => {
     expect(own.closedWith?.code).toBe(1012);
   });
 
+  test("a node restarted under the same id forgets the rooms of its previous run", async () => {
+    await net.directory.claim("stale", "D");
+    const d = net.add("D");
+    await net.settle();
+    expect(await net.directory.owner("stale")).toBeNull();
+    await seat(d, "stale", "dora", true);
+    expect(await net.directory.owner("stale")).toBe("D");
+  });
+
   test("a room's node that does not answer in time: the socket is closed with 1012", async () => {
     await seat(a, "movie", "alice", true);
     const bob = b.open();
