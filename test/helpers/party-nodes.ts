@@ -56,7 +56,7 @@ export class FakeNet {
     throw new Error("the nodes never went quiet");
   }
 
-  add(id: string, opts: { graceMs?: number; maxParticipants?: number } = {}): PartyNode {
+  add(id: string, opts: NodeOptions = {}): PartyNode {
     const n = new PartyNode(this, id, opts);
     this.nodes.set(id, n);
     return n;
@@ -75,6 +75,13 @@ export class FakeNet {
 }
 
 let tokens = 0;
+
+export interface NodeOptions {
+  graceMs?: number;
+  maxParticipants?: number;
+  /** --jwt-secret (the same on every node). */
+  secret?: string;
+}
 
 /** A client socket of one node: the node's close handler runs when either side closes it. */
 export class Sock extends FakeConn<Proxied> {
@@ -127,7 +134,7 @@ export class PartyNode {
   readonly resyncFns: Array<() => Promise<void> | void> = [];
   readonly faults: unknown[] = [];
 
-  constructor(readonly net: FakeNet, readonly id: string, opts: { graceMs?: number; maxParticipants?: number }) {
+  constructor(readonly net: FakeNet, readonly id: string, opts: NodeOptions) {
     this.link = net.link(id);
     const port: ClusterPort = {
       link: this.link,
@@ -154,7 +161,7 @@ export class PartyNode {
       newResumeToken: () => `tok${++tokens}`,
       onDrop: (room) => this.party.dropped(room),
     });
-    const auth = new JwtAuth({ secret: "", audience: "", issuer: "", clock });
+    const auth = new JwtAuth({ secret: opts.secret ?? "", audience: "", issuer: "", clock });
     this.dispatch = new PartyDispatch({ rooms: this.rooms, auth, clock, maxOptionsBytes: 4096, claims: this.party.claims });
     this.party.attach(this.rooms, this.dispatch);
   }

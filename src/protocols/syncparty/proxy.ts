@@ -343,7 +343,11 @@ export class PartyProxy {
     }
   }
 
+  /** This node is stopping: nothing waits any more, and nothing more is handled. */
   stop(): void {
-    for (const v of this.sockets.values()) this.finish(v);
+    for (const v of this.sockets.values()) {
+      v.closed = true;
+      this.finish(v);
+    }
   }
 }

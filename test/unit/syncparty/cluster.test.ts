@@ -3,6 +3,7 @@
 // see on one node. The same flows against real nodes and Redis: test/system/cluster/syncparty.test.ts.
 import { beforeEach, describe, expect, test } from "bun:test";
 import { FakeNet, type PartyNode, type Sock } from "../../helpers/party-nodes.ts";
+import { signJwt } from "../../helpers/jwt.ts";
 import { waitFor } from "../../helpers/wait.ts";
 
 let net: FakeNet;
@@ -415,5 +416,45 @@ describe("Redis restarts", () => {
     expect(bob.types()).toEqual(["pong"]);
     expect(alice.types()).toEqual(["client_left", "participants_update"]); // once
     expect(bob.state.away).toBeNull();
+  });
+});
+
+describe("with a JWT secret on every node", () => {
+  const SECRET = "a-secret-every-node-shares-0123456789";
+
+  test("the token's sub binds the socket, decided by the room's node; invites made there admit guests elsewhere", async () => {
+    net = new FakeNet();
+    a = net.add("A", { secret: SECRET });
+    b = net.add("B", { secret: SECRET });
+    const now = net.clock.now();
+    const login = (sub: string) => signJwt(SECRET, { sub }, 600, { nowMs: now });
+    const answered = (s: Sock) => waitFor(async () => (await net.settle(), s.sent.length > 0), { what: "an answer" });
+    const host = a.open();
+    host.say("create_room", "movie", null, { auth_token: await login("alice") });
+    await answered(host);
+    expect(host.got()[0]).toMatchObject({ type: "room_state", client: "alice" });
+    // no token at all: auth_required, from the room's node, before anything about the room
+    const anon = b.open();
+    anon.say("join_room", "movie", "x");
+    await answered(anon);
+    expect(anon.got()[0].payload.code).toBe("auth_required");
+    // a login on B: the socket is bound to its sub; another client id is refused on B itself
+    const bob = b.open();
+    bob.say("join_room", "movie", null, { auth_token: await login("bob") });
+    await answered(bob);
+    expect(bob.got()[0]).toMatchObject({ type: "room_state", client: "bob" });
+    expect(bob.state.client).toBe("bob");
+    bob.say("ping", null, "mallory", { client_ts: 1 });
+    await net.settle();
+    expect(bob.got()[0]).toMatchObject({ type: "error", client: "bob", payload: { code: "bad_request" } });
+    // an invite from the host on A admits a guest without a login on B
+    expect(host.types()).toEqual(["client_joined", "participants_update"]);
+    host.say("create_invite", "movie", null, { expires_in: 60 });
+    await answered(host);
+    const inv = host.got().find((m) => m.type === "invite_created")!;
+    const guest = b.open();
+    guest.say("join_room", "movie", "guest", { invite_token: inv.payload.invite_token });
+    await answered(guest);
+    expect(guest.got()[0]).toMatchObject({ type: "room_state", client: "guest" });
   });
 });
