@@ -3,7 +3,6 @@
 // see on one node. The same flows against real nodes and Redis: test/system/cluster/syncparty.test.ts.
 import { beforeEach, describe, expect, test } from "bun:test";
 import { FakeNet, type PartyNode, type Sock } from "../../helpers/party-nodes.ts";
-import { signJwt } from "../../helpers/jwt.ts";
 import { waitFor } from "../../helpers/wait.ts";
 
 let net: FakeNet;
