@@ -5,6 +5,8 @@
 // delivers its own publish twice. Pure apart from the RedisLink it is given.
 
 export const TOPIC_PREFIX = "sb:t:";
+/** A topic name starting with this stays on its node (see isLocal). */
+export const LOCAL_TOPIC = "local:";
 /** How long a channel nobody here listens to any more stays subscribed (a socket leaving and coming back). */
 export const UNSUBSCRIBE_AFTER_MS = 2000;
 
@@ -25,9 +27,12 @@ export class ClusterBus {
     private readonly deliverLocal: (topic: string, data: string) => void,
   ) {}
 
-  /** Topics that are this node's alone (a connection's own topic) never go to Redis. */
+  /**
+   * Topics that are this node's alone never go to Redis: a connection's own topic, and `local:`
+   * topics, which a protocol carries to other nodes itself (watch-party rooms: docs/cluster.md#watch-party).
+   */
   static isLocal(topic: string): boolean {
-    return topic.startsWith("conn:");
+    return topic.startsWith("conn:") || topic.startsWith(LOCAL_TOPIC);
   }
 
   /** A local socket subscribed to the topic. */
@@ -45,6 +50,7 @@ export class ClusterBus {
 
   /** A local socket unsubscribed (or closed). */
   release(topic: string): void {
+    if (ClusterBus.isLocal(topic)) return;
     const n = (this.interest.get(topic) ?? 0) - 1;
     if (n > 0) return void this.interest.set(topic, n);
     this.interest.delete(topic);

@@ -28,6 +28,8 @@ function pairs(reply: unknown): Array<[string, number]> {
 export class Presence {
   /** Nodes seen alive at the last check (self included). */
   alive = new Set<string>();
+  /** The last expiry instant seen for each node. */
+  private readonly expiry = new Map<string, number>();
   private timer: ReturnType<typeof setInterval> | null = null;
   private readonly goneHandlers: Array<(node: string) => void> = [];
   private readonly reapHandlers: Array<(node: string) => Promise<void> | void> = [];
@@ -55,9 +57,21 @@ export class Presence {
     const now = Date.now();
     await this.redis.send("ZADD", [NODES_KEY, String(now + this.opts.timeoutMs), this.opts.nodeId]);
     const alive = new Set<string>();
+    const listed = new Set<string>();
     for (const [node, expires] of pairs(await this.redis.send("ZRANGE", [NODES_KEY, "0", "-1", "WITHSCORES"]))) {
+      listed.add(node);
+      this.expiry.set(node, expires);
       if (expires > now) alive.add(node);
       else if (node !== this.opts.nodeId) await this.gone(node);
+    }
+    // A node no longer listed was cleared up by another node, or Redis lost the set (it
+    // restarted): either way it counts as alive until the last expiry seen for it, and as gone
+    // after that unless it has put itself back. So every node runs its reactions to a departure,
+    // also one whose heartbeat came after another node cleared up.
+    for (const [node, expires] of this.expiry) {
+      if (listed.has(node) || node === this.opts.nodeId) continue;
+      if (expires > now) alive.add(node);
+      else await this.gone(node);
     }
     alive.add(this.opts.nodeId);
     for (const node of this.alive) if (!alive.has(node) && node !== this.opts.nodeId) this.log.info("node gone", { node });
@@ -65,6 +79,7 @@ export class Presence {
   }
 
   private async gone(node: string): Promise<void> {
+    this.expiry.delete(node);
     for (const fn of this.goneHandlers) fn(node);
     // One node clears up; the others only saw it go.
     const lock = await this.redis.send("SET", [`sb:reap:${node}`, this.opts.nodeId, "NX", "PX", String(this.opts.timeoutMs * 4)]);

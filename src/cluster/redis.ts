@@ -5,6 +5,9 @@
 import { RedisClient } from "bun";
 import type { Logger } from "../log.ts";
 
+/** How often the link looks whether its connections are up (the node timeout is counted from the first look that finds one down). */
+const SAMPLE_MS = 100;
+
 export type ChannelListener = (message: string, channel: string) => void;
 
 export class RedisLink {
@@ -15,17 +18,17 @@ export class RedisLink {
   onReconnect: () => void = () => {};
   private everConnected = false;
   private downSince: number | null = null;
+  /** Bun calls onclose only when it gives up, not when a connection drops and it retries: look. */
+  private readonly sampler: ReturnType<typeof setInterval>;
 
   constructor(readonly url: string, private readonly log: Logger, private readonly listener: ChannelListener) {
     const options = { autoReconnect: true, maxRetries: 1_000_000, enableOfflineQueue: true, connectionTimeout: 2000 };
     this.cmd = new RedisClient(url, options);
     this.sub = new RedisClient(url, options);
-    const down = (which: string) => (e: Error) => {
-      this.downSince ??= performance.now();
-      this.log.warn("redis connection lost", { which, err: e?.message });
-    };
-    this.cmd.onclose = down("commands");
-    this.sub.onclose = down("subscriber");
+    this.cmd.onclose = (e: Error) => this.markDown("commands", e?.message);
+    this.sub.onclose = (e: Error) => this.markDown("subscriber", e?.message);
+    this.sampler = setInterval(() => this.sample(), SAMPLE_MS);
+    (this.sampler as { unref?: () => void }).unref?.();
     this.cmd.onconnect = () => (this.downSince = null);
     this.sub.onconnect = () => {
       this.downSince = null;
@@ -48,7 +51,20 @@ export class RedisLink {
 
   /** How long Redis has been out of reach (ms; 0 while up). */
   downFor(now = performance.now()): number {
+    this.sample();
     return this.up || this.downSince === null ? 0 : now - this.downSince;
+  }
+
+  private sample(): void {
+    if (!this.everConnected) return;
+    if (this.up) this.downSince = null;
+    else this.markDown(this.cmd.connected ? "subscriber" : "commands");
+  }
+
+  private markDown(which: string, err?: string): void {
+    if (this.downSince !== null) return;
+    this.downSince = performance.now();
+    this.log.warn("redis connection lost", { which, err });
   }
 
   subscribe(channel: string): void {
@@ -67,6 +83,7 @@ export class RedisLink {
   }
 
   close(): void {
+    clearInterval(this.sampler);
     this.cmd.close();
     this.sub.close();
   }

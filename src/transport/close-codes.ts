@@ -6,5 +6,6 @@ export const Close = {
   policy: 1008, // rate limit: the connection's queue of waiting messages is full
   tooBig: 1009, // frame larger than the endpoint's limit
   internal: 1011, // a handler threw: a bug, logged
+  nodeGone: 1012, // several nodes: the node this socket's state lived on is gone or out of reach; reconnect
   replaced: 4001, // the same identity connected again on another socket
 } as const;

@@ -5,7 +5,7 @@ import type { Clock, Conn } from "../../transport/types.ts";
 import type { Login, TokenAuth } from "./auth.ts";
 import { decode, encode, encodeError, type ClientMessage } from "./codec.ts";
 import { fail, isFail, type Fail } from "./errors.ts";
-import type { PartyRooms } from "./state.ts";
+import type { CreateArgs, PartyRooms } from "./state.ts";
 import { RATE_LIMITED_TEXT } from "../../transport/rate.ts";
 
 /** One socket's watch-party state (conn.state). */
@@ -16,6 +16,17 @@ export interface Viewer {
   closed: boolean;
   /** A token check is pending: frames wait here so one connection's messages stay in order. */
   queue: string[] | null;
+  /** Several nodes: the room this socket sits in on another node (docs/cluster.md#watch-party). */
+  away: { room: string; node: string } | null;
+}
+
+/**
+ * Several nodes (docs/cluster.md#watch-party): a room id is claimed in the cluster's directory
+ * before a room is made here. "cut": this node could not ask (the socket has been closed).
+ */
+export interface RoomClaims {
+  claim(conn: Conn, roomId: string): Promise<"claimed" | "taken" | "cut">;
+  release(roomId: string): void;
 }
 
 export interface PartyDispatchDeps {
@@ -26,6 +37,8 @@ export interface PartyDispatchDeps {
   maxOptionsBytes: number;
   /** An error reply was sent (the errors counter of /metrics). */
   onErrorReply?(): void;
+  /** Several nodes only. */
+  claims?: RoomClaims;
 }
 
 const DEFAULT_INVITE_S = 3600;
@@ -41,7 +54,7 @@ export class PartyDispatch {
 
   /** A new socket's state. */
   open(conn: Conn<Viewer>): Viewer {
-    return { conn, client: null, closed: false, queue: null };
+    return { conn, client: null, closed: false, queue: null, away: null };
   }
 
   /** Socket closed: leave the room; a pending check finds `closed` set and admits nobody. */
@@ -58,15 +71,29 @@ export class PartyDispatch {
 
   /** The error envelope for a frame refused by the seam's rate limit. */
   rateLimited(v: Viewer): string {
-    return encodeError(fail("rate_limited", RATE_LIMITED_TEXT), this.deps.rooms.roomOf(v.conn)?.id ?? null, v.client, this.deps.clock.now());
+    return encodeError(fail("rate_limited", RATE_LIMITED_TEXT), this.roomIdOf(v), v.client, this.deps.clock.now());
+  }
+
+  /** The room this socket sits in, here or on another node. */
+  roomIdOf(v: Viewer): string | null {
+    return this.deps.rooms.roomOf(v.conn)?.id ?? v.away?.room ?? null;
   }
 
   private run(v: Viewer, text: string): void {
+    const pending = this.process(v, text);
+    // A failure after the await is a bug: the seam logs it and closes the socket with 1011.
+    if (pending) v.conn.watch(pending);
+  }
+
+  /**
+   * One frame, with none waiting before it. Returns a promise only when it had to wait; frames
+   * given to message() meanwhile are handled before it resolves. The caller watches it.
+   */
+  process(v: Viewer, text: string): Promise<void> | void {
     const pending = this.handle(v, text);
     if (!pending) return;
     v.queue = [];
-    // A failure after the await is a bug: the seam logs it and closes the socket with 1011.
-    v.conn.watch(pending.then(() => this.drain(v)));
+    return pending.then(() => this.drain(v));
   }
 
   /** A check is over: handle the frames that waited, in order, until one starts another check. */
@@ -93,7 +120,7 @@ export class PartyDispatch {
     const client = p.client ?? m.client;
     switch (m.type) {
       case "ping":
-        return p.conn.send(encode("pong", m.room ?? this.deps.rooms.roomOf(p.conn)?.id ?? null, client, { client_ts: m.payload.client_ts }, now, now));
+        return p.conn.send(encode("pong", m.room ?? this.roomIdOf(p), client, { client_ts: m.payload.client_ts }, now, now));
       case "create_room":
       case "join_room":
         return this.enter(p, m, client);
@@ -143,25 +170,48 @@ export class PartyDispatch {
   private enter(p: Viewer, m: Entry, client: string | null): Promise<void> | void {
     if (m.type === "join_room" && m.room === null) return this.reply(p, fail("bad_request", "room is required"), null, client);
     const check = m.type === "create_room" ? this.admitCreate(m, client) : this.admitJoin(p, m, m.room!, client);
-    const finish = (a: Admitted) => {
+    const finish = (a: Admitted): Promise<void> | void => {
       if (p.closed) return; // closed while a check was pending: must not end up in a room
       if (isFail(a)) return this.reply(p, a, m.room, client);
+      const seated = (f: Fail | null) => {
+        if (f) this.reply(p, f, m.room, a.client);
+        else p.client = a.client;
+      };
       const f = this.seat(p, m, a.client);
-      if (f) this.reply(p, f, m.room, a.client);
-      else p.client = a.client;
+      if (f instanceof Promise) return f.then(seated);
+      seated(f);
     };
     if (check instanceof Promise) return check.then(finish);
-    finish(check);
+    return finish(check);
   }
 
-  private seat(p: Viewer, m: Entry, client: string): Fail | null {
+  private seat(p: Viewer, m: Entry, client: string): Fail | null | Promise<Fail | null> {
     const rooms = this.deps.rooms;
     if (m.type === "join_room") return rooms.join(p.conn, m.room!, client, m.payload.name ?? client, m.payload.resume_token ?? null);
     const o = m.payload;
     const size = o.options ? Buffer.byteLength(JSON.stringify(o.options)) : 0;
     if (size > this.deps.maxOptionsBytes) return fail("bad_request", `options is ${size} bytes as JSON (at most ${this.deps.maxOptionsBytes})`);
     // Options are stored and echoed exactly as sent; only `true` turns free_play/private on.
-    return rooms.create(p.conn, { room: m.room, clientId: client, name: o.name ?? client, mediaUrl: o.media_url ?? "", startPos: o.start_pos ?? 0, options: o.options ?? {}, resumeToken: o.resume_token ?? null });
+    const args = { room: m.room, clientId: client, name: o.name ?? client, mediaUrl: o.media_url ?? "", startPos: o.start_pos ?? 0, options: o.options ?? {}, resumeToken: o.resume_token ?? null };
+    const claims = this.deps.claims;
+    if (!claims || (m.room !== null && rooms.get(m.room))) return rooms.create(p.conn, args);
+    return rooms.refuseCreate(p.conn) ?? this.claimAndCreate(p, claims, args, 3);
+  }
+
+  /**
+   * Several nodes: a new room's id is claimed cluster-wide first, so the same id made on another
+   * node is room_exists (docs/cluster.md#watch-party). A server-made id that happens to be taken
+   * elsewhere is drawn again.
+   */
+  private async claimAndCreate(p: Viewer, claims: RoomClaims, args: CreateArgs, tries: number): Promise<Fail | null> {
+    const id = args.room ?? this.deps.rooms.freshId();
+    const got = await claims.claim(p.conn, id);
+    if (got === "cut") return null;
+    if (got === "taken") return args.room === null && tries > 1 ? this.claimAndCreate(p, claims, args, tries - 1) : fail("room_exists", `room ${id} already exists`);
+    const f = p.closed ? null : this.deps.rooms.create(p.conn, { ...args, room: id });
+    // Closed meanwhile, or refused: give the id up, unless a room here has it.
+    if ((p.closed || f) && !this.deps.rooms.get(id)) claims.release(id);
+    return f;
   }
 
   /**
@@ -219,6 +269,6 @@ export class PartyDispatch {
 
   private reply(p: Viewer, f: Fail, room: string | null, client: string | null): void {
     this.deps.onErrorReply?.();
-    p.conn.send(encodeError(f, room ?? this.deps.rooms.roomOf(p.conn)?.id ?? null, client, this.deps.clock.now()));
+    p.conn.send(encodeError(f, room ?? this.roomIdOf(p), client, this.deps.clock.now()));
   }
 }

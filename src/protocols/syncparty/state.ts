@@ -5,66 +5,12 @@
 import { sameSecret } from "../../access/secret.ts";
 import type { Clock, Conn, Topics } from "../../transport/types.ts";
 import { Close } from "../../transport/close-codes.ts";
-import { encode, type PlayerEvent, type PlayState, type RoomOptions, type StateUpdate } from "./codec.ts";
+import { encode, type PlayerEvent, type StateUpdate } from "./codec.ts";
 import { fail, type Fail } from "./errors.ts";
+import { participantsOf, round3, topicOf, type CreateArgs, type PartyRoomsDeps, type Room } from "./room.ts";
 
-export interface Participant {
-  clientId: string;
-  name: string;
-  conn: Conn;
-  /** The seat's secret for its whole life: re-binding its client id needs it (docs/syncparty.md#seats-and-resume-tokens). */
-  resumeToken: string;
-}
+export { roomOfTopic, topicOf, type CreateArgs, type Participant, type PartyRoomsDeps, type Room } from "./room.ts";
 
-export interface Room {
-  id: string;
-  /** Current host; while the room is empty, the host it had when the last one left. */
-  hostId: string;
-  mediaUrl: string;
-  /** The creator's options object as sent (extra keys are kept and echoed back). */
-  options: RoomOptions & Record<string, unknown>;
-  position: number;
-  playState: PlayState;
-  /** Clock.mono() of the last position change: the base of extrapolation. */
-  updatedAt: number;
-  /** Insertion order is join order: the oldest participant comes first (host migration). */
-  participants: Map<string, Participant>;
-  /** Cancels the grace timer while the room is empty. */
-  cancelGrace: (() => void) | null;
-  /** While the room is empty: the resume token of the host's seat, which hostId still holds. */
-  heldToken: string | null;
-  /** The connection that created it (its rooms count against it until they are removed). */
-  creator: number;
-}
-
-export interface PartyRoomsDeps {
-  clock: Clock;
-  topics: Topics;
-  graceMs: number;
-  maxParticipants: number;
-  /** Rooms in total, and rooms one connection may have created that still exist (docs/syncparty.md#limits). */
-  maxRooms: number;
-  roomsPerConn: number;
-  /** A fresh room id (the plugin uses random ids; tests use a counter). */
-  newRoomId(): string;
-  /** A fresh resume token: 128 random bits in the plugin; tests use a counter. */
-  newResumeToken(): string;
-}
-
-export interface CreateArgs {
-  room: string | null;
-  clientId: string;
-  name: string;
-  mediaUrl: string;
-  startPos: number;
-  options: RoomOptions & Record<string, unknown>;
-  /** Needed only when clientId holds an empty room in its grace period. */
-  resumeToken: string | null;
-}
-
-const topicOf = (roomId: string) => `room:${roomId}`;
-/** To the millisecond; a position too large for that (n * 1000 overflows) is already coarser. */
-const round3 = (n: number) => (Math.abs(n) < 1e300 ? Math.round(n * 1000) / 1000 : n);
 
 export class PartyRooms {
   private readonly rooms = new Map<string, Room>();
@@ -88,6 +34,17 @@ export class PartyRooms {
   all(): Iterable<Room> {
     return this.rooms.values();
   }
+  /** The ids of every room held here, empty ones included. */
+  ids(): string[] {
+    return [...this.rooms.keys()];
+  }
+  /** An id no room here has. */
+  freshId(): string {
+    let id: string;
+    do id = this.deps.newRoomId();
+    while (this.rooms.has(id));
+    return id;
+  }
   /** The room this socket sits in, if any. */
   roomOf(conn: Conn): Room | undefined {
     const s = this.seats.get(conn.id);
@@ -110,7 +67,7 @@ export class PartyRooms {
       media_url: r.mediaUrl,
       options: r.options,
       state: { position: this.positionOf(r), play_state: r.playState },
-      ...this.participantsPayload(r),
+      ...participantsOf(r),
     };
   }
 
@@ -121,16 +78,14 @@ export class PartyRooms {
    * first, once the new one is sure (see join).
    */
   create(conn: Conn, a: CreateArgs): Fail | null {
-    let id = a.room;
-    if (id === null) do id = this.deps.newRoomId(); while (this.rooms.has(id));
+    const id = a.room ?? this.freshId();
     const existing = this.rooms.get(id);
     if (existing) {
       if (existing.participants.size === 0 && existing.hostId === a.clientId) return this.join(conn, id, a.clientId, a.name, a.resumeToken);
       return fail("room_exists", `room ${id} already exists`);
     }
-    if (this.rooms.size >= this.deps.maxRooms) return fail("forbidden", `the server holds its maximum of ${this.deps.maxRooms} rooms; try again later`);
-    const made = this.created.get(conn.id) ?? 0;
-    if (made >= this.deps.roomsPerConn) return fail("forbidden", `this connection has created ${made} rooms that still exist (at most ${this.deps.roomsPerConn})`);
+    const capped = this.refuseCreate(conn);
+    if (capped) return capped;
     const r: Room = {
       id,
       hostId: a.clientId,
@@ -144,11 +99,19 @@ export class PartyRooms {
       heldToken: null,
       creator: conn.id,
     };
-    this.created.set(conn.id, made + 1);
+    this.created.set(conn.id, (this.created.get(conn.id) ?? 0) + 1);
     this.leave(conn);
     this.rooms.set(id, r);
     this.seat(conn, r, a.clientId, a.name, this.deps.newResumeToken());
     this.sendRoomState(conn, r, a.clientId);
+    return null;
+  }
+
+  /** The caps on making a room (docs/syncparty.md#limits): rooms in total, rooms per connection. */
+  refuseCreate(conn: Conn): Fail | null {
+    if (this.rooms.size >= this.deps.maxRooms) return fail("forbidden", `the server holds its maximum of ${this.deps.maxRooms} rooms; try again later`);
+    const made = this.created.get(conn.id) ?? 0;
+    if (made >= this.deps.roomsPerConn) return fail("forbidden", `this connection has created ${made} rooms that still exist (at most ${this.deps.roomsPerConn})`);
     return null;
   }
 
@@ -185,7 +148,7 @@ export class PartyRooms {
       this.seats.set(conn.id, { roomId, clientId });
       conn.subscribe(topicOf(r.id));
       this.sendRoomState(conn, r, clientId);
-      if (renamed) this.toOthers(conn, r, "participants_update", clientId, this.participantsPayload(r));
+      if (renamed) this.toOthers(conn, r, "participants_update", clientId, participantsOf(r));
       return null;
     }
     let token = this.deps.newResumeToken();
@@ -200,7 +163,7 @@ export class PartyRooms {
     this.seat(conn, r, clientId, name, token);
     this.sendRoomState(conn, r, clientId);
     this.toOthers(conn, r, "client_joined", clientId, { name });
-    this.toOthers(conn, r, "participants_update", clientId, this.participantsPayload(r));
+    this.toOthers(conn, r, "participants_update", clientId, participantsOf(r));
     return null;
   }
 
@@ -227,7 +190,7 @@ export class PartyRooms {
     const hostLeft = r.hostId === seat.clientId;
     if (hostLeft) r.hostId = oldest.clientId;
     this.publish(r, "client_left", seat.clientId, {});
-    this.publish(r, "participants_update", seat.clientId, this.participantsPayload(r));
+    this.publish(r, "participants_update", seat.clientId, participantsOf(r));
     if (hostLeft) this.publish(r, "host_change", r.hostId, { host_id: r.hostId });
     return true;
   }
@@ -291,6 +254,22 @@ export class PartyRooms {
     r.updatedAt = this.deps.clock.mono();
   }
 
+  /** Remove a room and its seats at once, telling nobody; returns its sockets (docs/cluster.md#watch-party). */
+  remove(roomId: string): Conn[] {
+    const r = this.rooms.get(roomId);
+    if (!r) return [];
+    r.cancelGrace?.();
+    r.cancelGrace = null;
+    const conns = [...r.participants.values()].map((p) => p.conn);
+    for (const c of conns) {
+      this.seats.delete(c.id);
+      c.unsubscribe(topicOf(roomId));
+    }
+    r.participants.clear();
+    this.drop(r);
+    return conns;
+  }
+
   /** Cancel every grace timer (server stopping). */
   dispose(): void {
     for (const r of this.rooms.values()) r.cancelGrace?.();
@@ -316,6 +295,7 @@ export class PartyRooms {
   /** Forget a room: it no longer counts against its creator. */
   private drop(r: Room): void {
     this.rooms.delete(r.id);
+    this.deps.onDrop?.(r.id);
     const n = (this.created.get(r.creator) ?? 1) - 1;
     if (n > 0) this.created.set(r.creator, n);
     else this.created.delete(r.creator);
@@ -332,10 +312,6 @@ export class PartyRooms {
     });
   }
 
-  private participantsPayload(r: Room) {
-    const participants = [...r.participants.values()].map((p) => ({ client_id: p.clientId, name: p.name, is_host: p.clientId === r.hostId }));
-    return { participants, participant_count: participants.length };
-  }
 
   /** room_state goes only to the seat's own socket, so it alone carries the seat's resume_token. */
   private sendRoomState(conn: Conn, r: Room, clientId: string): void {
