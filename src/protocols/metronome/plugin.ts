@@ -3,7 +3,8 @@
 import type { Server } from "bun";
 import type { ProtocolFactory } from "../types.ts";
 import { MetronomeHub, type MetronomeClient } from "./state.ts";
-import { callCount, dispatch, encodeError } from "./codec.ts";
+import type { Conn } from "../../transport/types.ts";
+import { callCount, dispatch, encodeError, type DispatchResult } from "./codec.ts";
 import { rpcError, RpcCode } from "./errors.ts";
 import { metronomeDispatch, metronomeMethods } from "./methods.ts";
 
@@ -32,23 +33,56 @@ export const metronomeProtocol: ProtocolFactory = ({ transport, clock, config, m
     // docs/common.md#rate-limit: each call of a batch is a unit of work.
     cost: (data) => (typeof data === "string" ? callCount(data) : 1),
     message(conn, data) {
-      let text: string;
-      try {
-        // The contract is text frames; a binary frame holding UTF-8 JSON is read the same way.
-        text = typeof data === "string" ? data : utf8.decode(data);
-      } catch {
-        counters.errors++;
-        conn.send(PARSE_ERROR_FRAME);
-        return;
-      }
-      const { reply, after, errors } = dispatch(text, methods, conn.state, rpc);
-      counters.errors += errors;
-      if (reply !== null) conn.send(reply);
-      for (const fn of after) fn();
+      const s = conn.state;
+      // A frame waiting for shared state holds back the frames after it (docs/cluster.md#metronome):
+      // replies never overtake each other.
+      if (s.backlog) return void s.backlog.push(data);
+      const r = handle(conn, data);
+      if (r) return drain(conn, r);
     },
     close: (conn) => hub.disconnect(conn.state),
     rateLimited: () => RATE_LIMITED_FRAME,
   });
+
+  /** Read and run one frame; a promise when a call in it waits (for Redis, on several nodes). */
+  function handle(conn: Conn<MetronomeClient>, data: string | Uint8Array): Promise<DispatchResult> | null {
+    let text: string;
+    try {
+      // The contract is text frames; a binary frame holding UTF-8 JSON is read the same way.
+      text = typeof data === "string" ? data : utf8.decode(data);
+    } catch {
+      counters.errors++;
+      conn.send(PARSE_ERROR_FRAME);
+      return null;
+    }
+    const r = dispatch(text, methods, conn.state, rpc);
+    if (r instanceof Promise) return r;
+    answer(conn, r);
+    return null;
+  }
+
+  function answer(conn: Conn<MetronomeClient>, { reply, after, errors }: DispatchResult): void {
+    counters.errors += errors;
+    if (reply !== null) conn.send(reply);
+    for (const fn of after) fn();
+  }
+
+  /** Finish a frame that waits, then the frames that came meanwhile, one at a time, in order. */
+  async function drain(conn: Conn<MetronomeClient>, first: Promise<DispatchResult>): Promise<void> {
+    const s = conn.state;
+    s.backlog = [];
+    let r: Promise<DispatchResult> | null = first;
+    for (;;) {
+      if (r) {
+        const done = await r;
+        conn.cork(() => answer(conn, done));
+      }
+      const next = s.backlog.shift();
+      if (next === undefined) break;
+      r = handle(conn, next);
+    }
+    s.backlog = null;
+  }
 
   const upgrade = (request: Request, server: Server<any> | null) =>
     ep.accept(request, server, undefined);
