@@ -55,13 +55,28 @@ export class Presence {
     const now = Date.now();
     await this.redis.send("ZADD", [NODES_KEY, String(now + this.opts.timeoutMs), this.opts.nodeId]);
     const alive = new Set<string>();
+    const expired = new Set<string>();
     for (const [node, expires] of pairs(await this.redis.send("ZRANGE", [NODES_KEY, "0", "-1", "WITHSCORES"]))) {
       if (expires > now) alive.add(node);
-      else if (node !== this.opts.nodeId) await this.gone(node);
+      else if (node !== this.opts.nodeId) expired.add(node);
     }
     alive.add(this.opts.nodeId);
-    for (const node of this.alive) if (!alive.has(node) && node !== this.opts.nodeId) this.log.info("node gone", { node });
+    const before = this.alive;
     this.alive = alive;
+    for (const node of expired) await this.gone(node);
+    for (const node of before) {
+      if (alive.has(node)) continue;
+      if (expired.has(node)) {
+        this.log.info("node gone", { node });
+        continue;
+      }
+      // Its entry vanished: cleared by the node that won the lock before this one saw its time run
+      // out (the local reactions still run here), or lost with Redis's data (a restart: it is
+      // alive and will beat again; nothing to do).
+      if (Number(await this.redis.send("EXISTS", [`sb:reap:${node}`])) !== 1) continue;
+      this.log.info("node gone", { node });
+      for (const fn of this.goneHandlers) fn(node);
+    }
   }
 
   private async gone(node: string): Promise<void> {

@@ -51,10 +51,14 @@ export class RedisLink {
     return this.up || this.downSince === null ? 0 : now - this.downSince;
   }
 
-  subscribe(channel: string): void {
-    if (this.channels.has(channel)) return;
+  /** Settles once Redis confirmed the subscription (or it failed: logged). */
+  subscribe(channel: string): Promise<void> {
+    if (this.channels.has(channel)) return Promise.resolve();
     this.channels.add(channel);
-    void this.sub.subscribe(channel, this.listener).catch((e: Error) => this.log.debug("redis subscribe failed", { channel, err: e.message }));
+    return this.sub.subscribe(channel, this.listener).then(
+      () => {},
+      (e: Error) => this.log.debug("redis subscribe failed", { channel, err: e.message }),
+    );
   }
 
   unsubscribe(channel: string): void {

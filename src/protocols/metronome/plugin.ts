@@ -7,6 +7,8 @@ import type { Conn } from "../../transport/types.ts";
 import { callCount, dispatch, encodeError, type DispatchResult } from "./codec.ts";
 import { rpcError, RpcCode } from "./errors.ts";
 import { metronomeDispatch, metronomeMethods } from "./methods.ts";
+import { SharedGroups } from "./shared-groups.ts";
+import { SharedIds } from "./shared-ids.ts";
 
 /** Sent on open (docs/metronome.md#opening-a-connection), byte for byte. */
 export const OPEN_FRAME = '{"jsonrpc":"2.0","id":null,"result":{"status":"success"}}';
@@ -16,8 +18,11 @@ const PARSE_ERROR_FRAME = encodeError(null, rpcError(RpcCode.parseError));
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-export const metronomeProtocol: ProtocolFactory = ({ transport, clock, config, metrics, pages }) => {
-  const hub = new MetronomeHub({ clock, leadMs: config.metronomeLeadMs, topics: transport.topics("metronome") });
+export const metronomeProtocol: ProtocolFactory = ({ transport, clock, config, metrics, pages, cluster, log }) => {
+  // Several nodes: ids and groups shared through Redis (docs/cluster.md#metronome); else in memory.
+  const shared = cluster ? { ids: new SharedIds(cluster, log), groups: new SharedGroups<MetronomeClient>(cluster, log) } : null;
+  const hub = new MetronomeHub({ clock, leadMs: config.metronomeLeadMs, topics: transport.topics("metronome"), ...shared });
+  shared?.groups.listen((g, change, from) => hub.remote(g, change, from));
   const counters = metrics.protocol("metronome");
   const methods = metronomeMethods(hub);
   const rpc = metronomeDispatch(hub);

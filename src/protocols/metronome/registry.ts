@@ -43,6 +43,11 @@ export class SequentialIds implements IdAllocator {
   }
 }
 
+/** The topics of the groups: on several nodes, the group's events travel on it (docs/cluster.md#metronome). */
+export const GROUP_TOPIC_PREFIX = "metronome:";
+/** Every member of a group is subscribed to its topic, so a frame they all share is published once. */
+export const groupTopic = (id: number): string => GROUP_TOPIC_PREFIX + id;
+
 /** One metronome group. client_id === group_id; the owner is a member of its own group. */
 export interface Group<M> {
   readonly id: number;

@@ -7,7 +7,7 @@ import { fanOut, type Via } from "./fanout.ts";
 import { joinBeat, retempo, startGrid, type Grid } from "./grid.ts";
 import { encodeRequest, type PeerResponse } from "./codec.ts";
 import { Msg } from "./errors.ts";
-import { MemoryGroups, SequentialIds, then, Unavailable, type Awaitable, type Group, type GroupRegistry, type IdAllocator, type RemoteChange } from "./registry.ts";
+import { groupTopic, MemoryGroups, SequentialIds, then, Unavailable, type Awaitable, type Group, type GroupRegistry, type IdAllocator, type RemoteChange } from "./registry.ts";
 import { TimeProbe } from "./time-probe.ts";
 
 export { MetronomeClient };
@@ -27,8 +27,7 @@ const fail = (message: string): HubOutcome => ({ result: { status: "error", mess
 const guard = (out: Awaitable<HubOutcome>): Awaitable<HubOutcome> =>
   out instanceof Promise ? out.catch((e: unknown) => (e instanceof Unavailable ? fail(Msg.unavailable) : Promise.reject(e))) : out;
 
-/** Every member of a group is subscribed to its topic, so a frame they all share is published once. */
-export const groupTopic = (id: number): string => `metronome:${id}`;
+export { groupTopic } from "./registry.ts";
 
 export interface HubOptions {
   clock: Clock;
@@ -189,7 +188,7 @@ export class MetronomeHub {
     return then(added, () => ok({ group_id: id }));
   }
 
-  subscribe(s: MetronomeClient, groupId: number): Awaitable<HubOutcome> {
+  subscribe(s: MetronomeClient, groupId: number, again = true): Awaitable<HubOutcome> {
     if (s.clientId === null) return fail(Msg.noId);
     const known = this.groups.get(groupId);
     if (known) return this.enter(s, known);
@@ -197,9 +196,10 @@ export class MetronomeHub {
     return guard(
       then(this.groups.find(groupId), (g) => {
         if (!g) return fail(Msg.noGroup);
-        if (!s.closed) return this.enter(s, g);
-        this.groups.left(g);
-        return fail(Msg.noGroup);
+        if (s.closed) return this.groups.left(g), fail(Msg.noGroup);
+        // Dropped while this lookup waited (its other waiter closed): look once more.
+        if (this.groups.get(groupId) !== g) return again ? this.subscribe(s, groupId, false) : fail(Msg.noGroup);
+        return this.enter(s, g);
       }),
     );
   }
