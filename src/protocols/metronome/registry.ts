@@ -109,8 +109,8 @@ export class MemoryGroups<M> implements GroupRegistry<M> {
   remove(group: Group<M>) {
     if (this.groups.get(group.id) === group) this.groups.delete(group.id);
   }
-  changed() {}
-  left() {}
+  changed(_group: Group<M>, _change: GridChange, _from: Grid | null) {}
+  left(_group: Group<M>) {}
   get size() {
     return this.groups.size;
   }

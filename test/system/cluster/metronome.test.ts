@@ -74,6 +74,32 @@ describe("metronome across nodes", () => {
     expect((await phones[1]!.result("get_id", { time_utc: Date.now() })).client_id).toBe(ids[1]);
   }, 20_000);
 
+  test("replies keep their order while calls wait for Redis, batches included", async () => {
+    const o = await owner(a);
+    const p = await MetronomeClient.open(b.ws("/connect"));
+    open.push(p);
+    const frames = [
+      { jsonrpc: "2.0", method: "get_id", params: { time_utc: Date.now() }, id: 1 },
+      { jsonrpc: "2.0", method: "sync_time", params: { client_ts: Date.now() }, id: 2 },
+      { jsonrpc: "2.0", method: "subscribe_to_group", params: { group_id: o.id }, id: 3 },
+      [
+        { jsonrpc: "2.0", method: "create_group", id: 4 },
+        { jsonrpc: "2.0", method: "subscribe_to_group", params: { group_id: 987655 }, id: 5 },
+        { jsonrpc: "2.0", method: "get_id", params: { time_utc: Date.now() }, id: 6 },
+      ],
+      { jsonrpc: "2.0", method: "subscribe_to_group", params: { group_id: o.id }, id: 7 },
+    ];
+    for (const f of frames) p.send(f);
+    const ids: unknown[] = [];
+    for (let i = 0; i < frames.length; i++) {
+      const r = JSON.parse(await p.reply());
+      ids.push(Array.isArray(r) ? r.map((x: { id: number }) => x.id) : r.id);
+      if (r.id === 3 || r.id === 7) expect(r.result).toEqual({ status: "success" });
+      if (Array.isArray(r)) expect(r[1].result).toEqual({ status: "error", message: "group is not exist" });
+    }
+    expect(ids).toEqual([1, 2, 3, [4, 5, 6], 7]);
+  }, 20_000);
+
   test("a member on B of a group on A hears start, update_temp and stop, each start_ts in its own clock", async () => {
     const o = await owner(a);
     const onA = await member(a, o.id);
