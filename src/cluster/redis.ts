@@ -5,6 +5,9 @@
 import { RedisClient } from "bun";
 import type { Logger } from "../log.ts";
 
+/** How often the connections are looked at (see the constructor). */
+const WATCH_MS = 100;
+
 export type ChannelListener = (message: string, channel: string) => void;
 
 export class RedisLink {
@@ -15,6 +18,7 @@ export class RedisLink {
   onReconnect: () => void = () => {};
   private everConnected = false;
   private downSince: number | null = null;
+  private readonly watch: ReturnType<typeof setInterval>;
 
   constructor(readonly url: string, private readonly log: Logger, private readonly listener: ChannelListener) {
     const options = { autoReconnect: true, maxRetries: 1_000_000, enableOfflineQueue: true, connectionTimeout: 2000 };
@@ -26,6 +30,14 @@ export class RedisLink {
     };
     this.cmd.onclose = down("commands");
     this.sub.onclose = down("subscriber");
+    // While it reconnects by itself, Bun's client reports no close (onclose comes only when it gives
+    // up): look at the connections instead, so a node cut off from Redis knows since when.
+    this.watch = setInterval(() => {
+      if (this.up || this.downSince !== null) return;
+      this.downSince = performance.now();
+      this.log.warn("redis connection lost", { commands: this.cmd.connected, subscriber: this.sub.connected });
+    }, WATCH_MS);
+    (this.watch as { unref?: () => void }).unref?.();
     this.cmd.onconnect = () => (this.downSince = null);
     this.sub.onconnect = () => {
       this.downSince = null;
@@ -71,6 +83,7 @@ export class RedisLink {
   }
 
   close(): void {
+    clearInterval(this.watch);
     this.cmd.close();
     this.sub.close();
   }
