@@ -41,7 +41,8 @@ export class ClusterBus {
    * A protocol whose frames differ per node (the metronome's start_ts are in each phone's clock)
    * carries its own events across nodes for the topics under `prefix`: frames published to those
    * topics stay on this node, and what other nodes emit() on them goes to fn, not to the sockets.
-   * The channel is still subscribed while a local socket (or the protocol, with retain) listens.
+   * Sockets subscribing to such a topic do not subscribe its channel: the protocol does
+   * (retain(topic, true)) while it needs what other nodes emit there.
    */
   handle(prefix: string, fn: (topic: string, data: string) => void): void {
     this.handlers.push([prefix, fn]);
@@ -52,9 +53,12 @@ export class ClusterBus {
     return null;
   }
 
-  /** A local socket (or a protocol) listens to the topic; settles once the channel is subscribed. */
-  retain(topic: string): Promise<void> {
-    if (ClusterBus.isLocal(topic)) return SUBSCRIBED;
+  /**
+   * A local socket listens to the topic (or, `byProtocol`, the protocol that handles it); settles
+   * once the channel is subscribed.
+   */
+  retain(topic: string, byProtocol = false): Promise<void> {
+    if (ClusterBus.isLocal(topic) || (!byProtocol && this.handlerOf(topic))) return SUBSCRIBED;
     const n = (this.interest.get(topic) ?? 0) + 1;
     this.interest.set(topic, n);
     const pending = this.leaving.get(topic);
@@ -72,8 +76,9 @@ export class ClusterBus {
     return this.subscribed.get(topic) ?? SUBSCRIBED;
   }
 
-  /** A local socket unsubscribed (or closed). */
-  release(topic: string): void {
+  /** A local socket unsubscribed (or closed); `byProtocol` as for retain. */
+  release(topic: string, byProtocol = false): void {
+    if (ClusterBus.isLocal(topic) || (!byProtocol && this.handlerOf(topic))) return;
     const n = (this.interest.get(topic) ?? 0) - 1;
     if (n > 0) return void this.interest.set(topic, n);
     this.interest.delete(topic);
@@ -95,7 +100,13 @@ export class ClusterBus {
 
   /** An event of a handled topic (see handle) to the other nodes that listen to it. */
   emit(topic: string, data: string): void {
-    this.link.publish(TOPIC_PREFIX + topic, `${this.nodeId}\n${data}`);
+    const m = this.envelope(topic, data);
+    this.link.publish(m.channel, m.message);
+  }
+
+  /** What emit() publishes, for a protocol that publishes it itself, in one Redis script with a write. */
+  envelope(topic: string, data: string): { channel: string; message: string } {
+    return { channel: TOPIC_PREFIX + topic, message: `${this.nodeId}\n${data}` };
   }
 
   /** A message on a topic channel, from Redis. */

@@ -34,9 +34,16 @@ if not n then return false end
 local e = redis.call('ZSCORE', KEYS[2], n)
 if not e or tonumber(e) <= tonumber(ARGV[1]) then return false end
 return {n, redis.call('HGET', KEYS[1], 's')}`;
-// KEYS: record, owned:<node>. ARGV: node, state, id.
+// KEYS: record, owned:<node>, the group's channel. ARGV: node, state, id, the event (or ""). The
+// record and the event in one step: a node that reads the record after subscribing misses nothing.
 const WRITE = `redis.call('HSET', KEYS[1], 'node', ARGV[1], 's', ARGV[2])
 redis.call('SADD', KEYS[2], ARGV[3])
+if ARGV[4] ~= '' then redis.call('PUBLISH', KEYS[3], ARGV[4]) end
+return 1`;
+// KEYS: record, owned:<node>, the group's channel. ARGV: id, the event.
+const END = `redis.call('DEL', KEYS[1])
+redis.call('SREM', KEYS[2], ARGV[1])
+redis.call('PUBLISH', KEYS[3], ARGV[2])
 return 1`;
 // KEYS: owned:<node>. ARGV: node, record key prefix. The records of every group the node owned.
 const REAP = `local ids = redis.call('SMEMBERS', KEYS[1])
@@ -114,12 +121,12 @@ export class SharedGroups<M> implements GroupRegistry<M> {
     if (!(await this.read(id))) return undefined;
     const topic = groupTopic(id);
     // Subscribed first, then read again: every change after that read arrives as an event.
-    await this.cluster.bus.retain(topic);
+    await this.cluster.bus.retain(topic, true);
     let rec: Awaited<ReturnType<typeof this.read>>;
     try {
       rec = await this.read(id);
     } catch (e) {
-      this.cluster.bus.release(topic);
+      this.cluster.bus.release(topic, true);
       throw e;
     }
     let state = rec?.state ?? null;
@@ -127,7 +134,7 @@ export class SharedGroups<M> implements GroupRegistry<M> {
     if (state && ev && ev.g === state.g && ev.v > state.v) state = ev.k === "end" ? null : ev;
     const known = this.get(id); // owned here meanwhile (a stale id), or found by a lookup that overtook
     if (!rec || !state || known) {
-      this.cluster.bus.release(topic);
+      this.cluster.bus.release(topic, true);
       return known;
     }
     const group: Group<M> = { id, topic, owner: null, members: new Set(), grid: state.grid && { anchor: state.grid[0], bpm: state.grid[1] }, bpm: state.bpm };
@@ -149,36 +156,37 @@ export class SharedGroups<M> implements GroupRegistry<M> {
   add(group: Group<M>): Promise<void> {
     const o: Owned<M> = { group, tag: `${this.node}.${this.boot}.${++this.seq}`, v: 1 };
     this.own.set(group.id, o);
-    const written = this.write(o);
-    this.emit(o, "sync"); // ends a stale mirror of an earlier group with this id, where one is left
-    // Answered once the record is there (or Redis is out of reach: it is written when it is back).
-    return within(written, this.cluster.opts.nodeTimeoutMs).catch(() => {});
+    // "sync" ends a stale mirror of an earlier group with this id, where one is left. Answered once
+    // the record is there (or Redis is out of reach: it is written when it is back).
+    return within(this.write(o, "sync"), this.cluster.opts.nodeTimeoutMs).catch(() => {});
   }
 
   private state(o: Owned<M>): State {
     return { g: o.tag, v: o.v, bpm: o.group.bpm, grid: gridOf(o.group.grid) };
   }
 
-  private write(o: Owned<M>): Promise<void> {
+  /** Write o's record and, with `k`, publish the event (`from`: the grid an update_temp continues). */
+  private write(o: Owned<M>, k: Event["k"] | null, from?: Grid | null): Promise<void> {
     const id = o.group.id;
-    return this.cluster.redis.send("EVAL", [WRITE, "2", groupKey(id), ownedKey(this.node), this.node, JSON.stringify(this.state(o)), String(id)]).then(
+    const state = this.state(o);
+    let event = "";
+    let channel = "";
+    if (k) {
+      const ev: Event = { k, ...state };
+      if (from !== undefined) ev.from = gridOf(from);
+      ({ channel, message: event } = this.cluster.bus.envelope(o.group.topic, JSON.stringify(ev)));
+    }
+    return this.cluster.redis.send("EVAL", [WRITE, "3", groupKey(id), ownedKey(this.node), channel || groupKey(id), this.node, JSON.stringify(state), String(id), event]).then(
       () => {},
       (e: Error) => this.log.debug("metronome: writing a group failed", { group: id, err: e.message }),
     );
-  }
-
-  private emit(o: Owned<M>, k: Event["k"], from?: Grid | null): void {
-    const ev: Event = { k, ...this.state(o) };
-    if (from !== undefined) ev.from = gridOf(from);
-    this.cluster.bus.emit(o.group.topic, JSON.stringify(ev));
   }
 
   changed(group: Group<M>, change: GridChange, from: Grid | null): void {
     const o = this.own.get(group.id);
     if (!o || o.group !== group) return;
     o.v++;
-    void this.write(o); // the record first, then the event: a node that reads after the event sees it
-    this.emit(o, change, change === "tempo" ? from : undefined);
+    void this.write(o, change, change === "tempo" ? from : undefined);
   }
 
   remove(group: Group<M>): void {
@@ -187,9 +195,8 @@ export class SharedGroups<M> implements GroupRegistry<M> {
       this.own.delete(group.id);
       o.v++;
       const id = String(group.id);
-      this.cluster.redis.send("DEL", [groupKey(group.id)]).catch(() => {});
-      this.cluster.redis.send("SREM", [ownedKey(this.node), id]).catch(() => {});
-      this.emit(o, "end");
+      const end = this.cluster.bus.envelope(group.topic, JSON.stringify({ k: "end", ...this.state(o) } satisfies Event));
+      this.cluster.redis.send("EVAL", [END, "3", groupKey(group.id), ownedKey(this.node), end.channel, id, end.message]).catch(() => {});
       return;
     }
     const m = this.mirrors.get(group.id);
@@ -204,7 +211,7 @@ export class SharedGroups<M> implements GroupRegistry<M> {
   private drop(m: Mirror<M>): void {
     if (m.recheck) clearTimeout(m.recheck);
     this.mirrors.delete(m.group.id);
-    this.cluster.bus.release(m.group.topic);
+    this.cluster.bus.release(m.group.topic, true);
   }
 
   /** The mirrored group is gone: its members hear the end (the hub dissolves it: remove()). */
@@ -260,10 +267,7 @@ export class SharedGroups<M> implements GroupRegistry<M> {
 
   /** After Redis came back (it may have lost everything): this node's groups, and its mirrors' news. */
   async resync(): Promise<void> {
-    for (const o of this.own.values()) {
-      await this.write(o);
-      this.emit(o, "sync");
-    }
+    for (const o of this.own.values()) await this.write(o, "sync");
     for (const m of [...this.mirrors.values()]) await this.refresh(m, true);
   }
 

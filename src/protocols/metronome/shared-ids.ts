@@ -17,9 +17,9 @@ export interface SharedCluster {
   readonly presence: { onGone(fn: (node: string) => void): void; onReap(fn: (node: string) => Promise<void> | void): void };
   readonly bus: {
     handle(prefix: string, fn: (topic: string, data: string) => void): void;
-    retain(topic: string): Promise<void>;
-    release(topic: string): void;
-    emit(topic: string, data: string): void;
+    retain(topic: string, byProtocol: true): Promise<void>;
+    release(topic: string, byProtocol: true): void;
+    envelope(topic: string, data: string): { channel: string; message: string };
   };
   onResync(fn: () => Promise<void> | void): void;
   readonly opts: { nodeTimeoutMs: number };

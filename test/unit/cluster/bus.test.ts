@@ -69,4 +69,16 @@ describe("the cluster bus", () => {
     bus.publish("room:1", "x"); // other topics are unchanged
     expect(link.published).toHaveLength(2);
   });
+
+  test("handled topics: sockets subscribing do not subscribe the channel, the protocol does", () => {
+    const { link, bus } = world();
+    bus.handle("metronome:", () => {});
+    void bus.retain("metronome:7");
+    expect(link.subscribed.size).toBe(0);
+    bus.release("metronome:7");
+    void bus.retain("metronome:7", true);
+    expect([...link.subscribed]).toEqual([TOPIC_PREFIX + "metronome:7"]);
+    expect(bus.envelope("metronome:7", "e")).toEqual({ channel: TOPIC_PREFIX + "metronome:7", message: "me\ne" });
+    bus.stop();
+  });
 });
