@@ -3,6 +3,7 @@
 // record in Redis (owner node, tempo, the grid in server wall-clock ms) and emits each change on the
 // group's topic as a small event. Another node with members of it keeps a mirror (its own members,
 // the grid as last heard) and has the hub play each change to them in their own clocks.
+import { RedisScript } from "../../cluster/script.ts";
 import type { Logger } from "../../log.ts";
 import type { Grid } from "./grid.ts";
 import { GROUP_TOPIC_PREFIX as TOPIC_PREFIX, groupTopic, type Group, type GridChange, type GroupRegistry, type RemoteChange } from "./registry.ts";
@@ -29,30 +30,30 @@ interface Event extends State {
 
 // KEYS: record, nodes. ARGV: now. The record, unless its owner's node is gone (its time ran out, or
 // it left): [node, state].
-const FIND = `local n = redis.call('HGET', KEYS[1], 'node')
+const FIND = new RedisScript(`local n = redis.call('HGET', KEYS[1], 'node')
 if not n then return false end
 local e = redis.call('ZSCORE', KEYS[2], n)
 if not e or tonumber(e) <= tonumber(ARGV[1]) then return false end
-return {n, redis.call('HGET', KEYS[1], 's')}`;
+return {n, redis.call('HGET', KEYS[1], 's')}`);
 // KEYS: record, owned:<node>, the group's channel. ARGV: node, state, id, the event (or ""). The
 // record and the event in one step: a node that reads the record after subscribing misses nothing.
-const WRITE = `redis.call('HSET', KEYS[1], 'node', ARGV[1], 's', ARGV[2])
+const WRITE = new RedisScript(`redis.call('HSET', KEYS[1], 'node', ARGV[1], 's', ARGV[2])
 redis.call('SADD', KEYS[2], ARGV[3])
 if ARGV[4] ~= '' then redis.call('PUBLISH', KEYS[3], ARGV[4]) end
-return 1`;
+return 1`);
 // KEYS: record, owned:<node>, the group's channel. ARGV: id, the event.
-const END = `redis.call('DEL', KEYS[1])
+const END = new RedisScript(`redis.call('DEL', KEYS[1])
 redis.call('SREM', KEYS[2], ARGV[1])
 redis.call('PUBLISH', KEYS[3], ARGV[2])
-return 1`;
+return 1`);
 // KEYS: owned:<node>. ARGV: node, record key prefix. The records of every group the node owned.
-const REAP = `local ids = redis.call('SMEMBERS', KEYS[1])
+const REAP = new RedisScript(`local ids = redis.call('SMEMBERS', KEYS[1])
 for _, id in ipairs(ids) do
   local k = ARGV[2] .. id
   if redis.call('HGET', k, 'node') == ARGV[1] then redis.call('DEL', k) end
 end
 redis.call('DEL', KEYS[1])
-return #ids`;
+return #ids`);
 
 const gridOf = (g: Grid | null): [number, number] | null => (g ? [g.anchor, g.bpm] : null);
 const sameGrid = (a: Grid | null, b: [number, number] | null | undefined): boolean => (a === null ? !b : !!b && a.anchor === b[0] && a.bpm === b[1]);
@@ -144,7 +145,7 @@ export class SharedGroups<M> implements GroupRegistry<M> {
 
   /** A group's record, unless there is none or its owner's node is gone. */
   private async read(id: number): Promise<{ node: string; state: State } | null> {
-    const r = (await this.cluster.redis.send("EVAL", [FIND, "2", groupKey(id), NODES_KEY, String(Date.now())])) as [string, string] | null;
+    const r = (await FIND.run(this.cluster.redis, [groupKey(id), NODES_KEY], [String(Date.now())])) as [string, string] | null;
     if (!r) return null;
     try {
       return { node: String(r[0]), state: JSON.parse(String(r[1])) as State };
@@ -176,7 +177,7 @@ export class SharedGroups<M> implements GroupRegistry<M> {
       if (from !== undefined) ev.from = gridOf(from);
       ({ channel, message: event } = this.cluster.bus.envelope(o.group.topic, JSON.stringify(ev)));
     }
-    return this.cluster.redis.send("EVAL", [WRITE, "3", groupKey(id), ownedKey(this.node), channel || groupKey(id), this.node, JSON.stringify(state), String(id), event]).then(
+    return WRITE.run(this.cluster.redis, [groupKey(id), ownedKey(this.node), channel || groupKey(id)], [this.node, JSON.stringify(state), String(id), event]).then(
       () => {},
       (e: Error) => this.log.debug("metronome: writing a group failed", { group: id, err: e.message }),
     );
@@ -196,7 +197,7 @@ export class SharedGroups<M> implements GroupRegistry<M> {
       o.v++;
       const id = String(group.id);
       const end = this.cluster.bus.envelope(group.topic, JSON.stringify({ k: "end", ...this.state(o) } satisfies Event));
-      this.cluster.redis.send("EVAL", [END, "3", groupKey(group.id), ownedKey(this.node), end.channel, id, end.message]).catch(() => {});
+      END.run(this.cluster.redis, [groupKey(group.id), ownedKey(this.node), end.channel], [id, end.message]).catch(() => {});
       return;
     }
     const m = this.mirrors.get(group.id);
@@ -241,28 +242,28 @@ export class SharedGroups<M> implements GroupRegistry<M> {
     this.apply(m, ev);
   }
 
-  /** A newer state of a mirrored group: its members hear what changed. */
+  /** A newer state of a mirrored group: its members hear what changed, as the owner's node's members do. */
   private apply(m: Mirror<M>, ev: Event | (State & { k: "sync" })): void {
     m.v = ev.v;
     if (ev.k === "end") return this.end(m);
     const g = m.group;
     const prev = g.grid;
     g.bpm = ev.bpm;
-    if (sameGrid(prev, ev.grid)) {
-      // Unchanged (a resync, or update_temp while stopped): the members keep what they hear,
-      // except a stop, which is sent even when stopped (docs/metronome.md#owner-controls).
-      if (ev.k === "stop") this.listener(g, "stop");
-      return;
-    }
-    g.grid = ev.grid && { anchor: ev.grid[0], bpm: ev.grid[1] };
-    if (ev.k === "sync") return this.listener(g, "resync");
-    const from = "from" in ev && prev && sameGrid(prev, ev.from) ? prev : undefined;
+    // An unchanged grid keeps its object: the members' offsets are tied to it (a later update_temp).
+    const same = sameGrid(prev, ev.grid);
+    if (!same) g.grid = ev.grid && { anchor: ev.grid[0], bpm: ev.grid[1] };
+    if (ev.k === "sync") return void (same || this.listener(g, "resync"));
+    // stop_sound is sent even when stopped (docs/metronome.md#owner-controls); update_temp while
+    // stopped only sets the tempo.
+    if (ev.k === "stop") return this.listener(g, "stop");
+    if (!g.grid) return;
+    const from = ev.k === "tempo" && prev && "from" in ev && sameGrid(prev, ev.from) ? prev : undefined;
     this.listener(g, ev.k, from);
   }
 
   /** The records of the groups `node` owned (it is gone; or it is this node, started again). */
   private reap(node: string): Promise<number> {
-    return this.cluster.redis.send("EVAL", [REAP, "1", ownedKey(node), node, "sb:m:g:"]);
+    return REAP.run<number>(this.cluster.redis, [ownedKey(node)], [node, "sb:m:g:"]);
   }
 
   /** After Redis came back (it may have lost everything): this node's groups, and its mirrors' news. */

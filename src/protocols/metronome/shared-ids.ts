@@ -3,6 +3,7 @@
 // hash id → node (and a set per node, so the ids of a node that is gone can be released). Each step
 // is one Lua script, so no id is ever held twice: a reclaim cannot slip between an INCR and its
 // holder's entry.
+import { RedisScript } from "../../cluster/script.ts";
 import type { Logger } from "../../log.ts";
 import { Unavailable, type IdAllocator } from "./registry.ts";
 
@@ -28,38 +29,38 @@ export interface SharedCluster {
 // KEYS: counter, holder, held:<node>. ARGV: node, floor (the highest id this node has seen: after
 // Redis lost its data the counter starts again above it), then skip ids still held (put back by
 // another node's resync).
-const NEXT = `local id = redis.call('INCR', KEYS[1])
+const NEXT = new RedisScript(`local id = redis.call('INCR', KEYS[1])
 local floor = tonumber(ARGV[2])
 if id <= floor then id = floor + 1 redis.call('SET', KEYS[1], id) end
 while redis.call('HEXISTS', KEYS[2], id) == 1 do id = redis.call('INCR', KEYS[1]) end
 redis.call('HSET', KEYS[2], id, ARGV[1])
 redis.call('SADD', KEYS[3], id)
-return id`;
+return id`);
 // ARGV: node, id. Free: issued (not above the counter) and held by nobody.
-const RECLAIM = `if tonumber(ARGV[2]) > tonumber(redis.call('GET', KEYS[1]) or '0') then return 0 end
+const RECLAIM = new RedisScript(`if tonumber(ARGV[2]) > tonumber(redis.call('GET', KEYS[1]) or '0') then return 0 end
 if redis.call('HSETNX', KEYS[2], ARGV[2], ARGV[1]) == 0 then return 0 end
 redis.call('SADD', KEYS[3], ARGV[2])
-return 1`;
+return 1`);
 // KEYS: holder, held:<node>. ARGV: node, id.
-const RELEASE = `if redis.call('HGET', KEYS[1], ARGV[2]) == ARGV[1] then redis.call('HDEL', KEYS[1], ARGV[2]) end
+const RELEASE = new RedisScript(`if redis.call('HGET', KEYS[1], ARGV[2]) == ARGV[1] then redis.call('HDEL', KEYS[1], ARGV[2]) end
 redis.call('SREM', KEYS[2], ARGV[2])
-return 1`;
+return 1`);
 // KEYS: holder, held:<node>. ARGV: node. Every id the node held is free.
-const REAP = `local ids = redis.call('SMEMBERS', KEYS[2])
+const REAP = new RedisScript(`local ids = redis.call('SMEMBERS', KEYS[2])
 for _, id in ipairs(ids) do if redis.call('HGET', KEYS[1], id) == ARGV[1] then redis.call('HDEL', KEYS[1], id) end end
 redis.call('DEL', KEYS[2])
-return #ids`;
+return #ids`);
 // KEYS: counter, holder, held:<node>. ARGV: node, highest, ids… After Redis came back: this node's
 // ids are held again (unless another node took one meanwhile: it keeps it), the counter at least
 // the highest this node has seen. Returns the ids another node holds now.
-const RESTORE = `local c = tonumber(redis.call('GET', KEYS[1]) or '0')
+const RESTORE = new RedisScript(`local c = tonumber(redis.call('GET', KEYS[1]) or '0')
 if c < tonumber(ARGV[2]) then redis.call('SET', KEYS[1], ARGV[2]) end
 local taken = {}
 for i = 3, #ARGV do
   if redis.call('HSETNX', KEYS[2], ARGV[i], ARGV[1]) == 1 or redis.call('HGET', KEYS[2], ARGV[i]) == ARGV[1] then redis.call('SADD', KEYS[3], ARGV[i])
   else taken[#taken + 1] = ARGV[i] end
 end
-return taken`;
+return taken`);
 
 /**
  * p's value within ms, else a rejection with Unavailable (and its failure is Unavailable too: Redis
@@ -107,8 +108,8 @@ export class SharedIds implements IdAllocator {
     cluster.onResync(() => this.restore());
   }
 
-  private eval<T>(script: string, keys: string[], args: string[], late?: (v: T) => void): Promise<T> {
-    return within(this.cluster.redis.send("EVAL", [script, String(keys.length), ...keys, ...args]) as Promise<T>, this.cluster.opts.nodeTimeoutMs, late);
+  private eval<T>(script: RedisScript, keys: string[], args: string[], late?: (v: T) => void): Promise<T> {
+    return within(script.run<T>(this.cluster.redis, keys, args), this.cluster.opts.nodeTimeoutMs, late);
   }
 
   private hold(id: number): number {
@@ -132,7 +133,7 @@ export class SharedIds implements IdAllocator {
   }
 
   private free(id: number): Promise<void> {
-    return this.cluster.redis.send("EVAL", [RELEASE, "2", HOLDER_KEY, heldKey(this.node), this.node, String(id)]).then(
+    return RELEASE.run(this.cluster.redis, [HOLDER_KEY, heldKey(this.node)], [this.node, String(id)]).then(
       () => {},
       (e: Error) => this.log.debug("metronome: releasing an id failed", { id, err: e.message }),
     );
@@ -140,14 +141,14 @@ export class SharedIds implements IdAllocator {
 
   /** The ids `node` held are free (it is gone; or it is this node, started again). */
   private reap(node: string): Promise<number> {
-    return this.cluster.redis.send("EVAL", [REAP, "2", HOLDER_KEY, heldKey(node), node]);
+    return REAP.run<number>(this.cluster.redis, [HOLDER_KEY, heldKey(node)], [node]);
   }
 
   /** After Redis came back (it may have lost everything): this node's ids and the counter. */
   async restore(): Promise<void> {
     const ids = [...this.held].map(String);
     for (let i = 0; i === 0 || i < ids.length; i += RESTORE_BATCH) {
-      const taken = (await this.cluster.redis.send("EVAL", [RESTORE, "3", ...this.keys, this.node, String(this.highest), ...ids.slice(i, i + RESTORE_BATCH)])) as unknown[];
+      const taken = await RESTORE.run<unknown[]>(this.cluster.redis, this.keys, [this.node, String(this.highest), ...ids.slice(i, i + RESTORE_BATCH)]);
       if (taken.length) this.log.warn("metronome: ids another node holds now (it handed them out while this node was cut off)", { ids: taken.join(",") });
     }
   }

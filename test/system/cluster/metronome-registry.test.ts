@@ -194,6 +194,13 @@ describe("several nodes: groups", () => {
     expect(t.grid).toEqual(g.grid);
     expect(t.from).toBe(running); // the mirror's own grid object: each member keeps its offset
 
+    // update_temp on the beat it starts from again (same grid): still heard, as on one node.
+    const same = m.grid!;
+    a.changed(g, "tempo", { ...g.grid });
+    const again = await next("tempo");
+    expect(again.from).toBe(same);
+    expect(m.grid).toBe(same);
+
     g.grid = null;
     a.changed(g, "stop", null);
     await next("stop");
