@@ -48,6 +48,8 @@ test("a node cut off from Redis: its groups end elsewhere, it reports not ready,
   await o.result("start_metronome", { group_id: o.id, current_client_ts: o.now(), bpm: 120 });
   await onC.request("play_sound");
   await onA.request("play_sound");
+  const elsewhere = await phone(a);
+  await elsewhere.result("create_group", { time_utc: elsewhere.now() });
 
   const cut = Date.now();
   proxy.cut();
@@ -59,6 +61,11 @@ test("a node cut off from Redis: its groups end elsewhere, it reports not ready,
   await waitFor(async () => (await health(c)).status === 503, { timeoutMs: 5000, what: "node C not ready" });
   expect((await health(c)).body).toMatchObject({ status: "not_ready", cluster: { node: "node-c", redis: "down", ready: false } });
   expect((await health(a)).body.cluster.nodes).toEqual(["node-a"]);
+  // What needs Redis answers "try again" there, once the node timeout has passed.
+  const newcomer = await MetronomeClient.open(c.ws("/connect"));
+  open.push(newcomer);
+  expect((await newcomer.call("get_id", { time_utc: Date.now() }, 5000)).json.result).toEqual({ status: "error", message: "server busy, try again" });
+  expect(await onC.result("subscribe_to_group", { group_id: elsewhere.id })).toEqual({ status: "error", message: "server busy, try again" });
   // Its own group goes on for its own phones.
   expect(await o.result("update_temp", { group_id: o.id, current_client_ts: o.now(), bpm: 150 })).toEqual({ status: "success" });
   expect((await onC.request("play_sound")).json.params.bpm).toBe(150);
