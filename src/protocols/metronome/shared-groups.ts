@@ -29,11 +29,12 @@ interface Event extends State {
 }
 
 // KEYS: record, nodes. ARGV: now. The record, unless its owner's node is gone (its time ran out, or
-// it left): [node, state].
+// it left): [node, state]. A node without an entry has not beaten since Redis restarted (the node
+// that clears up after a dead one deletes its records before its entry).
 const FIND = new RedisScript(`local n = redis.call('HGET', KEYS[1], 'node')
 if not n then return false end
 local e = redis.call('ZSCORE', KEYS[2], n)
-if not e or tonumber(e) <= tonumber(ARGV[1]) then return false end
+if e and tonumber(e) <= tonumber(ARGV[1]) then return false end
 return {n, redis.call('HGET', KEYS[1], 's')}`);
 // KEYS: record, owned:<node>, the group's channel. ARGV: node, state, id, the event (or ""). The
 // record and the event in one step: a node that reads the record after subscribing misses nothing.

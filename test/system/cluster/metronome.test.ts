@@ -161,7 +161,7 @@ describe("metronome across nodes", () => {
     await onB.request("play_sound");
     const before = await Promise.all([phone(a), phone(b)]);
     await redis.restart(300);
-    for (const n of [a, b]) await waitFor(async () => (await health(n)).cluster.redis === "up", { timeoutMs: 10_000, what: `${n.id} back on Redis` });
+    for (const n of [a, b, c]) await waitFor(async () => (await health(n)).cluster.redis === "up", { timeoutMs: 10_000, what: `${n.id} back on Redis` });
     // The owner's node has put its group back, and the member's node hears it again.
     await waitFor(async () => Number(await redis.client.send("EXISTS", [`sb:m:g:${o.id}`])) === 1, { timeoutMs: 5000, what: "the group's record back" });
     expect(await o.result("update_temp", tempo(o, 140))).toEqual({ status: "success" });
