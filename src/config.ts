@@ -65,6 +65,7 @@ export const Config = Type.Object(
     maxConnsPerIp: Int(1000, 0, 10_000_000, "WebSocket connections from one client address; past it an upgrade gets 429. 0: no limit."),
     trustedProxies: List([], "Reverse proxies (addresses or CIDR networks, repeatable) whose X-Forwarded-For names the real client for every per-address rule."),
     backpressureBytes: Int(1024 * 1024, 1024, 1024 * 1024 * 1024, "Bytes queued for one slow client before it is disconnected."),
+    mediaDir: Str("", "Folder of video and audio files served at /media/<name> (with byte ranges) for the watch page; empty: /media is not served."),
     metronomeLeadMs: Int(1000, 0, 60000, "Metronome: how far ahead of 'now' the first beat of a start is scheduled (ms)."),
     jwtSecret: Secret("Watch party: HS256 secret; when set, creating a room needs a JWT and joining needs a JWT or an invite."),
     jwtAudience: Str("", "Watch party: required JWT 'aud' (empty = not checked)."),

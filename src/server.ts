@@ -1,6 +1,6 @@
 // Builds the Elysia app: HTTP routes, every protocol plugin, the WebSocket seam; listen and stop.
 import { Elysia, type AnyElysia } from "elysia";
-import { accessSync, constants, mkdirSync, readFileSync } from "node:fs";
+import { accessSync, constants, mkdirSync, readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { accessRoutes } from "./access/http.ts";
 import { OperatorAuth } from "./access/operator.ts";
@@ -8,6 +8,7 @@ import { OriginPolicy } from "./access/origin.ts";
 import { keptOperatorToken } from "./access/token-file.ts";
 import type { Config } from "./config.ts";
 import { lanUrl } from "./lan.ts";
+import { mediaRoutes } from "./media/serve.ts";
 import type { Logger } from "./log.ts";
 import type { PageEntry } from "./pages/registry.ts";
 import { createPages } from "./pages/serve.ts";
@@ -63,6 +64,18 @@ async function openDataDir(dataDir: string, log: Logger): Promise<Store> {
   }
 }
 
+/** --media-dir, checked now so a missing folder is a start-up error rather than 404s later. */
+function mediaDir(dir: string): string {
+  if (!dir) return "";
+  try {
+    if (!statSync(dir).isDirectory()) throw Object.assign(new Error("not a folder"), { code: "ENOTDIR" });
+    accessSync(dir, constants.R_OK | constants.X_OK);
+  } catch (err) {
+    throw new StartupError(`--media-dir '${dir}' is not a readable folder (${reason(err)})`);
+  }
+  return dir;
+}
+
 /** --tls-cert/--tls-key as Bun's TLS options, read now so a missing file is a start-up error. */
 function tlsOptions(c: Config): { cert: string; key: string } | undefined {
   if (!c.tlsCert && !c.tlsKey) return undefined;
@@ -115,6 +128,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const { config, log } = opts;
   const started = performance.now();
   const tls = tlsOptions(config);
+  const media = mediaDir(config.mediaDir);
   const store = await openDataDir(config.dataDir, log);
   const operatorToken = config.operatorToken || keptOperatorToken(config.dataDir).token;
   const operator = new OperatorAuth(operatorToken);
@@ -156,6 +170,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     })
     .get("/metrics", () => new Response(metrics.prometheus(), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } }));
   for (const p of plugins) app = p.routes(app);
+  app = mediaRoutes(app, media);
   app = pages.routes(app); // after the plugins: a page never shadows a protocol route
 
   // reusePort would let a second process on the same port silently split traffic.

@@ -45,7 +45,16 @@ export function baseUrls(host: string, port: number, scheme: "http" | "https", i
   return ordered.length ? { urls: [...new Set(ordered)], lan: true } : { urls: [base("127.0.0.1")], lan: false };
 }
 
-export function info(opts: { host: string; port: number; scheme: "http" | "https"; version: string; registry: PageEntry[]; ifaces: NodeJS.Dict<NetworkInterfaceInfo[]> }): Info {
+export function info(opts: {
+  host: string;
+  port: number;
+  scheme: "http" | "https";
+  version: string;
+  registry: PageEntry[];
+  ifaces: NodeJS.Dict<NetworkInterfaceInfo[]>;
+  /** Whether the request asking carries operator rights. */
+  operator?: boolean;
+}): Info {
   const { urls, lan } = baseUrls(opts.host, opts.port, opts.scheme, opts.ifaces);
   return {
     name: "Switchboard",
@@ -57,5 +66,6 @@ export function info(opts: { host: string; port: number; scheme: "http" | "https
     lan,
     pages: opts.registry.filter((p) => p.listed !== false).map(({ path, title, summary }) => ({ path, title, summary })),
     endpoints,
+    operator: opts.operator ?? false,
   };
 }

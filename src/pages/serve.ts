@@ -146,7 +146,7 @@ export function createPages(opts: PagesOptions): Pages {
       for (const entry of registry) if (!taken.has(entry.path)) app = app.get(entry.path, ({ request }) => page(request, entry)) as AnyElysia;
       app = app.get(`${ASSET_PREFIX}:name`, ({ request, params }) => asset(request, params.name)) as AnyElysia;
       return app
-        .get("/api/info", async ({ server }) => {
+        .get("/api/info", async ({ server, request }) => {
           const s = server as Server<unknown> | null;
           // node:os is loaded on the first request, not at start. The interfaces are read per
           // request: a laptop that changes networks gets its new address without a restart.
@@ -158,6 +158,7 @@ export function createPages(opts: PagesOptions): Pages {
             version: pkg.version,
             registry,
             ifaces: networkInterfaces(),
+            operator: isOperator(request),
           });
           return new Response(JSON.stringify(body), { headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" } });
         }) as AnyElysia;

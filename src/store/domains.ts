@@ -2,6 +2,8 @@
 // Database; the main thread reaches its methods through Store.remote(domain). `facts()`, when a
 // store has it, is sent back with every reply (numbers the main thread reads synchronously).
 import type { Database } from "bun:sqlite";
+import { SqliteNameStore } from "../protocols/buzzer/names.ts";
+import { SqliteScoreHistory } from "../protocols/clicker/history.ts";
 import { SqliteClickerStore } from "../protocols/clicker/store.ts";
 
 export interface Domain {
@@ -10,6 +12,8 @@ export interface Domain {
 
 export const domains = {
   clicker: (db: Database) => new SqliteClickerStore(db),
+  clickerHistory: (db: Database) => new SqliteScoreHistory(db),
+  buzzerNames: (db: Database) => new SqliteNameStore(db),
 } satisfies Record<string, (db: Database) => object>;
 
 export type DomainName = keyof typeof domains;

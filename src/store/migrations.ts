@@ -73,4 +73,22 @@ export const migrations: Migration[] = [
             last INTEGER NOT NULL,
             PRIMARY KEY (sender_id, first)) WITHOUT ROWID;`,
   },
+  {
+    // When each clicker score was stored, for the CSV export (docs/clicker.md#csv-export): Unix
+    // ms, written by the store at commit time. Scores stored before this version have none (NULL).
+    // A plain ADD COLUMN, so it applies to the scores table whatever other migrations did to it.
+    version: 5,
+    name: "clicker score received_at",
+    sql: `ALTER TABLE clicker_scores ADD COLUMN received_at INTEGER;`,
+  },
+  {
+    // Buzzer names (docs/buzzer.md#the-game): team names per pool and buzzer, kept across restarts.
+    version: 6,
+    name: "buzzer names",
+    sql: `CREATE TABLE buzzer_names (
+            pool TEXT NOT NULL,
+            buzzer INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            PRIMARY KEY (pool, buzzer)) WITHOUT ROWID;`,
+  },
 ];

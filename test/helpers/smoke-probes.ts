@@ -39,6 +39,13 @@ export const smokeProbes: SmokeProbe[] = [
       c.send({ list: "pools" });
       const r = await c.nextJson();
       if (r.response !== "pools" || !Array.isArray(r.pools)) throw new Error("buzzer: unexpected list pools reply " + JSON.stringify(r));
+      // The game (docs/buzzer.md#the-game) and a phone joining it, as /quiz and /buzz do.
+      c.send({ list: "round" });
+      const round = await c.nextJson();
+      if (round.response !== "round" || round.round !== 0 || round.armed !== false) throw new Error("buzzer: unexpected list round reply " + JSON.stringify(round));
+      c.send({ command: "phone_join", name: "Smoke" });
+      const joined = await c.nextJson();
+      if (joined.result !== "phone_join" || joined.pool !== "phones" || joined.buzzer !== 1) throw new Error("buzzer: unexpected phone_join reply " + JSON.stringify(joined));
     },
   },
   {

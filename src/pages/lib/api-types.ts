@@ -36,4 +36,10 @@ export interface Info {
   /** Pages listed for visitors (the start page itself is not among them). */
   pages: InfoPage[];
   endpoints: InfoEndpoint[];
+  /**
+   * Whether this request carried operator rights (the operator cookie from the console URL, or a
+   * bearer token): a page shows its operator controls, or says how to get them. The WebSocket
+   * connections the page opens from this browser get the same rights.
+   */
+  operator: boolean;
 }

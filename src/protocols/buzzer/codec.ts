@@ -21,6 +21,7 @@ export type Command =
   | { kind: "reset" }
   | { kind: "set_name"; pool: string; buzzer: number; name: string | null }
   | { kind: "list_round" }
+  | { kind: "list_names" }
   | { kind: "phone_join"; name: string; phoneId: string | null }
   | { kind: "sync_time"; clientTs: number; previous: Exchange | null }
   | { kind: "press"; clientTs: number };
@@ -113,6 +114,7 @@ export function parse(raw: string): Command | ErrorReply {
     if (o.list === "buzzers") return { kind: "list_buzzers" };
     if (o.list === "pools") return { kind: "list_pools" };
     if (o.list === "round") return { kind: "list_round" };
+    if (o.list === "names") return { kind: "list_names" };
   }
   return errorReply("unknown_command", null, raw);
 }
@@ -129,9 +131,11 @@ function firstBadField(errors: Iterable<{ path: string }>): string {
  * cut to MAX_NAME_CHARS code points. Null when nothing visible is left.
  */
 export function normalizeName(raw: string): string | null {
+  // NFC after the removal: a control between a letter and its accent ("e\u2066\u0301") would
+  // otherwise leave a decomposed name that a second pass changes (found by fuzzing).
   const clean = raw
-    .normalize("NFC")
     .replace(/[\u202A-\u202E\u2066-\u2069]/g, "")
+    .normalize("NFC")
     .replace(/[\p{Cc}\p{Zl}\p{Zp}\s]+/gu, " ")
     .trim();
   const cut = [...clean].slice(0, MAX_NAME_CHARS).join("").trimEnd();
@@ -164,6 +168,10 @@ export const encode = {
   armed: (round: number, ts: number) => JSON.stringify({ event: "armed", round, ts }),
   reset: (round: number, ts: number) => JSON.stringify({ event: "reset", round, ts }),
   order: (round: number, order: OrderEntry[]) => JSON.stringify({ event: "order", round, order }),
+  /** `list names`: every buzzer connected now with its name (or null). */
+  names: (names: BuzzerName[]) => JSON.stringify({ response: "names", names }),
+  /** A buzzer's name changed (set_name, or a phone joining under a new name). */
+  namedEvent: (n: BuzzerName, ts: number) => JSON.stringify({ event: "named", pool: n.pool, buzzer: n.buzzer, name: n.name, ts }),
   first: (round: number, w: Winner) => JSON.stringify({ event: "first", round, pool: w.pool, buzzer: w.buzzer, name: w.name, ts: w.ts }),
 
   // Phones (docs/buzzer.md#phones-as-buzzers).
@@ -182,6 +190,11 @@ export interface OrderEntry {
   name: string | null;
   ts: number;
   gap_ms: number;
+}
+export interface BuzzerName {
+  pool: string;
+  buzzer: number;
+  name: string | null;
 }
 export interface Winner {
   pool: string;

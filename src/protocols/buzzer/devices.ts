@@ -3,7 +3,7 @@
 // discovery of available devices. The only buzzer file besides plugin.ts that touches devices.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { Link, defaultTimings, type LinkTimings } from "../../drivers/jeoparty/link.ts";
-import { EvdevDecoder } from "../../drivers/keyboard/evdev.ts";
+import { EvdevDecoder, keyPressTime } from "../../drivers/keyboard/evdev.ts";
 import { Device } from "../../drivers/serial/device.ts";
 import type { Logger } from "../../log.ts";
 import type { Clock } from "../../transport/types.ts";
@@ -148,12 +148,16 @@ function openKeyboard(spec: PoolSpec, sink: PoolSink, o: DeviceOptions): PoolHan
       sink.up([]);
     },
     data: (bytes) => {
-      for (const id of decoder.push(bytes)) {
-        if (!seen.has(id)) {
-          seen.add(id);
-          sink.connected(id);
+      const arrival = o.clock.mono();
+      const wallNow = o.clock.now();
+      for (const k of decoder.pushTimed(bytes)) {
+        if (!seen.has(k.id)) {
+          seen.add(k.id);
+          sink.connected(k.id);
         }
-        sink.buzz(id);
+        // The press time is the kernel's stamp of the key-down, not when the read woke up
+        // (docs/buzzer.md#the-game): two players pressing within one read keep their order.
+        sink.buzz(k.id, keyPressTime(k.wallMs, arrival, wallNow));
       }
     },
     lost: (reason) => sink.down(reason),

@@ -3,7 +3,7 @@
 /** The longest name kept, in characters (code points): names are shown on the projector. */
 export const MAX_NAME_CHARS = 32;
 
-export type ErrorType = "connect" | "invalid_json" | "unknown_command" | "invalid_data_type" | "rate_limited" | "forbidden" | "phone";
+export type ErrorType = "connect" | "invalid_json" | "unknown_command" | "invalid_data_type" | "rate_limited" | "forbidden" | "phone" | "storage_unavailable";
 
 export interface ErrorReply {
   error: ErrorType;
@@ -13,7 +13,7 @@ export interface ErrorReply {
 
 /** What each field must be: the `message` of an invalid_data_type error (docs/buzzer.md#errors). */
 const EXPECTED: Record<string, string> = {
-  list: "expected a string: \"buzzers\", \"pools\" or \"round\"",
+  list: "expected a string: \"buzzers\", \"pools\", \"round\" or \"names\"",
   command:
     "expected a string: \"connect\", \"disconnect\", \"set_color\", \"arm\", \"reset\", \"set_name\", \"phone_join\", \"sync_time\" or \"press\"",
   pool: "expected a non-empty string (a pool id)",
@@ -29,6 +29,9 @@ export const errorReply = (error: ErrorType, message: string | null, cause: stri
 /** A command that needs operator rights, from a client without them (docs/buzzer.md#operator-commands). */
 export const forbidden = (command: string): ErrorReply =>
   errorReply("forbidden", "this command needs operator rights: open the console URL the server logs, or send Authorization: Bearer <operator token>", command);
+/** set_name while the database cannot write (disk full, I/O error): the name is shown, not kept. */
+export const storageUnavailable = (): ErrorReply =>
+  errorReply("storage_unavailable", "the name is in use but could not be stored: the database cannot write now", "set_name");
 export const invalidField = (field: string, message = EXPECTED[field] ?? "invalid value"): ErrorReply =>
   errorReply("invalid_data_type", message, field);
 
@@ -38,6 +41,7 @@ export const Expected = {
   poolWithLights: "expected a pool whose buzzers have lights (a serial receiver)",
   connectedBuzzer: "expected a buzzer connected to this pool",
   visibleName: "expected a name with at least one visible character",
+  devicePool: "expected the id of a connected device pool (phones leave by closing their page)",
 } as const;
 
 /** Messages of connect errors. */

@@ -76,7 +76,8 @@ export class Game {
   private readonly lockedUntil = new Map<string, number>();
   /** Names known (from the store, or set here); a key absent from it has not been looked up yet. */
   private readonly names = new Map<string, string | null>();
-  private readonly lookups = new Set<string>();
+  /** Reads under way: a second prefetch of the same buzzer waits for the same read. */
+  private readonly lookups = new Map<string, Promise<void>>();
 
   constructor(private readonly deps: GameDeps) {}
 
@@ -222,9 +223,10 @@ export class Game {
    */
   private lookup(pool: string, buzzer: number): Promise<void> {
     const k = key(pool, buzzer);
-    if (this.names.has(k) || this.lookups.has(k)) return Promise.resolve();
-    this.lookups.add(k);
-    return this.deps.names.get(pool, buzzer).then(
+    if (this.names.has(k)) return Promise.resolve();
+    const pending = this.lookups.get(k);
+    if (pending) return pending;
+    const read = this.deps.names.get(pool, buzzer).then(
       (name) => {
         this.lookups.delete(k);
         if (this.names.has(k)) return; // set_name won the race: it is newer
@@ -235,6 +237,8 @@ export class Game {
         this.lookups.delete(k); // a failed read is retried at the next press
       },
     );
+    this.lookups.set(k, read);
+    return read;
   }
 }
 

@@ -7,6 +7,7 @@ import { RATE_LIMITED_TEXT } from "../../transport/rate.ts";
 import { encode } from "./codec.ts";
 import { ConnectError, errorReply } from "./errors.ts";
 import { deviceOpener, vetDevice } from "./devices.ts";
+import type { NameStore } from "./game.ts";
 import { EVENTS_TOPIC, Mediator, parsePoolSpec, type MediatorClient, type PoolSpec } from "./state.ts";
 
 const decoder = new TextDecoder();
@@ -41,6 +42,10 @@ export function buzzerProtocol(opts: Partial<BuzzerOptions> = {}): ProtocolFacto
       discover: opts.discover ?? (() => allow.expand().filter((path) => vetDevice(parsePoolSpec(path)) === null)),
       vet,
       connectTimeoutMs: opts.connectTimeoutMs ?? 5000,
+      // Team names live in the database worker (docs/architecture.md#data): every call a message.
+      names: ctx.store.remote<NameStore>("buzzerNames"),
+      settleMs: config.buzzSettleMs,
+      falseStartMs: config.falseStartMs,
     });
     ctx.metrics.gauge("switchboard_buzzer_pools", "Buzzer pools connected now.", () => mediator.connectedCount);
     mediator.startConfigured(config.pool);

@@ -4,47 +4,12 @@
 import type { Clock, Conn, Topics } from "../../transport/types.ts";
 import { encode, parse, type Command, type EventKind, type Rgb } from "./codec.ts";
 import { ConnectError, errorReply, Expected, forbidden, invalidField, type ErrorReply } from "./errors.ts";
+import { MemoryNameStore, type NameStore } from "./game.ts";
+import { PHONES_POOL } from "./phones.ts";
+import { parsePoolSpec, type OpenPool, type PoolHandle, type PoolSink, type PoolSpec } from "./pool.ts";
+import { isQuizCommand, Quiz } from "./quiz.ts";
 
-/** What a pool driver reports. */
-export interface PoolSink {
-  /** Linked (handshake done / device open): these buzzers are connected now. */
-  up(buzzers: number[]): void;
-  /** The link went down; the driver keeps trying to bring it back. */
-  down(reason: string): void;
-  buzz(buzzer: number): void;
-  connected(buzzer: number): void;
-  disconnected(buzzer: number): void;
-  /** An attempt to open the device failed (message in the original protocol's words, for connect errors). */
-  failed(message: string): void;
-}
-
-export interface PoolHandle {
-  /** Whether the pool's buzzers have lights (serial receivers do, keyboards do not). */
-  readonly colors: boolean;
-  setColor(buzzer: number, rgb: Rgb): boolean;
-  close(): void | Promise<void>;
-}
-
-/**
- * A pool spec is a pool id (a device path) with an optional suffix: "#v2" for the renumbered
- * firmware, "#head" for the firmware as last committed (docs/buzzer.md#firmware-versions),
- * "#keyboard" for an evdev device outside /dev/input (a udev symlink). Paths under
- * /dev/input/ are keyboards anyway. The pool id reported to clients never has the suffix.
- */
-export interface PoolSpec {
-  id: string;
-  kind: "serial" | "keyboard";
-  numbering: "v1" | "v2" | "head";
-}
-export function parsePoolSpec(spec: string): PoolSpec {
-  const m = /^(.*)#(v1|v2|head|keyboard)$/.exec(spec);
-  const id = m ? m[1]! : spec;
-  const kind = m?.[2] === "keyboard" || id.startsWith("/dev/input/") ? "keyboard" : "serial";
-  const numbering = m?.[2] === "v2" || m?.[2] === "head" ? m[2] : "v1";
-  return { id, kind, numbering };
-}
-
-export type OpenPool = (spec: PoolSpec, sink: PoolSink) => PoolHandle;
+export { parsePoolSpec, type OpenPool, type PoolHandle, type PoolSink, type PoolSpec } from "./pool.ts";
 
 export interface MediatorDeps {
   clock: Clock;
@@ -61,6 +26,12 @@ export interface MediatorDeps {
   vet(spec: PoolSpec): string | null;
   /** How long a connect command waits for the handshake before answering with a connect error. */
   connectTimeoutMs: number;
+  /** The game (docs/buzzer.md#the-game): names by pool and buzzer (default: in memory), --buzz-settle-ms, --false-start-ms. */
+  names?: NameStore;
+  settleMs?: number;
+  falseStartMs?: number;
+  /** New phone ids (tests inject a sequence). */
+  newPhoneId?: () => string;
 }
 
 /** Every event goes to every client of the endpoint (docs/buzzer.md#events). */
@@ -97,8 +68,23 @@ export class Mediator {
    * waits for its old device to be released: the port is held exclusively until then.
    */
   private readonly closing = new Map<string, Promise<unknown>>();
+  /** The game and the phones pool. */
+  readonly quiz: Quiz;
 
-  constructor(private readonly deps: MediatorDeps) {}
+  constructor(private readonly deps: MediatorDeps) {
+    this.quiz = new Quiz({
+      clock: deps.clock,
+      topics: deps.topics,
+      topic: EVENTS_TOPIC,
+      names: deps.names ?? new MemoryNameStore(),
+      settleMs: deps.settleMs ?? 150,
+      falseStartMs: deps.falseStartMs ?? 250,
+      newPhoneId: deps.newPhoneId,
+      event: (kind, pool, buzzer, ts) => this.publishEvent(kind, pool, buzzer, ts),
+      devicePools: () => this.devicePools(),
+      fail: (conn, reply) => this.fail(conn, reply),
+    });
+  }
 
   /** An error reply in the original protocol's uniform shape (docs/buzzer.md#errors); counted for /metrics. */
   private fail(conn: Conn, reply: ErrorReply): void {
@@ -133,8 +119,9 @@ export class Mediator {
     this.run(client, cmd);
   }
 
-  /** A client went away: drop its pending connect replies. */
+  /** A client went away: drop its pending connect replies; a phone it played is away. */
   close(client: MediatorClient): void {
+    this.quiz.close(client.conn);
     for (const w of client.waits) {
       w.cancel();
       w.pool.waiters = w.pool.waiters.filter((x) => x !== w);
@@ -143,22 +130,34 @@ export class Mediator {
   }
 
   async stop(): Promise<void> {
+    this.quiz.stop();
     const pools = [...this.pools.values()];
     this.pools.clear();
     for (const p of pools) for (const w of p.waiters) settle(w);
     await Promise.all([...pools.map((p) => p.handle?.close()), ...this.closing.values()]);
   }
 
-  /** Commands that change a pool need operator rights (docs/buzzer.md#operator-commands). */
-  private static readonly operatorOnly: ReadonlySet<Command["kind"]> = new Set(["disconnect", "set_color"]);
+  /** Commands that change a pool or run the game need operator rights (docs/buzzer.md#operator-commands). */
+  private static readonly operatorOnly: ReadonlySet<Command["kind"]> = new Set(["disconnect", "set_color", "arm", "reset", "set_name"]);
+
+  /** Device pools connected now, with their buzzers. */
+  private devicePools() {
+    return [...this.pools.values()].filter((p) => p.up).map((p) => ({ pool: p.spec.id, buzzers: sorted(p.buzzers) }));
+  }
 
   private run(client: MediatorClient, cmd: Command): void {
     const conn = client.conn;
     if (Mediator.operatorOnly.has(cmd.kind) && !conn.operator) return this.fail(conn, forbidden(cmd.kind));
+    if (isQuizCommand(cmd)) return this.quiz.run(conn, cmd);
+    // The phones pool is virtual: always there, joined and left by the phones themselves.
+    if (cmd.kind !== "list_buzzers" && cmd.kind !== "list_pools" && parsePoolSpec(cmd.pool).id === PHONES_POOL) {
+      if (cmd.kind === "connect") return conn.send(encode.connected(PHONES_POOL, this.quiz.phones.connected()));
+      return this.fail(conn, invalidField("pool", cmd.kind === "set_color" ? Expected.poolWithLights : Expected.devicePool));
+    }
     switch (cmd.kind) {
       case "list_buzzers": {
-        const pools = [...this.pools.values()].filter((p) => p.up).map((p) => ({ pool: p.spec.id, buzzers: sorted(p.buzzers) }));
-        return conn.send(encode.buzzers(pools));
+        const phones = this.quiz.phonesPool();
+        return conn.send(encode.buzzers(phones ? [...this.devicePools(), phones] : this.devicePools()));
       }
       case "list_pools": {
         const ids = new Set([...this.configured, ...this.deps.discover(), ...this.pools.keys()]);
@@ -277,6 +276,7 @@ export class Mediator {
           settle(w);
           w.client.conn.send(encode.connected(p.spec.id, list));
         }
+        this.quiz.prefetch(p.spec.id, list);
         // Announce (or re-announce after the device came back) every buzzer of the pool.
         for (const b of list) this.publish("connected", p, b);
       },
@@ -286,12 +286,16 @@ export class Mediator {
         p.buzzers.clear();
         this.publish("disconnected", p, null);
       },
-      buzz: (b) => {
-        if (live() && p.up) this.publish("buzz", p, b);
+      buzz: (b, pressedAt) => {
+        if (!live() || !p.up) return;
+        // A receiver's press time is when its buzz opcode was read: the raw event's ts.
+        const ts = this.publish("buzz", p, b);
+        this.quiz.press(p.spec.id, b, pressedAt ?? ts);
       },
       connected: (b) => {
         if (!live() || !p.up || p.buzzers.has(b)) return;
         p.buzzers.add(b);
+        this.quiz.prefetch(p.spec.id, [b]);
         this.publish("connected", p, b);
       },
       disconnected: (b) => {
@@ -305,9 +309,15 @@ export class Mediator {
     };
   }
 
-  private publish(kind: EventKind, p: Pool, buzzer: number | null): void {
-    const ts = Math.round(this.deps.clock.mono() * 1000) / 1000;
-    this.deps.topics.publish(EVENTS_TOPIC, encode.event(kind, p.spec.id, buzzer, ts));
+  private publish(kind: EventKind, p: Pool, buzzer: number | null): number {
+    return this.publishEvent(kind, p.spec.id, buzzer);
+  }
+
+  /** A raw event to every client; `ts` is the receive time (default now), in µs-rounded ms. Returns it. */
+  private publishEvent(kind: EventKind, pool: string, buzzer: number | null, at = this.deps.clock.mono()): number {
+    const ts = Math.round(at * 1000) / 1000;
+    this.deps.topics.publish(EVENTS_TOPIC, encode.event(kind, pool, buzzer, ts));
+    return ts;
   }
 }
 

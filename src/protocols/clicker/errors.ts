@@ -35,4 +35,7 @@ export const Says = {
   registerFirst: "send REGISTER before SCORE",
   /** The database could not write (disk full, I/O error): nothing was stored, send it again later. */
   notStored: (why: string) => `not stored, send it again later (${why})`,
+  // GET /scores.csv (docs/clicker.md#csv-export): answered 400 with one of these as its text.
+  exportUsage: "usage: /scores.csv?ids=<ids>, one or more 6-digit clicker ids separated by commas",
+  tooManyIds: (max: number, got: number) => `at most ${max} ids per request, got ${got}`,
 } as const;

@@ -9,6 +9,8 @@ export interface MonitorDirectory {
   release(monitorId: string, owner: string): void;
   owner(monitorId: string): string | undefined;
   size(): number;
+  /** Every monitor_id held now (for the `monitors` extension, docs/socketio.md#monitor-list). */
+  ids(): Iterable<string>;
 }
 
 export interface PendingCommand {
@@ -27,6 +29,8 @@ export interface PendingCommands {
   /** Remove and return every unfinished command of that monitor, oldest first. */
   drain(monitorId: string): PendingCommand[];
   size(): number;
+  /** Unfinished commands of that monitor. */
+  countFor(monitorId: string): number;
 }
 
 export class MemoryMonitorDirectory implements MonitorDirectory {
@@ -45,6 +49,9 @@ export class MemoryMonitorDirectory implements MonitorDirectory {
   }
   size(): number {
     return this.owners.size;
+  }
+  ids(): Iterable<string> {
+    return this.owners.keys();
   }
 }
 
@@ -77,5 +84,8 @@ export class MemoryPendingCommands implements PendingCommands {
   }
   size(): number {
     return this.count;
+  }
+  countFor(monitorId: string): number {
+    return this.byMonitor.get(monitorId)?.size ?? 0;
   }
 }

@@ -63,6 +63,7 @@ describe("buzzer codec: the game and phones (docs/buzzer.md#the-game)", () => {
     expect(parse('{"command":"arm"}')).toEqual({ kind: "arm" });
     expect(parse('{"command":"reset","extra":1}')).toEqual({ kind: "reset" });
     expect(parse('{"list":"round"}')).toEqual({ kind: "list_round" });
+    expect(parse('{"list":"names"}')).toEqual({ kind: "list_names" });
     expect(parse('{"command":"set_name","pool":"p","buzzer":4,"name":"  The   Quizzards \\n"}')).toEqual({
       kind: "set_name", pool: "p", buzzer: 4, name: "The Quizzards",
     });
@@ -110,7 +111,7 @@ describe("buzzer codec: the game and phones (docs/buzzer.md#the-game)", () => {
       expect([raw, r.error, r.cause]).toEqual([raw, "invalid_data_type", field]);
       expect(r.message).toStartWith("expected ");
     }
-    expect(parse('{"list":7}')).toEqual({ error: "invalid_data_type", message: 'expected a string: "buzzers", "pools" or "round"', cause: "list" });
+    expect(parse('{"list":7}')).toEqual({ error: "invalid_data_type", message: 'expected a string: "buzzers", "pools", "round" or "names"', cause: "list" });
   });
 
   test("names: trimmed, whitespace runs made one space, controls and direction overrides removed, 32 characters kept", () => {
