@@ -11,14 +11,21 @@ export const LOCAL_TOPIC = "local:";
 export const UNSUBSCRIBE_AFTER_MS = 2000;
 
 export interface BusLink {
-  subscribe(channel: string): void;
+  /** Settles once Redis has confirmed the subscription. */
+  subscribe(channel: string): void | Promise<unknown>;
   unsubscribe(channel: string): void;
   publish(channel: string, message: string): void;
 }
 
+const SUBSCRIBED: Promise<void> = Promise.resolve();
+
 export class ClusterBus {
   private readonly interest = new Map<string, number>();
   private readonly leaving = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Each subscribed channel's confirmation, by topic. */
+  private readonly subscribed = new Map<string, Promise<void>>();
+  /** Topic prefixes whose protocol carries its own events across nodes (see handle). */
+  private readonly handlers: Array<[prefix: string, fn: (topic: string, data: string) => void]> = [];
 
   constructor(
     readonly nodeId: string,
@@ -35,9 +42,28 @@ export class ClusterBus {
     return topic.startsWith("conn:") || topic.startsWith(LOCAL_TOPIC);
   }
 
-  /** A local socket subscribed to the topic. */
-  retain(topic: string): void {
-    if (ClusterBus.isLocal(topic)) return;
+  /**
+   * A protocol whose frames differ per node (the metronome's start_ts are in each phone's clock)
+   * carries its own events across nodes for the topics under `prefix`: frames published to those
+   * topics stay on this node, and what other nodes emit() on them goes to fn, not to the sockets.
+   * Sockets subscribing to such a topic do not subscribe its channel: the protocol does
+   * (retain(topic, true)) while it needs what other nodes emit there.
+   */
+  handle(prefix: string, fn: (topic: string, data: string) => void): void {
+    this.handlers.push([prefix, fn]);
+  }
+
+  private handlerOf(topic: string): ((topic: string, data: string) => void) | null {
+    for (const [prefix, fn] of this.handlers) if (topic.startsWith(prefix)) return fn;
+    return null;
+  }
+
+  /**
+   * A local socket listens to the topic (or, `byProtocol`, the protocol that handles it); settles
+   * once the channel is subscribed.
+   */
+  retain(topic: string, byProtocol = false): Promise<void> {
+    if (ClusterBus.isLocal(topic) || (!byProtocol && this.handlerOf(topic))) return SUBSCRIBED;
     const n = (this.interest.get(topic) ?? 0) + 1;
     this.interest.set(topic, n);
     const pending = this.leaving.get(topic);
@@ -45,19 +71,28 @@ export class ClusterBus {
       clearTimeout(pending);
       this.leaving.delete(topic);
     }
-    if (n === 1 && !pending) this.link.subscribe(TOPIC_PREFIX + topic);
+    if (n === 1 && !pending) {
+      const done = Promise.resolve(this.link.subscribe(TOPIC_PREFIX + topic)).then(
+        () => {},
+        () => {},
+      );
+      this.subscribed.set(topic, done);
+    }
+    return this.subscribed.get(topic) ?? SUBSCRIBED;
   }
 
-  /** A local socket unsubscribed (or closed). */
-  release(topic: string): void {
-    if (ClusterBus.isLocal(topic)) return;
+  /** A local socket unsubscribed (or closed); `byProtocol` as for retain. */
+  release(topic: string, byProtocol = false): void {
+    if (ClusterBus.isLocal(topic) || (!byProtocol && this.handlerOf(topic))) return;
     const n = (this.interest.get(topic) ?? 0) - 1;
     if (n > 0) return void this.interest.set(topic, n);
     this.interest.delete(topic);
     if (this.leaving.has(topic)) return;
     const t = setTimeout(() => {
       this.leaving.delete(topic);
-      if (!this.interest.has(topic)) this.link.unsubscribe(TOPIC_PREFIX + topic);
+      if (this.interest.has(topic)) return;
+      this.subscribed.delete(topic);
+      this.link.unsubscribe(TOPIC_PREFIX + topic);
     }, UNSUBSCRIBE_AFTER_MS);
     (t as { unref?: () => void }).unref?.();
     this.leaving.set(topic, t);
@@ -65,7 +100,18 @@ export class ClusterBus {
 
   /** Publish to the other nodes (the local delivery is the caller's native publish). */
   publish(topic: string, data: string): void {
-    if (!ClusterBus.isLocal(topic)) this.link.publish(TOPIC_PREFIX + topic, `${this.nodeId}\n${data}`);
+    if (!ClusterBus.isLocal(topic) && !this.handlerOf(topic)) this.link.publish(TOPIC_PREFIX + topic, `${this.nodeId}\n${data}`);
+  }
+
+  /** An event of a handled topic (see handle) to the other nodes that listen to it. */
+  emit(topic: string, data: string): void {
+    const m = this.envelope(topic, data);
+    this.link.publish(m.channel, m.message);
+  }
+
+  /** What emit() publishes, for a protocol that publishes it itself, in one Redis script with a write. */
+  envelope(topic: string, data: string): { channel: string; message: string } {
+    return { channel: TOPIC_PREFIX + topic, message: `${this.nodeId}\n${data}` };
   }
 
   /** A message on a topic channel, from Redis. */
@@ -73,7 +119,8 @@ export class ClusterBus {
     if (!channel.startsWith(TOPIC_PREFIX)) return false;
     const nl = message.indexOf("\n");
     if (nl < 0 || message.slice(0, nl) === this.nodeId) return true;
-    this.deliverLocal(channel.slice(TOPIC_PREFIX.length), message.slice(nl + 1));
+    const topic = channel.slice(TOPIC_PREFIX.length);
+    (this.handlerOf(topic) ?? this.deliverLocal)(topic, message.slice(nl + 1));
     return true;
   }
 
