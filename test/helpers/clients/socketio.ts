@@ -97,14 +97,17 @@ export class Polling {
   }
 }
 
-/** A raw WebSocket session on `ws` (the server's ws:// base) connected to "/": open packet and CONNECT reply consumed. */
+/**
+ * A raw WebSocket session on `ws` (the server's ws:// base) connected to "/": open packet and CONNECT
+ * reply consumed. The reply carries a pid too when connection state recovery is on (the default).
+ */
 export async function connectWire(wsBase: string, auth = ""): Promise<Wire> {
   const w = await Wire.open(`${wsBase}/socket.io/?EIO=4&transport=websocket`);
   const open = await w.next();
   if (typeof open !== "string" || !open.startsWith('0{"sid"')) throw new Error(`no Engine.IO open packet: ${String(open)}`);
   w.send(`40${auth}`);
   const connected = await w.next();
-  if (typeof connected !== "string" || !/^40\{"sid":"[^"]+"\}$/.test(connected)) throw new Error(`no Socket.IO CONNECT: ${String(connected)}`);
+  if (typeof connected !== "string" || !/^40\{"sid":"[^"]+"(,"pid":"[^"]+")?\}$/.test(connected)) throw new Error(`no Socket.IO CONNECT: ${String(connected)}`);
   return w;
 }
 
