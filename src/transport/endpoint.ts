@@ -32,6 +32,8 @@ export interface EndpointSpec<S, I = S> {
   cost?(data: string | Uint8Array): number;
   /** The protocol's own error reply when a connection's rate queue is full (null: none). */
   rateLimited?(conn: Conn<S>): string | null;
+  /** A control frame (a ping) from the client, for a protocol that limits its own units (rateLimit: false). */
+  control?(conn: Conn<S>): void;
 }
 
 const byteSize = (data: string | Uint8Array, limit: number) =>
@@ -122,7 +124,9 @@ export class Endpoint<S, I = S> {
   /** A control frame (ping, pong): a unit of work too, answered by Bun itself. */
   control(conn: WsConn<S>): void {
     const now = this.transport.heard(conn);
-    if (this.rate && !this.rate.admit(conn, now, 1)) this.hold(conn, null, 1, 0);
+    if (this.rate) {
+      if (!this.rate.admit(conn, now, 1)) this.hold(conn, null, 1, 0);
+    } else if (this.spec.control) this.run(conn, () => this.spec.control!(conn));
   }
 
   ended(conn: WsConn<S>, code: number, reason: string): void {

@@ -122,8 +122,8 @@ export function startRelay(ctx: PluginContext): LiveRelay {
   const unknown: Handler = (_key, event) => ({ event: "error", payload: { reason: Reason.unknownEvent, event: (event as string).slice(0, 64) } });
   nsp.onUnknown((socket, event, _args, ack) => dispatch(socket, ack, false, unknown, event));
 
-  // Over the per-session event rate: a refused `command send` is a `command failed`, anything else
-  // an `error` event; a client that keeps going is disconnected (docs/socketio.md#rate-limit).
+  // A packet that found its session's rate queue full: a refused `command send` is a `command
+  // failed`, anything else an `error` event; the session is closed next (docs/socketio.md#rate-limit).
   io.rateLimited = (socket, event, ack) => {
     const payload = { reason: Reason.rateLimited };
     answer(socket, ack, { event: event === "command send" ? "command failed" : "error", payload });

@@ -21,8 +21,6 @@ const base: SioOptions = {
   maxBufferedPackets: 1_000,
   connectTimeoutMs: 3_000,
   corsOrigin: ["*"],
-  rateLimit: 1000,
-  rateBurst: 1000,
   recovery: bounds,
 };
 
