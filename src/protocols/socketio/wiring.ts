@@ -28,10 +28,11 @@ export function startRelay(ctx: PluginContext): LiveRelay {
   // Correlation ids: a per-process prefix keeps them unique across restarts and, later, nodes.
   const prefix = randomId().slice(0, 6);
   let seq = 0;
-  const relay = new CommandRelay(new MemoryMonitorDirectory(), new MemoryPendingCommands(), () => `${prefix}-${++seq}`);
+  const c = ctx.config;
+  const limits = { perMonitor: c.sioPendingPerMonitor, perUser: c.sioPendingPerUser };
+  const relay = new CommandRelay(new MemoryMonitorDirectory(), new MemoryPendingCommands(), () => `${prefix}-${++seq}`, limits);
 
   const nsp = io.of("/");
-  const c = ctx.config;
   // Explicit role tokens win over --sio-token; an empty one leaves that role open to everyone.
   const isMonitor = secretCheck(c.sioMonitorToken || c.sioToken);
   const isUser = secretCheck(c.sioUserToken || c.sioToken);

@@ -79,7 +79,7 @@ export class EngineServer {
   private readonly pings: PingSchedule;
   /** The rate limit shared by every session (null: none). */
   private readonly gate: PacketGate | null;
-  /** Live sessions per client address (docs/socketio.md#sessions-per-address). */
+  /** Live sessions per client address (docs/socketio.md#caps). */
   private readonly perIp = new Map<string, number>();
   /** Called for every new session, before its first packet is read. */
   onSession: (s: EngineSession) => void = () => {};
