@@ -13,9 +13,10 @@
 import type { Logger } from "../../log.ts";
 import { Close } from "../../transport/close-codes.ts";
 import type { Conn, Topics } from "../../transport/types.ts";
-import { Audience } from "./audience.ts";
+import { Audience, topicOf } from "./audience.ts";
 import { fmt, parse, type Command, type Draft, type Score } from "./codec.ts";
 import { Says, type ParseError } from "./errors.ts";
+import type { IssueLimit } from "./issue-limit.ts";
 import type { ClickerStore, Registration, ScoreRecord } from "./store.ts";
 
 /** The database's own words for a failure (SQLite's code first), short. */
@@ -24,14 +25,17 @@ const reason = (err: unknown) => {
   return (typeof e?.code === "string" ? e.code : e?.message ?? "storage error").slice(0, 80);
 };
 
-/** One topic per sender id and draft; a listener subscribes to the ids it asked for. */
-export const topicOf = (id: string, draft: Draft = 1) => (draft === 1 ? `clicker:${id}` : `clicker2:${id}`);
+export { topicOf } from "./audience.ts";
+
+const NONE_STORED: ReadonlyMap<string, ScoreRecord> = new Map();
 
 const pending = (peer: ClickerClient, id: string, cmd: Score): Pending => ({ id, ts: cmd.ts, score: cmd.score, msgId: cmd.msgId ?? null, peer, cmd });
 
 /** One connection's clicker state (conn.state): a sender, a listener, or both. */
 export interface ClickerClient {
   conn: Conn<ClickerClient>;
+  /** The client's address (docs/access.md#behind-a-reverse-proxy): new secrets are counted per address. */
+  ip: string;
   queue: (Command | ParseError)[];
   busy: boolean;
   closed: boolean;
@@ -77,6 +81,10 @@ export interface ClickerHubDeps {
   log: Logger;
   /** Called for each ERROR reply (the protocol's error counter). */
   onError?(): void;
+  /** New secrets per client address (docs/clicker.md#caps); absent: no limit. */
+  newIds?: IssueLimit;
+  /** Ids one LISTEN or SUBSCRIBE may name (docs/clicker.md#caps); absent: no limit. */
+  maxIdsPerListen?: number;
 }
 
 export class ClickerHub {
@@ -104,16 +112,16 @@ export class ClickerHub {
     return this.senders.has(id);
   }
 
-  /** A new connection's state. */
-  open(conn: Conn<ClickerClient>): ClickerClient {
-    const p: ClickerClient = { conn, queue: [], busy: false, closed: false, senderId: null, secret: null, listening: [], draft: 1, batch: null };
+  /** A new connection's state; `ip`: its client's address. */
+  open(conn: Conn<ClickerClient>, ip = ""): ClickerClient {
+    const p: ClickerClient = { conn, ip, queue: [], busy: false, closed: false, senderId: null, secret: null, listening: [], draft: 1, batch: null };
     this.clients.add(p);
     return p;
   }
 
   message(p: ClickerClient, frame: string | Uint8Array): void {
     if (p.closed) return;
-    const cmd = parse(frame);
+    const cmd = parse(frame, this.deps.maxIdsPerListen);
     // A SCORE with nothing of this connection's ahead of it but scores in the open batch joins
     // that batch straight away (no queue, no promise): the common case, one score per press.
     // Its reply still comes after everything sent before it.
@@ -143,7 +151,13 @@ export class ClickerHub {
     if (id !== null && this.senders.get(id)?.peer === p) {
       this.senders.delete(id);
       this.announce(id, fmt.disconnect(id));
+      this.idle(id);
     }
+  }
+
+  /** No connection holds the id any more: the store records its last use (and may issue it again one day). */
+  private idle(id: string): void {
+    this.deps.store.release(id).catch((err: unknown) => this.deps.log.debug("clicker: release failed", { id, err: (err as Error).message }));
   }
 
   /** CONNECT / DISCONNECT: the same line in both drafts. */
@@ -208,14 +222,26 @@ export class ClickerHub {
       p.conn.send(fmt.registered(p.senderId, p.secret));
       return;
     }
-    let reg: Registration;
+    // A new secret is counted against the address (docs/clicker.md#caps); a known one never is.
+    const limit = this.deps.newIds;
+    const allowNew = limit?.take(p.ip) ?? true;
+    let reg: Registration | null;
     try {
-      reg = await this.deps.store.register(secret);
+      reg = await this.deps.store.register(secret, allowNew);
     } catch (err) {
+      if (allowNew) limit?.giveBack(p.ip);
       this.deps.log.debug("clicker: register failed", { err: (err as Error).message });
       return this.fail(p, { code: "storage_unavailable", message: Says.notStored(reason(err)) });
     }
-    if (p.closed) return;
+    if (allowNew && !(reg && !reg.known)) limit?.giveBack(p.ip);
+    if (reg === null) {
+      const message = allowNew ? Says.noFreeId : Says.tooManyNewIds(limit!.retryAfterS(p.ip));
+      return this.fail(p, { code: "too_many_new_ids", message });
+    }
+    if (p.closed) {
+      if (!this.senders.has(reg.id)) this.idle(reg.id); // nobody took it up
+      return;
+    }
     this.release(p);
     const prev = this.senders.get(reg.id);
     p.senderId = reg.id;
@@ -320,19 +346,21 @@ export class ClickerHub {
    * each one's latest score in the listener's draft.
    */
   private async listen(p: ClickerClient, ids: string[], draft: Draft): Promise<void> {
-    // Without the database the catch-up has only what this process saw; the LISTEN still holds.
-    const stored = await this.deps.store.latest(ids).catch((err: unknown) => {
-      this.deps.log.debug("clicker: reading the latest scores failed", { err: (err as Error).message });
-      return new Map<string, ScoreRecord>();
-    });
+    // One read, for the ids whose latest score this process has not seen (an id may come online
+    // while it runs, so not only the live ones). Without the database the catch-up has only what
+    // this process saw; the LISTEN still holds.
+    const unseen = ids.filter((id) => !this.senders.get(id)?.latest);
+    const stored = !unseen.length
+      ? NONE_STORED
+      : await this.deps.store.latest(unseen).catch((err: unknown) => {
+          this.deps.log.debug("clicker: reading the latest scores failed", { err: (err as Error).message });
+          return NONE_STORED;
+        });
     if (p.closed) return;
     // From here on nothing awaits, so no broadcast can slip between the catch-up and the
-    // subscription: the listener sees every later change exactly once.
-    const keep = new Set(draft === p.draft ? ids : []);
-    for (const old of p.listening) if (!keep.has(old)) p.conn.unsubscribe(topicOf(old, p.draft));
-    for (const id of ids) p.conn.subscribe(topicOf(id, draft));
-    this.audience.add(p.listening, p.draft, -1);
-    this.audience.add(ids, draft, 1);
+    // subscription: the listener sees every later change exactly once. Only the ids that change
+    // are subscribed, unsubscribed and counted.
+    this.audience.move(p.conn, p.listening, p.draft, ids, draft);
     p.listening = ids;
     p.draft = draft;
     const live = ids.filter((id) => this.senders.has(id));
