@@ -90,6 +90,16 @@ export class Endpoint<S, I = S> {
     }
   }
 
+  /** One frame to the protocol, on the same error path (no closure per frame: this runs for every one). */
+  private deliver(conn: WsConn<S>, data: string | Uint8Array): void {
+    try {
+      const r = this.spec.message(conn, data);
+      if (r instanceof Promise) conn.watch(r);
+    } catch (err) {
+      this.fault(conn, err);
+    }
+  }
+
   // ---- the socket's life, from handler.ts ----
 
   opened(conn: WsConn<S>, ws: RawSocket): void {
@@ -115,9 +125,9 @@ export class Endpoint<S, I = S> {
       return;
     }
     const rate = this.rate;
-    if (rate === null) return this.run(conn, () => this.spec.message(conn, data));
+    if (rate === null) return this.deliver(conn, data);
     const cost = this.spec.cost?.(data) ?? 1;
-    if (rate.admit(conn, now, cost)) return this.run(conn, () => this.spec.message(conn, data));
+    if (rate.admit(conn, now, cost)) return this.deliver(conn, data);
     this.hold(conn, data, cost, size);
   }
 
@@ -175,7 +185,7 @@ export class Endpoint<S, I = S> {
     conn.cork(() => {
       for (let w = rate.next(conn, clock.mono()); w !== null && !conn.closed; w = rate.next(conn, clock.mono())) {
         const data = w.data;
-        if (data !== null) this.run(conn, () => this.spec.message(conn, data));
+        if (data !== null) this.deliver(conn, data);
       }
     });
     if (!conn.closed && conn.waiting !== null) this.scheduleDrain(conn);

@@ -11,25 +11,28 @@
 // same: it waits in the queue as a placeholder, in order with the rest. Pure: time from the Clock.
 import type { Clock } from "../../transport/types.ts";
 import { RatePolicy, type Metered, type RateLimits } from "../../transport/rate.ts";
-import type { EnginePacket } from "./codec.ts";
+import type { EnginePacket, Frame } from "./codec.ts";
+
+/** A packet as it waits: decoded (a polling body's), or a WebSocket frame still as it came. */
+export type Arrived = EnginePacket | Frame;
 
 /** What the gate needs of a session: its bucket and queue, and how to handle or refuse a packet. */
-export interface Gated extends Metered<EnginePacket | null> {
+export interface Gated extends Metered<Arrived | null> {
   /** Cancels the timer that hands the session its queued packets. */
   drainTimer: (() => void) | null;
   /** Still taking packets (queued ones are dropped once it is not). */
   readonly accepting: boolean;
   /** Handle one packet now (the session's own dispatch). */
-  handle(p: EnginePacket): void;
+  handle(p: Arrived): void;
   /** The queue is full: the error reply, then the close. p: the packet that did not fit (null: a control frame). */
-  overflow(p: EnginePacket | null): void;
+  overflow(p: Arrived | null): void;
   /** Runs fn with the session's writes held back, so the replies of one run leave together. */
   cork(fn: () => void): void;
 }
 
 /** What a packet weighs in the queue's byte bound. */
-const bytesOf = (p: EnginePacket): number => {
-  const d = p.data;
+const bytesOf = (p: Arrived): number => {
+  const d = typeof p === "string" || p instanceof Uint8Array ? p : p.data;
   if (typeof d === "string") return Buffer.byteLength(d);
   return d && typeof (d as Uint8Array).byteLength === "number" ? (d as Uint8Array).byteLength : 0;
 };
@@ -55,7 +58,7 @@ export class PacketGate {
   }
 
   /** A packet: handled now when a token is there and nothing of the session waits ahead of it, else queued. */
-  packet(s: Gated, p: EnginePacket): void {
+  packet(s: Gated, p: Arrived): void {
     if (this.policy.admit(s, this.clock.mono(), 1)) return s.handle(p);
     this.hold(s, p, bytesOf(p));
   }
@@ -73,7 +76,7 @@ export class PacketGate {
     s.waitingBytes = 0;
   }
 
-  private hold(s: Gated, p: EnginePacket | null, bytes: number): void {
+  private hold(s: Gated, p: Arrived | null, bytes: number): void {
     if (!s.accepting) return;
     if (!this.policy.enqueue(s, { data: p, cost: 1, bytes })) {
       this.counters.errors++;

@@ -183,9 +183,9 @@ export class EngineSession implements PingNode, Gated {
   }
 
   wsFrame(link: WsLink, data: Frame): void {
-    const p = decodeFrame(data);
-    if (link === this.ws) return this.arrive(p);
+    if (link === this.ws) return this.arrive(data);
     if (link !== this.probe) return;
+    const p = decodeFrame(data);
     this.gate?.charge(this);
     if (p.type === "ping" && p.data === "probe") {
       link.send(encodeFrame({ type: "pong", data: "probe" }));
@@ -235,14 +235,16 @@ export class EngineSession implements PingNode, Gated {
   // ---- packets and heartbeat (§ "Heartbeat") ----
 
   /** A packet from the client: a sign of life now; handled now or, over the rate, in its turn (gate.ts). */
-  private arrive(p: EnginePacket): void {
+  private arrive(p: EnginePacket | Frame): void {
     if (this.state !== "open") return;
+    // A WebSocket frame is decoded only when handled: one that waits and is dropped never is.
+    const pong = typeof p === "string" ? p.charCodeAt(0) === 51 /* "3" */ : !(p instanceof Uint8Array) && p.type === "pong";
     // Like the reference: any packet while a pong is awaited refreshes the timeout once.
-    if (this.stopPong && !this.pongRefreshed && p.type !== "pong") {
+    if (this.stopPong && !this.pongRefreshed && !pong) {
       this.pongRefreshed = true;
       this.armPongTimeout();
     }
-    if (p.type === "pong") {
+    if (pong) {
       this.stopPong?.();
       this.stopPong = null;
       this.schedulePing();
@@ -256,8 +258,9 @@ export class EngineSession implements PingNode, Gated {
     return this.state === "open";
   }
 
-  /** One packet's work (for the gate: in order, as the rate allows). */
-  handle(p: EnginePacket): void {
+  /** One packet's work (for the gate: in order, as the rate allows); a WebSocket frame is decoded here. */
+  handle(x: EnginePacket | Frame): void {
+    const p = typeof x === "string" || x instanceof Uint8Array ? decodeFrame(x) : x;
     switch (p.type) {
       case "message":
         this.events.message(p.data as string | Uint8Array);
@@ -277,7 +280,7 @@ export class EngineSession implements PingNode, Gated {
   }
 
   /** The rate queue is full: the application's error reply, then the session ends (gate.ts). */
-  overflow(p: EnginePacket | null): void {
+  overflow(p: EnginePacket | Frame | null): void {
     this.events.rateLimited?.(p);
     this.close(Close.policy);
   }

@@ -44,8 +44,8 @@ export interface SessionEvents {
    * stream, and a client answers a ping after the packets before it).
    */
   ponged?(): void;
-  /** The rate queue was full (gate.ts): the error reply for p (null: a control frame); the close follows. */
-  rateLimited?(p: EnginePacket | null): void;
+  /** The rate queue was full (gate.ts): the error reply for p (a packet, or a WebSocket frame not decoded yet; null: a control frame); the close follows. */
+  rateLimited?(p: EnginePacket | Frame | null): void;
 }
 
 /**

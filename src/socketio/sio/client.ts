@@ -4,7 +4,7 @@
 // session's: engine/gate.ts, every packet on either transport).
 import { Decoder, PacketType, type Packet } from "socket.io-parser";
 import { Close } from "../../transport/close-codes.ts";
-import type { EnginePacket } from "../engine/codec.ts";
+import type { EnginePacket, Frame } from "../engine/codec.ts";
 import type { EngineSession, SessionEvents } from "../engine/session.ts";
 import { encodePacket, type Frames } from "./codec.ts";
 import type { Namespace } from "./namespace.ts";
@@ -111,9 +111,11 @@ export class SioClient implements SessionEvents {
    * refused packet, then the session closes. An EVENT gets it on its socket (its ack too); any
    * other packet an `error`-like reply on each of the session's sockets (event "").
    */
-  rateLimited(p: EnginePacket | null): void {
+  rateLimited(p: EnginePacket | Frame | null): void {
     this.server.log.debug("socket.io rate queue full: closing", { sid: this.session.sid });
-    const refused = typeof p?.data === "string" && p.data[0] === "2" ? eventOf(p.data) : null;
+    // A WebSocket frame comes as it arrived ("42[…]": Engine.IO message, Socket.IO EVENT).
+    const text = typeof p === "string" ? (p[0] === "4" ? p.slice(1) : null) : p && !(p instanceof Uint8Array) && p.type === "message" && typeof p.data === "string" ? p.data : null;
+    const refused = text !== null && text[0] === "2" ? eventOf(text) : null;
     const socket = refused && this.socket(refused.nsp);
     if (refused && socket) {
       const id = refused.id;
