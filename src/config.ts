@@ -18,7 +18,8 @@ const List = (def: string[], description: string) => Type.Array(Type.String(), {
  * from a file, so it is not visible in /proc/PID/cmdline), a value given as a flag is warned
  * about, and --print-config shows "(set)" instead of it.
  */
-const Secret = (description: string) => Type.String({ default: "", description, secret: true }) as ReturnType<typeof Str> & { secret: true };
+const Secret = (description: string, opts: { warnIf?: (value: string) => boolean } = {}) =>
+  Type.String({ default: "", description, secret: true, ...opts }) as ReturnType<typeof Str> & { secret: true };
 
 /** Adds each secret's `…File` option after it, keeping the order of --help. */
 function withSecretFiles<P extends Record<string, TSchema>>(props: P) {
@@ -35,6 +36,12 @@ export const Config = Type.Object(
     host: Str("0.0.0.0", "Address to listen on."),
     port: Int(8080, 0, 65535, "TCP port for HTTP and every WebSocket endpoint (0 picks a free one)."),
     dataDir: Str("./switchboard-data", "Folder for the embedded SQLite database (created if missing)."),
+    redis: Secret("Several nodes: the Redis (7.x or Valkey) URL they share state through, e.g. redis://10.0.0.5:6379 (a password in it makes it a secret). Empty: one node on its own.", {
+      warnIf: (url) => /\/\/[^/@]*@/.test(url),
+    }),
+    nodeId: Str("", "Several nodes: this node's name, unique among them. Empty: hostname-pid."),
+    clusterHeartbeatMs: Int(1000, 50, 60_000, "Several nodes: how often a node tells the others it is alive (ms)."),
+    clusterNodeTimeoutMs: Int(5000, 200, 600_000, "Several nodes: after how long without a heartbeat a node counts as gone, and how long Redis may be out of reach before this node reports not ready (ms)."),
     tlsCert: Str("", "PEM certificate (chain) file: serve https and wss on the same port (with --tls-key). Re-read on SIGHUP."),
     tlsKey: Str("", "PEM private key file for --tls-cert."),
     operatorToken: Secret("Operator token (operator rights: pool control, the quiz game, the console). Empty: generated on first start and kept in the data dir."),
@@ -58,6 +65,7 @@ export const Config = Type.Object(
     maxConnsPerIp: Int(1000, 0, 10_000_000, "WebSocket connections from one client address; past it an upgrade gets 429. 0: no limit."),
     trustedProxies: List([], "Reverse proxies (addresses or CIDR networks, repeatable) whose X-Forwarded-For names the real client for every per-address rule."),
     backpressureBytes: Int(1024 * 1024, 1024, 1024 * 1024 * 1024, "Bytes queued for one slow client before it is disconnected."),
+    mediaDir: Str("", "Folder of video and audio files served at /media/<name> (with byte ranges) for the watch page; empty: /media is not served."),
     clickerSecretsPerIpPerMin: Int(100, 0, 1_000_000, "Clicker: new secrets (new ids) issued to one client address per minute; past it a REGISTER without a known secret gets ERROR too_many_new_ids. 0: no limit."),
     clickerIdsPerListen: Int(256, 1, 100_000, "Clicker: ids one LISTEN or SUBSCRIBE may name; more is bad_arguments."),
     metronomeLeadMs: Int(1000, 0, 60000, "Metronome: how far ahead of 'now' the first beat of a start is scheduled (ms)."),
@@ -191,7 +199,8 @@ function readSecrets(config: Config, source: Record<string, string>, readFile: (
       }
       if (!config[k]) errors.push(`${source[fk]}: '${path}' is empty`);
     }
-    if (source[k]?.startsWith("--")) {
+    const warnIf = (Config.properties[k] as TSchema & { warnIf?: (v: string) => boolean }).warnIf;
+    if (source[k]?.startsWith("--") && (!warnIf || warnIf(config[k]))) {
       warnings.push(`${source[k]} is visible to every local user in /proc/<pid>/cmdline; set ${envName(k)} or --${flagName(fk)} instead`);
     }
   }

@@ -1,6 +1,6 @@
 // Builds the Elysia app: HTTP routes, every protocol plugin, the WebSocket seam; listen and stop.
 import { Elysia, type AnyElysia } from "elysia";
-import { accessSync, constants, mkdirSync, readFileSync } from "node:fs";
+import { accessSync, constants, mkdirSync, readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { accessRoutes } from "./access/http.ts";
 import { OperatorAuth } from "./access/operator.ts";
@@ -8,11 +8,13 @@ import { OriginPolicy } from "./access/origin.ts";
 import { keptOperatorToken } from "./access/token-file.ts";
 import type { Config } from "./config.ts";
 import { lanUrl } from "./lan.ts";
+import { mediaRoutes } from "./media/serve.ts";
 import type { Logger } from "./log.ts";
 import type { PageEntry } from "./pages/registry.ts";
 import { createPages } from "./pages/serve.ts";
 import { protocols as defaultProtocols } from "./protocols/index.ts";
 import type { PluginContext, ProtocolFactory } from "./protocols/types.ts";
+import { Cluster, defaultNodeId } from "./cluster/cluster.ts";
 import { Store } from "./store/store.ts";
 import { systemClock } from "./transport/clock.ts";
 import { Metrics } from "./transport/metrics.ts";
@@ -62,6 +64,18 @@ async function openDataDir(dataDir: string, log: Logger): Promise<Store> {
   }
 }
 
+/** --media-dir, checked now so a missing folder is a start-up error rather than 404s later. */
+function mediaDir(dir: string): string {
+  if (!dir) return "";
+  try {
+    if (!statSync(dir).isDirectory()) throw Object.assign(new Error("not a folder"), { code: "ENOTDIR" });
+    accessSync(dir, constants.R_OK | constants.X_OK);
+  } catch (err) {
+    throw new StartupError(`--media-dir '${dir}' is not a readable folder (${reason(err)})`);
+  }
+  return dir;
+}
+
 /** --tls-cert/--tls-key as Bun's TLS options, read now so a missing file is a start-up error. */
 function tlsOptions(c: Config): { cert: string; key: string } | undefined {
   if (!c.tlsCert && !c.tlsKey) return undefined;
@@ -74,6 +88,22 @@ function tlsOptions(c: Config): { cert: string; key: string } | undefined {
     }
   };
   return { cert: read(c.tlsCert, "certificate"), key: read(c.tlsKey, "key") };
+}
+
+/** Join the other nodes (docs/cluster.md); an unreachable Redis is a start-up failure. */
+async function startCluster(config: Config, log: Logger, transport: Transport, store: Store): Promise<Cluster> {
+  try {
+    const cluster = await Cluster.start(
+      { redisUrl: config.redis, nodeId: config.nodeId || defaultNodeId(), heartbeatMs: config.clusterHeartbeatMs, nodeTimeoutMs: config.clusterNodeTimeoutMs },
+      log,
+      (topic, data) => transport.deliverLocal(topic, data),
+    );
+    transport.bus = cluster.bus;
+    return cluster;
+  } catch (err) {
+    await store.close();
+    throw new StartupError(`cannot reach Redis at --redis (${(err as Error).message})`);
+  }
 }
 
 /** /healthz's view of the caps (docs/common.md#caps): JSON has no Infinity, so "unlimited" is null. */
@@ -98,6 +128,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const { config, log } = opts;
   const started = performance.now();
   const tls = tlsOptions(config);
+  const media = mediaDir(config.mediaDir);
   const store = await openDataDir(config.dataDir, log);
   const operatorToken = config.operatorToken || keptOperatorToken(config.dataDir).token;
   const operator = new OperatorAuth(operatorToken);
@@ -107,7 +138,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   transport.grantsOperator = (request) => operator.grants(request);
   // Pages cost nothing until the first page request (docs/pages.md#serving).
   const pages = createPages({ config, log, registry: opts.pages, isOperator: (request) => operator.grants(request) });
-  const ctx: PluginContext = { config, log, store, clock, metrics, transport, pages };
+  const cluster = config.redis ? await startCluster(config, log, transport, store) : null;
+  const ctx: PluginContext = { config, log, store, clock, metrics, transport, pages, cluster };
   const plugins = (opts.protocols ?? defaultProtocols).map((make) => make(ctx));
 
   // Where Bun's own router does not take a request (/socket.io/, whose trailing slash Elysia
@@ -124,15 +156,21 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     refused: (why, request) => log.debug("request refused", { why, origin: request.headers.get("origin") }),
   });
   app = app
-    .get("/healthz", () => ({
-      status: "ok",
-      uptime_s: Math.round((performance.now() - started) / 100) / 10,
-      connections: metrics.connections(),
-      limits: limitsReport(transport),
-      store: store.health(),
-    }))
+    .get("/healthz", () => {
+      const body = {
+        // Several nodes: a node that cannot reach Redis is not ready, so a load balancer takes it out.
+        status: cluster && !cluster.ready ? "not_ready" : "ok",
+        uptime_s: Math.round((performance.now() - started) / 100) / 10,
+        connections: metrics.connections(),
+        limits: limitsReport(transport),
+        store: store.health(),
+        ...(cluster ? { cluster: cluster.health() } : {}),
+      };
+      return new Response(JSON.stringify(body), { status: body.status === "ok" ? 200 : 503, headers: { "content-type": "application/json" } });
+    })
     .get("/metrics", () => new Response(metrics.prometheus(), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } }));
   for (const p of plugins) app = p.routes(app);
+  app = mediaRoutes(app, media);
   app = pages.routes(app); // after the plugins: a page never shadows a protocol route
 
   // reusePort would let a second process on the same port silently split traffic.
@@ -211,6 +249,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         }
       }
       transport.closeAll();
+      await cluster?.stop();
       const deadline = performance.now() + 2000;
       // Let answered requests (a released long poll) reach the wire and close handshakes finish.
       const pendingRequests = () => transport.servers.reduce((n, s) => n + s.pendingRequests, 0);

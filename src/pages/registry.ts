@@ -32,4 +32,18 @@ export const pages: PageEntry[] = [
     summary: "What this server is, its pages and their phone links, and its endpoints.",
     listed: false,
   },
+  { path: "/scores", dir: "scores", title: "Scoreboard", summary: "Clicker judging: live scores per clicker, ranking, event timer and CSV export." },
+  { path: "/relay", dir: "relay", title: "Relay console", summary: "Send a command to a Socket.IO monitor and follow it to its end." },
+  {
+    path: "/metronome",
+    dir: "metronome",
+    title: "Metronome",
+    summary: "A band's phones click on the same beat: one leads, the others join.",
+  },
+  {
+    path: "/watch",
+    dir: "watch",
+    title: "Watch together",
+    summary: "Screens that play the same film at the same moment: one hosts, the others follow.",
+  },
 ];

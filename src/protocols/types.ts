@@ -1,4 +1,5 @@
 import type { AnyElysia } from "elysia";
+import type { Cluster } from "../cluster/cluster.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { Pages } from "../pages/serve.ts";
@@ -17,6 +18,8 @@ export interface PluginContext {
   transport: Transport;
   /** The built-in pages: a protocol sharing its path with a page answers plain GETs with pages.serve. */
   pages: Pages;
+  /** Several nodes over Redis (docs/cluster.md); null when this node runs on its own. */
+  cluster: Cluster | null;
 }
 
 /** A protocol's wiring: its routes on the one Elysia app, and how to stop its background work. */

@@ -74,10 +74,18 @@ export const migrations: Migration[] = [
             PRIMARY KEY (sender_id, first)) WITHOUT ROWID;`,
   },
   {
+    // When each clicker score was stored, for the CSV export (docs/clicker.md#csv-export): Unix
+    // ms, written by the store at commit time. Scores stored before this version have none (NULL).
+    // A plain ADD COLUMN, so it applies to the scores table whatever other migrations did to it.
+    version: 5,
+    name: "clicker score received_at",
+    sql: `ALTER TABLE clicker_scores ADD COLUMN received_at INTEGER;`,
+  },
+  {
     // When each clicker secret was last used (registered, or its connection ended), in ms since the
     // epoch: once the id space is nearly used up, the id of the secret unused longest is issued
-    // again (docs/clicker.md#register). Existing secrets start from when they were made.
-    version: 5,
+    // again (docs/clicker.md#ids-issued-again). Existing secrets start from when they were made.
+    version: 6,
     name: "clicker secrets last used",
     sql: `ALTER TABLE clicker_senders ADD COLUMN last_used_at INTEGER NOT NULL DEFAULT 0;
           UPDATE clicker_senders SET last_used_at = CAST((julianday(created_at) - 2440587.5) * 86400000 AS INTEGER);

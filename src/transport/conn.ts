@@ -33,6 +33,8 @@ export class WsConn<S = unknown> implements Conn<S>, KeepAliveNode, Metered {
   waitingBytes = 0;
   /** Cancels the timer that hands queued messages to the protocol. */
   drainTimer: (() => void) | null = null;
+  /** Several nodes: the topics it is subscribed to, so a close releases each (docs/cluster.md#fan-out). */
+  topics: Set<string> | null = null;
   /** This connection's own topic, subscribed on its first post() (null until then). */
   private own: string | null = null;
 
@@ -59,11 +61,19 @@ export class WsConn<S = unknown> implements Conn<S>, KeepAliveNode, Metered {
   }
 
   subscribe(topic: string): void {
-    if (!this.closed) this.ws?.subscribe(topic);
+    if (this.closed || !this.ws) return;
+    this.ws.subscribe(topic);
+    const bus = this.endpoint.transport.bus;
+    if (bus && !(this.topics ??= new Set()).has(topic)) {
+      this.topics.add(topic);
+      bus.retain(topic);
+    }
   }
 
   unsubscribe(topic: string): void {
-    if (!this.closed) this.ws?.unsubscribe(topic);
+    if (this.closed || !this.ws) return;
+    this.ws.unsubscribe(topic);
+    if (this.topics?.delete(topic)) this.endpoint.transport.bus?.release(topic);
   }
 
   publishOthers(topic: string, data: string): void {
@@ -73,6 +83,7 @@ export class WsConn<S = unknown> implements Conn<S>, KeepAliveNode, Metered {
     this.ws.publish(topic, data);
     // Subscribers on a listener that a TLS reload replaced are reached through that one.
     if (t.servers.length > 1) for (const s of t.servers) if (s !== this.srv) s.publish(topic, data);
+    t.bus?.publish(topic, data);
     this.endpoint.counters.framesOut += Math.max(0, n);
   }
 

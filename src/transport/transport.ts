@@ -4,6 +4,7 @@ import type { Server } from "bun";
 import { readFileSync } from "node:fs";
 import { ClientAddresses } from "../access/client-ip.ts";
 import type { Logger } from "../log.ts";
+import type { ClusterBus } from "../cluster/bus.ts";
 import { Close } from "./close-codes.ts";
 import type { WsConn } from "./conn.ts";
 import { Endpoint, type EndpointSpec } from "./endpoint.ts";
@@ -57,6 +58,8 @@ export class Transport {
   /** Whether an upgrade request carries operator rights (docs/access.md#operator-rights); set by the server. */
   grantsOperator: (request: Request) => boolean = () => false;
   private readonly keepalive: KeepAlive<WsConn<any>>;
+  /** Several nodes: fan-out through Redis too (docs/cluster.md#fan-out); null on a node of its own. */
+  bus: ClusterBus | null = null;
 
   constructor(readonly limits: TransportLimits, readonly metrics: Metrics, readonly log: Logger, readonly clock: Clock, fileLimits = openFileLimits()) {
     this.addresses = new ClientAddresses(limits.trustedProxies);
@@ -101,8 +104,14 @@ export class Transport {
           counters.framesOut += s.subscriberCount(topic);
           s.publish(topic, data);
         }
+        this.bus?.publish(topic, data);
       },
     };
+  }
+
+  /** A frame another node published: to this node's subscribers of the topic. */
+  deliverLocal(topic: string, data: string): void {
+    for (const s of this.servers) s.publish(topic, data);
   }
 
   subscribers(topic: string): number {
@@ -136,6 +145,8 @@ export class Transport {
 
   detach(c: WsConn<any>): void {
     this.live.delete(c);
+    if (c.topics && this.bus) for (const t of c.topics) this.bus.release(t);
+    c.topics = null;
     const n = (this.perIp.get(c.ip) ?? 1) - 1;
     if (n > 0) this.perIp.set(c.ip, n);
     else this.perIp.delete(c.ip);

@@ -22,7 +22,9 @@ describe("compiled binary", () => {
     if (!r.ok) throw new Error("build failed:\n" + r.output);
     copyFileSync(join(dir, "build-out"), bin);
     rmSync(join(dir, "build-out"));
-    child = await startChild([bin, "--port", "0", "--host", "127.0.0.1", "--data-dir", join(dir, "data"), "--log-format", "json"], {
+    mkdirSync(join(dir, "media"));
+    writeFileSync(join(dir, "media", "clip.webm"), new Uint8Array(256).map((_, i) => i));
+    child = await startChild([bin, "--port", "0", "--host", "127.0.0.1", "--data-dir", join(dir, "data"), "--media-dir", join(dir, "media"), "--log-format", "json"], {
       cwd: dir,
       env: { PATH: "/usr/bin:/bin" },
       cleanEnv: true,
@@ -63,6 +65,8 @@ describe("compiled binary", () => {
   });
 
   test("every page and its assets come from inside the executable, the same bytes as a run from source bundles", async () => {
+    // The built-in pages, each of which must come out of the executable below.
+    expect(pages.map((p) => p.path)).toEqual(expect.arrayContaining(["/", "/metronome", "/watch"]));
     const bundle = await bundlePages(dirsOf(pages));
     const wire = async (path: string, encoding: string) => {
       const r = await fetch(`http://127.0.0.1:${port}${path}`, { headers: { "accept-encoding": encoding }, decompress: false });
@@ -84,6 +88,28 @@ describe("compiled binary", () => {
     }
     const info = (await (await fetch(`http://127.0.0.1:${port}/api/info`)).json()) as { port: number };
     expect(info.port).toBe(port);
+  });
+
+  test("the built-in screens are among them: the scoreboard, its CSV export, and the relay console", async () => {
+    for (const path of ["/scores", "/relay"]) {
+      expect(pages.map((p) => p.path)).toContain(path);
+      const r = await fetch(`http://127.0.0.1:${port}${path}`);
+      expect({ path, status: r.status, type: r.headers.get("content-type") }).toEqual({ path, status: 200, type: "text/html; charset=utf-8" });
+      expect(await r.text()).toContain('<script type="module"');
+    }
+    const csv = await fetch(`http://127.0.0.1:${port}/scores.csv?ids=000001`);
+    expect(csv.headers.get("content-type")).toBe("text/csv; charset=utf-8; header=present");
+    expect(await csv.text()).toBe("id,timestamp,score,received_at\r\n");
+  });
+
+  test("--media-dir: /media serves byte ranges, /api/media lists the file", async () => {
+    const r = await fetch(`http://127.0.0.1:${port}/media/clip.webm`, { headers: { range: "bytes=16-31" } });
+    expect(r.status).toBe(206);
+    expect(r.headers.get("content-range")).toBe("bytes 16-31/256");
+    expect(r.headers.get("content-type")).toBe("video/webm");
+    expect(new Uint8Array(await r.arrayBuffer())).toEqual(new Uint8Array(16).map((_, i) => 16 + i));
+    const list = (await (await fetch(`http://127.0.0.1:${port}/api/media`)).json()) as { files: { name: string }[] };
+    expect(list.files.map((f) => f.name)).toEqual(["clip.webm"]);
   });
 
   for (const probe of smokeProbes) {

@@ -18,6 +18,11 @@ export interface RawOptions {
   setup?: string[];
   /** Keep the text of the first `capture` data frames (to check setup replies). */
   capture?: number;
+  /**
+   * Called with the text of every data frame (the soak checks each message's sequence number).
+   * Only clients that set it pay for decoding; the counting clients stay header walkers.
+   */
+  onText?: (text: string) => void;
 }
 
 interface St {
@@ -32,6 +37,7 @@ interface St {
   fin: boolean;
   keep: Uint8Array[] | null;
   capture: number;
+  onText: ((text: string) => void) | null;
   texts: string[];
   frames: number;
   closeCode: number | null;
@@ -124,6 +130,7 @@ function finish(s: Socket<St>): void {
       st.capture--;
       st.texts.push(body.toString("utf8"));
     }
+    if (st.onText) st.onText(body ? body.toString("utf8") : "");
   }
 }
 
@@ -153,7 +160,7 @@ function walk(s: Socket<St>, u8: Uint8Array, from: number): void {
     st.fin = (h[0]! & 0x80) !== 0;
     st.hdrLen = 0;
     st.remaining = len;
-    st.keep = st.op >= 8 || st.capture > 0 ? [] : null;
+    st.keep = st.op >= 8 || st.capture > 0 || st.onText ? [] : null;
     if (len === 0) finish(s);
   }
 }
@@ -236,6 +243,7 @@ export async function connectRaw(port: number, path: string, opts: RawOptions): 
     fin: true,
     keep: null,
     capture: opts.capture ?? 0,
+    onText: opts.onText ?? null,
     texts: [],
     frames: 0,
     closeCode: null,

@@ -81,6 +81,14 @@ export class Decoder {
         }
         out.push({ type: "list", ids: [] });
       }
+      const p = this.pending;
+      if ((p?.kind === "ready" && p.got.length === 0 && b !== READY_MAGIC) || (p?.kind === "ack" && b !== ACK[1])) {
+        // Not the handshake's second byte: the 00 (13) alone was a byte that starts no message,
+        // and this byte is read afresh. Swallowing it lost a hello right behind a stray 00, which
+        // is what a receiver's line often carries as it resets (docs/buzzer.md#link-choices).
+        this.pending = null;
+        out.push({ type: "unknown", byte: p.kind === "ready" ? READY : ACK[0] });
+      }
       const m = this.step(b);
       if (m) out.push(m);
     }
@@ -109,18 +117,14 @@ export class Decoder {
         this.pending = null;
         return build(p.op, p.got);
       case "ready":
-        if (p.got.length === 0 && b !== READY_MAGIC) {
-          this.pending = null;
-          return { type: "unknown", byte: READY };
-        }
-        p.got.push(b);
+        p.got.push(b); // the magic byte was checked in push()
         if (p.got.length < 2) return null;
         // After ready the receiver waits for the ack, then sends the count and the ids.
         this.pending = { kind: "count" };
         return { type: "ready", version: b };
       case "ack":
-        this.pending = null;
-        return b === ACK[1] ? { type: "ack" } : { type: "unknown", byte: ACK[0] };
+        this.pending = null; // the second byte was checked in push()
+        return { type: "ack" };
       case "count":
         if (b === 0) {
           this.pending = { kind: "zero" };

@@ -48,6 +48,9 @@ export const defaultTimings: LinkTimings = { pingAfterMs: 100, resetAfterMs: 250
  */
 const ZERO_COUNT_WAIT_MS = 20;
 
+/** A reset timer this late means the server was stalled, not the receiver silent. */
+const LATE_MS = 50;
+
 export type LinkState = "closed" | "booting" | "handshake" | "up";
 
 export class Link {
@@ -57,6 +60,8 @@ export class Link {
   private version = 0;
   private timers: Array<() => void> = [];
   private helloTries = 0;
+  /** When the watchdog's ping went out (null: not yet, since the last byte). */
+  private pingSentAt: number | null = null;
 
   constructor(
     readonly numbering: Numbering,
@@ -201,8 +206,38 @@ export class Link {
   private armWatchdog(): void {
     this.clearTimers();
     const { pingAfterMs, resetAfterMs } = this.timings;
-    if (this.state === "up") this.timers.push(this.clock.setTimer(pingAfterMs, () => this.send({ type: "ping" })));
-    this.timers.push(this.clock.setTimer(resetAfterMs, () => this.resetLink(`no answer for ${resetAfterMs} ms`)));
+    this.pingSentAt = null;
+    if (this.state === "up") {
+      this.timers.push(
+        this.clock.setTimer(pingAfterMs, () => {
+          this.pingSentAt = this.clock.mono();
+          this.send({ type: "ping" });
+        }),
+      );
+    }
+    const due = this.clock.mono() + resetAfterMs;
+    this.timers.push(this.clock.setTimer(resetAfterMs, () => this.silent(due)));
+  }
+
+  /**
+   * The reset timer fired. The receiver is blamed only for silence while the server was running
+   * (docs/buzzer.md#watchdog): a server held up (a long GC, a blocked event loop, no CPU) may not
+   * have read bytes that wait for it, or sent its ping only just now. So the receiver always gets
+   * what a ping normally gets to be answered (reset − ping: 150 ms) from the moment the ping
+   * really went out, and as long again when this timer itself fired late. A server that runs on
+   * time resets at 250 ms, as before.
+   */
+  private silent(due: number): void {
+    const { resetAfterMs, pingAfterMs } = this.timings;
+    const window = resetAfterMs - pingAfterMs;
+    const now = this.clock.mono();
+    const late = now - due;
+    let deadline = late > LATE_MS ? now + window : now;
+    if (this.pingSentAt !== null) deadline = Math.max(deadline, this.pingSentAt + window);
+    const reason = `no answer for ${resetAfterMs} ms`;
+    if (deadline <= now) return this.resetLink(reason);
+    const stall = Math.round(Math.max(late, (this.pingSentAt ?? 0) - (due - window)));
+    this.timers.push(this.clock.setTimer(deadline - now, () => this.resetLink(`${reason} (after a ${stall} ms stall here)`)));
   }
 
   private armHello(): void {

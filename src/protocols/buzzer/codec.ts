@@ -129,9 +129,11 @@ function firstBadField(errors: Iterable<{ path: string }>): string {
  * cut to MAX_NAME_CHARS code points. Null when nothing visible is left.
  */
 export function normalizeName(raw: string): string | null {
+  // NFC after the removal: a control between a letter and its accent ("e\u2066\u0301") would
+  // otherwise leave a decomposed name that a second pass changes (found by fuzzing).
   const clean = raw
-    .normalize("NFC")
     .replace(/[\u202A-\u202E\u2066-\u2069]/g, "")
+    .normalize("NFC")
     .replace(/[\p{Cc}\p{Zl}\p{Zp}\s]+/gu, " ")
     .trim();
   const cut = [...clean].slice(0, MAX_NAME_CHARS).join("").trimEnd();

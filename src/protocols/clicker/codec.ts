@@ -187,7 +187,7 @@ function parseListen(args: string, kind: "listen" | "subscribe", bare: boolean, 
  */
 export function idList(text: string, max = Infinity): string[] | ParseError {
   const tokens = text.split(/[ ,]+/).filter((t) => t !== "");
-  if (tokens.length > max) return fail("bad_arguments", Says.tooManyIds(max));
+  if (tokens.length > max) return fail("bad_arguments", Says.tooManyListenIds(max));
   const bad = tokens.find((t) => !IdCheck.Check(t));
   return bad !== undefined ? fail("bad_arguments", Says.badId(bad)) : [...new Set(tokens)];
 }

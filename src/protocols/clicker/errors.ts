@@ -32,11 +32,14 @@ export const Says = {
   range: (min: bigint, max: bigint) => `integers must be between ${min} and ${max}`,
   msgIdRange: (max: bigint) => `msgId must be between 0 and ${max}`,
   badId: (token: string) => `ids are 6 digits, got ${shown(token)}`,
-  tooManyIds: (max: number) => `at most ${max} ids at once`,
+  tooManyListenIds: (max: number) => `at most ${max} ids at once`,
   /** The address had its share of new secrets this minute (docs/clicker.md#caps). */
   tooManyNewIds: (seconds: number) => `too many new ids from this address: try again in ${seconds} s, or send your secret`,
   noFreeId: "every id is in use by a connection now: try again later",
   registerFirst: "send REGISTER before SCORE",
   /** The database could not write (disk full, I/O error): nothing was stored, send it again later. */
   notStored: (why: string) => `not stored, send it again later (${why})`,
+  // GET /scores.csv (docs/clicker.md#csv-export): answered 400 with one of these as its text.
+  exportUsage: "usage: /scores.csv?ids=<ids>, one or more 6-digit clicker ids separated by commas",
+  tooManyIds: (max: number, got: number) => `at most ${max} ids per request, got ${got}`,
 } as const;

@@ -6,6 +6,8 @@ import { IssueLimit } from "./issue-limit.ts";
 import { RATE_LIMITED_TEXT } from "../../transport/rate.ts";
 import { ClickerHub, type ClickerClient } from "./state.ts";
 import type { ClickerStore, SenderGaps } from "./store.ts";
+import { exportResponse } from "./export.ts";
+import type { ScoreHistory } from "./history.ts";
 
 /** One id of the gaps feed (docs/clicker.md#missing-scores); msgIds are below 2^53, exact as numbers. */
 const senderJson = (id: string, g: SenderGaps | undefined) => ({
@@ -49,6 +51,8 @@ export const clickerProtocol: ProtocolFactory = (ctx) => {
     close: (conn) => hub.close(conn.state),
     rateLimited: () => fmt.error("rate_limited", RATE_LIMITED_TEXT),
   });
+  // Read in the database worker too: slices of the scores table, a message each.
+  const history = ctx.store.remote<ScoreHistory>("clickerHistory");
   ctx.metrics.gauge("switchboard_clicker_senders", "Clicker: registered senders connected now.", () => hub.senderCount());
   ctx.metrics.gauge("switchboard_clicker_listeners", "Clicker: connections listening to at least one id.", () => hub.listenerCount());
   ctx.metrics.gauge("switchboard_clicker_missing_scores", "Clicker: draft-2 scores still missing (msgIds skipped and not received), all ids.", () => facts().missingScores ?? 0);
@@ -66,7 +70,9 @@ export const clickerProtocol: ProtocolFactory = (ctx) => {
           const found = await store.gaps(ids);
           const list = ids ?? [...found.keys()].sort();
           return json({ missing: facts().missingScores ?? 0, senders: list.map((id) => senderJson(id, found.get(id))) });
-        }),
+        })
+        // The CSV export of stored scores (docs/clicker.md#csv-export).
+        .get("/scores.csv", ({ request }) => exportResponse(new URL(request.url), history)),
     // Scores already received are committed before the database closes.
     stop: () => hub.stop(),
   };

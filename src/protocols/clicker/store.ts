@@ -63,7 +63,10 @@ export interface ClickerStore {
 const ISSUED = /^[0-9a-fA-F]{32}$/;
 
 export interface StoreOptions extends Partial<IdOptions> {
-  /** Wall clock (ms), for when a secret was last used. */
+  /**
+   * The wall clock (Unix ms): when a secret was last used, and the received_at stamped on every
+   * score of a commit (docs/clicker.md#csv-export).
+   */
   now?: () => number;
 }
 /**
@@ -76,8 +79,11 @@ export const CHUNK_ROWS = 64;
 
 /** The VALUES list of an n-row INSERT of (id, ts, score). */
 const rows = (n: number) => "(?, ?, ?), ".repeat(n).slice(0, -2);
-/** The same with msg_id, for clicker_scores. */
-const rows4 = (n: number) => "(?, ?, ?, ?), ".repeat(n).slice(0, -2);
+/**
+ * The VALUES list of an n-row INSERT of (id, ts, score, msg_id, received_at): the rows' 4n
+ * parameters in order, then one more, ?(4n+1), that every row shares (the commit time).
+ */
+const rows5 = (n: number) => Array.from({ length: n }, (_, i) => `(?${4 * i + 1}, ?${4 * i + 2}, ?${4 * i + 3}, ?${4 * i + 4}, ?${4 * n + 1})`).join(", ");
 
 /** The (id, ts, score) of each row of a clicker_scores INSERT's arguments (4 per row). */
 function latestArgs(args: readonly (string | bigint | null)[], n: number): (string | bigint)[] {
@@ -102,7 +108,7 @@ export class SqliteClickerStore implements ClickerStore {
   /** An id issued again: its old secret, scores and gaps go (docs/clicker.md#register). */
   private readonly reissue: (id: string, hash: string, at: number) => void;
   /** INSERT of 2^k rows at index k, prepared on first use. */
-  private readonly insertRows: Statement<unknown, (string | bigint | null)[]>[] = [];
+  private readonly insertRows: Statement<unknown, (string | bigint | number | null)[]>[] = [];
   /** The same for clicker_latest: 2^k (id, ts, score) rows, the last row of an id wins. */
   private readonly latestRows: Statement<unknown, (string | bigint)[]>[] = [];
   /** The seq of a stored draft-1 score by (id, ts), and of a draft-2 one by (id, msgId). */
@@ -141,10 +147,12 @@ export class SqliteClickerStore implements ClickerStore {
       for (const s of scores) if (s.msgId != null) (draft2 ??= new Set()).add(s.id);
       if (draft2) this.book.prepare(draft2);
       const fresh = new Array<boolean>(scores.length);
+      // One time for the whole commit: these scores became durable together.
+      const receivedAt = this.now();
       for (let at = 0, left = scores.length; left > 0; ) {
         let n = CHUNK_ROWS;
         while (n > left) n >>= 1;
-        this.insertChunk(db, scores, at, n, fresh);
+        this.insertChunk(db, scores, at, n, fresh, receivedAt);
         at += n;
         left -= n;
       }
@@ -167,11 +175,11 @@ export class SqliteClickerStore implements ClickerStore {
   }
 
   /** Inserts scores[at .. at+n) in one statement and sets fresh[i] for each of them. */
-  private insertChunk(db: Database, scores: readonly ScoreRecord[], at: number, n: number, fresh: boolean[]): void {
+  private insertChunk(db: Database, scores: readonly ScoreRecord[], at: number, n: number, fresh: boolean[], receivedAt: number): void {
     const k = 31 - Math.clz32(n);
     // No conflict target: a row is skipped when it breaks either retry key (draft-1's (id, ts)
     // or draft-2's (id, msgId); each is a partial unique index).
-    const insert = (this.insertRows[k] ??= db.prepare(`INSERT INTO clicker_scores (sender_id, ts, score, msg_id) VALUES ${rows4(n)} ON CONFLICT DO NOTHING`));
+    const insert = (this.insertRows[k] ??= db.prepare(`INSERT INTO clicker_scores (sender_id, ts, score, msg_id, received_at) VALUES ${rows5(n)} ON CONFLICT DO NOTHING`));
     const args = new Array<string | bigint | null>(4 * n);
     for (let i = 0, j = 0; i < n; i++) {
       const s = scores[at + i]!;
@@ -180,7 +188,7 @@ export class SqliteClickerStore implements ClickerStore {
       args[j++] = s.score;
       args[j++] = s.msgId ?? null;
     }
-    const { changes, lastInsertRowid } = insert.run(...args);
+    const { changes, lastInsertRowid } = insert.run(...args, receivedAt);
     // All new (the usual case) or all retries: nothing to look up.
     if (changes === n || changes === 0) {
       fresh.fill(changes === n, at, at + n);

@@ -53,13 +53,28 @@ export type Parsed = { kind: "parse-error" } | { kind: "single"; item: Incoming 
 const inexactId = (v: unknown): boolean => isObject(v) && typeof v.id === "number" && !Number.isSafeInteger(v.id);
 
 /**
- * Reviver that keeps such ids of request/response objects (holders with a "jsonrpc" member; an "id"
- * inside params is left alone) as written (JSON.parse source text access: the third argument).
+ * Parse again, keeping the text of such ids (JSON.parse source text access: the reviver's third
+ * argument). Only the id of a top-level object or of a batch element is a request's id: the
+ * reviver notes every candidate by its holder, and only those holders get theirs back, so an "id"
+ * inside params keeps JSON.parse's number. Which holders are requests is decided here, not by
+ * their members: an Invalid Request without "jsonrpc" still echoes its id exactly
+ * (docs/metronome.md#json-rpc-errors).
  */
-function keepIdText(this: unknown, key: string, value: unknown, context?: { source?: string }): unknown {
-  if (key !== "id" || typeof value !== "number" || Number.isSafeInteger(value) || !isObject(this) || !has(this, "jsonrpc")) return value;
-  const src = context?.source;
-  return src !== undefined && src !== JSON.stringify(value) ? new RawNumber(src) : value;
+function parseKeepingIds(text: string): unknown {
+  const texts = new WeakMap<object, string>();
+  const v: unknown = JSON.parse(text, function (this: object, key: string, value: unknown, context?: { source?: string }) {
+    if (key !== "id" || typeof value !== "number" || Number.isSafeInteger(value)) return value;
+    const src = context?.source;
+    if (src !== undefined && src !== JSON.stringify(value)) texts.set(this, src);
+    return value;
+  } as (k: string, v: unknown) => unknown);
+  const keep = (o: unknown) => {
+    const t = isObject(o) ? texts.get(o) : undefined;
+    if (t !== undefined) (o as Record<string, unknown>).id = new RawNumber(t);
+  };
+  if (Array.isArray(v)) v.forEach(keep);
+  else keep(v);
+  return v;
 }
 
 /** Parse one frame. The text is parsed exactly as received (docs/common.md#raw-frames). */
@@ -71,7 +86,7 @@ export function parse(text: string, nullParams?: ReadonlySet<string>): Parsed {
     return { kind: "parse-error" };
   }
   // Rare, so the common path pays one check: parse again, keeping the id's text.
-  if (Array.isArray(v) ? v.some(inexactId) : inexactId(v)) v = JSON.parse(text, keepIdText as (k: string, v: unknown) => unknown);
+  if (Array.isArray(v) ? v.some(inexactId) : inexactId(v)) v = parseKeepingIds(text);
   if (!Array.isArray(v)) return { kind: "single", item: classify(v, nullParams) };
   if (v.length === 0) return { kind: "empty-batch" };
   return { kind: "batch", items: v.map((e) => classify(e, nullParams)) };

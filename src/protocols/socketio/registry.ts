@@ -9,6 +9,8 @@ export interface MonitorDirectory {
   release(monitorId: string, owner: string): void;
   owner(monitorId: string): string | undefined;
   size(): number;
+  /** Every monitor_id held now (for the `monitors` extension, docs/socketio.md#monitor-list). */
+  ids(): Iterable<string>;
 }
 
 export interface PendingCommand {
@@ -52,6 +54,9 @@ export class MemoryMonitorDirectory implements MonitorDirectory {
   }
   size(): number {
     return this.owners.size;
+  }
+  ids(): Iterable<string> {
+    return this.owners.keys();
   }
 }
 

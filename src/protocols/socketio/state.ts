@@ -45,6 +45,9 @@ export interface Reply {
 export const Role = { monitor: 1, user: 2, both: 3 } as const;
 export type Roles = number;
 
+/** Monitors listed in one `monitors ok` at most (sorted by id); `total` says how many are online. */
+export const MAX_LISTED_MONITORS = 1000;
+
 interface Peer {
   peer: RelayPeer;
   roles: Roles;
@@ -122,6 +125,19 @@ export class CommandRelay {
     return { event: "command ok", payload: { reason: Reason.ok, id: c.id } };
   }
 
+  /**
+   * `monitors` (an extension, docs/socketio.md#monitor-list): the monitors online now, sorted by
+   * id, each with its unfinished commands. A user's right, like `query`: with a user token set, a
+   * connection without it is refused (and that counts as a failed auth attempt).
+   */
+  listMonitors(key: string): Reply {
+    const p = this.must(key);
+    if (!(p.roles & Role.user)) return { event: "monitors failed", payload: { reason: Reason.noUserRole }, denied: true };
+    const ids = [...this.directory.ids()].sort();
+    const monitors = ids.slice(0, MAX_LISTED_MONITORS).map((id) => ({ monitor_id: id, pending: this.pending.countFor(id) }));
+    return { event: "monitors ok", payload: { reason: Reason.ok, monitors, total: ids.length } };
+  }
+
   // ---- monitor ----
 
   con(key: string, payload: unknown): Reply {
@@ -152,7 +168,8 @@ export class CommandRelay {
   commandError(key: string, payload: unknown): Reply {
     const r = this.finish(key, payload ?? {}, (v) => checkCommandError.Check(v));
     if ("error" in r) return r.error;
-    const given = (payload as { reason?: string }).reason;
+    // `command error` without a payload (or with null) finishes the oldest command like `{}` does.
+    const given = (payload as { reason?: string } | null | undefined)?.reason;
     this.toUser(r.cmd, "command failed", { reason: given || "command error", id: r.cmd.id });
     return { event: null, payload: { reason: Reason.ok, id: r.cmd.id } };
   }

@@ -70,11 +70,11 @@ export function startRelay(ctx: PluginContext): LiveRelay {
     if (reply.disconnect) socket.disconnect(true);
   };
 
-  // `con` and `query` are where a role is used first. From a throttled address they are answered
-  // after the throttle's wait, whatever the outcome (an early answer would tell success from
-  // failure); the socket's later events wait behind them, in order.
+  // `con`, `query` and `monitors` are where a role is used first. From a throttled address they
+  // are answered after the throttle's wait, whatever the outcome (an early answer would tell
+  // success from failure); the socket's later events wait behind them, in order.
   const held = new Map<SioSocket, { queue: Array<() => void>; cancel: () => void }>();
-  const guarded = (event: string) => (event === "con" && isMonitor !== null) || (event === "query" && isUser !== null);
+  const guarded = (event: string) => (event === "con" && isMonitor !== null) || ((event === "query" || event === "monitors") && isUser !== null);
   const later = (socket: SioSocket, guard: boolean, fn: () => void) => {
     const waiting = held.get(socket);
     if (waiting) return void waiting.queue.push(fn);
@@ -99,6 +99,7 @@ export function startRelay(ctx: PluginContext): LiveRelay {
     con: (k, p) => relay.con(k, p),
     "command done": (k, p) => relay.commandDone(k, p),
     "command error": (k, p) => relay.commandError(k, p),
+    monitors: (k) => relay.listMonitors(k),
   };
 
   // Handlers are registered once on the namespace, not per socket: an idle session then costs

@@ -38,6 +38,13 @@ function eventOf(text: string): Packet | null {
   return got && got.type === PacketType.EVENT && Array.isArray(got.data) ? got : null;
 }
 
+/**
+ * An EVENT without a payload (`42`): socket.io-parser checks a payload only when there is one, so
+ * this one decodes, but an event needs its name; it is malformed like any other
+ * (docs/socketio.md#namespaces-and-malformed-packets). Found by fuzzing: it reached the handlers.
+ */
+const nameless = (p: Packet): boolean => (p.type === PacketType.EVENT || p.type === PacketType.BINARY_EVENT) && !Array.isArray(p.data);
+
 /** The auth of a CONNECT without a payload (most clients send none): one object for all of them. */
 const noAuth: Readonly<Record<string, unknown>> = Object.freeze({});
 
@@ -79,8 +86,13 @@ export class SioClient implements SessionEvents {
       this.server.log.debug("socket.io parse error", { sid: this.session.sid });
       return this.close();
     }
+    const packets = decoded.splice(0);
+    if (packets.some(nameless)) {
+      this.server.log.debug("socket.io event without a name", { sid: this.session.sid });
+      return this.close();
+    }
     // Handlers run outside the try: their errors are bugs, not parse errors.
-    for (const p of decoded.splice(0)) this.onPacket(p);
+    for (const p of packets) this.onPacket(p);
   }
 
   upgraded(): void {

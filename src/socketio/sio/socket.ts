@@ -170,7 +170,7 @@ export class SioSocket {
     const fn = p.id === undefined ? undefined : this.acks?.get(p.id);
     if (!fn) return;
     this.acks!.delete(p.id!);
-    fn(...(p.data as unknown[]));
+    fn(...((p.data as unknown[] | undefined) ?? [])); // `43<id>` without a payload: an ack with no arguments
   }
 
   /** Its session ended: away if its client can come back for it, else gone for good. */

@@ -2,7 +2,8 @@
 
 usage: sio_peer.py URL ROLE MONITOR_ID TRANSPORT [COUNT] [TOKEN]
   ROLE monitor: registers with `con`, answers every `command do` with `command done {id}`,
-                except commands starting with "hang" (left unfinished).
+                except commands starting with "hang" (left unfinished) and "fail" (answered
+                `command error {id, reason: "refused by the monitor"}`).
   ROLE user:    `query`, then COUNT `command send` one after another, each awaited to its end.
   TRANSPORT: default | websocket | polling
 Every event received is printed as one JSON line on stdout: {"event": ..., "data": ...}; also
@@ -34,7 +35,9 @@ def out(event, data=None):
 @sio.on("*")
 def any_event(event, data=None):
     out(event, data)
-    if role == "monitor" and event == "command do" and not data["command"].startswith("hang"):
+    if role == "monitor" and event == "command do" and data["command"].startswith("fail"):
+        sio.emit("command error", {"id": data["id"], "reason": "refused by the monitor"})
+    elif role == "monitor" and event == "command do" and not data["command"].startswith("hang"):
         sio.emit("command done", {"id": data["id"]})
     if role == "user" and event in ("command finish", "command failed"):
         done_ids.append(data.get("id"))

@@ -23,7 +23,9 @@ const assetsOf = (html: string) => [...html.matchAll(/(?:src|href)="(\/assets\/[
 
 let srv: TestServer;
 beforeAll(async () => {
-  srv = await bootServer({}, { pages: [...defaultPages, { path: "/metronome", dir: probe, title: "Probe at /metronome", summary: "A page on a WebSocket path." }] });
+  // The start page of the real registry, and a probe page on the metronome's path.
+  const start = defaultPages.filter((p) => p.path === "/");
+  srv = await bootServer({}, { pages: [...start, { path: "/metronome", dir: probe, title: "Probe at /metronome", summary: "A page on a WebSocket path." }] });
 });
 afterAll(() => srv.stop());
 

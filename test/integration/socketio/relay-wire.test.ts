@@ -3,7 +3,7 @@
 // all three transport modes checks what a real client sees. With python-socketio:
 // test/system/socketio/python.test.ts.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { decodeFrame as decode, ev, modes, SioTestClient, type Mode, type RelayFrame, Wire } from "../../helpers/clients/socketio.ts";
+import { connectWire, decodeFrame as decode, ev, modes, SioTestClient, type Mode, type RelayFrame, Wire } from "../../helpers/clients/socketio.ts";
 import { bootServer, type TestServer } from "../../helpers/server.ts";
 
 let s: TestServer;
@@ -21,11 +21,8 @@ afterAll(async () => {
 
 /** A raw WebSocket connected to "/" (handshake and CONNECT consumed). */
 async function raw(server = s, auth = ""): Promise<Wire> {
-  const w = await Wire.open(server.ws("/socket.io/?EIO=4&transport=websocket"));
+  const w = await connectWire(server.ws(""), auth); // the CONNECT reply carries a pid: connection state recovery
   cleanup.push(() => w.close());
-  await w.next();
-  w.send(`40${auth}`);
-  expect(await w.next()).toMatch(/^40\{"sid":"[^"]+","pid":"[^"]+"\}$/); // pid: connection state recovery
   return w;
 }
 /**

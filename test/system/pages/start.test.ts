@@ -10,7 +10,7 @@ import { decodeQr } from "./qr.ts";
 const probe = join(import.meta.dir, "..", "..", "fixtures", "probe");
 /** The real start page plus test pages on the probe fixture, so the start page has cards to show. */
 const registry: PageEntry[] = [
-  ...defaultPages,
+  ...defaultPages.filter((p) => p.path === "/"),
   { path: "/probe-board", dir: probe, title: "Probe board", summary: "A test page listed on the start page." },
   { path: "/probe-phone", dir: probe, title: "Probe phone", summary: "Another one, to fill a second card." },
   { path: "/probe-hidden", dir: probe, title: "Hidden", summary: "Not listed.", listed: false },

@@ -99,7 +99,7 @@ describe("ids issued again when the space is nearly used up", () => {
   test("secrets made before this version were last used when they were made", () => {
     const dir2 = tempDir("switchboard-clicker-ids-old-");
     try {
-      const old = openLocalStore(dir2, silentLogger, migrations.filter((m) => m.version < 5));
+      const old = openLocalStore(dir2, silentLogger, migrations.filter((m) => m.version < 6));
       old.db.query("INSERT INTO clicker_senders (id, secret_hash, created_at) VALUES ('000042', 'h', '2024-05-06T07:08:09.010Z')").run();
       migrate(old.db, migrations, silentLogger);
       const row = old.db.query<{ t: number }, []>("SELECT last_used_at AS t FROM clicker_senders").get()!;

@@ -69,12 +69,13 @@ describe("jeoparty decoder", () => {
     const v1 = new Decoder("v1", "receiver");
     expect(v1.push(new Uint8Array([0x08]))).toEqual([{ type: "unknown", byte: 0x08 }]);
     expect(v1.push(new Uint8Array([0x05]))).toEqual([{ type: "unknown", byte: 0x05 }]); // colour is mediator → receiver only
-    expect(v1.push(new Uint8Array([0x00, 0x41]))).toEqual([{ type: "unknown", byte: 0x00 }]);
+    // The byte after a wrong magic is read afresh (41 is no opcode either).
+    expect(v1.push(new Uint8Array([0x00, 0x41]))).toEqual([{ type: "unknown", byte: 0x00 }, { type: "unknown", byte: 0x41 }]);
     const v2 = new Decoder("v2", "receiver");
     expect(v2.push(new Uint8Array([0x07]))).toEqual([{ type: "unknown", byte: 0x07 }]);
     expect(v2.push(new Uint8Array([0x01]))).toEqual([{ type: "ping" }]); // 01 is ping, not reset, on v2
     const m = new Decoder("v1", "mediator");
-    expect(m.push(new Uint8Array([0x13, 0x38]))).toEqual([{ type: "unknown", byte: 0x13 }]);
+    expect(m.push(new Uint8Array([0x13, 0x38]))).toEqual([{ type: "unknown", byte: 0x13 }, { type: "unknown", byte: 0x38 }]);
     expect(m.push(new Uint8Array([0x04]))).toEqual([{ type: "unknown", byte: 0x04 }]); // buzz is receiver → mediator only
   });
 
