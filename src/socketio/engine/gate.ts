@@ -59,13 +59,14 @@ export class PacketGate {
 
   /** A packet: handled now when a token is there and nothing of the session waits ahead of it, else queued. */
   packet(s: Gated, p: Arrived): void {
-    if (this.policy.admit(s, this.clock.mono(), 1)) return s.handle(p);
+    // While packets wait, this one waits too: no need to read the clock (a flood's usual case).
+    if (s.waiting === null && this.policy.admit(s, this.clock.mono(), 1)) return s.handle(p);
     this.hold(s, p, bytesOf(p));
   }
 
   /** A packet already handled on arrival (a pong, a probe, a control frame): its unit is paid in turn. */
   charge(s: Gated): void {
-    if (!this.policy.admit(s, this.clock.mono(), 1)) this.hold(s, null, 0);
+    if (s.waiting !== null || !this.policy.admit(s, this.clock.mono(), 1)) this.hold(s, null, 0);
   }
 
   /** The session ended: nothing of it waits any more. */
