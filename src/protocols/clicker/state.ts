@@ -4,8 +4,8 @@
 //
 // Each connection's commands run one at a time, in arrival order, so replies come back in the
 // order the commands were sent even though the store answers asynchronously. Scores are group
-// committed: every SCORE that arrives in one event-loop turn goes into one batch, the batch is
-// written in one transaction, and only then are its SCORED replies and broadcasts sent.
+// committed (batch.ts): every SCORE that arrives in one event-loop turn goes into one batch, the
+// batch is written in one transaction, and only then are its SCORED replies and broadcasts sent.
 //
 // Listeners speak the draft of the command that made them listeners: LISTEN (draft-1) or
 // SUBSCRIBE (draft-2). Each sender id has one topic per draft, and a new score is published to
@@ -14,22 +14,15 @@ import type { Logger } from "../../log.ts";
 import { Close } from "../../transport/close-codes.ts";
 import type { Conn, Topics } from "../../transport/types.ts";
 import { Audience, topicOf } from "./audience.ts";
+import { pending, reason, ScoreBatches, type Batch, type Pending } from "./batch.ts";
 import { fmt, parse, type Command, type Draft, type Score } from "./codec.ts";
 import { Says, type ParseError } from "./errors.ts";
 import type { IssueLimit } from "./issue-limit.ts";
 import type { ClickerStore, Registration, ScoreRecord } from "./store.ts";
 
-/** The database's own words for a failure (SQLite's code first), short. */
-const reason = (err: unknown) => {
-  const e = err as { code?: unknown; message?: string };
-  return (typeof e?.code === "string" ? e.code : e?.message ?? "storage error").slice(0, 80);
-};
-
 export { topicOf } from "./audience.ts";
 
 const NONE_STORED: ReadonlyMap<string, ScoreRecord> = new Map();
-
-const pending = (peer: ClickerClient, id: string, cmd: Score): Pending => ({ id, ts: cmd.ts, score: cmd.score, msgId: cmd.msgId ?? null, peer, cmd });
 
 /** One connection's clicker state (conn.state): a sender, a listener, or both. */
 export interface ClickerClient {
@@ -59,20 +52,6 @@ interface Sender {
   latest: ScoreRecord | null;
 }
 
-/** A score waiting for its commit: the record the store writes, plus what its replies need. */
-interface Pending extends ScoreRecord {
-  peer: ClickerClient;
-  /** The parsed command: its timestamp as the client spelled it (for SCORED) and plain (for SCORE). */
-  cmd: Score;
-}
-
-interface Batch {
-  items: Pending[];
-  started: boolean;
-  done: Promise<void>;
-  resolve: () => void;
-}
-
 export interface ClickerHubDeps {
   store: ClickerStore;
   topics: Topics;
@@ -92,11 +71,11 @@ export class ClickerHub {
   private readonly clients = new Set<ClickerClient>();
   private readonly senders = new Map<string, Sender>();
   private readonly audience = new Audience();
-  /** The batch taking this loop turn's scores, until it is committed. */
-  private filling: Batch | null = null;
-  private readonly inflight = new Set<Promise<void>>();
+  private readonly batches: ScoreBatches;
 
-  constructor(private readonly deps: ClickerHubDeps) {}
+  constructor(private readonly deps: ClickerHubDeps) {
+    this.batches = new ScoreBatches(deps, (item) => this.stored(item));
+  }
 
   /** Live registered senders (one per id). */
   senderCount(): number {
@@ -125,8 +104,8 @@ export class ClickerHub {
     // A SCORE with nothing of this connection's ahead of it but scores in the open batch joins
     // that batch straight away (no queue, no promise): the common case, one score per press.
     // Its reply still comes after everything sent before it.
-    if (cmd.kind === "score" && p.queue.length === 0 && p.senderId !== null && (p.batch === null ? !p.busy : p.batch === this.filling)) {
-      (p.batch = this.filling ?? this.openBatch()).items.push(pending(p, p.senderId, cmd));
+    if (cmd.kind === "score" && p.queue.length === 0 && p.senderId !== null && (p.batch === null ? !p.busy : p.batch === this.batches.filling)) {
+      (p.batch = this.batches.current()).items.push(pending(p, p.senderId, cmd));
       return;
     }
     p.queue.push(cmd);
@@ -167,9 +146,8 @@ export class ClickerHub {
   }
 
   /** Commit whatever is waiting and wait for commits in flight (server shutdown). */
-  async stop(): Promise<void> {
-    if (this.filling) this.flush(this.filling);
-    while (this.inflight.size) await Promise.all([...this.inflight]);
+  stop(): Promise<void> {
+    return this.batches.stop();
   }
 
   private retire(p: ClickerClient): void {
@@ -268,77 +246,21 @@ export class ClickerHub {
       for (let i = 0; i < scores.length; i++) this.fail(p, { code: "not_registered", message: Says.registerFirst });
       return;
     }
-    const batch = this.filling ?? this.openBatch();
+    const batch = this.batches.current();
     for (const s of scores) batch.items.push(pending(p, id, s));
     p.batch = batch;
     await batch.done;
   }
 
-  /** A new batch, committed after the messages of this event-loop turn. */
-  private openBatch(): Batch {
-    let resolve!: () => void;
-    const done = new Promise<void>((r) => (resolve = r));
-    const b: Batch = (this.filling = { items: [], started: false, done, resolve });
-    this.deps.defer(() => this.flush(b));
-    return b;
-  }
-
-  private flush(batch: Batch): void {
-    if (batch.started) return;
-    batch.started = true;
-    if (this.filling === batch) this.filling = null;
-    const work = this.commit(batch).finally(() => {
-      this.inflight.delete(work);
-      for (const { peer } of batch.items) if (peer.batch === batch) peer.batch = null;
-      batch.resolve();
-    });
-    this.inflight.add(work);
-  }
-
-  private async commit(batch: Batch): Promise<void> {
-    let fresh: boolean[];
-    try {
-      fresh = await this.deps.store.saveScores(batch.items);
-    } catch (err) {
-      // No SCORED without a write: every waiting SCORE is told, so the clicker keeps the score and
-      // sends it again later (docs/clicker.md#storage-errors); the next commit tries the disk anew.
-      this.deps.log.debug("clicker: storing scores failed", { scores: batch.items.length, err: (err as Error).message });
-      const reply = fmt.error("storage_unavailable", Says.notStored(reason(err)));
-      for (const item of batch.items) if (!item.peer.closed) {
-        this.deps.onError?.();
-        item.peer.conn.send(reply);
-      }
-      return;
-    }
-    const { items } = batch;
-    for (let from = 0; from < items.length; ) {
-      // A run of one connection's scores: corked, their SCORED replies leave in one write
-      // instead of one write (a syscall) each.
-      const { conn } = items[from]!.peer;
-      let to = from + 1;
-      while (to < items.length && items[to]!.peer.conn === conn) to++;
-      const run = from;
-      // A lone reply gains nothing from corking (its send writes at once either way).
-      if (conn.cork && to - from > 1) conn.cork(() => this.reply(items, fresh, run, to));
-      else this.reply(items, fresh, run, to);
-      from = to;
-    }
-  }
-
-  /** SCORED for items[from, to), and the broadcast of each one that was new. */
-  private reply(items: Pending[], fresh: boolean[], from: number, to: number): void {
-    for (let i = from; i < to; i++) {
-      const item = items[i]!;
-      const { cmd } = item;
-      item.peer.conn.send(cmd.msgStamp === undefined ? fmt.scored(cmd.stamp) : fmt.scored2(cmd.msgStamp, cmd.stamp));
-      if (!fresh[i]) continue;
-      const sender = this.senders.get(item.id);
-      if (sender) sender.latest = item;
-      const audience = this.audience.of(item.id);
-      if (!audience) continue;
-      if (audience[0]) this.deps.topics.publish(sender?.topic ?? topicOf(item.id, 1), fmt.score(cmd.tsText, item.id, cmd.scoreText));
-      if (audience[1]) this.deps.topics.publish(sender?.topic2 ?? topicOf(item.id, 2), fmt.score2(cmd.tsText, item.id, cmd.scoreText));
-    }
+  /** A new score is stored (after its SCORED): it is its id's latest, and its listeners get it. */
+  private stored(item: Pending): void {
+    const { cmd } = item;
+    const sender = this.senders.get(item.id);
+    if (sender) sender.latest = item;
+    const audience = this.audience.of(item.id);
+    if (!audience) return;
+    if (audience[0]) this.deps.topics.publish(sender?.topic ?? topicOf(item.id, 1), fmt.score(cmd.tsText, item.id, cmd.scoreText));
+    if (audience[1]) this.deps.topics.publish(sender?.topic2 ?? topicOf(item.id, 2), fmt.score2(cmd.tsText, item.id, cmd.scoreText));
   }
 
   /**

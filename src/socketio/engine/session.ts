@@ -160,9 +160,8 @@ export class EngineSession implements PingNode, Gated {
   }
 
   /**
-   * A GET was answered: the client must come back with the next one within pingTimeout, or the
-   * session ends (docs/socketio.md#handshake-and-heartbeat). Not while a probe runs: the client
-   * pauses polling for the upgrade, which has a timeout of its own.
+   * A GET was answered: the next one is due within pingTimeout (docs/socketio.md#handshake-and-heartbeat),
+   * except while a probe runs (the client pauses polling for the upgrade, which has its own timeout).
    */
   private awaitPoll(): void {
     if (this.state !== "open" || this.transport !== "polling" || this.probe || this.stopPollWait) return;
@@ -195,7 +194,7 @@ export class EngineSession implements PingNode, Gated {
     else this.dropProbe(); // anything else on a probing socket abandons the upgrade
   }
 
-  /** A WebSocket control frame (a ping) from the client: answered by the socket itself, and a unit of work. */
+  /** A WebSocket ping frame: answered by the socket itself, and a unit of work. */
   wsControl(link: WsLink): void {
     if (this.state === "open" && (link === this.ws || link === this.probe)) this.gate?.charge(this);
   }
@@ -258,7 +257,7 @@ export class EngineSession implements PingNode, Gated {
     return this.state === "open";
   }
 
-  /** One packet's work (for the gate: in order, as the rate allows); a WebSocket frame is decoded here. */
+  /** One packet's work, in order as the rate allows (gate.ts); a WebSocket frame is decoded here. */
   handle(x: EnginePacket | Frame): void {
     const p = typeof x === "string" || x instanceof Uint8Array ? decodeFrame(x) : x;
     switch (p.type) {
@@ -344,7 +343,7 @@ export class EngineSession implements PingNode, Gated {
     this.finish(EngineClose.forced);
   }
 
-  /** End now, whatever is still queued (shutdown, a handler bug, a request the reference treats as a transport error). */
+  /** End now, whatever is queued (shutdown, a handler bug, a transport error). */
   terminate(reason: EngineCloseReason, wsCode: number = Close.normal): void {
     this.fail(reason, "close", wsCode);
   }
