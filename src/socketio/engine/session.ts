@@ -35,7 +35,7 @@ export class EngineSession implements PingNode, Gated {
   private pongDeadline = 0;
   private stopUpgrade: (() => void) | null = null;
   private stopClosing: (() => void) | null = null;
-  /** While polling: the deadline for the client's next GET (the previous one has been answered). */
+  /** While polling: the deadline for the client's next GET. */
   private stopPollWait: (() => void) | null = null;
   // The rate bucket and queue (gate.ts); public for the gate.
   tokens = 0;
@@ -236,7 +236,7 @@ export class EngineSession implements PingNode, Gated {
   /** A packet from the client: a sign of life now; handled now or, over the rate, in its turn (gate.ts). */
   private arrive(p: EnginePacket | Frame): void {
     if (this.state !== "open") return;
-    // A WebSocket frame is decoded only when handled: one that waits and is dropped never is.
+    // A frame is decoded when handled: one dropped from the queue never is.
     const pong = typeof p === "string" ? p.charCodeAt(0) === 51 /* "3" */ : !(p instanceof Uint8Array) && p.type === "pong";
     // Like the reference: any packet while a pong is awaited refreshes the timeout once.
     if (this.stopPong && !this.pongRefreshed && !pong) {
