@@ -5,7 +5,7 @@ import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { ensureCommand } from "../../helpers/tools.ts";
 
-const script = join(import.meta.dir, "..", "..", "fixtures", "serial-non-root.ts");
+const script = join(import.meta.dir, "serial-non-root.ts");
 
 async function runAsNobody(): Promise<{ uid: number; second: string; reopen: string }> {
   const root = process.getuid?.() === 0;
