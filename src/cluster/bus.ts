@@ -19,6 +19,8 @@ export interface BusLink {
 export class ClusterBus {
   private readonly interest = new Map<string, number>();
   private readonly leaving = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Topic prefixes whose protocol carries its own events across nodes (see handle). */
+  private readonly handlers: Array<[prefix: string, fn: (topic: string, data: string) => void]> = [];
 
   constructor(
     readonly nodeId: string,
@@ -35,9 +37,25 @@ export class ClusterBus {
     return topic.startsWith("conn:") || topic.startsWith(LOCAL_TOPIC);
   }
 
-  /** A local socket subscribed to the topic. */
-  retain(topic: string): void {
-    if (ClusterBus.isLocal(topic)) return;
+  /**
+   * A protocol whose frames differ per node (the buzzer's times are in each node's own clock)
+   * carries its own events across nodes for the topics under `prefix`: frames published to those
+   * topics stay on this node, and what other nodes emit() on them goes to fn, not to the sockets.
+   * Sockets subscribing to such a topic do not subscribe its channel: the protocol does
+   * (retain(topic, true)) while it needs what other nodes emit there.
+   */
+  handle(prefix: string, fn: (topic: string, data: string) => void): void {
+    this.handlers.push([prefix, fn]);
+  }
+
+  private handlerOf(topic: string): ((topic: string, data: string) => void) | null {
+    for (const [prefix, fn] of this.handlers) if (topic.startsWith(prefix)) return fn;
+    return null;
+  }
+
+  /** A local socket subscribed to the topic (or, `byProtocol`, the protocol that handles it). */
+  retain(topic: string, byProtocol = false): void {
+    if (ClusterBus.isLocal(topic) || (!byProtocol && this.handlerOf(topic))) return;
     const n = (this.interest.get(topic) ?? 0) + 1;
     this.interest.set(topic, n);
     const pending = this.leaving.get(topic);
@@ -48,9 +66,9 @@ export class ClusterBus {
     if (n === 1 && !pending) this.link.subscribe(TOPIC_PREFIX + topic);
   }
 
-  /** A local socket unsubscribed (or closed). */
-  release(topic: string): void {
-    if (ClusterBus.isLocal(topic)) return;
+  /** A local socket unsubscribed (or closed); `byProtocol` as for retain. */
+  release(topic: string, byProtocol = false): void {
+    if (ClusterBus.isLocal(topic) || (!byProtocol && this.handlerOf(topic))) return;
     const n = (this.interest.get(topic) ?? 0) - 1;
     if (n > 0) return void this.interest.set(topic, n);
     this.interest.delete(topic);
@@ -65,7 +83,12 @@ export class ClusterBus {
 
   /** Publish to the other nodes (the local delivery is the caller's native publish). */
   publish(topic: string, data: string): void {
-    if (!ClusterBus.isLocal(topic)) this.link.publish(TOPIC_PREFIX + topic, `${this.nodeId}\n${data}`);
+    if (!ClusterBus.isLocal(topic) && !this.handlerOf(topic)) this.link.publish(TOPIC_PREFIX + topic, `${this.nodeId}\n${data}`);
+  }
+
+  /** An event of a handled topic (see handle) to the other nodes that listen to it. */
+  emit(topic: string, data: string): void {
+    this.link.publish(TOPIC_PREFIX + topic, `${this.nodeId}\n${data}`);
   }
 
   /** A message on a topic channel, from Redis. */
@@ -73,7 +96,8 @@ export class ClusterBus {
     if (!channel.startsWith(TOPIC_PREFIX)) return false;
     const nl = message.indexOf("\n");
     if (nl < 0 || message.slice(0, nl) === this.nodeId) return true;
-    this.deliverLocal(channel.slice(TOPIC_PREFIX.length), message.slice(nl + 1));
+    const topic = channel.slice(TOPIC_PREFIX.length);
+    (this.handlerOf(topic) ?? this.deliverLocal)(topic, message.slice(nl + 1));
     return true;
   }
 

@@ -68,7 +68,7 @@ export function buzzerProtocol(opts: Partial<BuzzerOptions> = {}): ProtocolFacto
           ep.accept(request, server, undefined),
         ),
       stop: () => mediator.stop(),
-      status: buzzerStatus({ mediator, clock, nameOf: (pool, buzzer) => mediator.quiz.game.nameOf(pool, buzzer) }),
+      status: buzzerStatus({ mediator, clock, nameOf: (pool, buzzer) => mediator.quiz.nameOf(pool, buzzer) }),
     };
   };
 }
