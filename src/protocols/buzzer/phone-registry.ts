@@ -51,7 +51,7 @@ export class MemoryPhoneRegistry implements PhoneRegistry {
     return this.book.leaveAll((k) => refOf(k).node === node, now);
   }
   async restore(node: string, phones: HeldPhone<number>[], now: number): Promise<number[]> {
-    const lost = this.book.restore(phones.map((p) => ({ ...p, conn: keyOf({ node, conn: p.conn }) })), now);
+    const lost = this.book.restore(phones.map((p) => ({ ...p, conn: keyOf({ node, conn: p.conn }) })), (k) => refOf(k).node === node, now);
     return lost.map((k) => refOf(k).conn);
   }
 }
@@ -136,6 +136,11 @@ return left`;
 const RESTORE = `${LOAD}
 local h, node, now, keep = KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local list = load(h, now, keep)
+local listed = {}
+for i = 4, #ARGV, 4 do listed[tonumber(ARGV[i])] = true end
+for _, p in ipairs(list) do
+  if p.d == node and not listed[p.c] then p.d = '' p.c = 0 p.a = now save(h, p) end
+end
 local lost = {}
 for i = 4, #ARGV, 4 do
   local conn, pid, b, name = tonumber(ARGV[i]), ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3]

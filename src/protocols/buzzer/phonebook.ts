@@ -106,12 +106,16 @@ export class PhoneBook<C> {
   }
 
   /**
-   * Put phones back as their connections hold them (the registry lost them). A phone keeps its
+   * Put one node's phones back as its connections hold them (`mine`: that node's connections;
+   * the registry lost them, or reaped the node while it was cut off). A phone keeps its
    * buzzer unless another connected phone has it now, or it was taken over by another connection:
    * those connections are returned; an absent phone with the id gives it up.
    */
-  restore(phones: HeldPhone<C>[], now: number): C[] {
+  restore(phones: HeldPhone<C>[], mine: (conn: C) => boolean, now: number): C[] {
     this.sweep(now);
+    // This node's connections that are not listed have closed meanwhile: their phones are absent.
+    const listed = new Set(phones.map((p) => p.conn));
+    this.leaveAll((c) => mine(c) && !listed.has(c), now);
     const lost: C[] = [];
     for (const h of phones) {
       const known = this.byId.get(h.phoneId);

@@ -66,7 +66,7 @@ export class Mediator {
   }
 
   /** An error reply in the original protocol's uniform shape (docs/buzzer.md#errors); counted for /metrics. */
-  private fail(conn: Conn, reply: ErrorReply): void {
+  fail(conn: Conn, reply: ErrorReply): void {
     this.deps.onError?.();
     conn.send(encode.error(reply));
   }
@@ -141,7 +141,7 @@ export class Mediator {
   }
 
   /** Commands that change a pool or run the game need operator rights (docs/buzzer.md#operator-commands). */
-  private static readonly operatorOnly: ReadonlySet<Command["kind"]> = new Set(["disconnect", "set_color", "arm", "reset", "set_name"]);
+  static readonly operatorOnly: ReadonlySet<Command["kind"]> = new Set(["disconnect", "set_color", "arm", "reset", "set_name"]);
 
   /** Device pools connected now, with their buzzers. */
   devicePools() {
@@ -280,6 +280,7 @@ export class Mediator {
           w.client.conn.send(encode.connected(p.spec.id, list));
         }
         this.quiz.prefetch(p.spec.id, list);
+        this.deps.changed?.(p.spec.id); // also when it has no buzzers (no event)
         // Announce (or re-announce after the device came back) every buzzer of the pool.
         for (const b of list) this.publish("connected", p, b);
       },
