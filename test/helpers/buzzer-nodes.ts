@@ -100,6 +100,7 @@ export class World {
       ready: () => node.ready,
       heartbeatMs: HEARTBEAT_MS,
       timeoutMs: TIMEOUT_MS,
+      reaped: async () => node.reaped,
     };
   }
 
@@ -155,6 +156,7 @@ export class World {
     for (const o of this.nodes.values()) if (o !== n) for (const fn of o.goneFns) fn(id);
     const reaper = [...this.nodes.values()].find((o) => o !== n);
     for (const fn of reaper?.reapFns ?? []) await fn(id);
+    n.reaped = true;
     await this.settle();
   }
 
@@ -164,6 +166,7 @@ export class World {
     n.ready = true;
     n.cut = false;
     for (const fn of n.resyncFns) await fn();
+    n.reaped = false;
     await this.pass(HEARTBEAT_MS * 2);
   }
 
@@ -220,6 +223,8 @@ export class BuzzNode {
   up = true;
   ready = true;
   cut = false;
+  /** Another node cleared up after it (the reap lock is in Redis). */
+  reaped = false;
   readonly hub = new FakeHub();
   handlers = new Map<string, Handler>();
   onTopic: ((topic: string, data: string) => void) | null = null;

@@ -152,7 +152,9 @@ export function phoneRegistrySuite(name: string, make: (ids: () => string) => Ph
       await join(2, "Bob", null, 1000, other);
       await join(3, "Cid");
       expect(await r.reap(fresh("nobody"), 2000)).toEqual([]);
+      expect(await r.heldBy(other)).toEqual([2]);
       expect(await r.reap(other, 2000)).toEqual([2]);
+      expect(await r.heldBy(other)).toEqual([]);
       expect((await r.connected()).sort()).toEqual([1, 3]);
       expect(await join(8, "Bob", null, 2000)).toMatchObject({ buzzer: 4 }); // 2 is still Bob's for an hour
     });

@@ -49,14 +49,15 @@ export class BuzzerCluster {
   private front!: BuzzerFront;
   /** Stand-ins of other nodes' sockets, by `${conn}@${node}`. */
   private readonly standIns = new Map<string, MediatorClient>();
-  /** Nodes seen gone, until presence counts them alive again. */
-  private readonly departed = new Set<string>();
+  /** Nodes seen gone (and when), until presence counts them alive again. */
+  private readonly departed = new Map<string, number>();
   private readonly warned = new Set<string>();
   private wasReady = true;
   /** Cut off long enough that the others reaped this node: its pools and phones are announced again. */
   private cut = false;
   private stopping = false;
   private cancelTimer: (() => void) | null = null;
+  private resyncing: Promise<void> = Promise.resolve();
   started: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: BuzzerClusterDeps) {
@@ -234,15 +235,21 @@ export class BuzzerCluster {
 
   // ---- departures, Redis restarts, being cut off ----
 
+  /**
+   * May this node's pools be listed, and commands be sent to it? Not once it was seen gone, until
+   * presence counts it alive again at a later heartbeat (while the departure is being handled,
+   * presence still lists it). A node just started counts as alive.
+   */
   private alive(node: string): boolean {
-    if (!this.departed.has(node)) return true;
-    if (!this.deps.port.alive(node)) return false;
+    const since = this.departed.get(node);
+    if (since === undefined) return true;
+    if (this.deps.clock.mono() - since < this.deps.port.heartbeatMs * 2 || !this.deps.port.alive(node)) return false;
     this.departed.delete(node);
     return true;
   }
 
   private gone(node: string): void {
-    this.departed.add(node);
+    this.departed.set(node, this.deps.clock.mono());
     this.calls.lose(node);
     this.calls.forgetNode(node);
     for (const [key, mc] of [...this.standIns]) if ((mc.conn as RemoteConn).node === node) this.endStandIn(key);
@@ -271,22 +278,33 @@ export class BuzzerCluster {
 
   /**
    * Redis is back (it may have restarted and lost everything): this node's pools and phones go
-   * back in, the lead is looked at again, and if the others had given this node up, its pools and
-   * phones are announced to them again as a receiver that comes back is.
+   * back in, and the lead is looked at again. If the others had given this node up (it was cut
+   * off, and cleared up after), what they dropped is announced to them again, as a receiver that
+   * comes back is; what is still in Redis was never dropped (or is announced already). One at a time.
    */
-  private async resync(): Promise<void> {
+  private resync(): Promise<void> {
+    const run = (this.resyncing = this.resyncing.then(() => this.restore()).catch((e: Error) => this.deps.log.warn("buzzer resync failed", { err: e.message })));
+    return run;
+  }
+
+  private async restore(): Promise<void> {
     const { directory, registry } = this.deps.port;
+    const [listed, phonesListed] = await Promise.all([directory.all(), registry.heldBy(this.node)]);
+    const had = new Set(listed.filter((e) => e.node === this.node).map((e) => e.pool));
     const here = this.entriesHere();
     for (const id of await directory.restore(this.node, here)) this.taken(id, "another node");
     const lost = await registry.restore(this.node, this.quiz.heldPhones(), this.deps.clock.now());
     this.quiz.lost(lost, (id) => this.front.conn(id));
     await this.quiz.leadership.tick();
     this.quiz.resynced();
-    if (!this.cut) return;
+    // Out of reach for a moment only (Redis restarted): nobody was told this node went.
+    const dropped = this.cut || (await this.deps.port.reaped().catch(() => false));
     this.cut = false;
+    if (!dropped) return;
     const ts = us(this.deps.clock.mono());
-    for (const e of here) if (e.up) for (const b of e.buzzers) this.emit(EVENTS_TOPIC, encode.event("connected", e.pool, b, ts));
-    for (const p of this.quiz.heldPhones()) this.emit(EVENTS_TOPIC, encode.event("connected", PHONES_POOL, p.buzzer, ts));
+    for (const e of here) if (e.up && !had.has(e.pool)) for (const b of e.buzzers) this.emit(EVENTS_TOPIC, encode.event("connected", e.pool, b, ts));
+    const kept = new Set(phonesListed);
+    for (const p of this.quiz.heldPhones()) if (!kept.has(p.buzzer)) this.emit(EVENTS_TOPIC, encode.event("connected", PHONES_POOL, p.buzzer, ts));
   }
 
   /** Every heartbeat: the lead, and whether this node has been cut off from Redis for the node timeout. */

@@ -117,6 +117,7 @@ export class Leadership {
   /** A node is gone: if it led, its lead is free now. */
   async gone(node: string): Promise<void> {
     if (node !== this.leader) return;
+    this.leader = null; // whoever holds the lead now is the leader; anyone may take it
     await this.deps.within(this.deps.store.drop(node)).catch(() => {});
     await this.tick();
   }

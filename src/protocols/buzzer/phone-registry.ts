@@ -18,6 +18,8 @@ export interface PhoneRegistry {
   leave(at: ConnRef, now: number): Promise<number | null>;
   /** Buzzer ids of the phones connected now, on every node, ascending. */
   connected(): Promise<number[]>;
+  /** Those of one node's connections. */
+  heldBy(node: string): Promise<number[]>;
   /** A node is gone: its phones are absent. Returns their buzzers, ascending. */
   reap(node: string, now: number): Promise<number[]>;
   /** Put a node's phones back (see PhoneBook.restore); returns the connections that lost their buzzer. */
@@ -46,6 +48,9 @@ export class MemoryPhoneRegistry implements PhoneRegistry {
   }
   async connected(): Promise<number[]> {
     return this.book.connected();
+  }
+  async heldBy(node: string): Promise<number[]> {
+    return this.book.connectedOf((k) => refOf(k).node === node);
   }
   async reap(node: string, now: number): Promise<number[]> {
     return this.book.leaveAll((k) => refOf(k).node === node, now);
@@ -198,11 +203,16 @@ export class RedisPhoneRegistry implements PhoneRegistry {
     return b == null || b === false ? null : Number(b);
   }
   async connected(): Promise<number[]> {
-    const reply = await this.redis.send("HVALS", [PHONES]);
-    const values = (reply as unknown[] | null) ?? [];
+    return this.buzzers((d) => d !== "");
+  }
+  async heldBy(node: string): Promise<number[]> {
+    return this.buzzers((d) => d === node);
+  }
+  private async buzzers(on: (node: string) => boolean): Promise<number[]> {
+    const values = ((await this.redis.send("HVALS", [PHONES])) as unknown[] | null) ?? [];
     return values
       .map((v) => JSON.parse(String(v)) as { b: number; d: string })
-      .filter((p) => p.d !== "")
+      .filter((p) => on(p.d))
       .map((p) => p.b)
       .sort((a, b) => a - b);
   }

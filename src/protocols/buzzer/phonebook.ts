@@ -90,6 +90,11 @@ export class PhoneBook<C> {
     return [...this.byConn.values()].map((p) => p.buzzer).sort((a, b) => a - b);
   }
 
+  /** Buzzer ids of the phones the connections `of` accepts play, ascending. */
+  connectedOf(of: (conn: C) => boolean): number[] {
+    return [...this.byConn].filter(([c]) => of(c)).map(([, p]) => p.buzzer).sort((a, b) => a - b);
+  }
+
   buzzerOf(conn: C): number | null {
     return this.byConn.get(conn)?.buzzer ?? null;
   }

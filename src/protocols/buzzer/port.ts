@@ -25,6 +25,8 @@ export interface BuzzerPort {
   ready(): boolean;
   heartbeatMs: number;
   timeoutMs: number;
+  /** Whether another node cleared up after this one lately (it was seen gone: cut off, not just Redis restarting). */
+  reaped(): Promise<boolean>;
 }
 
 export function buzzerPort(c: Cluster): BuzzerPort {
@@ -41,5 +43,7 @@ export function buzzerPort(c: Cluster): BuzzerPort {
     ready: () => c.ready,
     heartbeatMs: c.opts.heartbeatMs,
     timeoutMs: c.opts.nodeTimeoutMs,
+    // The lock presence takes to clear up after a node (src/cluster/presence.ts), kept four node timeouts.
+    reaped: async () => Number(await c.redis.send("EXISTS", [`sb:reap:${c.nodeId}`])) === 1,
   };
 }

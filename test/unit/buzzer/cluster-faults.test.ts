@@ -132,6 +132,29 @@ describe("buzzer across nodes: faults", () => {
     expect(await ask(elsewhere, { list: "buzzers" })).toEqual({ response: "buzzers", pools: [{ pool: Q, buzzers: [7] }] });
   });
 
+  test("reaped while its own look never saw it cut off (its connection came back at once): it still announces its pools", async () => {
+    const dev = c.plug(Q, [7]);
+    const elsewhere = a.client(false);
+    await w.settle();
+    elsewhere.got();
+    // The others saw C gone and cleared up after it, between two of C's own heartbeats.
+    c.ready = false;
+    for (const fn of a.goneFns) fn("C");
+    for (const fn of b.goneFns) fn("C");
+    for (const fn of a.reapFns) await fn("C");
+    c.reaped = true;
+    await w.settle();
+    expect(events(elsewhere).map((e) => [e.event, e.pool])).toEqual([["disconnected", Q]]);
+    c.ready = true;
+    // Twice (a connection that came back, then the other): announced once.
+    for (const fn of [...c.resyncFns, ...c.resyncFns]) void fn();
+    await w.pass(HEARTBEAT_MS * 3);
+    expect(events(elsewhere).map((e) => [e.event, e.pool, e.buzzer])).toEqual([["connected", Q, 7]]);
+    dev.sink.buzz(7);
+    await w.settle();
+    expect(events(elsewhere).map((e) => [e.event, e.buzzer])).toEqual([["buzz", 7]]);
+  });
+
   test("a node stopping in order: the others hear its pools go at once, and the lead passes on", async () => {
     const leader = [a, b, c].find((n) => role(n) === "lead")!;
     leader.plug(P, [1]);
