@@ -80,11 +80,13 @@ export class BuzzerFront {
       const r = this.handle(cl.mc, raw);
       if (r instanceof Promise) {
         cl.busy = true;
-        void r.then(() => {
+        cl.mc.conn.watch(r); // a rejection is a bug: reported, and the socket closed (1011)
+        const next = () => {
           cl.busy = false;
-          const next = cl.held.shift();
-          if (next !== undefined && this.clients.get(cl.mc.conn.id) === cl) this.run(cl, next);
-        });
+          const raw = cl.held.shift();
+          if (raw !== undefined && this.clients.get(cl.mc.conn.id) === cl) this.run(cl, raw);
+        };
+        void r.then(next, next);
         return;
       }
       const next = cl.held.shift();
