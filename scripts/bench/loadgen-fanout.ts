@@ -13,6 +13,8 @@ export interface FanoutArgs extends Omit<PhaseArgs, "ms"> {
   probes: number;
   closedMs: number;
   openMs: number;
+  /** The publisher's server, when it is not the subscribers' (another node of a cluster). */
+  pubPort?: number;
 }
 
 export function roomLoad(rc: RoomClients): Load {
@@ -31,7 +33,7 @@ if (import.meta.main) {
   const a = JSON.parse(process.argv[2] ?? "{}") as FanoutArgs;
   const out: ShapeResult[] = [];
   for (const n of a.ns) {
-    const rc = await RoomClients.open(a.port, a.path, `r${n}x${process.pid}`, n, a.probes);
+    const rc = await RoomClients.open(a.port, a.path, `r${n}x${process.pid}`, n, a.probes, { pubPort: a.pubPort });
     const load = roomLoad(rc);
     out.push(await phase(load, "closed", { ...a, ms: a.closedMs }, n));
     out.push(await phase(load, "open", { ...a, ms: a.openMs }, n));

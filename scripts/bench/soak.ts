@@ -77,6 +77,7 @@ async function startSwitchboard(pool: string): Promise<Child> {
   const help = Bun.spawnSync([...cmd, "--help"], { cwd: root }).stdout.toString();
   const flags = ["--host", "127.0.0.1", "--port", "0", "--data-dir", join(dir, "data"), "--log-level", "info", "--log-format", "json", "--pool", pool];
   if (help.includes("--max-conns-per-ip")) flags.push("--max-conns-per-ip", "0");
+  if (help.includes("--sio-sessions-per-ip")) flags.push("--sio-sessions-per-ip", "0");
   return startChild([...cmd, ...flags], { cwd: root, timeoutMs: 30_000 });
 }
 

@@ -11,14 +11,19 @@ export const LOCAL_TOPIC = "local:";
 export const UNSUBSCRIBE_AFTER_MS = 2000;
 
 export interface BusLink {
-  subscribe(channel: string): void;
+  /** Settles once Redis has confirmed the subscription. */
+  subscribe(channel: string): void | Promise<unknown>;
   unsubscribe(channel: string): void;
   publish(channel: string, message: string): void;
 }
 
+const SUBSCRIBED: Promise<void> = Promise.resolve();
+
 export class ClusterBus {
   private readonly interest = new Map<string, number>();
   private readonly leaving = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Each subscribed channel's confirmation, by topic. */
+  private readonly subscribed = new Map<string, Promise<void>>();
   /** Topic prefixes whose protocol carries its own events across nodes (see handle). */
   private readonly handlers: Array<[prefix: string, fn: (topic: string, data: string) => void]> = [];
 
@@ -38,7 +43,8 @@ export class ClusterBus {
   }
 
   /**
-   * A protocol whose frames differ per node (the buzzer's times are in each node's own clock)
+   * A protocol whose frames differ per node (the metronome's start_ts are in each phone's clock,
+   * the buzzer's ts in each node's)
    * carries its own events across nodes for the topics under `prefix`: frames published to those
    * topics stay on this node, and what other nodes emit() on them goes to fn, not to the sockets.
    * Sockets subscribing to such a topic do not subscribe its channel: the protocol does
@@ -53,9 +59,12 @@ export class ClusterBus {
     return null;
   }
 
-  /** A local socket subscribed to the topic (or, `byProtocol`, the protocol that handles it). */
-  retain(topic: string, byProtocol = false): void {
-    if (ClusterBus.isLocal(topic) || (!byProtocol && this.handlerOf(topic))) return;
+  /**
+   * A local socket listens to the topic (or, `byProtocol`, the protocol that handles it); settles
+   * once the channel is subscribed.
+   */
+  retain(topic: string, byProtocol = false): Promise<void> {
+    if (ClusterBus.isLocal(topic) || (!byProtocol && this.handlerOf(topic))) return SUBSCRIBED;
     const n = (this.interest.get(topic) ?? 0) + 1;
     this.interest.set(topic, n);
     const pending = this.leaving.get(topic);
@@ -63,7 +72,14 @@ export class ClusterBus {
       clearTimeout(pending);
       this.leaving.delete(topic);
     }
-    if (n === 1 && !pending) this.link.subscribe(TOPIC_PREFIX + topic);
+    if (n === 1 && !pending) {
+      const done = Promise.resolve(this.link.subscribe(TOPIC_PREFIX + topic)).then(
+        () => {},
+        () => {},
+      );
+      this.subscribed.set(topic, done);
+    }
+    return this.subscribed.get(topic) ?? SUBSCRIBED;
   }
 
   /** A local socket unsubscribed (or closed); `byProtocol` as for retain. */
@@ -75,7 +91,9 @@ export class ClusterBus {
     if (this.leaving.has(topic)) return;
     const t = setTimeout(() => {
       this.leaving.delete(topic);
-      if (!this.interest.has(topic)) this.link.unsubscribe(TOPIC_PREFIX + topic);
+      if (this.interest.has(topic)) return;
+      this.subscribed.delete(topic);
+      this.link.unsubscribe(TOPIC_PREFIX + topic);
     }, UNSUBSCRIBE_AFTER_MS);
     (t as { unref?: () => void }).unref?.();
     this.leaving.set(topic, t);
@@ -88,7 +106,13 @@ export class ClusterBus {
 
   /** An event of a handled topic (see handle) to the other nodes that listen to it. */
   emit(topic: string, data: string): void {
-    this.link.publish(TOPIC_PREFIX + topic, `${this.nodeId}\n${data}`);
+    const m = this.envelope(topic, data);
+    this.link.publish(m.channel, m.message);
+  }
+
+  /** What emit() publishes, for a protocol that publishes it itself, in one Redis script with a write. */
+  envelope(topic: string, data: string): { channel: string; message: string } {
+    return { channel: TOPIC_PREFIX + topic, message: `${this.nodeId}\n${data}` };
   }
 
   /** A message on a topic channel, from Redis. */

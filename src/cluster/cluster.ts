@@ -61,7 +61,7 @@ export class Cluster {
   }
 
   private async resync(): Promise<void> {
-    await this.presence.beat().catch(() => {});
+    await this.presence.beat(true).catch(() => {});
     for (const fn of this.resyncs) await Promise.resolve(fn()).catch((e: Error) => this.log.warn("resync failed", { err: e.message }));
   }
 

@@ -53,7 +53,11 @@ export class Presence {
   }
 
   /** Refresh this node, then look for nodes whose time ran out. */
-  async beat(): Promise<void> {
+  /** `comingBack`: also while the connection is not up yet (a resync), queued until it is. */
+  async beat(comingBack = false): Promise<void> {
+    // Cut off from Redis: no heartbeat waits in the client's queue, to land later with an instant
+    // already past (another node would take this one for gone again, just after it came back).
+    if (!comingBack && !this.redis.connected) return;
     const now = Date.now();
     await this.redis.send("ZADD", [NODES_KEY, String(now + this.opts.timeoutMs), this.opts.nodeId]);
     const alive = new Set<string>();

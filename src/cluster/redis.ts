@@ -67,10 +67,14 @@ export class RedisLink {
     this.log.warn("redis connection lost", { which, err });
   }
 
-  subscribe(channel: string): void {
-    if (this.channels.has(channel)) return;
+  /** Settles once Redis confirmed the subscription (or it failed: logged). */
+  subscribe(channel: string): Promise<void> {
+    if (this.channels.has(channel)) return Promise.resolve();
     this.channels.add(channel);
-    void this.sub.subscribe(channel, this.listener).catch((e: Error) => this.log.debug("redis subscribe failed", { channel, err: e.message }));
+    return this.sub.subscribe(channel, this.listener).then(
+      () => {},
+      (e: Error) => this.log.debug("redis subscribe failed", { channel, err: e.message }),
+    );
   }
 
   unsubscribe(channel: string): void {

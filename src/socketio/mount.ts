@@ -42,8 +42,9 @@ export function sioOptions(ctx: PluginContext, overrides: Partial<SioOptions> = 
     maxBufferedPackets: 10_000,
     connectTimeoutMs: 45_000,
     corsOrigin: c.corsOrigin,
-    rateLimit: c.rateLimit,
-    rateBurst: c.rateBurst,
+    // The seam's limits, counted per Engine.IO packet on either transport (docs/socketio.md#rate-limit).
+    rate: { rate: c.rateLimit, burst: c.rateBurst, queueMessages: c.rateQueue, queueBytes: c.rateQueueBytes },
+    maxSessionsPerIp: c.sioSessionsPerIp,
     recovery: { windowMs: c.sioRecoveryMs, ...RECOVERY_BOUNDS },
     ...overrides,
   };
@@ -60,10 +61,11 @@ export function mountSocketIO(ctx: PluginContext, opts: SioOptions = sioOptions(
   const ep = ctx.transport.endpoint<EngineSession | null, WsTarget>({
     protocol: "socketio",
     maxFrameBytes: opts.maxPayload,
-    rateLimit: false, // the Socket.IO layer limits its packets per session, on either transport
+    rateLimit: false, // the Engine.IO session limits its packets, on either transport (engine/gate.ts)
     countConnections: false,
     open: (conn, target) => io.engine.wsOpened(conn, target),
     message: (conn, data) => conn.state?.wsFrame(conn, data),
+    control: (conn) => conn.state?.wsControl(conn),
     close: (conn) => conn.state?.wsClosed(conn),
   });
 

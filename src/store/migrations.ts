@@ -91,4 +91,14 @@ export const migrations: Migration[] = [
             name TEXT NOT NULL,
             PRIMARY KEY (pool, buzzer)) WITHOUT ROWID;`,
   },
+  {
+    // When each clicker secret was last used (registered, or its connection ended), in ms since the
+    // epoch: once the id space is nearly used up, the id of the secret unused longest is issued
+    // again (docs/clicker.md#ids-issued-again). Existing secrets start from when they were made.
+    version: 7,
+    name: "clicker secrets last used",
+    sql: `ALTER TABLE clicker_senders ADD COLUMN last_used_at INTEGER NOT NULL DEFAULT 0;
+          UPDATE clicker_senders SET last_used_at = CAST((julianday(created_at) - 2440587.5) * 86400000 AS INTEGER);
+          CREATE INDEX clicker_senders_last_used ON clicker_senders (last_used_at);`,
+  },
 ];

@@ -32,6 +32,8 @@ export interface EndpointSpec<S, I = S> {
   cost?(data: string | Uint8Array): number;
   /** The protocol's own error reply when a connection's rate queue is full (null: none). */
   rateLimited?(conn: Conn<S>): string | null;
+  /** A control frame (a ping) from the client, for a protocol that limits its own units (rateLimit: false). */
+  control?(conn: Conn<S>): void;
 }
 
 const byteSize = (data: string | Uint8Array, limit: number) =>
@@ -88,6 +90,16 @@ export class Endpoint<S, I = S> {
     }
   }
 
+  /** One frame to the protocol, on the same error path (no closure per frame: this runs for every one). */
+  private deliver(conn: WsConn<S>, data: string | Uint8Array): void {
+    try {
+      const r = this.spec.message(conn, data);
+      if (r instanceof Promise) conn.watch(r);
+    } catch (err) {
+      this.fault(conn, err);
+    }
+  }
+
   // ---- the socket's life, from handler.ts ----
 
   opened(conn: WsConn<S>, ws: RawSocket): void {
@@ -113,16 +125,18 @@ export class Endpoint<S, I = S> {
       return;
     }
     const rate = this.rate;
-    if (rate === null) return this.run(conn, () => this.spec.message(conn, data));
+    if (rate === null) return this.deliver(conn, data);
     const cost = this.spec.cost?.(data) ?? 1;
-    if (rate.admit(conn, now, cost)) return this.run(conn, () => this.spec.message(conn, data));
+    if (rate.admit(conn, now, cost)) return this.deliver(conn, data);
     this.hold(conn, data, cost, size);
   }
 
   /** A control frame (ping, pong): a unit of work too, answered by Bun itself. */
   control(conn: WsConn<S>): void {
     const now = this.transport.heard(conn);
-    if (this.rate && !this.rate.admit(conn, now, 1)) this.hold(conn, null, 1, 0);
+    if (this.rate) {
+      if (!this.rate.admit(conn, now, 1)) this.hold(conn, null, 1, 0);
+    } else if (this.spec.control) this.run(conn, () => this.spec.control!(conn));
   }
 
   ended(conn: WsConn<S>, code: number, reason: string): void {
@@ -171,7 +185,7 @@ export class Endpoint<S, I = S> {
     conn.cork(() => {
       for (let w = rate.next(conn, clock.mono()); w !== null && !conn.closed; w = rate.next(conn, clock.mono())) {
         const data = w.data;
-        if (data !== null) this.run(conn, () => this.spec.message(conn, data));
+        if (data !== null) this.deliver(conn, data);
       }
     });
     if (!conn.closed && conn.waiting !== null) this.scheduleDrain(conn);

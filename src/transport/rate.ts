@@ -7,20 +7,22 @@
 // and is closed with 1008. A unit of work is a frame, a control frame, or, where a frame carries
 // several requests (a JSON-RPC batch), each of them. The bucket and the queue are fields of the
 // connection that owns them, so an idle connection pays for no limiter objects of its own.
+// /socket.io/ applies the same policy per Engine.IO session, packet by packet, on either transport
+// (src/socketio/engine/gate.ts).
 
-/** One connection's bucket and queue. */
-export interface Metered {
+/** One connection's bucket and queue. D: what waits (a frame; an Engine.IO packet on /socket.io/). */
+export interface Metered<D = string | Uint8Array | null> {
   tokens: number;
   /** When tokens were last refilled. */
   refilledAt: number;
   /** Messages waiting for tokens, oldest first; null while nothing waits. */
-  waiting: Waiting[] | null;
+  waiting: Waiting<D>[] | null;
   waitingBytes: number;
 }
 
 /** A message waiting for its tokens: its frame (null for a control frame, already answered) and cost. */
-export interface Waiting {
-  data: string | Uint8Array | null;
+export interface Waiting<D = string | Uint8Array | null> {
+  data: D;
   cost: number;
   bytes: number;
 }
@@ -42,14 +44,14 @@ export class RatePolicy {
   constructor(readonly limits: RateLimits) {}
 
   /** A new connection starts with the whole burst. */
-  fill(m: Metered, now: number): void {
+  fill<D>(m: Metered<D>, now: number): void {
     m.tokens = this.limits.burst;
     m.refilledAt = now;
     m.waiting = null;
     m.waitingBytes = 0;
   }
 
-  private refill(m: Metered, now: number): void {
+  private refill<D>(m: Metered<D>, now: number): void {
     m.tokens = Math.min(this.limits.burst, m.tokens + ((now - m.refilledAt) * this.limits.rate) / 1000);
     m.refilledAt = now;
   }
@@ -59,7 +61,7 @@ export class RatePolicy {
    * is there; it then takes its whole cost (the bucket may go below zero: a batch larger than the
    * burst is handled, and what follows waits until the debt is paid).
    */
-  admit(m: Metered, now: number, cost: number): boolean {
+  admit<D>(m: Metered<D>, now: number, cost: number): boolean {
     if (m.waiting !== null) return false;
     this.refill(m, now);
     if (m.tokens < ONE) return false;
@@ -68,7 +70,7 @@ export class RatePolicy {
   }
 
   /** Queue a message that was not admitted; false when the queue is full (refuse and close). */
-  enqueue(m: Metered, w: Waiting): boolean {
+  enqueue<D>(m: Metered<D>, w: Waiting<D>): boolean {
     const q = (m.waiting ??= []);
     if (q.length >= this.limits.queueMessages || m.waitingBytes + w.bytes > this.limits.queueBytes) {
       if (q.length === 0) m.waiting = null;
@@ -80,7 +82,7 @@ export class RatePolicy {
   }
 
   /** The next waiting message whose turn has come, taken off the queue; null when it must wait on. */
-  next(m: Metered, now: number): Waiting | null {
+  next<D>(m: Metered<D>, now: number): Waiting<D> | null {
     const q = m.waiting;
     if (!q) return null;
     this.refill(m, now);
@@ -93,40 +95,8 @@ export class RatePolicy {
   }
 
   /** How long until the head of the queue may go (ms). */
-  waitMs(m: Metered): number {
+  waitMs<D>(m: Metered<D>): number {
     return Math.max(1, Math.ceil(((1 - m.tokens) * 1000) / this.limits.rate));
-  }
-}
-
-/**
- * The Socket.IO layer's per-session event limit (docs/socketio.md#rate-limit): over the rate an
- * event is refused with the protocol's error reply ("a strike"); strikes are forgiven only after a
- * quiet window as long as refilling the whole burst (at least 1 s), so a client pacing itself above
- * the sustained rate is still closed once more than a burst's worth has been refused.
- */
-export class RateLimiter {
-  private tokens: number;
-  private last: number;
-  private strikes = 0;
-  private lastStrike = -Infinity;
-  private readonly windowMs: number;
-
-  constructor(private readonly rate: number, private readonly burst: number, now: number) {
-    this.tokens = burst;
-    this.last = now;
-    this.windowMs = Math.max(1000, (burst * 1000) / rate);
-  }
-
-  check(now: number): "ok" | "refuse" | "close" {
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.rate) / 1000);
-    this.last = now;
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
-      return "ok";
-    }
-    if (now - this.lastStrike > this.windowMs) this.strikes = 0;
-    this.lastStrike = now;
-    return ++this.strikes > this.burst ? "close" : "refuse";
   }
 }
 

@@ -110,3 +110,89 @@ export async function startNode(redis: TestRedis, id: string, args: string[] = [
     },
   };
 }
+
+export interface RedisProxy {
+  url: string;
+  /** Cut the nodes behind this proxy off Redis: every connection is dropped, new ones refused. */
+  cut(): void;
+  /** Let them through again. */
+  heal(): void;
+  stop(): void;
+}
+
+/**
+ * A TCP proxy in front of Redis, to play a network partition between the nodes started on its url
+ * and Redis (the other nodes reach Redis directly).
+ */
+export function redisProxy(redis: TestRedis): RedisProxy {
+  /** queue: what waits to be written to this socket; early: what it sent before its peer was connected. */
+  type Side = { peer: Bun.Socket<Side> | null; queue: Uint8Array[]; early: Uint8Array[] };
+  const pairs = new Set<Bun.Socket<Side>>();
+  const write = (s: Bun.Socket<Side>, data: Uint8Array) => {
+    if (s.data.queue.length) return void s.data.queue.push(data);
+    const n = s.write(data);
+    if (n < data.length) s.data.queue.push(data.subarray(n));
+  };
+  const flush = (s: Bun.Socket<Side>) => {
+    while (s.data.queue.length) {
+      const d = s.data.queue[0]!;
+      const n = s.write(d);
+      if (n < d.length) return void (s.data.queue[0] = d.subarray(n));
+      s.data.queue.shift();
+    }
+  };
+  const handlers = {
+    data: (s: Bun.Socket<Side>, d: Uint8Array) => {
+      if (s.data.peer) write(s.data.peer, new Uint8Array(d));
+      else s.data.early.push(new Uint8Array(d));
+    },
+    drain: flush,
+    close: (s: Bun.Socket<Side>) => {
+      pairs.delete(s);
+      s.data.peer?.end();
+    },
+    error: () => {},
+  };
+  const listen = (port: number) =>
+    Bun.listen<Side>({
+      hostname: "127.0.0.1",
+      port,
+      socket: {
+        ...handlers,
+        open(client) {
+          client.data = { peer: null, queue: [], early: [] };
+          pairs.add(client);
+          void Bun.connect<Side>({ hostname: "127.0.0.1", port: redis.port, data: { peer: client, queue: [], early: [] }, socket: handlers }).then(
+            (up) => {
+              pairs.add(up);
+              client.data.peer = up;
+              for (const d of client.data.early.splice(0)) write(up, d);
+            },
+            () => client.end(),
+          );
+        },
+      },
+    });
+  // Cut off: nothing listens on the port (connections are refused, as across a partition that
+  // answers with resets); healed: the same port again.
+  let server: ReturnType<typeof listen> | null = listen(0);
+  const port = server.port;
+  const dropAll = () => {
+    for (const s of [...pairs]) s.end();
+    pairs.clear();
+  };
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    cut: () => {
+      server?.stop(true);
+      server = null;
+      dropAll();
+    },
+    heal: () => void (server ??= listen(port)),
+    stop: () => {
+      server?.stop(true);
+      server = null;
+      dropAll();
+    },
+  };
+}

@@ -128,6 +128,24 @@ export class RawWs {
   write(bytes: Uint8Array): void {
     this.socket.write(bytes);
   }
+  /**
+   * Sends all of bytes even when the socket's buffer fills (a write then takes only part: Bun's
+   * socket does not buffer), trying again every millisecond. False once the connection is closed
+   * or `timeoutMs` passed: a flood that the server has cut off.
+   */
+  async writeAll(bytes: Uint8Array, timeoutMs = 5000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (let at = 0; at < bytes.length; ) {
+      const n = this.ended ? -1 : this.socket.write(bytes, at);
+      if (n < 0) return false;
+      at += n;
+      if (at < bytes.length) {
+        if (Date.now() > deadline) return false;
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    }
+    return true;
+  }
   send(text: string): void {
     this.frame(0x1, text);
   }

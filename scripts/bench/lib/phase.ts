@@ -8,7 +8,8 @@ import { quiesce, sleep } from "./room.ts";
 import { latency, type Latency } from "./stats.ts";
 
 export interface PhaseArgs {
-  pid: number;
+  /** The server's process, or every process of a cluster (their CPU is summed). */
+  pid: number | number[];
   warmMs: number;
   ms: number;
   /** Open loop: deliveries per second asked. Closed loop: deliveries outstanding at most. */

@@ -29,14 +29,16 @@ export function selfCpuSeconds(): number {
   return (u.user + u.system) / 1e6;
 }
 
-/** A CPU-time window: start() then stop() gives seconds of CPU and of wall clock. */
-export function cpuWindow(pid: number) {
-  const c0 = cpuSeconds(pid);
+/** A CPU-time window: start() then stop() gives seconds of CPU and of wall clock. Several pids: the servers of a cluster, summed. */
+export function cpuWindow(pid: number | number[]) {
+  const pids = Array.isArray(pid) ? pid : [pid];
+  const server = () => pids.reduce((sum, p) => sum + cpuSeconds(p), 0);
+  const c0 = server();
   const s0 = selfCpuSeconds();
   const t0 = performance.now();
   return () => {
     const wall = (performance.now() - t0) / 1000;
-    return { wall, server: cpuSeconds(pid) - c0, client: selfCpuSeconds() - s0 };
+    return { wall, server: server() - c0, client: selfCpuSeconds() - s0 };
   };
 }
 

@@ -68,6 +68,14 @@ export class RawClient {
   send(text: string): void {
     write(this.socket, frame(1, new TextEncoder().encode(text)));
   }
+  /** Writes bytes as they are (many frames at once); what the socket does not take waits for its drain. */
+  write(bytes: Uint8Array): void {
+    write(this.socket, bytes);
+  }
+  /** Writes still waiting for the socket to drain (a flooder writes more only when this is 0). */
+  get backlog(): number {
+    return this.socket.data.out.length;
+  }
   /** Clean close: a close frame (1000), then FIN. */
   close(): void {
     write(this.socket, frame(8, new Uint8Array([0x03, 0xe8])));

@@ -31,8 +31,9 @@ export class RoomClients {
    * Make a room of n subscribers (n − probes cheap ones) and, unless settle is false, wait until
    * their joins went quiet. Rooms opened together may share one tally.
    */
-  static async open(port: number, pathName: string, id: string, n: number, probes: number, opts: { settle?: boolean; tally?: Tally } = {}): Promise<RoomClients> {
-    const room = await getPath(pathName).room(port, id, n);
+  static async open(port: number, pathName: string, id: string, n: number, probes: number, opts: { settle?: boolean; tally?: Tally; pubPort?: number } = {}): Promise<RoomClients> {
+    // pubPort: the publisher on another node than its subscribers (docs/bench.md#x1-across-nodes).
+    const room = await getPath(pathName).room(opts.pubPort ?? port, id, n);
     const rc = new RoomClients(port, room, n, opts.tally);
     const p = Math.min(probes, n);
     rc.cheap = await connectMany(n - p, 64, (i) => rc.subscriber(i));

@@ -17,8 +17,8 @@ export type ServerKind = "b0" | "b1" | "b2" | "switchboard";
  * for real deployments) would otherwise throttle the one publisher of a saturated benchmark.
  */
 // The buzzer path connects the emulator's pseudo-terminal as a client would (the operator allows ptys);
-// every load comes from 127.0.0.1, so the per-address connection cap is off.
-export const benchFlags = ["--host", "127.0.0.1", "--port", "0", "--rate-limit", "1000000", "--rate-burst", "1000000", "--log-level", "warn", "--log-format", "json", "--pool-allow", "/dev/pts/*", "--max-conns-per-ip", "0"];
+// every load comes from 127.0.0.1, so the per-address caps (connections, Socket.IO sessions) are off.
+export const benchFlags = ["--host", "127.0.0.1", "--port", "0", "--rate-limit", "1000000", "--rate-burst", "1000000", "--log-level", "warn", "--log-format", "json", "--pool-allow", "/dev/pts/*", "--max-conns-per-ip", "0", "--sio-sessions-per-ip", "0"];
 
 export async function startServer(kind: ServerKind, extra: string[] = [], env: Record<string, string> = {}): Promise<Running> {
   let cmd: string[];

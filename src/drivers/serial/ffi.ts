@@ -5,7 +5,7 @@
 // instead of a crash at start (see sys.ts for what the compiled binary does with the bun:ffi import
 // itself).
 import { dlopen, FFIType, toArrayBuffer, type Pointer } from "bun:ffi";
-import { EAGAIN, LOCK_EX, LOCK_NB, O_CLOEXEC, O_NOCTTY, O_NONBLOCK, O_RDWR } from "./termios.ts";
+import { EAGAIN, EBUSY, LOCK_EX, LOCK_NB, O_CLOEXEC, O_NOCTTY, O_NONBLOCK, O_RDWR } from "./termios.ts";
 
 const { i32, i64, u64, ptr, cstring } = FFIType;
 const symbols = {
@@ -69,7 +69,10 @@ function makeSys() {
     /** open(2); throws SysError. */
     open(path: string, flags: number): number {
       const fd = c.open(cpath(path), flags, 0);
-      return fd < 0 ? fail(`open ${path}`) : fd;
+      if (fd >= 0) return fd;
+      const e = errno();
+      // EBUSY: a terminal another fd holds with TIOCEXCL (only root may open it anyway).
+      throw new SysError(`open ${path}`, e, e === EBUSY ? "already in use by another program" : String(c.strerror(e)));
     },
     close(fd: number): void {
       c.close(fd);

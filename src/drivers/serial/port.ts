@@ -6,7 +6,7 @@
 // reader first, then close(fd), or the port never really closes and never drops DTR.
 import { isSysError, loadSys, type Sys } from "./sys.ts";
 import {
-  EAGAIN, EINTR, makeRaw, O_CLOEXEC, O_NOCTTY, O_NONBLOCK, O_RDONLY, O_RDWR, TCGETS2, TCSETS2, TERMIOS2_SIZE, TIOCEXCL,
+  EAGAIN, EBUSY, EINTR, makeRaw, O_CLOEXEC, O_NOCTTY, O_NONBLOCK, O_RDONLY, O_RDWR, TCGETS2, TCSETS2, TERMIOS2_SIZE, TIOCEXCL, TIOCNXCL,
 } from "./termios.ts";
 
 export interface PortEvents {
@@ -26,14 +26,14 @@ export class FdPort {
   private pending: Uint8Array[] = [];
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
 
-  private constructor(private readonly sys: Sys, readonly fd: number, readonly path: string, private readonly events: PortEvents) {}
+  private constructor(private readonly sys: Sys, readonly fd: number, readonly path: string, private readonly events: PortEvents, private readonly serial: boolean) {}
 
   /** Open and configure `path`; throws (SysError or a libc load Error) when it cannot. */
   static async open(path: string, kind: PortKind, events: PortEvents): Promise<FdPort> {
     const sys = await loadSys();
     // O_NOCTTY: a terminal must never become the server's controlling tty (its hangup would signal us).
     const flags = (kind.kind === "serial" ? O_RDWR : O_RDONLY) | O_NOCTTY | O_NONBLOCK | O_CLOEXEC;
-    const fd = sys.open(path, flags);
+    const fd = await openSoon(sys, path, flags);
     try {
       await lockSoon(sys, fd, path);
       if (kind.kind === "serial") configureSerial(sys, fd, path, kind.baud);
@@ -42,7 +42,7 @@ export class FdPort {
       sys.close(fd);
       throw err;
     }
-    const port = new FdPort(sys, fd, path, events);
+    const port = new FdPort(sys, fd, path, events, kind.kind === "serial");
     port.startReading();
     return port;
   }
@@ -107,6 +107,15 @@ export class FdPort {
     } catch {
       // the stream already failed: nothing holds the fd any more
     }
+    // TIOCEXCL is a flag of the tty, and a pty slave's tty outlives its last close while the master
+    // is open: left set, it would refuse every later open by a non-root server with EBUSY.
+    if (this.serial) {
+      try {
+        this.sys.ioctl(this.fd, TIOCNXCL, null, `TIOCNXCL ${this.path}`);
+      } catch {
+        // the device is gone already: nothing is left to be exclusive
+      }
+    }
     this.sys.close(this.fd);
   }
 }
@@ -127,6 +136,24 @@ async function lockSoon(sys: Sys, fd: number, path: string): Promise<void> {
       return sys.lockExclusive(fd, path);
     } catch (err) {
       if (!isSysError(err) || err.errno !== EAGAIN || performance.now() >= end) throw err;
+    }
+    await Bun.sleep(10);
+  }
+}
+
+/**
+ * open(2), waiting a little while the terminal is busy. A port with TIOCEXCL set refuses every
+ * other open with EBUSY unless the caller is root; the fd this process just closed holds it for
+ * the same moment as the lock above, so a reopen by a server running as an ordinary user (a
+ * service account) waits for it the same way.
+ */
+async function openSoon(sys: Sys, path: string, flags: number): Promise<number> {
+  const end = performance.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      return sys.open(path, flags);
+    } catch (err) {
+      if (!isSysError(err) || err.errno !== EBUSY || performance.now() >= end) throw err;
     }
     await Bun.sleep(10);
   }

@@ -15,6 +15,8 @@ const OFF = { iflag: 0, oflag: 4, cflag: 8, lflag: 12, line: 16, cc: 17, ispeed:
 export const TCGETS2 = 0x802c542a;
 export const TCSETS2 = 0x402c542b;
 export const TIOCEXCL = 0x540c;
+/** Leave exclusive mode: the flag lives on the tty, not the fd, and can outlast our close (ptys). */
+export const TIOCNXCL = 0x540d;
 
 // open(2) flags and flock(2) operations (asm-generic).
 export const O_RDONLY = 0;
@@ -27,6 +29,7 @@ export const LOCK_NB = 4;
 
 // errno values we act on.
 export const EAGAIN = 11;
+export const EBUSY = 16;
 export const EIO = 5;
 export const EINTR = 4;
 

@@ -107,8 +107,11 @@ function plain(token: string, value: bigint): string {
   return token.charCodeAt(lead) === 48 && (lead === 1 || token.length > 1) ? String(value) : token; // '0'
 }
 
-/** Parses one frame. Binary frames are refused: draft-1 is a text protocol. */
-export function parse(frame: string | Uint8Array): Command | ParseError {
+/**
+ * Parses one frame. Binary frames are refused: draft-1 is a text protocol. `maxIds`: the most ids a
+ * LISTEN or SUBSCRIBE may name (docs/clicker.md#caps).
+ */
+export function parse(frame: string | Uint8Array, maxIds = Infinity): Command | ParseError {
   if (typeof frame !== "string") return fail("bad_arguments", Says.binary);
   const line = frame.endsWith("\r\n") ? frame.slice(0, -2) : frame.endsWith("\n") || frame.endsWith("\r") ? frame.slice(0, -1) : frame;
   // SCORE is nearly all of the traffic: its exact spelling skips the verb checks below.
@@ -123,9 +126,9 @@ export function parse(frame: string | Uint8Array): Command | ParseError {
     case "SCORE":
       return parseScore(line, verb.length + 1);
     case "LISTEN":
-      return parseListen(line.split(" ").slice(1), "listen");
+      return parseListen(line.slice(space + 1), "listen", space < 0, maxIds);
     case "SUBSCRIBE":
-      return parseListen(line.split(" ").slice(1), "subscribe");
+      return parseListen(line.slice(space + 1), "subscribe", space < 0, maxIds);
     default:
       return fail("unknown_command", Says.unknown(verb));
   }
@@ -170,21 +173,23 @@ function scoreOf(stamp: string, scoreToken: string, msgId?: bigint, msgStamp?: s
 }
 
 /** LISTEN / SUBSCRIBE: ids separated by spaces and/or commas. Repeats are dropped, first one wins. */
-function parseListen(args: string[], kind: "listen" | "subscribe"): Listen | Subscribe | ParseError {
-  const ids = idList(args.join(" "));
-  if (typeof ids === "string") return fail("bad_arguments", Says.badId(ids));
+function parseListen(args: string, kind: "listen" | "subscribe", bare: boolean, maxIds: number): Listen | Subscribe | ParseError {
+  const ids = bare ? [] : idList(args, maxIds);
+  if (!Array.isArray(ids)) return ids;
   if (ids.length === 0) return fail("bad_arguments", kind === "listen" ? Says.usageListen : Says.usageSubscribe);
   return { kind, ids };
 }
 
 /**
- * Ids separated by spaces and/or commas, repeats dropped (first one wins); the first token that
- * is not an id instead of the list when there is one. Also the gaps feed's `ids` parameter.
+ * Ids separated by spaces and/or commas, repeats dropped (first one wins), or the error: more than
+ * `max` of them (repeats included: they are counted before any is looked at, so an oversized list
+ * costs no per-id work), or the first token that is not an id. Also the gaps feed's `ids` parameter.
  */
-export function idList(text: string): string[] | string {
+export function idList(text: string, max = Infinity): string[] | ParseError {
   const tokens = text.split(/[ ,]+/).filter((t) => t !== "");
+  if (tokens.length > max) return fail("bad_arguments", Says.tooManyListenIds(max));
   const bad = tokens.find((t) => !IdCheck.Check(t));
-  return bad ?? [...new Set(tokens)];
+  return bad !== undefined ? fail("bad_arguments", Says.badId(bad)) : [...new Set(tokens)];
 }
 
 // ---- replies (upper case, single spaces) ----

@@ -1,7 +1,7 @@
 // The clicker's error catalogue (docs/clicker.md#errors): `ERROR <code> <message>` lines, an
 // extension that the original clients may ignore.
 
-export type ErrorCode = "unknown_command" | "bad_arguments" | "not_registered" | "rate_limited" | "storage_unavailable";
+export type ErrorCode = "unknown_command" | "bad_arguments" | "not_registered" | "rate_limited" | "storage_unavailable" | "too_many_new_ids";
 
 /** A command that could not be parsed (errors as values). */
 export interface ParseError {
@@ -32,6 +32,10 @@ export const Says = {
   range: (min: bigint, max: bigint) => `integers must be between ${min} and ${max}`,
   msgIdRange: (max: bigint) => `msgId must be between 0 and ${max}`,
   badId: (token: string) => `ids are 6 digits, got ${shown(token)}`,
+  tooManyListenIds: (max: number) => `at most ${max} ids at once`,
+  /** The address had its share of new secrets this minute (docs/clicker.md#caps). */
+  tooManyNewIds: (seconds: number) => `too many new ids from this address: try again in ${seconds} s, or send your secret`,
+  noFreeId: "every id is in use by a connection now: try again later",
   registerFirst: "send REGISTER before SCORE",
   /** The database could not write (disk full, I/O error): nothing was stored, send it again later. */
   notStored: (why: string) => `not stored, send it again later (${why})`,

@@ -65,6 +65,13 @@ export class GapBook {
     return top !== undefined ? top : (this.topOf.get(id)?.top ?? null);
   }
 
+  /** An id issued again to a new secret: its rows are gone (the caller deleted them), so is what is cached of it. */
+  forget(id: string): void {
+    this.top.delete(id);
+    this.missingAll -= this.missingBy.get(id) ?? 0n;
+    this.missingBy.delete(id);
+  }
+
   /** Start staging (inside a write transaction, before any score of it is inserted). */
   begin(): void {
     this.staged = { top: new Map(), missing: new Map() };

@@ -2,7 +2,7 @@
 // only clicker file that knows Elysia, Bun sockets and the database.
 import type { ProtocolFactory } from "../types.ts";
 import { fmt, idList } from "./codec.ts";
-import { Says } from "./errors.ts";
+import { IssueLimit } from "./issue-limit.ts";
 import { RATE_LIMITED_TEXT } from "../../transport/rate.ts";
 import { ClickerHub, type ClickerClient } from "./state.ts";
 import { clickerStatus } from "./status.ts";
@@ -26,7 +26,8 @@ export const clickerProtocol: ProtocolFactory = (ctx) => {
   // The SQL runs in the database worker (docs/architecture.md#data); its gauges come back with every reply.
   const remote = ctx.store.remote<ClickerStore & Pick<SqliteClickerStore, "activity">>("clicker");
   const store: ClickerStore = {
-    register: (secret) => remote.register(secret),
+    register: (secret, allowNew) => remote.register(secret, allowNew),
+    release: (id) => remote.release(id),
     // The relay's pending scores carry their connection: only the record crosses to the worker.
     saveScores: (scores) => remote.saveScores(scores.map(({ id, ts, score, msgId }) => ({ id, ts, score, msgId: msgId ?? null }))),
     latest: (ids) => remote.latest(ids),
@@ -40,10 +41,13 @@ export const clickerProtocol: ProtocolFactory = (ctx) => {
     defer: (fn) => setImmediate(fn),
     log: ctx.log.child({ protocol: "clicker" }),
     onError: () => counters.errors++,
+    newIds: new IssueLimit(ctx.clock, ctx.config.clickerSecretsPerIpPerMin),
+    maxIdsPerListen: ctx.config.clickerIdsPerListen,
   });
-  const ep = ctx.transport.endpoint<ClickerClient, void>({
+  // The route hands over the client's address (new secrets are counted per address: docs/clicker.md#caps).
+  const ep = ctx.transport.endpoint<ClickerClient, string>({
     protocol: "clicker",
-    open: (conn) => hub.open(conn),
+    open: (conn, ip) => hub.open(conn, ip),
     message: (conn, data) => hub.message(conn.state, data),
     close: (conn) => hub.close(conn.state),
     rateLimited: () => fmt.error("rate_limited", RATE_LIMITED_TEXT),
@@ -58,12 +62,12 @@ export const clickerProtocol: ProtocolFactory = (ctx) => {
     name: "clicker",
     routes: (app) =>
       app
-        .get("/ws", ({ request, server }) => ep.accept(request, server, undefined))
+        .get("/ws", ({ request, server }) => ep.accept(request, server, ctx.transport.clientIP(request)))
         // ?ids=a,b: those ids, in that order, with or without gaps; no ids: every id with a gap.
         .get("/api/clicker/gaps", async ({ request }) => {
           const asked = new URL(request.url).searchParams.get("ids");
-          const ids = asked === null ? undefined : idList(asked);
-          if (typeof ids === "string") return json({ error: "bad_ids", message: Says.badId(ids) }, 400);
+          const ids = asked === null ? undefined : idList(asked, ctx.config.clickerIdsPerListen);
+          if (ids !== undefined && !Array.isArray(ids)) return json({ error: "bad_ids", message: ids.message }, 400);
           const found = await store.gaps(ids);
           const list = ids ?? [...found.keys()].sort();
           return json({ missing: facts().missingScores ?? 0, senders: list.map((id) => senderJson(id, found.get(id))) });

@@ -4,8 +4,8 @@
 //
 // Each connection's commands run one at a time, in arrival order, so replies come back in the
 // order the commands were sent even though the store answers asynchronously. Scores are group
-// committed: every SCORE that arrives in one event-loop turn goes into one batch, the batch is
-// written in one transaction, and only then are its SCORED replies and broadcasts sent.
+// committed (batch.ts): every SCORE that arrives in one event-loop turn goes into one batch, the
+// batch is written in one transaction, and only then are its SCORED replies and broadcasts sent.
 //
 // Listeners speak the draft of the command that made them listeners: LISTEN (draft-1) or
 // SUBSCRIBE (draft-2). Each sender id has one topic per draft, and a new score is published to
@@ -13,25 +13,22 @@
 import type { Logger } from "../../log.ts";
 import { Close } from "../../transport/close-codes.ts";
 import type { Conn, Topics } from "../../transport/types.ts";
-import { Audience } from "./audience.ts";
+import { Audience, topicOf } from "./audience.ts";
+import { pending, reason, ScoreBatches, type Batch, type Pending } from "./batch.ts";
 import { fmt, parse, type Command, type Draft, type Score } from "./codec.ts";
 import { Says, type ParseError } from "./errors.ts";
+import type { IssueLimit } from "./issue-limit.ts";
 import type { ClickerStore, Registration, ScoreRecord } from "./store.ts";
 
-/** The database's own words for a failure (SQLite's code first), short. */
-const reason = (err: unknown) => {
-  const e = err as { code?: unknown; message?: string };
-  return (typeof e?.code === "string" ? e.code : e?.message ?? "storage error").slice(0, 80);
-};
+export { topicOf } from "./audience.ts";
 
-/** One topic per sender id and draft; a listener subscribes to the ids it asked for. */
-export const topicOf = (id: string, draft: Draft = 1) => (draft === 1 ? `clicker:${id}` : `clicker2:${id}`);
-
-const pending = (peer: ClickerClient, id: string, cmd: Score): Pending => ({ id, ts: cmd.ts, score: cmd.score, msgId: cmd.msgId ?? null, peer, cmd });
+const NONE_STORED: ReadonlyMap<string, ScoreRecord> = new Map();
 
 /** One connection's clicker state (conn.state): a sender, a listener, or both. */
 export interface ClickerClient {
   conn: Conn<ClickerClient>;
+  /** The client's address (docs/access.md#behind-a-reverse-proxy): new secrets are counted per address. */
+  ip: string;
   queue: (Command | ParseError)[];
   busy: boolean;
   closed: boolean;
@@ -55,20 +52,6 @@ interface Sender {
   latest: ScoreRecord | null;
 }
 
-/** A score waiting for its commit: the record the store writes, plus what its replies need. */
-interface Pending extends ScoreRecord {
-  peer: ClickerClient;
-  /** The parsed command: its timestamp as the client spelled it (for SCORED) and plain (for SCORE). */
-  cmd: Score;
-}
-
-interface Batch {
-  items: Pending[];
-  started: boolean;
-  done: Promise<void>;
-  resolve: () => void;
-}
-
 export interface ClickerHubDeps {
   store: ClickerStore;
   topics: Topics;
@@ -77,6 +60,10 @@ export interface ClickerHubDeps {
   log: Logger;
   /** Called for each ERROR reply (the protocol's error counter). */
   onError?(): void;
+  /** New secrets per client address (docs/clicker.md#caps); absent: no limit. */
+  newIds?: IssueLimit;
+  /** Ids one LISTEN or SUBSCRIBE may name (docs/clicker.md#caps); absent: no limit. */
+  maxIdsPerListen?: number;
 }
 
 export class ClickerHub {
@@ -84,11 +71,11 @@ export class ClickerHub {
   private readonly clients = new Set<ClickerClient>();
   private readonly senders = new Map<string, Sender>();
   private readonly audience = new Audience();
-  /** The batch taking this loop turn's scores, until it is committed. */
-  private filling: Batch | null = null;
-  private readonly inflight = new Set<Promise<void>>();
+  private readonly batches: ScoreBatches;
 
-  constructor(private readonly deps: ClickerHubDeps) {}
+  constructor(private readonly deps: ClickerHubDeps) {
+    this.batches = new ScoreBatches(deps, (item) => this.stored(item));
+  }
 
   /** Live registered senders (one per id). */
   senderCount(): number {
@@ -108,21 +95,21 @@ export class ClickerHub {
     for (const [id, s] of this.senders) yield { id, latest: s.latest };
   }
 
-  /** A new connection's state. */
-  open(conn: Conn<ClickerClient>): ClickerClient {
-    const p: ClickerClient = { conn, queue: [], busy: false, closed: false, senderId: null, secret: null, listening: [], draft: 1, batch: null };
+  /** A new connection's state; `ip`: its client's address. */
+  open(conn: Conn<ClickerClient>, ip = ""): ClickerClient {
+    const p: ClickerClient = { conn, ip, queue: [], busy: false, closed: false, senderId: null, secret: null, listening: [], draft: 1, batch: null };
     this.clients.add(p);
     return p;
   }
 
   message(p: ClickerClient, frame: string | Uint8Array): void {
     if (p.closed) return;
-    const cmd = parse(frame);
+    const cmd = parse(frame, this.deps.maxIdsPerListen);
     // A SCORE with nothing of this connection's ahead of it but scores in the open batch joins
     // that batch straight away (no queue, no promise): the common case, one score per press.
     // Its reply still comes after everything sent before it.
-    if (cmd.kind === "score" && p.queue.length === 0 && p.senderId !== null && (p.batch === null ? !p.busy : p.batch === this.filling)) {
-      (p.batch = this.filling ?? this.openBatch()).items.push(pending(p, p.senderId, cmd));
+    if (cmd.kind === "score" && p.queue.length === 0 && p.senderId !== null && (p.batch === null ? !p.busy : p.batch === this.batches.filling)) {
+      (p.batch = this.batches.current()).items.push(pending(p, p.senderId, cmd));
       return;
     }
     p.queue.push(cmd);
@@ -147,7 +134,13 @@ export class ClickerHub {
     if (id !== null && this.senders.get(id)?.peer === p) {
       this.senders.delete(id);
       this.announce(id, fmt.disconnect(id));
+      this.idle(id);
     }
+  }
+
+  /** No connection holds the id any more: the store records its last use (and may issue it again one day). */
+  private idle(id: string): void {
+    this.deps.store.release(id).catch((err: unknown) => this.deps.log.debug("clicker: release failed", { id, err: (err as Error).message }));
   }
 
   /** CONNECT / DISCONNECT: the same line in both drafts. */
@@ -157,9 +150,8 @@ export class ClickerHub {
   }
 
   /** Commit whatever is waiting and wait for commits in flight (server shutdown). */
-  async stop(): Promise<void> {
-    if (this.filling) this.flush(this.filling);
-    while (this.inflight.size) await Promise.all([...this.inflight]);
+  stop(): Promise<void> {
+    return this.batches.stop();
   }
 
   private retire(p: ClickerClient): void {
@@ -212,14 +204,26 @@ export class ClickerHub {
       p.conn.send(fmt.registered(p.senderId, p.secret));
       return;
     }
-    let reg: Registration;
+    // A new secret is counted against the address (docs/clicker.md#caps); a known one never is.
+    const limit = this.deps.newIds;
+    const allowNew = limit?.take(p.ip) ?? true;
+    let reg: Registration | null;
     try {
-      reg = await this.deps.store.register(secret);
+      reg = await this.deps.store.register(secret, allowNew);
     } catch (err) {
+      if (allowNew) limit?.giveBack(p.ip);
       this.deps.log.debug("clicker: register failed", { err: (err as Error).message });
       return this.fail(p, { code: "storage_unavailable", message: Says.notStored(reason(err)) });
     }
-    if (p.closed) return;
+    if (allowNew && !(reg && !reg.known)) limit?.giveBack(p.ip);
+    if (reg === null) {
+      const message = allowNew ? Says.noFreeId : Says.tooManyNewIds(limit!.retryAfterS(p.ip));
+      return this.fail(p, { code: "too_many_new_ids", message });
+    }
+    if (p.closed) {
+      if (!this.senders.has(reg.id)) this.idle(reg.id); // nobody took it up
+      return;
+    }
     this.release(p);
     const prev = this.senders.get(reg.id);
     p.senderId = reg.id;
@@ -246,77 +250,21 @@ export class ClickerHub {
       for (let i = 0; i < scores.length; i++) this.fail(p, { code: "not_registered", message: Says.registerFirst });
       return;
     }
-    const batch = this.filling ?? this.openBatch();
+    const batch = this.batches.current();
     for (const s of scores) batch.items.push(pending(p, id, s));
     p.batch = batch;
     await batch.done;
   }
 
-  /** A new batch, committed after the messages of this event-loop turn. */
-  private openBatch(): Batch {
-    let resolve!: () => void;
-    const done = new Promise<void>((r) => (resolve = r));
-    const b: Batch = (this.filling = { items: [], started: false, done, resolve });
-    this.deps.defer(() => this.flush(b));
-    return b;
-  }
-
-  private flush(batch: Batch): void {
-    if (batch.started) return;
-    batch.started = true;
-    if (this.filling === batch) this.filling = null;
-    const work = this.commit(batch).finally(() => {
-      this.inflight.delete(work);
-      for (const { peer } of batch.items) if (peer.batch === batch) peer.batch = null;
-      batch.resolve();
-    });
-    this.inflight.add(work);
-  }
-
-  private async commit(batch: Batch): Promise<void> {
-    let fresh: boolean[];
-    try {
-      fresh = await this.deps.store.saveScores(batch.items);
-    } catch (err) {
-      // No SCORED without a write: every waiting SCORE is told, so the clicker keeps the score and
-      // sends it again later (docs/clicker.md#storage-errors); the next commit tries the disk anew.
-      this.deps.log.debug("clicker: storing scores failed", { scores: batch.items.length, err: (err as Error).message });
-      const reply = fmt.error("storage_unavailable", Says.notStored(reason(err)));
-      for (const item of batch.items) if (!item.peer.closed) {
-        this.deps.onError?.();
-        item.peer.conn.send(reply);
-      }
-      return;
-    }
-    const { items } = batch;
-    for (let from = 0; from < items.length; ) {
-      // A run of one connection's scores: corked, their SCORED replies leave in one write
-      // instead of one write (a syscall) each.
-      const { conn } = items[from]!.peer;
-      let to = from + 1;
-      while (to < items.length && items[to]!.peer.conn === conn) to++;
-      const run = from;
-      // A lone reply gains nothing from corking (its send writes at once either way).
-      if (conn.cork && to - from > 1) conn.cork(() => this.reply(items, fresh, run, to));
-      else this.reply(items, fresh, run, to);
-      from = to;
-    }
-  }
-
-  /** SCORED for items[from, to), and the broadcast of each one that was new. */
-  private reply(items: Pending[], fresh: boolean[], from: number, to: number): void {
-    for (let i = from; i < to; i++) {
-      const item = items[i]!;
-      const { cmd } = item;
-      item.peer.conn.send(cmd.msgStamp === undefined ? fmt.scored(cmd.stamp) : fmt.scored2(cmd.msgStamp, cmd.stamp));
-      if (!fresh[i]) continue;
-      const sender = this.senders.get(item.id);
-      if (sender) sender.latest = item;
-      const audience = this.audience.of(item.id);
-      if (!audience) continue;
-      if (audience[0]) this.deps.topics.publish(sender?.topic ?? topicOf(item.id, 1), fmt.score(cmd.tsText, item.id, cmd.scoreText));
-      if (audience[1]) this.deps.topics.publish(sender?.topic2 ?? topicOf(item.id, 2), fmt.score2(cmd.tsText, item.id, cmd.scoreText));
-    }
+  /** A new score is stored (after its SCORED): it is its id's latest, and its listeners get it. */
+  private stored(item: Pending): void {
+    const { cmd } = item;
+    const sender = this.senders.get(item.id);
+    if (sender) sender.latest = item;
+    const audience = this.audience.of(item.id);
+    if (!audience) return;
+    if (audience[0]) this.deps.topics.publish(sender?.topic ?? topicOf(item.id, 1), fmt.score(cmd.tsText, item.id, cmd.scoreText));
+    if (audience[1]) this.deps.topics.publish(sender?.topic2 ?? topicOf(item.id, 2), fmt.score2(cmd.tsText, item.id, cmd.scoreText));
   }
 
   /**
@@ -324,19 +272,21 @@ export class ClickerHub {
    * each one's latest score in the listener's draft.
    */
   private async listen(p: ClickerClient, ids: string[], draft: Draft): Promise<void> {
-    // Without the database the catch-up has only what this process saw; the LISTEN still holds.
-    const stored = await this.deps.store.latest(ids).catch((err: unknown) => {
-      this.deps.log.debug("clicker: reading the latest scores failed", { err: (err as Error).message });
-      return new Map<string, ScoreRecord>();
-    });
+    // One read, for the ids whose latest score this process has not seen (an id may come online
+    // while it runs, so not only the live ones). Without the database the catch-up has only what
+    // this process saw; the LISTEN still holds.
+    const unseen = ids.filter((id) => !this.senders.get(id)?.latest);
+    const stored = !unseen.length
+      ? NONE_STORED
+      : await this.deps.store.latest(unseen).catch((err: unknown) => {
+          this.deps.log.debug("clicker: reading the latest scores failed", { err: (err as Error).message });
+          return NONE_STORED;
+        });
     if (p.closed) return;
     // From here on nothing awaits, so no broadcast can slip between the catch-up and the
-    // subscription: the listener sees every later change exactly once.
-    const keep = new Set(draft === p.draft ? ids : []);
-    for (const old of p.listening) if (!keep.has(old)) p.conn.unsubscribe(topicOf(old, p.draft));
-    for (const id of ids) p.conn.subscribe(topicOf(id, draft));
-    this.audience.add(p.listening, p.draft, -1);
-    this.audience.add(ids, draft, 1);
+    // subscription: the listener sees every later change exactly once. Only the ids that change
+    // are subscribed, unsubscribed and counted.
+    this.audience.move(p.conn, p.listening, p.draft, ids, draft);
     p.listening = ids;
     p.draft = draft;
     const live = ids.filter((id) => this.senders.has(id));

@@ -2,9 +2,10 @@
 // The relay talks only to ClickerStore, whose methods return promises, so a Redis-backed
 // implementation shared by several nodes can replace the SQLite one without touching the relay.
 import type { Database, Statement } from "bun:sqlite";
-import { createHash, randomBytes, randomInt } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { GapBook, type Gap } from "./gaps.ts";
 import { ScoresToday, type Activity } from "./today.ts";
+import { defaultIdOptions, IdIssuer, type IdOptions } from "./ids.ts";
 
 export type { Gap } from "./gaps.ts";
 
@@ -13,6 +14,8 @@ export interface Registration {
   secret: string;
   /** true when the secret was known and its stored id came back. */
   known: boolean;
+  /** A new secret that got the id of the secret unused longest (the id space is nearly used up). */
+  reused?: boolean;
 }
 
 /**
@@ -37,8 +40,14 @@ export interface SenderGaps {
 }
 
 export interface ClickerStore {
-  /** REGISTER (docs/clicker.md#register): a secret this store issued → its id; anything else → a fresh secret and id. */
-  register(secret: string | null): Promise<Registration>;
+  /**
+   * REGISTER (docs/clicker.md#register): a secret this store issued → its id; anything else → a
+   * fresh secret and id, unless `allowNew` is false (the address had its share of new secrets:
+   * docs/clicker.md#caps) or every id is held by a connection now: null.
+   */
+  register(secret: string | null, allowNew?: boolean): Promise<Registration | null>;
+  /** The connection that registered this id has ended: the id is not in use now (its secret's last use). */
+  release(id: string): Promise<void>;
   /**
    * Stores a batch in one durable commit (group commit). Result[i] is true when scores[i] is new,
    * false when it is a retry, which keeps the first score: a draft-1 score whose (id, ts) is
@@ -53,13 +62,14 @@ export interface ClickerStore {
 
 /** Secrets the server issues: 128 random bits as lower-case hex (docs/clicker.md#register). */
 const ISSUED = /^[0-9a-fA-F]{32}$/;
-const ID_SPACE = 1_000_000;
-/**
- * 000000 is never issued: the RopeScore clicker firmware shows `#000000` while it has no id yet,
- * so a device holding that id would look unregistered. Ids are 000001..999999.
- */
-const FIRST_ID = "000001";
-const RANDOM_TRIES = 32;
+
+export interface StoreOptions extends Partial<IdOptions> {
+  /**
+   * The wall clock (Unix ms): when a secret was last used, and the received_at stamped on every
+   * score of a commit (docs/clicker.md#csv-export).
+   */
+  now?: () => number;
+}
 /**
  * Rows per INSERT: a batch is written as a few multi-row statements (power-of-two sizes up to
  * this), not one statement per row. Each statement run crosses from JS into SQLite once, and that
@@ -89,13 +99,15 @@ function latestArgs(args: readonly (string | bigint | null)[], n: number): (stri
 
 /** Only a hash of each secret is kept, so a copied database file does not hand out identities. */
 const hashSecret = (secret: string) => createHash("sha256").update(secret.toLowerCase()).digest("hex");
-const formatId = (n: number) => String(n).padStart(6, "0");
 
 export class SqliteClickerStore implements ClickerStore {
   private readonly byHash: Statement<{ id: string }, [string]>;
-  private readonly insertSender: Statement<unknown, [string, string]>;
-  private readonly idTaken: Statement<{ n: number }, [string]>;
-  private readonly firstFree: Statement<{ id: string | null }, []>;
+  private readonly insertSender: Statement<unknown, [string, string, number]>;
+  private readonly touch: Statement<unknown, [number, string]>;
+  private readonly ids: IdIssuer;
+  private readonly now: () => number;
+  /** An id issued again: its old secret, scores and gaps go (docs/clicker.md#register). */
+  private readonly reissue: (id: string, hash: string, at: number) => void;
   /** INSERT of 2^k rows at index k, prepared on first use. */
   private readonly insertRows: Statement<unknown, (string | bigint | number | null)[]>[] = [];
   /** The same for clicker_latest: 2^k (id, ts, score) rows, the last row of an id wins. */
@@ -104,37 +116,34 @@ export class SqliteClickerStore implements ClickerStore {
   private readonly seqOfTs: Statement<{ seq: number }, [string, bigint]>;
   private readonly seqOfMsg: Statement<{ seq: number }, [string, bigint]>;
   private readonly book: GapBook;
-  private readonly latestOf: Statement<{ ts: bigint; score: bigint }, [string]>;
+  private readonly latestOf: Statement<{ id: string; ts: bigint; score: bigint }, [string]>;
   private readonly saveAll: (scores: readonly ScoreRecord[]) => boolean[];
 
   private readonly today: ScoresToday;
 
-  /**
-   * randomTries: random ids to try before taking the smallest free one. now: the wall clock (Unix
-   * ms) stamped on every score of a commit as its received_at (docs/clicker.md#csv-export).
-   */
-  constructor(
-    db: Database,
-    private readonly randomTries = RANDOM_TRIES,
-    private readonly now: () => number = Date.now,
-  ) {
+  constructor(db: Database, opts: StoreOptions = {}) {
+    const { now = Date.now, ...ids } = opts;
+    this.now = now;
+    this.ids = new IdIssuer(db, { ...defaultIdOptions, ...ids });
     this.today = new ScoresToday(db);
     this.byHash = db.query("SELECT id FROM clicker_senders WHERE secret_hash = ?");
-    this.insertSender = db.query("INSERT INTO clicker_senders (id, secret_hash) VALUES (?, ?)");
-    this.idTaken = db.query("SELECT count(*) AS n FROM clicker_senders WHERE id = ?");
-    // The smallest 6-digit id not yet issued (a fallback once random picks keep colliding).
-    this.firstFree = db.query(
-      `SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM clicker_senders WHERE id = '${FIRST_ID}') THEN '${FIRST_ID}' ELSE
-         (SELECT printf('%06d', CAST(a.id AS INTEGER) + 1) FROM clicker_senders a
-          WHERE CAST(a.id AS INTEGER) + 1 < ${ID_SPACE}
-            AND NOT EXISTS (SELECT 1 FROM clicker_senders b WHERE b.id = printf('%06d', CAST(a.id AS INTEGER) + 1))
-          ORDER BY a.id LIMIT 1) END AS id`,
-    );
+    this.insertSender = db.query("INSERT INTO clicker_senders (id, secret_hash, last_used_at) VALUES (?, ?, ?)");
+    this.touch = db.query("UPDATE clicker_senders SET last_used_at = ? WHERE id = ?");
+    const wipe = ["DELETE FROM clicker_scores WHERE sender_id = ? AND msg_id IS NULL", "DELETE FROM clicker_scores WHERE sender_id = ? AND msg_id IS NOT NULL", "DELETE FROM clicker_latest WHERE sender_id = ?", "DELETE FROM clicker_gaps WHERE sender_id = ?"].map((q) => db.query<unknown, [string]>(q));
+    const rehash = db.query<unknown, [string, number, string]>("UPDATE clicker_senders SET secret_hash = ?, last_used_at = ?, created_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?");
+    // Two deletes of the scores: each is served by one of the partial indexes of the retry keys.
+    this.reissue = db.transaction((id: string, hash: string, at: number) => {
+      for (const q of wipe) q.run(id);
+      rehash.run(hash, at, id);
+    });
     this.seqOfTs = db.query("SELECT seq FROM clicker_scores WHERE sender_id = ? AND ts = ? AND msg_id IS NULL");
     this.seqOfMsg = db.query("SELECT seq FROM clicker_scores WHERE sender_id = ? AND msg_id = ?");
     this.book = new GapBook(db);
     // safeIntegers: read INTEGER columns back as bigint, exact past 2^53.
-    this.latestOf = db.query<{ ts: bigint; score: bigint }, [string]>("SELECT ts, score FROM clicker_latest WHERE sender_id = ?").safeIntegers(true);
+    // One statement for the ids of a LISTEN (a JSON array), not one per id.
+    this.latestOf = db
+      .query<{ id: string; ts: bigint; score: bigint }, [string]>("SELECT sender_id AS id, ts, score FROM clicker_latest WHERE sender_id IN (SELECT value FROM json_each(?))")
+      .safeIntegers(true);
     // One transaction per batch: with synchronous=FULL that is one fsync for the whole batch.
     this.saveAll = db.transaction((scores: readonly ScoreRecord[]) => {
       // Draft-2 senders' highest msgIds are read before this batch's rows go in.
@@ -191,9 +200,9 @@ export class SqliteClickerStore implements ClickerStore {
       if (changes === n) this.setLatest(db, k).run(...latestArgs(args, n));
       return;
     }
-    // Some rows were retries. Rows are never deleted and SQLite gives each new row the table's
-    // largest seq + 1, so the rows this statement inserted hold the seqs above `before`; every
-    // older row is at or below it. Of two rows in this chunk with the same key, the first won.
+    // Some rows were retries. SQLite gives each new row the table's largest seq + 1 (rows go only
+    // when an id is issued again, which never makes a row left above a new one), so the rows this
+    // statement inserted hold the seqs above `before`; every older row is at or below it. Of two rows in this chunk with the same key, the first won.
     const before = Number(lastInsertRowid) - changes;
     const claimed = new Set<number>();
     for (let i = at; i < at + n; i++) {
@@ -212,15 +221,46 @@ export class SqliteClickerStore implements ClickerStore {
     ));
   }
 
-  async register(secret: string | null): Promise<Registration> {
+  async register(secret: string | null, allowNew = true): Promise<Registration | null> {
     if (secret !== null && ISSUED.test(secret)) {
       const row = this.byHash.get(hashSecret(secret));
-      if (row) return { id: row.id, secret: secret.toLowerCase(), known: true };
+      if (row) {
+        this.used(row.id);
+        this.ids.live.add(row.id);
+        return { id: row.id, secret: secret.toLowerCase(), known: true };
+      }
     }
+    if (!allowNew) return null;
+    const pick = this.ids.pick();
+    if (!pick) return null;
     const fresh = randomBytes(16).toString("hex");
-    const id = this.freeId();
-    this.insertSender.run(id, hashSecret(fresh));
-    return { id, secret: fresh, known: false };
+    if (pick.reused) {
+      this.reissue(pick.id, hashSecret(fresh), this.now());
+      this.today.forget(pick.id);
+      this.book.forget(pick.id);
+    } else {
+      this.insertSender.run(pick.id, hashSecret(fresh), this.now());
+      this.ids.took();
+    }
+    this.ids.live.add(pick.id);
+    return pick.reused ? { id: pick.id, secret: fresh, known: false, reused: true } : { id: pick.id, secret: fresh, known: false };
+  }
+
+  async release(id: string): Promise<void> {
+    this.ids.live.delete(id);
+    this.used(id);
+  }
+
+  /**
+   * Records a secret's last use. A failure (a full disk) is not the registration's: a known secret
+   * is still answered, and the time is only a hint for which id to issue again first.
+   */
+  private used(id: string): void {
+    try {
+      this.touch.run(this.now(), id);
+    } catch {
+      // the next use records it
+    }
   }
 
   async saveScores(scores: readonly ScoreRecord[]): Promise<boolean[]> {
@@ -246,26 +286,13 @@ export class SqliteClickerStore implements ClickerStore {
 
   /** The operator console's clicker devices (docs/pages.md#the-status-feed). */
   async activity(since: number, ids: readonly string[]): Promise<Activity[]> {
-    return this.today.activity(since, ids, (id) => this.latestOf.get(id));
+    return this.today.activity(since, ids, (id) => this.latestOf.all(JSON.stringify([id]))[0] ?? null);
   }
 
   async latest(ids: readonly string[]): Promise<Map<string, ScoreRecord>> {
     const out = new Map<string, ScoreRecord>();
-    for (const id of ids) {
-      const row = this.latestOf.get(id);
-      if (row) out.set(id, { id, ts: row.ts, score: row.score });
-    }
+    if (ids.length === 0) return out;
+    for (const row of this.latestOf.all(JSON.stringify(ids))) out.set(row.id, { id: row.id, ts: row.ts, score: row.score });
     return out;
-  }
-
-  /** Random ids (not guessable in sequence); unique across every secret ever issued. */
-  private freeId(): string {
-    for (let i = 0; i < this.randomTries; i++) {
-      const id = formatId(randomInt(1, ID_SPACE));
-      if (this.idTaken.get(id)?.n === 0) return id;
-    }
-    const id = this.firstFree.get()?.id;
-    if (!id) throw new Error("clicker: all 999,999 ids have been issued");
-    return id;
   }
 }

@@ -29,6 +29,11 @@ export class ScoresToday {
     this.countRange = db.query("SELECT sender_id AS id, count(*) AS n FROM clicker_scores WHERE seq > ? AND seq <= ? AND received_at >= ? GROUP BY sender_id");
   }
 
+  /** An id issued again: its old scores were deleted, so they no longer count. */
+  forget(id: string): void {
+    this.counts.delete(id);
+  }
+
   /** Every id with a score stored at or after `since` (Unix ms), and every id of `ids`. */
   activity(since: number, ids: readonly string[], latestOf: Latest): Activity[] {
     const top = this.maxSeq.get()?.seq ?? 0;

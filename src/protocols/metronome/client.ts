@@ -38,6 +38,13 @@ export class MetronomeClient {
   /** Scratch for one fan-out: this member's value (start_ts) and K, so no arrays are built per broadcast. */
   outValue: number | string = 0;
   outK = 0;
+  /**
+   * Frames that came while an earlier one waits for shared state (several nodes,
+   * docs/cluster.md#metronome), handled in order once it is answered; null when none waits.
+   */
+  backlog: Array<string | Uint8Array> | null = null;
+  /** Its connection closed: a call that waited must not make it a member or an id holder again. */
+  closed = false;
 
   constructor(readonly conn: Conn<MetronomeClient>) {}
 

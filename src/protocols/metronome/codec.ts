@@ -107,8 +107,14 @@ export const encodeRequest = (method: string, paramsJson: string, id: number): s
 
 /** What a method returns: a result (plus effects to run after the reply is sent) or an error. */
 export type Outcome = { result: unknown; after?: () => void } | { error: RpcError };
-/** params: null only for the methods a dispatch lets through with `nullParams`. */
-export type Method<C> = (params: RpcParams | null | undefined, ctx: C) => Outcome;
+/**
+ * params: null only for the methods a dispatch lets through with `nullParams`. A method that must
+ * wait (for shared state on another machine, docs/cluster.md#metronome) returns a promise; every
+ * other method answers at once, and a frame of such methods is answered synchronously.
+ */
+export type Method<C> = (params: RpcParams | null | undefined, ctx: C) => Outcome | Promise<Outcome>;
+/** A method that always answers at once. */
+export type SyncMethod<C> = (params: RpcParams | null | undefined, ctx: C) => Outcome;
 
 /** A peer's answer to one of our requests (a frame with `result` or `error` and no `method`). */
 export type PeerResponse = Extract<Incoming, { kind: "response" }>;
@@ -139,18 +145,10 @@ const INVALID_REQUEST: RpcError = rpcError(RpcCode.invalidRequest);
 /** Largest batch handled; a longer one is refused as a whole (documented; the spec sets no limit). */
 export const MAX_BATCH = 100;
 
-function run<C>(item: Incoming, methods: ReadonlyMap<string, Method<C>>, ctx: C, out: DispatchResult, opts: DispatchOptions<C>): string | null {
-  switch (item.kind) {
-    case "response":
-      opts.onResponse?.(item, ctx);
-      return null; // JSON-RPC 2.0 section 5: a response is never answered
-    case "invalid":
-      out.errors++;
-      return encodeError(item.id, INVALID_REQUEST);
-  }
-  const id = item.kind === "request" ? item.id : undefined;
-  const method = methods.get(item.method);
-  const outcome: Outcome = method ? method(item.params, ctx) : { error: rpcError(RpcCode.methodNotFound) };
+type Reply = string | null;
+
+/** The reply text of one call, once its outcome is known. */
+function answer(id: RpcId | undefined, outcome: Outcome, out: DispatchResult): Reply {
   if ("result" in outcome && outcome.after) out.after.push(outcome.after);
   // JSON-RPC 2.0 section 4.1: a notification is never answered, not even with an error.
   if (id === undefined) return null;
@@ -161,8 +159,29 @@ function run<C>(item: Incoming, methods: ReadonlyMap<string, Method<C>>, ctx: C,
   return encodeResult(id, outcome.result);
 }
 
-/** Handle one frame: parse, run every call in order, and build the reply (JSON-RPC 2.0 sections 5 and 6). */
-export function dispatch<C>(text: string, methods: ReadonlyMap<string, Method<C>>, ctx: C, opts: DispatchOptions<C> = {}): DispatchResult {
+function run<C>(item: Incoming, methods: ReadonlyMap<string, Method<C>>, ctx: C, out: DispatchResult, opts: DispatchOptions<C>): Reply | Promise<Reply> {
+  switch (item.kind) {
+    case "response":
+      opts.onResponse?.(item, ctx);
+      return null; // JSON-RPC 2.0 section 5: a response is never answered
+    case "invalid":
+      out.errors++;
+      return encodeError(item.id, INVALID_REQUEST);
+  }
+  const id = item.kind === "request" ? item.id : undefined;
+  const method = methods.get(item.method);
+  const outcome = method ? method(item.params, ctx) : { error: rpcError(RpcCode.methodNotFound) };
+  return outcome instanceof Promise ? outcome.then((o) => answer(id, o, out)) : answer(id, outcome, out);
+}
+
+/**
+ * Handle one frame: parse, run every call in order, and build the reply (JSON-RPC 2.0 sections 5
+ * and 6). Synchronous unless a method waits; then the calls of a batch after it wait too (a call
+ * may depend on an earlier one: get_id, then create_group), and the reply comes when all are done.
+ */
+export function dispatch<C>(text: string, methods: ReadonlyMap<string, SyncMethod<C>>, ctx: C, opts?: DispatchOptions<C>): DispatchResult;
+export function dispatch<C>(text: string, methods: ReadonlyMap<string, Method<C>>, ctx: C, opts?: DispatchOptions<C>): DispatchResult | Promise<DispatchResult>;
+export function dispatch<C>(text: string, methods: ReadonlyMap<string, Method<C>>, ctx: C, opts: DispatchOptions<C> = {}): DispatchResult | Promise<DispatchResult> {
   const parsed = parse(text, opts.nullParams);
   const out: DispatchResult = { reply: null, after: [], errors: 0 };
   const fail = (error: RpcError) => {
@@ -175,19 +194,34 @@ export function dispatch<C>(text: string, methods: ReadonlyMap<string, Method<C>
       return fail(rpcError(RpcCode.parseError));
     case "empty-batch":
       return fail(INVALID_REQUEST);
-    case "single":
-      out.reply = run(parsed.item, methods, ctx, out, opts);
+    case "single": {
+      const r = run(parsed.item, methods, ctx, out, opts);
+      if (r instanceof Promise) return r.then((reply) => ((out.reply = reply), out));
+      out.reply = r;
       return out;
+    }
     case "batch": {
-      if (parsed.items.length > MAX_BATCH) return fail(INVALID_REQUEST);
+      const items = parsed.items;
+      if (items.length > MAX_BATCH) return fail(INVALID_REQUEST);
       const replies: string[] = [];
-      for (const item of parsed.items) {
-        const r = run(item, methods, ctx, out, opts);
+      // JSON-RPC 2.0 section 6: a batch with nothing to answer (all notifications) gets no reply at all.
+      const done = () => ((out.reply = replies.length ? `[${replies.join(",")}]` : null), out);
+      for (let i = 0; i < items.length; i++) {
+        const r = run(items[i]!, methods, ctx, out, opts);
+        if (r instanceof Promise) return rest(r, i + 1);
         if (r !== null) replies.push(r);
       }
-      // JSON-RPC 2.0 section 6: a batch with nothing to answer (all notifications) gets no reply at all.
-      out.reply = replies.length ? `[${replies.join(",")}]` : null;
-      return out;
+      return done();
+      // From the first call that waits on, one call at a time, in order.
+      async function rest(first: Promise<Reply>, from: number): Promise<DispatchResult> {
+        const r = await first;
+        if (r !== null) replies.push(r);
+        for (let i = from; i < items.length; i++) {
+          const next = await run(items[i]!, methods, ctx, out, opts);
+          if (next !== null) replies.push(next);
+        }
+        return done();
+      }
     }
   }
 }

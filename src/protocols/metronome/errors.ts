@@ -36,4 +36,6 @@ export const Msg = {
   noId: "call get_id first",
   noGroup: "group is not exist",
   notOwner: "only the group owner can control the metronome",
+  /** Several nodes: the shared state (Redis) did not answer in time (docs/cluster.md#metronome). */
+  unavailable: "server busy, try again",
 } as const;

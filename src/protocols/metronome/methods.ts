@@ -3,6 +3,7 @@
 import type { MetronomeHub, MetronomeClient } from "./state.ts";
 import type { DispatchOptions, Method, Outcome, RpcParams } from "./codec.ts";
 import { rpcError, RpcCode } from "./errors.ts";
+import { then, type Awaitable } from "./registry.ts";
 import { check, groupIdOf, type ParamsChecker } from "./schemas.ts";
 
 /**
@@ -11,7 +12,7 @@ import { check, groupIdOf, type ParamsChecker } from "./schemas.ts";
  */
 export const NULL_PARAMS: ReadonlySet<string> = new Set(["create_group"]);
 
-function withParams<T>(checker: ParamsChecker<T>, fn: (s: MetronomeClient, p: T, raw: RpcParams | null | undefined) => Outcome): Method<MetronomeClient> {
+function withParams<T>(checker: ParamsChecker<T>, fn: (s: MetronomeClient, p: T, raw: RpcParams | null | undefined) => Awaitable<Outcome>): Method<MetronomeClient> {
   return (params, s) => {
     const c = checker(params);
     return c.ok ? fn(s, c.value, params) : { error: rpcError(RpcCode.invalidParams, c.why) };
@@ -23,16 +24,18 @@ function withParams<T>(checker: ParamsChecker<T>, fn: (s: MetronomeClient, p: T,
  * reply is out, the hub starts measuring this client with get_time, before the call's own effects
  * (so a play_sound it causes already waits for the measurement).
  */
-function later(hub: MetronomeHub, s: MetronomeClient, out: Outcome): Outcome {
-  if (!("result" in out)) return out;
-  const after = out.after;
-  return {
-    result: out.result,
-    after: () => {
-      hub.laterDialect(s);
-      after?.();
-    },
-  };
+function later(hub: MetronomeHub, s: MetronomeClient, out: Awaitable<Outcome>): Awaitable<Outcome> {
+  return then(out, (out) => {
+    if (!("result" in out)) return out;
+    const after = out.after;
+    return {
+      result: out.result,
+      after: () => {
+        hub.laterDialect(s);
+        after?.();
+      },
+    };
+  });
 }
 
 /** current_client_ts and ts_ms are the same one-way sample under the two dialects' names. */
@@ -42,7 +45,7 @@ function samples(hub: MetronomeHub, s: MetronomeClient, p: { current_client_ts?:
 }
 
 export function metronomeMethods(hub: MetronomeHub): ReadonlyMap<string, Method<MetronomeClient>> {
-  const control = (s: MetronomeClient, p: { ts_ms?: number }, out: () => Outcome): Outcome => {
+  const control = (s: MetronomeClient, p: { ts_ms?: number }, out: () => Outcome): Awaitable<Outcome> => {
     samples(hub, s, p);
     return p.ts_ms === undefined ? out() : later(hub, s, out());
   };

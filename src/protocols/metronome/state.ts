@@ -3,10 +3,11 @@
 import type { Clock, Conn, Topics } from "../../transport/types.ts";
 import type { Exchange } from "./clock-sync.ts";
 import { MetronomeClient } from "./client.ts";
+import { fanOut, type Via } from "./fanout.ts";
 import { joinBeat, retempo, startGrid, type Grid } from "./grid.ts";
-import { encodeRequest, requestHead, type PeerResponse } from "./codec.ts";
+import { encodeRequest, type PeerResponse } from "./codec.ts";
 import { Msg } from "./errors.ts";
-import { MemoryGroups, SequentialIds, type Group, type GroupRegistry, type IdAllocator } from "./registry.ts";
+import { groupTopic, MemoryGroups, SequentialIds, then, Unavailable, type Awaitable, type Group, type GroupRegistry, type IdAllocator, type RemoteChange } from "./registry.ts";
 import { TimeProbe } from "./time-probe.ts";
 
 export { MetronomeClient };
@@ -22,9 +23,11 @@ export interface HubOutcome {
 
 const ok = (extra: Record<string, unknown> = {}, after?: () => void): HubOutcome => ({ result: { status: "success", ...extra }, after });
 const fail = (message: string): HubOutcome => ({ result: { status: "error", message } });
+/** A call that waited for the shared state (several nodes): Redis out of reach is "try again", not a bug. */
+const guard = (out: Awaitable<HubOutcome>): Awaitable<HubOutcome> =>
+  out instanceof Promise ? out.catch((e: unknown) => (e instanceof Unavailable ? fail(Msg.unavailable) : Promise.reject(e))) : out;
 
-/** Every member of a group is subscribed to its topic, so a frame they all share is published once. */
-export const groupTopic = (id: number): string => `metronome:${id}`;
+export { groupTopic } from "./registry.ts";
 
 export interface HubOptions {
   clock: Clock;
@@ -57,17 +60,19 @@ export class MetronomeHub {
 
   /** A closed connection: leave the joined group; an owner's group is dissolved (docs/metronome.md#groups-and-disconnects); its id is free. */
   disconnect(s: MetronomeClient): void {
+    s.closed = true;
     s.probe?.stop();
     if (s.joined) this.part(s, s.joined);
     s.joined = null;
     const own = s.clientId === null ? undefined : this.groups.get(s.clientId);
     if (own && own.owner === s) this.dissolve(own);
-    if (s.clientId !== null) this.ids.release(s.clientId);
+    if (s.clientId !== null) void this.ids.release(s.clientId);
   }
 
+  /** g ends: its owner's connection closed, or (a mirror) its owner's node says so or is gone. */
   private dissolve(g: Group<MetronomeClient>): void {
-    this.groups.remove(g.id);
-    this.part(g.owner, g); // it is gone: the rest hear the stop
+    this.groups.remove(g);
+    if (g.owner) this.part(g.owner, g); // it is gone: the rest hear the stop
     if (g.grid) this.stopSound(g);
     for (const m of g.members) {
       m.joined = null;
@@ -80,6 +85,7 @@ export class MetronomeHub {
     g.members.delete(m);
     m.leave(g);
     m.conn.unsubscribe(g.topic);
+    this.groups.left(g);
   }
 
   private join(m: MetronomeClient, g: Group<MetronomeClient>): void {
@@ -90,7 +96,7 @@ export class MetronomeHub {
   /** stop_sound to every member of g. */
   private stopSound(g: Group<MetronomeClient>): void {
     for (const m of g.members) m.leave(g);
-    this.fanOut(g, g.members, "topic", () => "null", "stop_sound");
+    fanOut(this.topics, g, g.members, "topic", () => "null", "stop_sound");
   }
 
   /**
@@ -112,7 +118,7 @@ export class MetronomeHub {
       to = [...to].filter((m) => !m.measuring);
       if (via === "topic") via = "post";
     }
-    this.fanOut(g, to, via, (m) => m.startTs(g, beat, grid, from), "play_sound", (t) => `{"start_ts":${t},"bpm":${bpm}}`);
+    fanOut(this.topics, g, to, via, (m) => m.startTs(g, beat, grid, from), "play_sound", (t) => `{"start_ts":${t},"bpm":${bpm}}`);
   }
 
   /** s's clock measurement settled: the play_sound it waited for, on the grid running now. */
@@ -122,43 +128,6 @@ export class MetronomeHub {
     if (!waiting) return;
     const now = this.clock.now();
     for (const g of waiting) if (g.grid && g.members.has(s)) this.playSound(g, [s], joinBeat(g.grid, now), g.grid);
-  }
-
-  /**
-   * One server request to each of `to`. Each phone's frame is its own in principle: start_ts on its
-   * own clock, K from its own counter. In a band they usually agree (phones that joined together,
-   * clocks that agree with the server's or with each other), and then the one frame is published to
-   * the group's topic instead of written to each socket; otherwise each phone gets the frame for its
-   * (value, K). `via`: "topic" when `to` is every member (so a shared frame may be published),
-   * "post" for some members from the owner's handler, "send" for one client from its own handler or a timer.
-   */
-  private fanOut(g: Group<MetronomeClient>, to: Iterable<MetronomeClient>, via: Via, valueOf: (m: MetronomeClient) => number | string, method: string, params: (v: number | string) => string = String): void {
-    let first: MetronomeClient | null = null;
-    let same = true;
-    for (const m of to) {
-      m.outValue = valueOf(m);
-      m.outK = m.nextRequestId();
-      if (!first) first = m;
-      else if (m.outValue !== first.outValue || m.outK !== first.outK) same = false;
-    }
-    if (!first) return;
-    const head = requestHead(method);
-    if (same && via === "topic") {
-      this.topics.publish(g.topic, `${head}${params(first.outValue)},"id":${first.outK}}`);
-      return;
-    }
-    // One frame per phone; phones next to each other in the set with the same (start_ts, K) share
-    // one. To the group (from the owner's handler) each is posted: one write per phone and loop
-    // turn. A late joiner is answered from its own handler: sent.
-    let v: number | string | null = null;
-    let k = 0;
-    let f = "";
-    const toGroup = via !== "send";
-    for (const m of to) {
-      if (m.outValue !== v || m.outK !== k) f = `${head}${params((v = m.outValue))},"id":${(k = m.outK)}}`;
-      if (toGroup) m.conn.post(f);
-      else m.conn.send(f);
-    }
   }
 
   /** A one-way clock sample (time_utc, current_client_ts) received now. */
@@ -171,10 +140,18 @@ export class MetronomeHub {
    * it is free: issued by this server, held by no connection (its holder's connection closed), and
    * owning no group (a group dissolves with its owner's connection). Otherwise a new id.
    */
-  getId(s: MetronomeClient, wanted?: number | null): HubOutcome {
+  getId(s: MetronomeClient, wanted?: number | null): Awaitable<HubOutcome> {
     // Calling it again on the same connection returns the same id.
-    if (s.clientId === null) s.clientId = wanted != null && !this.groups.get(wanted) && this.ids.reclaim(wanted) ? wanted : this.ids.next();
-    return ok({ client_id: s.clientId });
+    if (s.clientId !== null) return ok({ client_id: s.clientId });
+    const id = wanted != null && !this.groups.get(wanted) ? then(this.ids.reclaim(wanted), (yes) => (yes ? wanted : this.ids.next())) : this.ids.next();
+    return guard(
+      then(id, (id) => {
+        // Closed while the id was on its way: nobody holds it.
+        if (s.closed) return void this.ids.release(id), fail(Msg.noId);
+        s.clientId = id;
+        return ok({ client_id: id });
+      }),
+    );
   }
 
   /**
@@ -197,21 +174,38 @@ export class MetronomeHub {
     s.probe?.answer(r.id, r.result);
   }
 
-  createGroup(s: MetronomeClient): HubOutcome {
-    if (s.clientId === null) return fail(Msg.noId);
+  createGroup(s: MetronomeClient): Awaitable<HubOutcome> {
+    const id = s.clientId;
+    if (id === null) return fail(Msg.noId);
+    let existing = this.groups.get(id);
+    // A mirror with this client's id is of a group that ended while the news could not arrive.
+    if (existing && existing.owner !== s) this.dissolve(existing), (existing = undefined);
     // Idempotent: client_id === group_id, so there is only ever one group to create.
-    if (!this.groups.get(s.clientId)) {
-      const g: Group<MetronomeClient> = { id: s.clientId, topic: groupTopic(s.clientId), owner: s, members: new Set(), grid: null, bpm: null };
-      this.groups.add(g);
-      this.join(s, g);
-    }
-    return ok({ group_id: s.clientId });
+    if (existing) return ok({ group_id: id });
+    const g: Group<MetronomeClient> = { id, topic: groupTopic(id), owner: s, members: new Set(), grid: null, bpm: null };
+    const added = this.groups.add(g);
+    this.join(s, g);
+    return then(added, () => ok({ group_id: id }));
   }
 
-  subscribe(s: MetronomeClient, groupId: number): HubOutcome {
+  subscribe(s: MetronomeClient, groupId: number, again = true): Awaitable<HubOutcome> {
     if (s.clientId === null) return fail(Msg.noId);
-    const g = this.groups.get(groupId);
-    if (!g) return fail(Msg.noGroup);
+    const known = this.groups.get(groupId);
+    if (known) return this.enter(s, known);
+    // Owned on another node, or nowhere (one node on its own: answered at once).
+    return guard(
+      then(this.groups.find(groupId), (g) => {
+        if (!g) return fail(Msg.noGroup);
+        if (s.closed) return this.groups.left(g), fail(Msg.noGroup);
+        // Dropped while this lookup waited (its other waiter closed): look once more.
+        if (this.groups.get(groupId) !== g) return again ? this.subscribe(s, groupId, false) : fail(Msg.noGroup);
+        return this.enter(s, g);
+      }),
+    );
+  }
+
+  /** s joins g (or subscribes to it again). */
+  private enter(s: MetronomeClient, g: Group<MetronomeClient>): HubOutcome {
     const old = s.joined;
     const moved = g.owner !== s && old !== g;
     if (moved && old) this.part(s, old);
@@ -245,6 +239,7 @@ export class MetronomeHub {
     const grid = startGrid(this.clock.now(), this.leadMs, bpm);
     g.grid = grid;
     g.bpm = bpm;
+    this.groups.changed(g, "start", null);
     return ok({}, () => this.playSound(g, g.members, grid.anchor, grid));
   }
 
@@ -252,20 +247,36 @@ export class MetronomeHub {
     const g = this.owned(s, groupId);
     if (!isGroup(g)) return g;
     g.bpm = bpm;
-    if (!g.grid) return ok(); // stopped: only store the tempo
     const old = g.grid;
-    const grid = retempo(old, this.clock.now(), bpm);
+    const grid = old && retempo(old, this.clock.now(), bpm);
     g.grid = grid;
-    return ok({}, () => this.playSound(g, g.members, grid.anchor, grid, old));
+    this.groups.changed(g, "tempo", old);
+    if (!grid) return ok(); // stopped: only store the tempo
+    return ok({}, () => this.playSound(g, g.members, grid.anchor, grid, old!));
   }
 
   stop(s: MetronomeClient, groupId: number): HubOutcome {
     const g = this.owned(s, groupId);
     if (!isGroup(g)) return g;
     g.grid = null;
+    this.groups.changed(g, "stop", null);
     // Sent even when already stopped (docs/metronome.md#owner-controls): stop_sound is idempotent
     // and brings a phone that missed a frame back in line.
     return ok({}, () => this.stopSound(g));
+  }
+
+  /**
+   * A group owned on another node, mirrored here, changed (docs/cluster.md#metronome): its members
+   * here hear it as the owner's node's members do, each in its own clock. `from`: the grid an
+   * update_temp continues, when the mirror had it.
+   */
+  remote(g: Group<MetronomeClient>, change: RemoteChange, from?: Grid): void {
+    const grid = g.grid;
+    if (change === "end") return this.dissolve(g);
+    if (change === "stop" || (change === "resync" && !grid)) return this.stopSound(g);
+    if (!grid) return; // update_temp while stopped: only the tempo
+    if (change === "resync") this.playSound(g, g.members, joinBeat(grid, this.clock.now()), grid);
+    else this.playSound(g, g.members, grid.anchor, grid, change === "tempo" ? from : undefined);
   }
 
   /** sync_time (docs/metronome.md#sync_time): NTP-style timestamps, and learn from `previous`. */
@@ -278,7 +289,5 @@ export class MetronomeHub {
   }
 }
 
-/** How a fan-out reaches its receivers (see fanOut). */
-type Via = "topic" | "post" | "send";
 
 const isGroup = (g: Group<MetronomeClient> | HubOutcome): g is Group<MetronomeClient> => "members" in g;

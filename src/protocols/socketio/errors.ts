@@ -19,6 +19,8 @@ export const Reason = {
   commandDo: "command from user",
   finished: "command finished",
   rateLimited: RATE_LIMITED_TEXT,
+  userBusy: "too many unfinished commands: wait for some to finish",
+  monitorBusy: "too many unfinished commands for this monitor",
   badToken: "invalid or missing auth token",
   noMonitorRole: "invalid or missing monitor token",
   noUserRole: "invalid or missing user token",

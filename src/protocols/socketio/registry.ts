@@ -19,6 +19,8 @@ export interface PendingCommand {
   /** The user connection that sent it. */
   userKey: string;
   command: string;
+  /** What the monitor's connection returned when handed the command (RelayPeer.deliver), to take it back. */
+  delivery?: number;
 }
 
 /** Commands sent to a monitor and not yet finished, in the order they were sent. */
@@ -28,11 +30,14 @@ export interface PendingCommands {
   take(monitorId: string, id?: string): PendingCommand | undefined;
   /** Remove and return every unfinished command of that monitor, oldest first. */
   drain(monitorId: string): PendingCommand[];
-  size(): number;
-  /** Unfinished commands of that monitor. */
+  /** Remove and return every unfinished command that user sent, oldest first. */
+  dropFrom(userKey: string): PendingCommand[];
+  /** Unfinished commands of a monitor, and of a user. */
   countFor(monitorId: string): number;
   /** Every unfinished command of that monitor, oldest first, left in place (for the status feed). */
   list(monitorId: string): PendingCommand[];
+  countFrom(userKey: string): number;
+  size(): number;
 }
 
 export class MemoryMonitorDirectory implements MonitorDirectory {
@@ -60,11 +65,15 @@ export class MemoryMonitorDirectory implements MonitorDirectory {
 export class MemoryPendingCommands implements PendingCommands {
   // Maps keep insertion order, so the first entry is the oldest unfinished command.
   private readonly byMonitor = new Map<string, Map<string, PendingCommand>>();
+  private readonly byUser = new Map<string, Map<string, PendingCommand>>();
   private count = 0;
   add(c: PendingCommand): void {
     let m = this.byMonitor.get(c.monitorId);
     if (!m) this.byMonitor.set(c.monitorId, (m = new Map()));
     m.set(c.id, c);
+    let u = this.byUser.get(c.userKey);
+    if (!u) this.byUser.set(c.userKey, (u = new Map()));
+    u.set(c.id, c);
     this.count++;
   }
   take(monitorId: string, id?: string): PendingCommand | undefined {
@@ -72,25 +81,36 @@ export class MemoryPendingCommands implements PendingCommands {
     if (!m) return undefined;
     const c = id === undefined ? m.values().next().value : m.get(id);
     if (!c) return undefined;
-    m.delete(c.id);
-    if (m.size === 0) this.byMonitor.delete(monitorId);
-    this.count--;
+    this.remove(c);
     return c;
   }
   drain(monitorId: string): PendingCommand[] {
-    const m = this.byMonitor.get(monitorId);
-    if (!m) return [];
-    this.byMonitor.delete(monitorId);
-    this.count -= m.size;
-    return [...m.values()];
+    const all = [...(this.byMonitor.get(monitorId)?.values() ?? [])];
+    for (const c of all) this.remove(c);
+    return all;
   }
-  size(): number {
-    return this.count;
+  dropFrom(userKey: string): PendingCommand[] {
+    const all = [...(this.byUser.get(userKey)?.values() ?? [])];
+    for (const c of all) this.remove(c);
+    return all;
   }
   countFor(monitorId: string): number {
     return this.byMonitor.get(monitorId)?.size ?? 0;
   }
   list(monitorId: string): PendingCommand[] {
     return [...(this.byMonitor.get(monitorId)?.values() ?? [])];
+  }
+  countFrom(userKey: string): number {
+    return this.byUser.get(userKey)?.size ?? 0;
+  }
+  size(): number {
+    return this.count;
+  }
+  private remove(c: PendingCommand): void {
+    const m = this.byMonitor.get(c.monitorId);
+    if (m?.delete(c.id) && m.size === 0) this.byMonitor.delete(c.monitorId);
+    const u = this.byUser.get(c.userKey);
+    if (u?.delete(c.id) && u.size === 0) this.byUser.delete(c.userKey);
+    this.count--;
   }
 }

@@ -10,8 +10,19 @@ export interface RelayPeer {
   /** Unique for the server's lifetime: the relay's key. */
   readonly id: string;
   emit(event: string, payload: Payload): void;
-  /** An emit from another connection's handler (a command passed on, a result, a presence change). */
-  deliver(event: string, payload: Payload): void;
+  /**
+   * An emit from another connection's handler (a command passed on, a result, a presence change).
+   * Returns what withdraw() needs to take it back (a peer that keeps nothing returns nothing).
+   */
+  deliver(event: string, payload: Payload): number | void;
+  /** Take back an emit it has not sent yet (kept while it was away): its client will never get it. */
+  withdraw?(delivery: number): void;
+}
+
+/** Unfinished commands a monitor may have, and a user (docs/socketio.md#caps). */
+export interface PendingLimits {
+  perMonitor: number;
+  perUser: number;
 }
 
 /** Every payload the server emits is an object with a `reason` string (docs/socketio.md#events). */
@@ -61,18 +72,24 @@ export class CommandRelay {
     private readonly directory: MonitorDirectory,
     private readonly pending: PendingCommands,
     private readonly newId: () => string,
+    private readonly limits: PendingLimits = { perMonitor: Infinity, perUser: Infinity },
   ) {}
 
   join(peer: RelayPeer, roles: Roles = Role.both): void {
     this.peers.set(peer.id, { peer, roles, queried: null, monitorId: null });
   }
 
-  /** The connection is gone: a monitor's unfinished commands fail, its watchers hear it went offline. */
+  /**
+   * The connection is gone for good: a monitor's unfinished commands fail and its watchers hear it
+   * went offline; a user's unfinished commands go with it (dropped from their monitors' queues, and
+   * one that a monitor away has not been sent yet is never sent).
+   */
   leave(key: string): void {
     const p = this.peers.get(key);
     if (!p) return;
     this.peers.delete(key);
     if (p.queried) this.unwatch(p.queried, key);
+    for (const c of this.pending.dropFrom(key)) if (c.delivery) this.peerOf(c.monitorId)?.peer.withdraw?.(c.delivery);
     const id = p.monitorId;
     if (!id) return;
     this.directory.release(id, key);
@@ -104,9 +121,12 @@ export class CommandRelay {
     const monitor = this.peerOf(p.queried);
     // Never a false ok: the command is accepted only when its monitor is connected now.
     if (!monitor) return failed(Reason.offline);
+    if (this.pending.countFrom(key) >= this.limits.perUser) return failed(Reason.userBusy);
+    if (this.pending.countFor(p.queried) >= this.limits.perMonitor) return failed(Reason.monitorBusy);
     const c: PendingCommand = { id: this.newId(), monitorId: p.queried, userKey: key, command: payload.command };
     this.pending.add(c);
-    monitor.peer.deliver("command do", { reason: Reason.commandDo, command: c.command, id: c.id });
+    const delivery = monitor.peer.deliver("command do", { reason: Reason.commandDo, command: c.command, id: c.id });
+    if (delivery) c.delivery = delivery;
     return { event: "command ok", payload: { reason: Reason.ok, id: c.id } };
   }
 

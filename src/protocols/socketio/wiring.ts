@@ -28,10 +28,11 @@ export function startRelay(ctx: PluginContext): LiveRelay {
   // Correlation ids: a per-process prefix keeps them unique across restarts and, later, nodes.
   const prefix = randomId().slice(0, 6);
   let seq = 0;
-  const relay = new CommandRelay(new MemoryMonitorDirectory(), new MemoryPendingCommands(), () => `${prefix}-${++seq}`);
+  const c = ctx.config;
+  const limits = { perMonitor: c.sioPendingPerMonitor, perUser: c.sioPendingPerUser };
+  const relay = new CommandRelay(new MemoryMonitorDirectory(), new MemoryPendingCommands(), () => `${prefix}-${++seq}`, limits);
 
   const nsp = io.of("/");
-  const c = ctx.config;
   // Explicit role tokens win over --sio-token; an empty one leaves that role open to everyone.
   const isMonitor = secretCheck(c.sioMonitorToken || c.sioToken);
   const isUser = secretCheck(c.sioUserToken || c.sioToken);
@@ -123,8 +124,8 @@ export function startRelay(ctx: PluginContext): LiveRelay {
   const unknown: Handler = (_key, event) => ({ event: "error", payload: { reason: Reason.unknownEvent, event: (event as string).slice(0, 64) } });
   nsp.onUnknown((socket, event, _args, ack) => dispatch(socket, ack, false, unknown, event));
 
-  // Over the per-session event rate: a refused `command send` is a `command failed`, anything else
-  // an `error` event; a client that keeps going is disconnected (docs/socketio.md#rate-limit).
+  // A packet that found its session's rate queue full: a refused `command send` is a `command
+  // failed`, anything else an `error` event; the session is closed next (docs/socketio.md#rate-limit).
   io.rateLimited = (socket, event, ack) => {
     const payload = { reason: Reason.rateLimited };
     answer(socket, ack, { event: event === "command send" ? "command failed" : "error", payload });

@@ -2,15 +2,21 @@
 // error catalog), the HTTP long-polling requests and the WebSocket side of each session.
 // Works on web-standard Request/Response and the WsLink interface; the plugin does the wiring.
 import { Close } from "../../transport/close-codes.ts";
+import type { RateLimits } from "../../transport/rate.ts";
 import type { Clock } from "../../transport/types.ts";
 import type { Logger } from "../../log.ts";
 import { EngineClose, EngineError, type EngineErrorValue } from "./codec.ts";
 import { Cors } from "./cors.ts";
+import { PacketGate } from "./gate.ts";
 import { PingSchedule } from "./heartbeat.ts";
 import { EngineSession, type EngineClient, type EngineOptions, type PacketCounters, type WsLink } from "./session.ts";
 
 export interface EngineServerOptions extends EngineOptions {
   corsOrigin: string[];
+  /** The rate limit of every packet a client sends (docs/socketio.md#rate-limit); absent: none. */
+  rate?: RateLimits | null;
+  /** Sessions, whatever their transport, from one client address; past it a handshake gets 429. Absent or 0: none. */
+  maxSessionsPerIp?: number;
 }
 
 /** What an upgrade request asks for, once verified (a new session carries its client's address and library). */
@@ -71,6 +77,10 @@ export class EngineServer {
   readonly cors: Cors;
   /** Every session's next ping, on one timer. */
   private readonly pings: PingSchedule;
+  /** The rate limit shared by every session (null: none). */
+  private readonly gate: PacketGate | null;
+  /** Live sessions per client address (docs/socketio.md#caps). */
+  private readonly perIp = new Map<string, number>();
   /** Called for every new session, before its first packet is read. */
   onSession: (s: EngineSession) => void = () => {};
   /** Sessions opened/closed: /healthz counts sessions, whatever their transport. */
@@ -92,11 +102,13 @@ export class EngineServer {
   ) {
     this.cors = new Cors(opts.corsOrigin);
     this.pings = new PingSchedule(clock, opts.pingIntervalMs);
+    this.gate = opts.rate ? new PacketGate(clock, opts.rate, (s, err) => this.fault(s as EngineSession, err), counters) : null;
   }
 
   private create(ws: WsLink | null, ip: string, client: EngineClient): EngineSession {
-    const s = new EngineSession(randomId(), this.clock, this.opts, this.counters, ws, this.ended, this.pings, ip, client);
+    const s = new EngineSession(randomId(), this.clock, this.opts, this.counters, ws, this.ended, this.pings, ip, client, this.gate);
     this.sessions.set(s.sid, s);
+    this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1);
     this.onCount(1);
     this.onSession(s);
     s.start();
@@ -105,6 +117,9 @@ export class EngineServer {
 
   private readonly ended = (s: EngineSession, reason: string): void => {
     this.sessions.delete(s.sid);
+    const n = (this.perIp.get(s.ip) ?? 1) - 1;
+    if (n > 0) this.perIp.set(s.ip, n);
+    else this.perIp.delete(s.ip);
     this.onCount(-1);
     this.log.debug("engine.io session closed", { sid: s.sid, reason });
   };
@@ -112,6 +127,26 @@ export class EngineServer {
   private error(e: EngineErrorValue, origin: string | null): Response {
     this.counters.errors++;
     return Response.json(e, { status: 400, headers: this.cors.headers(origin) });
+  }
+
+  /**
+   * A handshake from an address that has its whole share of sessions: 429 with Engine.IO's
+   * "Forbidden" error, the reason in its context (as the reference's allowRequest refusals carry
+   * it), and when to try again. null: admitted.
+   */
+  private overCap(ip: string, origin: string | null): Response | null {
+    const max = this.opts.maxSessionsPerIp ?? 0;
+    if (max <= 0 || (this.perIp.get(ip) ?? 0) < max) return null;
+    this.counters.errors++;
+    this.log.debug("engine.io handshake refused", { ip, max });
+    const body = { ...EngineError.forbidden, context: { message: `too many sessions from ${ip} (at most ${max})` } };
+    return Response.json(body, { status: 429, headers: { ...this.cors.headers(origin), "retry-after": "5" } });
+  }
+
+  /** A handler bug while a session's packets were handled: reported once, and only that session ends (1011 on a WebSocket). */
+  fault(s: EngineSession, err: unknown): void {
+    this.onFault(err, s.sid);
+    s.terminate(EngineClose.internal, Close.internal);
   }
 
   /** engine.io "verify": transport, sid, handshake method and protocol version. */
@@ -141,7 +176,8 @@ export class EngineServer {
     const v = this.verify(q, request.method, true);
     if (v instanceof EngineSession) return { kind: "probe", sid: v.sid };
     if (v) return this.error(v, origin);
-    return { kind: "new", ip: addressOf(peers, request), client: engineClientOf(q) }; // replaced by the session once the socket opens
+    const ip = addressOf(peers, request);
+    return this.overCap(ip, origin) ?? { kind: "new", ip, client: engineClientOf(q) }; // replaced by the session once the socket opens
   }
 
   /** The WebSocket of a verified upgrade is open. Returns the session it serves, or null (socket closed). */
@@ -167,7 +203,8 @@ export class EngineServer {
     if (v !== null && !(v instanceof EngineSession)) return this.error(v, origin);
     if (v === null) {
       if (q.get("transport") !== "polling") return this.error(EngineError.badRequest, origin);
-      return this.pollResponse(this.create(null, addressOf(peers, request), engineClientOf(q)), request, cors, hold);
+      const ip = addressOf(peers, request);
+      return this.overCap(ip, origin) ?? this.pollResponse(this.create(null, ip, engineClientOf(q)), request, cors, hold);
     }
     if (request.method === "GET") return this.pollResponse(v, request, cors, hold);
     if (request.method === "POST") return this.postResponse(v, request, cors);
@@ -211,11 +248,12 @@ export class EngineServer {
       decoded = s.post(text);
     } catch (err) {
       // A handler threw: a bug. As a WebSocket gets 1011, only this session is dropped.
-      this.onFault(err, s.sid);
-      s.terminate(EngineClose.internal);
+      this.fault(s, err);
       return new Response(null, { status: 500, headers: cors });
     }
     if (!decoded) return this.error(EngineError.badRequest, request.headers.get("origin"));
+    // "ok" once the body is read and decoded: its packets over the rate wait in the session's
+    // queue like a WebSocket's (docs/socketio.md#rate-limit), so the POST is not held for them.
     return new Response("ok", { headers: { "content-type": "text/html", ...cors } });
   }
 

@@ -3,70 +3,18 @@
 // server-driven heartbeat. Pure: time comes from the injected Clock, sockets from WsLink.
 import { Close } from "../../transport/close-codes.ts";
 import type { Clock } from "../../transport/types.ts";
+import type { Gated, PacketGate } from "./gate.ts";
 import { PingSchedule, type PingNode } from "./heartbeat.ts";
 import { decodeFrame, decodePollBody, EngineClose, encodeFrame, encodePollBody, type EngineCloseReason, type EnginePacket, type Frame } from "./codec.ts";
+import type { EngineClient, EngineOptions, PacketCounters, SessionEvents, TransportName, WsLink } from "./types.ts";
 
-/** The WebSocket under a session (a WsConn in production, a fake in unit tests). */
-export interface WsLink {
-  readonly id: number;
-  send(data: Frame): void;
-  /** A text frame from another connection's handler (docs/architecture.md#the-websocket-seam). */
-  post(data: string): void;
-  close(code: number, reason?: string): void;
-  subscribe(topic: string): void;
-  unsubscribe(topic: string): void;
-  publishOthers(topic: string, data: string): void;
-}
-
-export interface EngineOptions {
-  pingIntervalMs: number;
-  pingTimeoutMs: number;
-  maxPayload: number;
-  /** How long a probed WebSocket may take to send the upgrade packet "5". */
-  upgradeTimeoutMs: number;
-  /** How long a server-closed polling session waits for the GET that carries its last packets. */
-  closeTimeoutMs: number;
-  /**
-   * Packets queued for a polling client that does not come to fetch them; past this the session
-   * is dropped, as a WebSocket is on backpressure (a dropped packet would corrupt the session).
-   */
-  maxBufferedPackets: number;
-}
-
-export interface SessionEvents {
-  /** A "message" packet: text, or bytes for a binary attachment. */
-  message(data: string | Uint8Array): void;
-  /** The session moved from polling to its WebSocket. */
-  upgraded(): void;
-  closed(reason: string): void;
-  /** A ping goes out, after everything sent so far. */
-  pinging?(): void;
-  /**
-   * Its pong came back: the client has read everything sent before that ping (one ordered
-   * stream, and a client answers a ping after the packets before it).
-   */
-  ponged?(): void;
-}
-
-/**
- * Which Engine.IO client library opened the session, as far as the server can tell (see
- * engineClientOf in server.ts); "unknown" for every other one.
- */
-export type EngineClient = "python-engineio" | "unknown";
-
-/** Polling packets in/out (WebSocket frames are counted by the transport seam). */
-export interface PacketCounters {
-  framesIn: number;
-  framesOut: number;
-}
-
-export type TransportName = "polling" | "websocket";
+export type { EngineClient, EngineOptions, PacketCounters, SessionEvents, TransportName, WsLink } from "./types.ts";
 type PollReply = (body: string) => void;
 const noEvents: SessionEvents = { message() {}, upgraded() {}, closed() {} };
 /** The empty write buffer, shared: a WebSocket session never queues, so it never needs its own. */
 const noPackets: readonly EnginePacket[] = Object.freeze([]);
 
-export class EngineSession implements PingNode {
+export class EngineSession implements PingNode, Gated {
   transport: TransportName;
   ws: WsLink | null;
   state: "open" | "closing" | "closed" = "open";
@@ -87,6 +35,14 @@ export class EngineSession implements PingNode {
   private pongDeadline = 0;
   private stopUpgrade: (() => void) | null = null;
   private stopClosing: (() => void) | null = null;
+  /** While polling: the deadline for the client's next GET. */
+  private stopPollWait: (() => void) | null = null;
+  // The rate bucket and queue (gate.ts); public for the gate.
+  tokens = 0;
+  refilledAt = 0;
+  waiting: Gated["waiting"] = null;
+  waitingBytes = 0;
+  drainTimer: (() => void) | null = null;
 
   constructor(
     readonly sid: string,
@@ -101,9 +57,12 @@ export class EngineSession implements PingNode {
     /** The client's address as the handshake request came from it ("" when unknown). */
     readonly ip: string = "",
     readonly client: EngineClient = "unknown",
+    /** The server's rate limit (null: none). */
+    private readonly gate: PacketGate | null = null,
   ) {
     this.ws = ws;
     this.transport = ws ? "websocket" : "polling";
+    gate?.start(this);
   }
 
   /** Handshake (§ "Handshake"): the open packet, then the heartbeat starts. */
@@ -147,6 +106,8 @@ export class EngineSession implements PingNode {
       this.fail(EngineClose.transportError);
       return false;
     }
+    this.stopPollWait?.();
+    this.stopPollWait = null;
     this.waiter = reply;
     if (this.state === "closing") this.closingPoll();
     else if (this.buffer.length) this.flush();
@@ -169,7 +130,7 @@ export class EngineSession implements PingNode {
       return false;
     }
     this.counters.framesIn += packets.length;
-    for (const p of packets) this.onPacket(p);
+    for (const p of packets) this.arrive(p);
     return true;
   }
 
@@ -185,6 +146,7 @@ export class EngineSession implements PingNode {
     const packets = this.buffer;
     this.buffer = noPackets;
     this.counters.framesOut += packets.length;
+    this.awaitPoll();
     reply(encodePollBody(packets));
   }
 
@@ -193,7 +155,20 @@ export class EngineSession implements PingNode {
     if (!reply) return;
     this.waiter = null;
     this.counters.framesOut++;
+    this.awaitPoll();
     reply(encodePollBody([{ type }]));
+  }
+
+  /**
+   * A GET was answered: the next one is due within pingTimeout (docs/socketio.md#handshake-and-heartbeat),
+   * except while a probe runs (the client pauses polling for the upgrade, which has its own timeout).
+   */
+  private awaitPoll(): void {
+    if (this.state !== "open" || this.transport !== "polling" || this.probe || this.stopPollWait) return;
+    this.stopPollWait = this.clock.setTimer(this.opts.pingTimeoutMs, () => {
+      this.stopPollWait = null;
+      if (!this.waiter && this.transport === "polling" && !this.probe) this.fail(EngineClose.pingTimeout);
+    });
   }
 
   // ---- WebSocket and the upgrade (§ "Upgrade") ----
@@ -207,15 +182,21 @@ export class EngineSession implements PingNode {
   }
 
   wsFrame(link: WsLink, data: Frame): void {
-    const p = decodeFrame(data);
-    if (link === this.ws) return this.onPacket(p);
+    if (link === this.ws) return this.arrive(data);
     if (link !== this.probe) return;
+    const p = decodeFrame(data);
+    this.gate?.charge(this);
     if (p.type === "ping" && p.data === "probe") {
       link.send(encodeFrame({ type: "pong", data: "probe" }));
       this.probed = true;
       this.answer("noop");
     } else if (p.type === "upgrade" && this.probed) this.completeUpgrade(link);
     else this.dropProbe(); // anything else on a probing socket abandons the upgrade
+  }
+
+  /** A WebSocket ping frame: answered by the socket itself, and a unit of work. */
+  wsControl(link: WsLink): void {
+    if (this.state === "open" && (link === this.ws || link === this.probe)) this.gate?.charge(this);
   }
 
   wsClosed(link: WsLink): void {
@@ -227,6 +208,8 @@ export class EngineSession implements PingNode {
     this.clearProbe();
     this.ws = link;
     this.transport = "websocket";
+    this.stopPollWait?.();
+    this.stopPollWait = null;
     this.answer("noop");
     const pending = this.buffer;
     this.buffer = noPackets;
@@ -238,6 +221,7 @@ export class EngineSession implements PingNode {
     const link = this.probe;
     this.clearProbe();
     link?.close(Close.normal, "upgrade abandoned");
+    if (!this.waiter) this.awaitPoll(); // the client polls again
   }
 
   private clearProbe(): void {
@@ -249,20 +233,34 @@ export class EngineSession implements PingNode {
 
   // ---- packets and heartbeat (§ "Heartbeat") ----
 
-  private onPacket(p: EnginePacket): void {
+  /** A packet from the client: a sign of life now; handled now or, over the rate, in its turn (gate.ts). */
+  private arrive(p: EnginePacket | Frame): void {
     if (this.state !== "open") return;
+    // A frame is decoded when handled: one dropped from the queue never is.
+    const pong = typeof p === "string" ? p.charCodeAt(0) === 51 /* "3" */ : !(p instanceof Uint8Array) && p.type === "pong";
     // Like the reference: any packet while a pong is awaited refreshes the timeout once.
-    if (this.stopPong && !this.pongRefreshed && p.type !== "pong") {
+    if (this.stopPong && !this.pongRefreshed && !pong) {
       this.pongRefreshed = true;
       this.armPongTimeout();
     }
+    if (pong) {
+      this.stopPong?.();
+      this.stopPong = null;
+      this.schedulePing();
+      this.events.ponged?.();
+      this.gate?.charge(this);
+    } else if (this.gate) this.gate.packet(this, p);
+    else this.handle(p);
+  }
+
+  get accepting(): boolean {
+    return this.state === "open";
+  }
+
+  /** One packet's work, in order as the rate allows (gate.ts); a WebSocket frame is decoded here. */
+  handle(x: EnginePacket | Frame): void {
+    const p = typeof x === "string" || x instanceof Uint8Array ? decodeFrame(x) : x;
     switch (p.type) {
-      case "pong":
-        this.stopPong?.();
-        this.stopPong = null;
-        this.schedulePing();
-        this.events.ponged?.();
-        break;
       case "message":
         this.events.message(p.data as string | Uint8Array);
         break;
@@ -278,6 +276,17 @@ export class EngineSession implements PingNode {
       default: // open/upgrade/noop from a client mean nothing here
         break;
     }
+  }
+
+  /** The rate queue is full: the application's error reply, then the session ends (gate.ts). */
+  overflow(p: EnginePacket | Frame | null): void {
+    this.events.rateLimited?.(p);
+    this.close(Close.policy);
+  }
+
+  cork(fn: () => void): void {
+    if (this.ws?.cork) this.ws.cork(fn);
+    else fn();
   }
 
   private schedulePing(): void {
@@ -313,11 +322,11 @@ export class EngineSession implements PingNode {
   // ---- closing ----
 
   /**
-   * Server-initiated close. A WebSocket closes at once. A polling client first gets what is queued,
-   * then "1" in a reply of its own: socket.io-client handles the packets of one reply after the
-   * close, so a close in the same reply would swallow the last events (the reference does the same).
+   * Server-initiated close; `wsCode` is the WebSocket close code (1001 when the server shuts down).
+   * A WebSocket closes at once. A polling client first gets what is queued, then "1" in a reply of
+   * its own: socket.io-client handles the packets of one reply after the close, so a close in the
+   * same reply would swallow the last events (the reference does the same).
    */
-  /** Server-side close; `wsCode` is the WebSocket close code (1001 when the server shuts down). */
   close(wsCode: number = Close.normal): void {
     if (this.state !== "open") return;
     if (this.ws) return this.finish(EngineClose.forced, wsCode);
@@ -334,17 +343,17 @@ export class EngineSession implements PingNode {
     this.finish(EngineClose.forced);
   }
 
-  /** End now, whatever is still queued (shutdown, or a request the reference treats as a transport error). */
-  terminate(reason: EngineCloseReason): void {
-    this.fail(reason);
+  /** End now, whatever is queued (shutdown, a handler bug, a transport error). */
+  terminate(reason: EngineCloseReason, wsCode: number = Close.normal): void {
+    this.fail(reason, "close", wsCode);
   }
 
   /** Abrupt end (ping timeout, transport gone, bad input): a pending GET is released. */
-  private fail(reason: EngineCloseReason, release: "noop" | "close" = "close"): void {
+  private fail(reason: EngineCloseReason, release: "noop" | "close" = "close", wsCode: number = Close.normal): void {
     if (this.state === "closed") return;
     this.answer(release);
     this.buffer = noPackets;
-    this.finish(reason);
+    this.finish(reason, wsCode);
   }
 
   private finish(reason: EngineCloseReason, wsCode: number = Close.normal): void {
@@ -365,5 +374,8 @@ export class EngineSession implements PingNode {
     this.pings.remove(this);
     this.stopPong?.();
     this.stopPong = null;
+    this.stopPollWait?.();
+    this.stopPollWait = null;
+    this.gate?.stop(this);
   }
 }

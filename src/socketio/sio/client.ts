@@ -1,9 +1,10 @@
 // The Socket.IO side of one Engine.IO session (Socket.IO v5 "Client"): decodes packets with the
 // official socket.io-parser, connects namespaces, routes EVENT/ACK/DISCONNECT to sockets, and
-// rate-limits EVENT packets (the WebSocket seam does not: Engine.IO packets are not "messages").
+// answers a packet the session's full rate queue refused (the rate itself is the Engine.IO
+// session's: engine/gate.ts, every packet on either transport).
 import { Decoder, PacketType, type Packet } from "socket.io-parser";
 import { Close } from "../../transport/close-codes.ts";
-import { RateLimiter } from "../../transport/rate.ts";
+import type { EnginePacket, Frame } from "../engine/codec.ts";
 import type { EngineSession, SessionEvents } from "../engine/session.ts";
 import { encodePacket, type Frames } from "./codec.ts";
 import type { Namespace } from "./namespace.ts";
@@ -23,6 +24,20 @@ sharedDecoder.on("decoded", (p: Packet) => decoded.push(p));
 /** BINARY_EVENT / BINARY_ACK: the header of a packet whose attachments follow (Socket.IO v5). */
 const startsBinary = (data: string | Uint8Array): boolean => typeof data === "string" && (data[0] === "5" || data[0] === "6");
 
+/** A plain EVENT's packet (no attachments), decoded on its own (null: not one). */
+function eventOf(text: string): Packet | null {
+  const d = new Decoder();
+  let p: Packet | null = null;
+  d.on("decoded", (x: Packet) => (p = x));
+  try {
+    d.add(text);
+  } catch {
+    return null;
+  }
+  const got = p as Packet | null;
+  return got && got.type === PacketType.EVENT && Array.isArray(got.data) ? got : null;
+}
+
 /**
  * An EVENT without a payload (`42`): socket.io-parser checks a payload only when there is one, so
  * this one decodes, but an event needs its name; it is malformed like any other
@@ -41,8 +56,6 @@ export class SioClient implements SessionEvents {
   private first: SioSocket | null = null;
   private more: Map<string, SioSocket> | null = null;
   private decoder: Decoder | null = null;
-  /** Created on the first EVENT: a fresh bucket is full, as it would be by then anyway. */
-  private limiter: RateLimiter | null = null;
   private stopConnectTimer: (() => void) | null;
   /** Its sockets may recover: recovery is on and the client library reads offsets. */
   private readonly recoverable: boolean;
@@ -105,6 +118,25 @@ export class SioClient implements SessionEvents {
     for (const s of this.more?.values() ?? []) recovery.confirm(s, this.pingSeq);
   }
 
+  /**
+   * The session's rate queue was full (docs/socketio.md#rate-limit): the application's reply to the
+   * refused packet, then the session closes. An EVENT gets it on its socket (its ack too); any
+   * other packet an `error`-like reply on each of the session's sockets (event "").
+   */
+  rateLimited(p: EnginePacket | Frame | null): void {
+    this.server.log.debug("socket.io rate queue full: closing", { sid: this.session.sid });
+    // A WebSocket frame comes as it arrived ("42[…]": Engine.IO message, Socket.IO EVENT).
+    const text = typeof p === "string" ? (p[0] === "4" ? p.slice(1) : null) : p && !(p instanceof Uint8Array) && p.type === "message" && typeof p.data === "string" ? p.data : null;
+    const refused = text !== null && text[0] === "2" ? eventOf(text) : null;
+    const socket = refused && this.socket(refused.nsp);
+    if (refused && socket) {
+      const id = refused.id;
+      const ack = id === undefined ? null : (...args: unknown[]) => this.sendPacket({ type: PacketType.ACK, nsp: socket.nsp.name, id, data: args });
+      return this.server.rateLimited(socket, String((refused.data as unknown[])[0]), ack);
+    }
+    for (const s of this.sockets()) this.server.rateLimited(s, "", null);
+  }
+
   private ownDecoder(): Decoder {
     const d = new Decoder();
     d.on("decoded", (p: Packet) => decoded.push(p));
@@ -148,7 +180,7 @@ export class SioClient implements SessionEvents {
     switch (p.type) {
       case PacketType.EVENT:
       case PacketType.BINARY_EVENT:
-        if (this.allow(socket, p)) socket.onEvent(p);
+        socket.onEvent(p);
         break;
       case PacketType.ACK:
       case PacketType.BINARY_ACK:
@@ -224,24 +256,5 @@ export class SioClient implements SessionEvents {
   private attach(socket: SioSocket): void {
     if (!this.first) this.first = socket;
     else (this.more ??= new Map()).set(socket.nsp.name, socket);
-  }
-
-  /** Per-session rate limit on events: refusals get the application's reply; a flood ends the session. */
-  private allow(socket: SioSocket, p: Packet): boolean {
-    const now = this.server.clock.mono();
-    this.limiter ??= new RateLimiter(this.server.opts.rateLimit, this.server.opts.rateBurst, now);
-    const verdict = this.limiter.check(now);
-    if (verdict === "ok") return true;
-    this.server.counters.errors++;
-    if (verdict === "close") {
-      // Common rules: the error reply, then close 1008 if it continues (on a WebSocket).
-      this.server.log.debug("socket.io rate limit: closing", { sid: this.session.sid });
-      this.close(Close.policy);
-      return false;
-    }
-    const [event] = p.data as [string];
-    const ack = p.id === undefined ? null : (...args: unknown[]) => this.sendPacket({ type: PacketType.ACK, nsp: socket.nsp.name, id: p.id, data: args });
-    this.server.rateLimited(socket, event, ack);
-    return false;
   }
 }

@@ -48,6 +48,8 @@ export class SocketLog {
   floor = 0;
   /** While away: the reason, and the timer that ends the window. */
   reason = "";
+  /** The newest offset of any socket when it went away: its packets after that were never sent. */
+  awayFrom = Infinity;
   stopWindow: (() => void) | null = null;
   constructor(readonly pid: string) {}
 }
@@ -138,6 +140,7 @@ export class Recovery {
     const log = s.log;
     if (!log?.live || !RECOVERABLE.has(reason)) return false;
     log.reason = reason;
+    log.awayFrom = this.seq;
     this.away.add(s);
     log.stopWindow = this.clock.setTimer(this.opts.windowMs, () => {
       log.stopWindow = null;
@@ -163,6 +166,20 @@ export class Recovery {
     log.stopWindow?.();
     log.stopWindow = null;
     return { socket: s, missed: log.entries.slice() };
+  }
+
+  /**
+   * Take a packet back from a socket that is away, if it was recorded after the socket went away
+   * (so never sent): its client will not get it when it comes back. Anything already sent stays.
+   */
+  withdraw(s: SioSocket, seq: number): void {
+    const log = s.log;
+    if (!log?.live || s.connected || seq <= log.awayFrom) return;
+    const i = log.entries.findIndex((e) => e.seq === seq);
+    if (i < 0) return;
+    this.forget(log.entries[i]!);
+    if (log.entries.length === 1) log.entries = NONE;
+    else log.entries.splice(i, 1);
   }
 
   /** The socket is gone for good: its pid and log are forgotten. */

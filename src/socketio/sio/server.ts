@@ -12,9 +12,6 @@ import type { Ack, SioSocket } from "./socket.ts";
 export interface SioOptions extends EngineServerOptions {
   /** Close a session that has not connected to any namespace after this long. */
   connectTimeoutMs: number;
-  /** EVENT packets per second per session, and the burst above it. */
-  rateLimit: number;
-  rateBurst: number;
   /** Connection state recovery; absent or a windowMs of 0: off. */
   recovery?: RecoveryOptions;
 }
@@ -30,7 +27,10 @@ export class SioServer {
   /** Connection state recovery, when on (recovery.ts). */
   readonly recovery: Recovery | null;
   private readonly nsps = new Map<string, Namespace>();
-  /** Reply to an event refused by the rate limit; the default emits "error" {reason}. */
+  /**
+   * Reply to a packet refused because its session's rate queue was full (the session is closed
+   * next): `event` is the refused EVENT's name, "" for any other packet. The default emits "error" {reason}.
+   */
   rateLimited: (socket: SioSocket, event: string, ack: Ack | null) => void = (socket, _event, ack) => {
     const payload = { reason: RATE_LIMITED_TEXT };
     socket.emit("error", payload);

@@ -90,7 +90,7 @@ export class SioSocket {
    */
   emit(event: string, ...args: unknown[]): void {
     const last = args[args.length - 1];
-    if (typeof last !== "function") return this.out([event, ...args], false);
+    if (typeof last !== "function") return void this.out([event, ...args], false);
     if (!this.connected) return;
     const packet: Packet = { type: PacketType.EVENT, nsp: this.nsp.name, data: [event, ...args.slice(0, -1)], id: this.nextAckId++ };
     (this.acks ??= new Map()).set(packet.id!, last as Ack);
@@ -99,23 +99,30 @@ export class SioSocket {
 
   /**
    * Emit from another connection's handler (a relay passing a command on): no ack, and over a
-   * WebSocket the frame is posted (docs/architecture.md#the-websocket-seam).
+   * WebSocket the frame is posted (docs/architecture.md#the-websocket-seam). Returns its offset
+   * when it is kept for recovery (0: not kept), for withdraw().
    */
-  deliver(event: string, ...args: unknown[]): void {
-    this.out([event, ...args], true);
+  deliver(event: string, ...args: unknown[]): number {
+    return this.out([event, ...args], true);
+  }
+
+  /** Take back an event delivered while this socket was away and not sent yet (recovery.ts): it never will be. */
+  withdraw(offset: number): void {
+    this.recovery?.withdraw(this, offset);
   }
 
   /** An EVENT without ack: with its offset and kept while the client may lack it, if it can recover. */
-  private out(data: unknown[], posted: boolean): void {
+  private out(data: unknown[], posted: boolean): number {
     const recovery = this.recovery;
     if (!recovery) {
       if (this.connected) this.client.sendPacket({ type: PacketType.EVENT, nsp: this.nsp.name, data }, posted);
-      return;
+      return 0;
     }
-    if (this.ended) return;
+    if (this.ended) return 0;
     const p = recovery.packet(this.nsp.name, data);
     recovery.record(this, p);
     if (this.connected) this.client.sendEncoded(p.frames, posted);
+    return p.seq;
   }
 
   join(room: string): void {

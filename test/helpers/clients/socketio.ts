@@ -97,7 +97,10 @@ export class Polling {
   }
 }
 
-/** A raw WebSocket session on `ws` (the server's ws:// base) connected to "/": open packet and CONNECT reply consumed. */
+/**
+ * A raw WebSocket session on `ws` (the server's ws:// base) connected to "/": open packet and CONNECT
+ * reply consumed. The reply carries a pid too when connection state recovery is on (the default).
+ */
 export async function connectWire(wsBase: string, auth = ""): Promise<Wire> {
   const w = await Wire.open(`${wsBase}/socket.io/?EIO=4&transport=websocket`);
   const open = await w.next();

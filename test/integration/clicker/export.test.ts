@@ -101,8 +101,8 @@ describe("/scores.csv", () => {
     // A second connection to the server's file (WAL): the server's own lives in its database worker.
     const db = new Database(s.server.ctx.store.path);
     const store = new SqliteClickerStore(db);
-    const id = (await store.register(null)).id;
-    const noise = (await store.register(null)).id;
+    const id = ((await store.register(null))!).id;
+    const noise = ((await store.register(null))!).id;
     for (let k = 0; k < 12; k++) {
       await store.saveScores(Array.from({ length: 1000 }, (_, i) => ({ id: i % 3 === 2 ? noise : id, ts: BigInt(k * 1000 + i), score: BigInt(i) })));
     }

@@ -6,6 +6,7 @@ import { io, type Socket } from "socket.io-client";
 import { RECOVERY_BOUNDS } from "../../../src/socketio/mount.ts";
 import { bootServer, type TestServer } from "../../helpers/server.ts";
 import { modes, type Mode } from "../../helpers/clients/socketio.ts";
+import { waitFor } from "../../helpers/wait.ts";
 
 const transportsFor = (mode: Mode) => (mode === "websocket" ? ["websocket"] : mode === "polling" ? ["polling"] : ["polling", "websocket"]);
 
@@ -162,6 +163,39 @@ describe("while a monitor is away", () => {
     await until(() => u.all("command finish").length === 1, "command finish after the monitor is back");
     expect(m.all("command do").map((j) => j.command)).toEqual(["while away"]);
     expect(m.connects.at(-1)).toEqual({ id: m.connects[0]!.id, recovered: true });
+  });
+});
+
+describe("unfinished commands of a user that leaves (docs/socketio.md#caps)", () => {
+  test("a user gone for good takes its commands: a monitor away does not get them when it is back, another user's it does", async () => {
+    const { id, m, u } = await pair("websocket", { monitorDelay: 600 });
+    const stays = user("websocket", id);
+    await until(() => stays.all("query ok").length === 1, "the second user's query ok");
+    await m.kill();
+    u.socket.emit("command send", { command: "from a user who leaves" });
+    stays.socket.emit("command send", { command: "from a user who stays" });
+    await until(() => u.all("command ok").length === 1 && stays.all("command ok").length === 1, "both command ok");
+    expect(await metric(s, "switchboard_socketio_pending_commands")).toBe(2);
+    u.socket.disconnect(); // on purpose: gone at once, not away
+    await waitFor(async () => (await metric(s, "switchboard_socketio_pending_commands")) === 1, { what: "its command dropped" });
+    await until(() => stays.all("command finish").length === 1, "the staying user's command finish once the monitor is back");
+    expect(m.connects.at(-1)!.recovered).toBe(true);
+    expect(m.all("command do").map((j) => j.command)).toEqual(["from a user who stays"]);
+  });
+
+  test("a user only away keeps them: the monitor finishes one meanwhile, the user hears it when back", async () => {
+    const { m, u } = await pair("websocket", { userDelay: 600 });
+    u.socket.emit("command send", { command: "hang until the user is away" });
+    await until(() => m.all("command do").length === 1, "command do");
+    await u.kill();
+    expect(await metric(s, "switchboard_socketio_pending_commands")).toBe(1);
+    const [job] = m.all("command do");
+    m.socket.emit("command done", { id: job.id });
+    await waitFor(async () => (await metric(s, "switchboard_socketio_pending_commands")) === 0, { what: "the command finished" });
+    expect(m.all("error")).toEqual([]); // not "unknown command id": the command was still there
+    await until(() => u.all("command finish").length === 1, "command finish once the user is back");
+    expect(u.all("command finish")).toEqual([{ reason: expect.any(String), id: job.id }]);
+    expect(u.connects.at(-1)!.recovered).toBe(true);
   });
 });
 

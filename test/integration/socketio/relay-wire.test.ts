@@ -336,15 +336,3 @@ describe("real clients", () => {
     });
   }
 });
-
-test("over the rate limit: the error reply, then close 1008 (common rules)", async () => {
-  const t = await bootServer({ rateLimit: 5, rateBurst: 5 });
-  try {
-    const w = await raw(t);
-    for (let i = 0; i < 40; i++) w.send(ev("command send", { command: "spam" }));
-    const closed = await w.waitClose();
-    expect(closed.code).toBe(1008);
-  } finally {
-    await t.stop();
-  }
-});

@@ -58,10 +58,20 @@ describe("SUBSCRIBE <ids>", () => {
     expect(parse("SUBSCRIBE 000001,12345")).toEqual({ kind: "error", code: "bad_arguments", message: "ids are 6 digits, got 12345" });
   });
 
-  test("idList: the list, or the first token that is not an id", () => {
+  test("idList: the list, or the error for the first token that is not an id, or for too many", () => {
     expect(idList("000003,000001 000003")).toEqual(["000003", "000001"]);
     expect(idList("")).toEqual([]);
-    expect(idList("000001,abc")).toBe("abc");
+    expect(idList("000001,abc")).toEqual({ kind: "error", code: "bad_arguments", message: "ids are 6 digits, got abc" });
+    expect(idList("000001 000002", 2)).toEqual(["000001", "000002"]);
+    expect(idList("000001 000002 000001", 2)).toEqual({ kind: "error", code: "bad_arguments", message: "at most 2 ids at once" });
+  });
+
+  test("a LISTEN or SUBSCRIBE naming more ids than allowed is bad_arguments, before any id is looked at", () => {
+    const ids = (n: number, bad = "") => Array.from({ length: n }, (_, i) => String(i + 1).padStart(6, "0")).join(" ") + bad;
+    expect(parse(`LISTEN ${ids(256)}`, 256)).toMatchObject({ kind: "listen", ids: expect.any(Array) });
+    expect(parse(`LISTEN ${ids(257)}`, 256)).toEqual({ kind: "error", code: "bad_arguments", message: "at most 256 ids at once" });
+    expect(parse(`SUBSCRIBE ${ids(300, " nope")}`, 256)).toEqual({ kind: "error", code: "bad_arguments", message: "at most 256 ids at once" });
+    expect(parse(`LISTEN ${ids(3)}`)).toMatchObject({ kind: "listen" }); // no limit unless given
   });
 });
 

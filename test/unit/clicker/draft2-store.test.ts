@@ -30,7 +30,7 @@ const gapsOf = async (s: SqliteClickerStore, id: string) => {
 describe("draft-2 retries", () => {
   test("a stored (id, msgId) is a retry whatever its timestamp; a new msgId is new even with a stored timestamp", async () => {
     const s = new SqliteClickerStore(db.db);
-    const { id } = await s.register(null);
+    const { id } = (await s.register(null))!;
     expect(await s.saveScores(d2(id, [1, 100, 1], [2, 100, 2], [1, 555, 9]))).toEqual([true, true, false]);
     expect(await s.saveScores(d2(id, [2, 100, 2]))).toEqual([false]);
     // The first score of a msgId stays.
@@ -41,14 +41,14 @@ describe("draft-2 retries", () => {
 
   test("draft-1 keeps its (id, ts) rule, and the two drafts' keys do not collide", async () => {
     const s = new SqliteClickerStore(db.db);
-    const { id } = await s.register(null);
+    const { id } = (await s.register(null))!;
     expect(await s.saveScores([{ id, ts: 100n, score: 1n }, ...d2(id, [1, 100, 2]), { id, ts: 100n, score: 3n }, { id, ts: 101n, score: 4n }])).toEqual([true, true, false, true]);
     expect(await s.saveScores([{ id, ts: 100n, score: 5n }, ...d2(id, [1, 999, 6])])).toEqual([false, false]);
   });
 
   test("multi-row chunks with retries mixed in: reported per row, the first of a repeated msgId wins", async () => {
     const s = new SqliteClickerStore(db.db);
-    const { id } = await s.register(null);
+    const { id } = (await s.register(null))!;
     const run = (from: number, n: number): Array<[number, number, number]> => Array.from({ length: n }, (_, i) => [from + i, 7, from + i]);
     expect(await s.saveScores(d2(id, ...run(1, CHUNK_ROWS + 3)))).toEqual(Array(CHUNK_ROWS + 3).fill(true));
     const batch = d2(id, [5, 0, 0], [CHUNK_ROWS + 10, 0, 1], [CHUNK_ROWS + 10, 0, 2], ...run(CHUNK_ROWS + 20, CHUNK_ROWS), [CHUNK_ROWS + 10, 0, 3], [6, 0, 0]);
@@ -61,7 +61,7 @@ describe("draft-2 retries", () => {
 describe("gaps in msgIds", () => {
   test("a skipped run is recorded; late scores fill it one msgId at a time, splitting it", async () => {
     const s = new SqliteClickerStore(db.db);
-    const { id } = await s.register(null);
+    const { id } = (await s.register(null))!;
     await s.saveScores(d2(id, [1, 10, 1], [2, 20, 2]));
     expect(await gapsOf(s, id)).toEqual({ missing: 0, highest: 2, gaps: [] });
     await s.saveScores(d2(id, [7, 70, 3]));
@@ -82,8 +82,8 @@ describe("gaps in msgIds", () => {
 
   test("gaps inside one batch, per id; below the first msgId stored nothing is missing", async () => {
     const s = new SqliteClickerStore(db.db);
-    const a = (await s.register(null)).id;
-    const b = (await s.register(null)).id;
+    const a = ((await s.register(null))!).id;
+    const b = ((await s.register(null))!).id;
     await s.saveScores([...d2(a, [37, 1, 1], [40, 2, 2]), ...d2(b, [1, 1, 1]), ...d2(a, [20, 3, 3]), ...d2(b, [3, 2, 2])]);
     expect(await gapsOf(s, a)).toEqual({ missing: 2, highest: 40, gaps: [[38, 39]] });
     expect(await gapsOf(s, b)).toEqual({ missing: 1, highest: 3, gaps: [[2, 2]] });
@@ -98,7 +98,7 @@ describe("gaps in msgIds", () => {
 
   test("gaps and totals survive closing and reopening; the highest msgId is read back from disk", async () => {
     const s = new SqliteClickerStore(db.db);
-    const { id } = await s.register(null);
+    const { id } = (await s.register(null))!;
     await s.saveScores(d2(id, [1, 1, 1], [4, 4, 4]));
     db.close();
     db = openLocalStore(dir, silentLogger, migrations);
@@ -110,7 +110,7 @@ describe("gaps in msgIds", () => {
 
   test("a batch whose commit fails leaves gaps and totals as they were on disk", async () => {
     const s = new SqliteClickerStore(db.db);
-    const { id } = await s.register(null);
+    const { id } = (await s.register(null))!;
     await s.saveScores(d2(id, [1, 1, 1]));
     // "000000" is never issued: its row breaks the foreign key and the whole transaction fails.
     await expect(s.saveScores([...d2(id, [9, 9, 9]), { id: "000000", ts: 1n, score: 1n }])).rejects.toThrow();

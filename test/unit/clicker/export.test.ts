@@ -102,10 +102,10 @@ describe("SQLite: received_at and the history", () => {
 
   test("every score of one commit gets the commit's time; rows come back in stored order, only the chosen ids", async () => {
     let now = 1_747_474_200_000;
-    const s = new SqliteClickerStore(db.db, undefined, () => now);
-    const a = (await s.register(null)).id;
-    const b = (await s.register(null)).id;
-    const c = (await s.register(null)).id;
+    const s = new SqliteClickerStore(db.db, { now: () => now });
+    const a = ((await s.register(null))!).id;
+    const b = ((await s.register(null))!).id;
+    const c = ((await s.register(null))!).id;
     // 70 scores in one commit: more than one multi-row INSERT (64 rows each).
     const batch = Array.from({ length: 70 }, (_, i) => ({ id: i % 2 ? a : b, ts: BigInt(i), score: BigInt(i * 10) }));
     expect((await s.saveScores(batch)).every(Boolean)).toBe(true);
@@ -130,8 +130,8 @@ describe("SQLite: received_at and the history", () => {
 
   test("slices: a bounded scan window and a bounded number of rows, resumed where they stopped", async () => {
     const s = new SqliteClickerStore(db.db);
-    const a = (await s.register(null)).id;
-    const b = (await s.register(null)).id;
+    const a = ((await s.register(null))!).id;
+    const b = ((await s.register(null))!).id;
     // 30 of b, then 25 of a, then 30 of b.
     await s.saveScores(Array.from({ length: 30 }, (_, i) => ({ id: b, ts: BigInt(i), score: 1n })));
     await s.saveScores(Array.from({ length: 25 }, (_, i) => ({ id: a, ts: BigInt(i), score: BigInt(i) })));
@@ -160,7 +160,7 @@ describe("SQLite: received_at and the history", () => {
     raw.query("INSERT INTO clicker_senders (id, secret_hash) VALUES ('000007', 'h')").run();
     raw.query("INSERT INTO clicker_scores (sender_id, ts, score) VALUES ('000007', 1, 1)").run();
     migrate(raw, migrations, silentLogger);
-    const s = new SqliteClickerStore(raw, undefined, () => 1_700_000_000_000);
+    const s = new SqliteClickerStore(raw, { now: () => 1_700_000_000_000 });
     await s.saveScores([{ id: "000007", ts: 2n, score: 2n }]);
     const h = new SqliteScoreHistory(raw);
     const { rows } = await h.slice(["000007"], 0, await h.lastSeq());

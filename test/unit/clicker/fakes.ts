@@ -52,7 +52,7 @@ const gate = (): Gate => {
   return { release, wait };
 };
 
-/** In-memory ClickerStore. hold() makes the next calls wait until release(). */
+/** In-memory ClickerStore. hold() makes the next calls wait until letGo(). */
 export class MemoryStore implements ClickerStore {
   readonly secrets = new Map<string, string>();
   readonly scores: ScoreRecord[] = [];
@@ -64,7 +64,7 @@ export class MemoryStore implements ClickerStore {
   hold(): void {
     this.held = gate();
   }
-  release(): void {
+  letGo(): void {
     const g = this.held;
     this.held = null;
     g?.release();
@@ -73,14 +73,20 @@ export class MemoryStore implements ClickerStore {
     if (this.held) await this.held.wait;
   }
 
-  async register(secret: string | null): Promise<Registration> {
+  /** Ids released by the relay (their connections ended), in order. */
+  readonly released: string[] = [];
+  async register(secret: string | null, allowNew = true): Promise<Registration | null> {
     await this.wait();
     const known = secret !== null ? this.secrets.get(secret) : undefined;
     if (known) return { id: known, secret: secret!, known: true };
+    if (!allowNew) return null;
     const id = String(100000 + ++this.n);
     const fresh = `s${id}`.padEnd(32, "0");
     this.secrets.set(fresh, id);
     return { id, secret: fresh, known: false };
+  }
+  async release(id: string): Promise<void> {
+    this.released.push(id);
   }
   async saveScores(batch: readonly ScoreRecord[]): Promise<boolean[]> {
     await this.wait();

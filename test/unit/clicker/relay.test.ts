@@ -82,7 +82,7 @@ describe("clicker relay", () => {
     await turns.endTurn();
     // The write is held: nothing may be acknowledged or broadcast yet.
     expect([a.sent, b.sent, l.sent]).toEqual([[], [], []]);
-    store.release();
+    store.letGo();
     await settle();
     expect(store.batches).toEqual([3]);
     expect(a.take()).toEqual(["SCORED 10", "SCORED 11"]);
@@ -125,7 +125,7 @@ describe("clicker relay", () => {
     relay.message(a.state, "SCORE 3 1");
     await settle();
     expect(turns.pending).toBe(0);
-    store.release();
+    store.letGo();
     await settle();
     expect(a.take()).toEqual(["SCORED 2", `SCORE 2 ${id} 1`]);
     await turns.endTurn();
@@ -175,7 +175,7 @@ describe("clicker relay", () => {
     relay.message(a.state, "SCORE 2 2");
     await settle();
     await turns.endTurn();
-    store.release();
+    store.letGo();
     await settle();
     const seen = l.take();
     expect(seen[0]).toBe(`CONNECT ${id}`);
@@ -209,7 +209,7 @@ describe("clicker relay", () => {
     relay.message(a.state, "BOGUS");
     await settle();
     expect(a.sent).toEqual([]);
-    store.release();
+    store.letGo();
     await settle();
     await turns.endTurn();
     const [reg, ...rest] = a.take();
@@ -270,7 +270,7 @@ describe("clicker relay", () => {
     relay.message(a.state, "REGISTER");
     relay.message(a.state, "SCORE 1 1");
     relay.close(a.state);
-    store.release();
+    store.letGo();
     await settle();
     await turns.endTurn();
     expect(store.scores).toEqual([]);

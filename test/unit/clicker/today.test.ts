@@ -18,7 +18,7 @@ describe("clicker scores of today", () => {
   beforeEach(() => {
     dir = tempDir("switchboard-clicker-today-");
     db = openLocalStore(dir, silentLogger, migrations);
-    store = new SqliteClickerStore(db.db, undefined, () => now);
+    store = new SqliteClickerStore(db.db, { now: () => now });
   });
   afterEach(() => {
     db.close();
@@ -28,7 +28,7 @@ describe("clicker scores of today", () => {
   const score = (id: string, ts: number, s = 1) => store.saveScores([{ id, ts: BigInt(ts), score: BigInt(s) }]);
 
   test("every score is stored with its commit's time", async () => {
-    const a = (await store.register(null)).id;
+    const a = (await store.register(null))!.id;
     now = 5000;
     await store.saveScores([{ id: a, ts: 1n, score: 1n }, { id: a, ts: 2n, score: 2n, msgId: 7n }]);
     const rows = db.db.query<{ received_at: number }, []>("SELECT received_at FROM clicker_scores ORDER BY seq").all();
@@ -36,9 +36,9 @@ describe("clicker scores of today", () => {
   });
 
   test("counts since a moment per id, the latest of each, ids asked for that have none; new scores are added on the next call", async () => {
-    const a = (await store.register(null)).id;
-    const b = (await store.register(null)).id;
-    const c = (await store.register(null)).id;
+    const a = (await store.register(null))!.id;
+    const b = (await store.register(null))!.id;
+    const c = (await store.register(null))!.id;
     now = 100;
     await score(a, 1); // yesterday
     now = 200;
@@ -63,13 +63,13 @@ describe("clicker scores of today", () => {
   });
 
   test("the start of the day is found among many rows; rows stored before received_at existed do not count", async () => {
-    const a = (await store.register(null)).id;
+    const a = (await store.register(null))!.id;
     for (let i = 0; i < 300; i++) {
       now = 1000 + i;
       await score(a, i);
     }
     db.db.exec("UPDATE clicker_scores SET received_at = NULL WHERE seq <= 50");
-    const fresh = new SqliteClickerStore(db.db, undefined, () => now);
+    const fresh = new SqliteClickerStore(db.db, { now: () => now });
     expect((await fresh.activity(1000 + 200, []))[0]!.today).toBe(100);
     expect((await fresh.activity(0, []))[0]!.today).toBe(250);
     expect(await fresh.activity(5000, [])).toEqual([]);

@@ -9,6 +9,7 @@ import { NODES_KEY, Presence } from "../../../src/cluster/presence.ts";
 class FakeRedis {
   readonly zset = new Map<string, number>();
   readonly keys = new Map<string, string>();
+  connected = true;
   async send(cmd: string, args: string[]): Promise<unknown> {
     switch (cmd) {
       case "ZADD":
@@ -90,5 +91,15 @@ describe("presence", () => {
     await a.beat();
     expect(gone).toEqual(["b"]);
     expect(redis.zset.has(NODES_KEY)).toBe(false);
+  });
+
+  test("cut off from Redis: no heartbeat is queued to land late; a resync's heartbeat is", async () => {
+    const redis = new FakeRedis();
+    const a = presence(redis, "a");
+    redis.connected = false;
+    await a.beat();
+    expect(redis.zset.has("a")).toBe(false);
+    await a.beat(true);
+    expect(redis.zset.get("a")).toBeGreaterThan(Date.now());
   });
 });

@@ -127,6 +127,8 @@ function session() {
   const clients = conns.map((c) => hub.connect(c));
   const send = (who: number, text: string) => {
     const out = dispatch(text, methods, clients[who]!);
+    // One node with the in-memory registries answers every frame at once (docs/cluster.md#metronome).
+    if (out instanceof Promise) throw new Error("the in-memory hub answered asynchronously");
     for (const fn of out.after) fn();
     return out;
   };

@@ -97,7 +97,7 @@ describe("Socket.IO packet fuzz", () => {
 // ---- a session fed arbitrary traffic ----
 const opts: SioOptions = {
   pingIntervalMs: 10_000, pingTimeoutMs: 5_000, maxPayload: 10_000, upgradeTimeoutMs: 1_000, closeTimeoutMs: 1_000,
-  maxBufferedPackets: 1_000, connectTimeoutMs: 3_000, corsOrigin: ["*"], rateLimit: 1000, rateBurst: 1000,
+  maxBufferedPackets: 1_000, connectTimeoutMs: 3_000, corsOrigin: ["*"], rate: { rate: 1000, burst: 1000, queueMessages: 5000, queueBytes: 4 << 20 },
 };
 function server() {
   const clock = new FakeClock();

@@ -2,7 +2,7 @@
 // only where documented, get_id {client_id} and its old-id rules, ts_ms, and how a client of that
 // dialect is recognised. Pure: fake clock, fake connections.
 import { beforeEach, describe, expect, test } from "bun:test";
-import { dispatch, type Method } from "../../../src/protocols/metronome/codec.ts";
+import { dispatch, type SyncMethod } from "../../../src/protocols/metronome/codec.ts";
 import { NULL_PARAMS } from "../../../src/protocols/metronome/methods.ts";
 import { SequentialIds } from "../../../src/protocols/metronome/registry.ts";
 import { world, type World } from "./harness.ts";
@@ -11,7 +11,7 @@ const INVALID = (id: string) => `{"jsonrpc":"2.0","error":{"code":-32600,"messag
 
 describe("the codec's params-null leniency", () => {
   const seen: unknown[] = [];
-  const methods = new Map<string, Method<null>>([
+  const methods = new Map<string, SyncMethod<null>>([
     ["lenient", (p) => (seen.push(p), { result: "ok" })],
     ["strict", (p) => (seen.push(p), { result: "ok" })],
   ]);

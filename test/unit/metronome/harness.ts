@@ -29,7 +29,10 @@ export function world() {
   };
   /** One frame from the phone, exactly as written; the reply (if any) is sent first, then the effects. */
   const send = (p: Phone, frame: string | object): void => {
-    const { reply, after } = dispatch(typeof frame === "string" ? frame : JSON.stringify(frame), methods, p.s, opts);
+    const r = dispatch(typeof frame === "string" ? frame : JSON.stringify(frame), methods, p.s, opts);
+    // One node with the in-memory registries answers every frame at once (docs/cluster.md#metronome).
+    if (r instanceof Promise) throw new Error("the in-memory hub answered asynchronously");
+    const { reply, after } = r;
     if (reply !== null) p.peer.send(reply);
     for (const fn of after) fn();
   };

@@ -41,7 +41,10 @@ export const connect = (): Client => {
 
 /** Send one frame as a client would: the reply is sent first, then the after-effects run. */
 export function send(c: Client, frame: unknown): void {
-  const { reply, after } = dispatch(typeof frame === "string" ? frame : JSON.stringify(frame), methods, c.s);
+  const r = dispatch(typeof frame === "string" ? frame : JSON.stringify(frame), methods, c.s);
+  // One node with the in-memory registries answers every frame at once (docs/cluster.md#metronome).
+  if (r instanceof Promise) throw new Error("the in-memory hub answered asynchronously");
+  const { reply, after } = r;
   if (reply !== null) c.peer.send(reply);
   for (const fn of after) fn();
 }

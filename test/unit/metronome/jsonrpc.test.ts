@@ -1,13 +1,13 @@
 // The generic JSON-RPC 2.0 codec against the specification's own examples and its rules
 // (docs/metronome.md#json-rpc-errors, #batches).
 import { describe, expect, test } from "bun:test";
-import { classify, dispatch, encodeRequest, MAX_BATCH, type Method, type RpcParams } from "../../../src/protocols/metronome/codec.ts";
+import { classify, dispatch, encodeRequest, MAX_BATCH, type Method, type RpcParams, type SyncMethod } from "../../../src/protocols/metronome/codec.ts";
 import { RpcCode } from "../../../src/protocols/metronome/errors.ts";
 
 // The methods the specification's examples call.
 const calls: string[] = [];
 const num = (p: RpcParams | null | undefined, i: number, k: string) => (Array.isArray(p) ? p[i] : p?.[k]) as number;
-const specMethods = new Map<string, Method<null>>([
+const specMethods = new Map<string, SyncMethod<null>>([
   ["subtract", (p) => ({ result: num(p, 0, "minuend") - num(p, 1, "subtrahend") })],
   ["sum", (p) => ({ result: (p as number[]).reduce((a, b) => a + b, 0) })],
   ["get_data", () => ({ result: ["hello", 5] })],
@@ -147,7 +147,7 @@ describe("JSON-RPC 2.0 rules beyond the examples", () => {
 
   test("side effects run after the whole reply is built, in call order; errors add none", () => {
     const order: string[] = [];
-    const methods = new Map<string, Method<null>>([
+    const methods = new Map<string, SyncMethod<null>>([
       ["a", () => ({ result: 1, after: () => order.push("a") })],
       ["b", () => ({ result: 2, after: () => order.push("b") })],
     ]);
@@ -156,6 +156,32 @@ describe("JSON-RPC 2.0 rules beyond the examples", () => {
     for (const fn of r.after) fn();
     expect(order).toEqual(["a", "b"]);
     expect(JSON.parse(r.reply!)).toHaveLength(2);
+  });
+
+  test("a method that waits: the frame's reply comes when it is done; a sync frame stays sync", async () => {
+    const order: string[] = [];
+    let open: (() => void) | null = null;
+    const methods = new Map<string, Method<null>>([
+      ["now", () => (order.push("now"), { result: "n", after: () => order.push("after now") })],
+      ["later", () => new Promise((resolve) => (open = () => (order.push("later"), resolve({ result: "l", after: () => order.push("after later") }))))],
+    ]);
+    const sync = dispatch('{"jsonrpc":"2.0","method":"now","id":1}', methods, null);
+    expect(sync instanceof Promise).toBe(false);
+    const single = dispatch('{"jsonrpc":"2.0","method":"later","id":2}', methods, null);
+    expect(single instanceof Promise).toBe(true);
+    open!();
+    expect((await single).reply).toBe('{"jsonrpc":"2.0","result":"l","id":2}');
+    order.length = 0;
+    // In a batch the calls after a waiting one run only once it is done, in order.
+    const batch = dispatch('[{"jsonrpc":"2.0","method":"now","id":3},{"jsonrpc":"2.0","method":"later","id":4},{"jsonrpc":"2.0","method":"now","id":5},{"jsonrpc":"2.0","method":"zz","id":6}]', methods, null);
+    expect(order).toEqual(["now"]);
+    open!();
+    const r = await batch;
+    expect(order).toEqual(["now", "later", "now"]);
+    expect(JSON.parse(r.reply!).map((x: { id: number }) => x.id)).toEqual([3, 4, 5, 6]);
+    expect(r.errors).toBe(1);
+    for (const fn of r.after) fn();
+    expect(order.slice(3)).toEqual(["after now", "after later", "after now"]);
   });
 
   test("a batch over the limit is refused as a whole", () => {

@@ -11,7 +11,7 @@ import { FakeClock, FakeLink } from "./fakes.ts";
 
 const opts: SioOptions = {
   pingIntervalMs: 10_000, pingTimeoutMs: 5_000, maxPayload: 10_000, upgradeTimeoutMs: 1_000, closeTimeoutMs: 1_000,
-  maxBufferedPackets: 1_000, connectTimeoutMs: 3_000, corsOrigin: ["*"], rateLimit: 1000, rateBurst: 1000,
+  maxBufferedPackets: 1_000, connectTimeoutMs: 3_000, corsOrigin: ["*"],
 };
 
 function connected() {

@@ -21,8 +21,6 @@ const base: SioOptions = {
   maxBufferedPackets: 1_000,
   connectTimeoutMs: 3_000,
   corsOrigin: ["*"],
-  rateLimit: 1000,
-  rateBurst: 1000,
   recovery: bounds,
 };
 
@@ -173,6 +171,23 @@ describe("away and back", () => {
     back.send(`40{"pid":"${c.reply.pid}"}`);
     expect(back.take().map((f) => (f.startsWith("40") ? "connect" : ev(f).event))).toEqual(["connect", "never read"]);
     expect(c.socket.recovered).toBe(true);
+  });
+
+  test("an event delivered while a socket is away can be withdrawn: its client never gets it; one already sent stays", () => {
+    const c = connect();
+    const sent = c.socket.deliver("sent", 1); // sent, not confirmed
+    kill(c);
+    const kept = c.socket.deliver("kept", 2);
+    const taken = c.socket.deliver("taken back", 3);
+    c.socket.withdraw(taken);
+    c.socket.withdraw(sent); // already on the wire: stays in the log
+    expect(io.recovery!.stats().packets).toBe(2);
+    const back = open();
+    back.send(`40{"pid":"${c.reply.pid}"}`);
+    expect(back.take().map((f) => (f.startsWith("40") ? "connect" : ev(f).event))).toEqual(["connect", "sent", "kept"]);
+    expect(kept).toBeGreaterThan(sent);
+    c.socket.withdraw(kept); // connected again: nothing is taken back
+    expect(io.recovery!.stats().packets).toBe(2);
   });
 
   test("it can be away and back again and again; an offset already confirmed is not one to come back with", () => {

@@ -12,9 +12,14 @@ class FakePeer implements RelayPeer {
   }
   /** What other peers' handlers sent it: recorded like its own replies, and counted apart. */
   delivered = 0;
-  deliver(event: string, payload: Payload): void {
-    this.delivered++;
+  /** Deliveries taken back (withdraw), by what deliver returned. */
+  readonly withdrawn: number[] = [];
+  deliver(event: string, payload: Payload): number {
     this.got.push([event, payload]);
+    return ++this.delivered;
+  }
+  withdraw(delivery: number): void {
+    this.withdrawn.push(delivery);
   }
   take(): Array<[string, Payload]> {
     return this.got.splice(0);
@@ -30,10 +35,12 @@ const peer = (key: string, roles?: Roles) => {
   return p;
 };
 
-/** Monitor "m" registered as "dev", and users that queried it. */
+/** The monitor of monitorWithUsers. */
+let mon: FakePeer;
+/** Monitor "m" registered as "dev" (mon), and users that queried it. */
 const monitorWithUsers = (...users: string[]): FakePeer[] => {
   const peers = users.map((k) => peer(k));
-  peer("m");
+  mon = peer("m");
   relay.con("m", { monitor_id: "dev" });
   for (const u of users) relay.query(u, { monitor_id: "dev" });
   return peers;
@@ -151,11 +158,48 @@ describe("monitor", () => {
     expect(relay.monitors()).toBe(0);
   });
 
-  test("a user that left gets nothing, and its pending command can still be finished", () => {
-    monitorWithUsers("u");
+  test("a user that leaves takes its unfinished commands: out of the monitor's queue, their deliveries withdrawn; the others' stay", () => {
+    monitorWithUsers("u", "other");
+    const m = mon;
     relay.commandSend("u", { command: "a" });
+    relay.commandSend("other", { command: "b" });
+    relay.commandSend("u", { command: "c" });
+    expect(pending.size()).toBe(3);
     relay.leave("u");
-    expect(relay.commandDone("m", {}).payload).toEqual({ reason: "ok", id: "id1" });
+    expect(pending.size()).toBe(1);
+    expect(pending.countFrom("u")).toBe(0);
+    expect(m.withdrawn).toEqual([1, 3]); // "command do" a and c
+    expect(relay.commandDone("m", { id: "id1" }).payload).toEqual({ reason: Reason.unknownId });
+    expect(relay.commandDone("m", {}).payload).toEqual({ reason: "ok", id: "id2" }); // the oldest left is other's
+  });
+});
+
+describe("caps on unfinished commands (docs/socketio.md#caps)", () => {
+  beforeEach(() => {
+    relay = new CommandRelay(new MemoryMonitorDirectory(), pending, () => `id${++n}`, { perMonitor: 3, perUser: 2 });
+  });
+
+  test("per user: past it command failed; a finished command frees a place", () => {
+    const [u] = monitorWithUsers("u") as [FakePeer];
+    expect(relay.commandSend("u", { command: "a" }).event).toBe("command ok");
+    expect(relay.commandSend("u", { command: "b" }).event).toBe("command ok");
+    expect(relay.commandSend("u", { command: "c" })).toEqual({ event: "command failed", payload: { reason: Reason.userBusy } });
+    relay.commandDone("m", {});
+    u.take();
+    expect(relay.commandSend("u", { command: "d" }).event).toBe("command ok");
+  });
+
+  test("per monitor, whoever sent them: past it command failed; nothing was handed to the monitor", () => {
+    monitorWithUsers("u", "v");
+    const m = mon;
+    relay.commandSend("u", { command: "a" });
+    relay.commandSend("u", { command: "b" });
+    relay.commandSend("v", { command: "c" });
+    const before = m.delivered;
+    expect(relay.commandSend("v", { command: "d" })).toEqual({ event: "command failed", payload: { reason: Reason.monitorBusy } });
+    expect(m.delivered).toBe(before);
+    relay.commandError("m", { id: "id1" });
+    expect(relay.commandSend("v", { command: "e" }).event).toBe("command ok");
   });
 });
 

@@ -25,6 +25,13 @@ async function get(s: EngineSession): Promise<string> {
   return ok ? body : "refused";
 }
 
+/** A GET held open; `body` is what it got (empty until answered). */
+function hold(s: EngineSession): { body: string } {
+  const reply = { body: "" };
+  s.poll((b) => (reply.body = b));
+  return reply;
+}
+
 /** A session past its handshake, with a GET held open; `reply.body` is what that GET got. */
 async function withPendingGet(): Promise<{ s: EngineSession; reply: { body: string } }> {
   const s = session();
@@ -123,11 +130,14 @@ describe("heartbeat", () => {
     const s = session();
     await get(s);
     for (let i = 0; i < 3; i++) {
+      const poll = hold(s); // the client's GET waits for the ping
       clock.advance(1000);
-      expect(await get(s)).toBe("2");
+      await Promise.resolve();
+      expect(poll.body).toBe("2");
       clock.advance(400);
       s.post("3");
     }
+    hold(s);
     clock.advance(999);
     expect(closedWith).toEqual([]);
   });
@@ -135,11 +145,60 @@ describe("heartbeat", () => {
   test("no pong within pingTimeout closes the session", async () => {
     const s = session();
     await get(s);
-    clock.advance(1000 + 499);
+    const poll = hold(s);
+    clock.advance(1000);
+    await Promise.resolve();
+    expect(poll.body).toBe("2");
+    hold(s); // it polls again, but never answers the ping
+    clock.advance(499);
     expect(closedWith).toEqual([]);
     clock.advance(1);
     expect(closedWith).toEqual(["ping timeout"]);
     expect(clock.pending).toBe(0);
+  });
+
+  test("a polling client that does not come back for its next GET within pingTimeout is dropped", async () => {
+    const s = session();
+    expect((await get(s)).startsWith("0")).toBe(true); // the handshake, and nothing after it
+    clock.advance(499);
+    expect(closedWith).toEqual([]);
+    clock.advance(1);
+    expect(closedWith).toEqual(["ping timeout"]);
+    expect(clock.pending).toBe(0);
+  });
+
+  test("the deadline for the next GET starts when a GET is answered; a held GET keeps the session", async () => {
+    const s = session();
+    await get(s);
+    clock.advance(400);
+    const poll = hold(s); // in time
+    clock.advance(900); // held while waiting for the ping: no deadline runs
+    expect(closedWith).toEqual([]);
+    clock.advance(100); // the ping answers it; from now on the next GET is due within 500 ms
+    await Promise.resolve();
+    expect(poll.body).toBe("2");
+    s.post("3");
+    clock.advance(499);
+    expect(closedWith).toEqual([]);
+    clock.advance(1);
+    expect(closedWith).toEqual(["ping timeout"]);
+  });
+
+  test("while an upgrade probe runs the client does not poll: no deadline until the probe is dropped", async () => {
+    const { s, reply } = await withPendingGet();
+    const link = new FakeLink();
+    s.attachProbe(link);
+    s.wsFrame(link, "2probe");
+    await Promise.resolve();
+    expect(reply.body).toBe("6"); // the GET released with a noop; the client pauses polling
+    clock.advance(900);
+    expect(closedWith).toEqual([]);
+    s.wsFrame(link, "4no upgrade"); // the probe is abandoned: from now on the client must poll again
+    expect(link.closed).not.toBeNull();
+    clock.advance(499);
+    expect(closedWith).toEqual([]);
+    clock.advance(1); // 500 ms after the probe was dropped (the heartbeat would wait until 1500)
+    expect(closedWith).toEqual(["ping timeout"]);
   });
 
   test("another packet while a pong is awaited refreshes the timeout once", () => {

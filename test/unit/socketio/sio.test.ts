@@ -1,5 +1,5 @@
-// Unit tests of the Socket.IO layer (namespaces, auth check, events, acks, rooms, rate limit,
-// connect timeout) on a fake clock, fake WebSocket links and recording topics.
+// Unit tests of the Socket.IO layer (namespaces, auth check, events, acks, rooms, connect
+// timeout; the rate limit: rate.test.ts) on a fake clock, fake WebSocket links and recording topics.
 import { beforeEach, describe, expect, test } from "bun:test";
 import { silentLogger } from "../../../src/log.ts";
 import type { EngineSession } from "../../../src/socketio/engine/session.ts";
@@ -16,8 +16,6 @@ const base: SioOptions = {
   maxBufferedPackets: 1_000,
   connectTimeoutMs: 3_000,
   corsOrigin: ["*"],
-  rateLimit: 1000,
-  rateBurst: 1000,
 };
 let clock: FakeClock;
 let published: Array<[string, string]>;
@@ -212,29 +210,6 @@ describe("events and acks", () => {
     expect(c.link.take()).toEqual(["41"]);
     expect(c.link.closed).not.toBeNull();
     expect(reasons).toEqual(["server namespace disconnect"]);
-  });
-
-  test("events over the rate get the rateLimited reply; a flood closes the session", () => {
-    server({ rateLimit: 1, rateBurst: 2 });
-    const c = connected();
-    const handled: unknown[] = [];
-    c.socket.on("e", (args) => handled.push(args[0]));
-    const refused: string[] = [];
-    io.rateLimited = (_s, event, ack) => {
-      refused.push(event);
-      ack?.("slow down");
-    };
-    c.send('42["e",1]');
-    c.send('42["e",2]');
-    c.send('421["e",3]');
-    expect(handled).toEqual([1, 2]);
-    expect(refused).toEqual(["e"]);
-    expect(c.link.take()).toEqual(['431["slow down"]']);
-    clock.advance(1000); // one token back
-    c.send('42["e",4]');
-    expect(handled).toEqual([1, 2, 4]);
-    for (let i = 0; i < 3; i++) c.send('42["e",5]');
-    expect(c.link.closed).not.toBeNull();
   });
 });
 
