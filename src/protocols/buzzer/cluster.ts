@@ -14,7 +14,7 @@ import type { PoolEntry } from "./directory.ts";
 import { PHONES_POOL } from "./phones.ts";
 import type { BuzzerPort } from "./port.ts";
 import type { QuizDeps } from "./quiz.ts";
-import { Calls, K, RemoteConn, type CloseMsg, type CmdMsg, type ConnMsg, type NodeLink, type PhoneMsg, type ReplyMsg } from "./remote.ts";
+import { Calls, K, StandIns, type CloseMsg, type CmdMsg, type ConnMsg, type NodeLink, type PhoneMsg, type ReplyMsg } from "./remote.ts";
 import { EVENTS_TOPIC, type Mediator, type MediatorClient } from "./state.ts";
 import { WallClock, retime } from "./wall.ts";
 
@@ -48,7 +48,7 @@ export class BuzzerCluster {
   private readonly link: NodeLink;
   private front!: BuzzerFront;
   /** Stand-ins of other nodes' sockets, by `${conn}@${node}`. */
-  private readonly standIns = new Map<string, MediatorClient>();
+  private standIns!: StandIns;
   /** Nodes seen gone (and when), until presence counts them alive again. */
   private readonly departed = new Map<string, number>();
   private readonly warned = new Set<string>();
@@ -113,6 +113,7 @@ export class BuzzerCluster {
     const { port } = this.deps;
     this.mediator = mediator;
     const d = this.deps;
+    this.standIns = new StandIns({ link: this.link, wall: this.wall, log: d.log, calls: this.calls, open: (c) => mediator.open(c), close: (mc) => mediator.close(mc) });
     this.front = new BuzzerFront({
       mediator,
       quiz: this.quiz,
@@ -137,11 +138,11 @@ export class BuzzerCluster {
           this.deps.log.error("buzzer node message failed", { kind, from, err: err as Error });
         }
       });
-    on<CmdMsg>(K.cmd, (m, from) => void mediator.command(this.standIn(from, m.c, m.s), m.m));
-    on<PhoneMsg>(K.phone, (m, from) => this.quiz.phoneFrom(this.standIn(from, m.c, m.s).conn, m.b, m.w));
+    on<CmdMsg>(K.cmd, (m, from) => void mediator.command(this.standIns.get(from, m.c, m.s), m.m));
+    on<PhoneMsg>(K.phone, (m, from) => this.quiz.phoneFrom(this.standIns.get(from, m.c, m.s).conn, m.b, m.w));
     on<ReplyMsg>(K.reply, (m, from) => this.calls.answer(m, from));
     on<CloseMsg>(K.close, (m) => this.connById(m.c)?.close(m.code, m.reason));
-    on<ConnMsg>(K.end, (m, from) => this.endStandIn(`${m.c}@${from}`));
+    on<ConnMsg>(K.end, (m, from) => this.standIns.end(from, m.c));
     port.bus.handle(EVENTS_TOPIC, (topic, data) => this.heard(topic, data));
     port.onGone((node) => this.gone(node));
     port.onReap((node) => this.reap(node));
@@ -165,33 +166,9 @@ export class BuzzerCluster {
     this.front.closed(mc);
   }
 
-  // ---- other nodes' sockets ----
-
-  private standIn(node: string, c: number, s: number): MediatorClient {
-    const key = `${c}@${node}`;
-    let mc = this.standIns.get(key);
-    if (!mc) {
-      const conn = new RemoteConn<MediatorClient>(node, c, this.link, this.wall, this.deps.log);
-      mc = this.mediator.open(conn);
-      conn.state = mc;
-      this.standIns.set(key, mc);
-    }
-    (mc.conn as RemoteConn).s = s;
-    return mc;
-  }
-
-  private endStandIn(key: string): void {
-    const mc = this.standIns.get(key);
-    if (!mc) return;
-    this.standIns.delete(key);
-    for (const node of this.calls.drop(mc.conn)) this.link.send(node, K.end, { c: mc.conn.id } satisfies ConnMsg);
-    this.mediator.close(mc);
-  }
-
+  /** A socket of this node, or a stand-in here for another node's. */
   private connById(id: number) {
-    if (id > 0) return this.front.conn(id);
-    for (const mc of this.standIns.values()) if (mc.conn.id === id) return mc.conn;
-    return undefined;
+    return id > 0 ? this.front.conn(id) : this.standIns.byId(id);
   }
 
   // ---- the pool directory ----
@@ -252,7 +229,7 @@ export class BuzzerCluster {
     this.departed.set(node, this.deps.clock.mono());
     this.calls.lose(node);
     this.calls.forgetNode(node);
-    for (const [key, mc] of [...this.standIns]) if ((mc.conn as RemoteConn).node === node) this.endStandIn(key);
+    this.standIns.endAll(node);
     void this.quiz.leadership.gone(node);
   }
 
@@ -316,7 +293,7 @@ export class BuzzerCluster {
         this.cut = true;
         void this.quiz.leadership.tick();
         this.calls.lose(null);
-        for (const key of [...this.standIns.keys()]) this.endStandIn(key);
+        this.standIns.endAll(null);
       } else void this.quiz.leadership.tick();
       this.wasReady = ready;
       this.watch();

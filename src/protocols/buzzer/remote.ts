@@ -7,6 +7,7 @@
 import type { Logger } from "../../log.ts";
 import type { Conn } from "../../transport/types.ts";
 import type { Command } from "./codec.ts";
+import type { MediatorClient } from "./state.ts";
 import { retime, type WallClock } from "./wall.ts";
 
 /** What the buzzer needs of the cluster's node messages (NodeMessages has it). */
@@ -197,5 +198,58 @@ export class Calls {
 
   get size(): number {
     return this.waiting.size;
+  }
+}
+
+export interface StandInsDeps {
+  link: NodeLink;
+  wall: WallClock;
+  log: Logger;
+  calls: Calls;
+  open(conn: RemoteConn<MediatorClient>): MediatorClient;
+  close(mc: MediatorClient): void;
+}
+
+/** The stand-ins of other nodes' sockets that sent this node commands, until they close or their node goes. */
+export class StandIns {
+  private readonly all = new Map<string, MediatorClient>();
+
+  constructor(private readonly deps: StandInsDeps) {}
+
+  /** Socket c of node, answering its command s. */
+  get(node: string, c: number, s: number): MediatorClient {
+    const key = `${c}@${node}`;
+    let mc = this.all.get(key);
+    if (!mc) {
+      const conn = new RemoteConn<MediatorClient>(node, c, this.deps.link, this.deps.wall, this.deps.log);
+      mc = this.deps.open(conn);
+      conn.state = mc;
+      this.all.set(key, mc);
+    }
+    (mc.conn as RemoteConn).s = s;
+    return mc;
+  }
+
+  /** Socket c of node closed: its stand-in goes (and the nodes it sent commands on to are told). */
+  end(node: string, c: number): void {
+    const key = `${c}@${node}`;
+    const mc = this.all.get(key);
+    if (!mc) return;
+    this.all.delete(key);
+    for (const n of this.deps.calls.drop(mc.conn)) this.deps.link.send(n, K.end, { c: mc.conn.id } satisfies ConnMsg);
+    this.deps.close(mc);
+  }
+
+  /** A node is gone (or, null, this node was cut off): its stand-ins go. */
+  endAll(node: string | null): void {
+    for (const mc of [...this.all.values()]) {
+      const conn = mc.conn as RemoteConn;
+      if (node === null || conn.node === node) this.end(conn.node, conn.c);
+    }
+  }
+
+  byId(id: number): Conn | undefined {
+    for (const mc of this.all.values()) if (mc.conn.id === id) return mc.conn;
+    return undefined;
   }
 }
