@@ -18,10 +18,11 @@ import { f3 } from "./scenarios/f3.ts";
 import { f4 } from "./scenarios/f4.ts";
 import { quiz } from "./scenarios/quiz.ts";
 import { x1 } from "./scenarios/x1.ts";
+import { x2 } from "./scenarios/x2.ts";
 import { r1 } from "./scenarios/flood.ts";
 
 type Scenario = (o: Opts) => Promise<Section>;
-export const scenarios: Record<string, Scenario> = { f1, f2, f3, f4, m1, m2, r1, s1, startup, sync, quiz, x1 };
+export const scenarios: Record<string, Scenario> = { f1, f2, f3, f4, m1, m2, r1, s1, startup, sync, quiz, x1, x2 };
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({

@@ -43,7 +43,8 @@ export class ClusterBus {
   }
 
   /**
-   * A protocol whose frames differ per node (the metronome's start_ts are in each phone's clock)
+   * A protocol whose frames differ per node (the metronome's start_ts are in each phone's clock,
+   * the buzzer's ts in each node's)
    * carries its own events across nodes for the topics under `prefix`: frames published to those
    * topics stay on this node, and what other nodes emit() on them goes to fn, not to the sockets.
    * Sockets subscribing to such a topic do not subscribe its channel: the protocol does

@@ -32,6 +32,8 @@ export const forbidden = (command: string): ErrorReply =>
 /** set_name while the database cannot write (disk full, I/O error): the name is shown, not kept. */
 export const storageUnavailable = (): ErrorReply =>
   errorReply("storage_unavailable", "the name is in use but could not be stored: the database cannot write now", "set_name");
+/** Several nodes: phone_join while the phones' registry (Redis) cannot be reached (docs/cluster.md#buzzer). */
+export const phonesOutOfReach = (): ErrorReply => errorReply("phone", "the phones' registry is out of reach: try again in a moment", null);
 export const invalidField = (field: string, message = EXPECTED[field] ?? "invalid value"): ErrorReply =>
   errorReply("invalid_data_type", message, field);
 
@@ -51,4 +53,6 @@ export const ConnectError = {
   notAllowed: (id: string) => `'${id}' is not a device the operator allows (--pool, --pool-allow)`,
   notADevice: (id: string) => `'${id}' is not a serial port or input device`,
   noAnswer: (id: string) => `No answer from the buzzer receiver on '${id}'`,
+  /** Several nodes: the node the pool's device is plugged into did not answer (docs/cluster.md#buzzer). */
+  nodeGone: (id: string) => `The node that holds '${id}' is out of reach`,
 } as const;

@@ -32,6 +32,8 @@ export interface GameDeps {
   /** How long a press while not armed locks its buzzer out, from that press (ms). */
   falseStartMs: number;
   names: NameStore;
+  /** The last round number before this game's first (a new leader of several nodes goes on from the last one's). */
+  round?: number;
 }
 
 /** A press: `at` is the press instant in server monotonic ms (receive time, kernel time, or a phone's converted time). */
@@ -79,7 +81,9 @@ export class Game {
   /** Reads under way: a second prefetch of the same buzzer waits for the same read. */
   private readonly lookups = new Map<string, Promise<void>>();
 
-  constructor(private readonly deps: GameDeps) {}
+  constructor(private readonly deps: GameDeps) {
+    this.round = deps.round ?? 0;
+  }
 
   /** Start a new round (also while armed: the old round ends, without `first` if it was still settling). */
   arm(): number {
@@ -140,6 +144,11 @@ export class Game {
     this.names.set(key(pool, buzzer), name);
     if (this.order.some((e) => e.pool === pool && e.buzzer === buzzer)) this.publishOrder();
     return this.deps.names.set(pool, buzzer, name);
+  }
+
+  /** A name set elsewhere (another node's game), known here from now on without storing it. */
+  remember(pool: string, buzzer: number, name: string | null): void {
+    this.names.set(key(pool, buzzer), name);
   }
 
   /** The name known now (null also while the store has not answered yet). */

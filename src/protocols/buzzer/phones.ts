@@ -1,13 +1,14 @@
 // Phones as buzzers (docs/buzzer.md#phones-as-buzzers), pure: the registry of the virtual pool
-// "phones" (buzzer ids 1..255, kept per phone id across reloads and reconnects), a clock offset
-// estimate per connection, and the conversion of a press on the phone's clock to server
-// monotonic ms. Connections are known by their id only; time comes from the injected Clock.
+// "phones" (its rules in phonebook.ts), a clock offset estimate per connection, and the
+// conversion of a press on the phone's clock to server monotonic ms. Connections are known by
+// their id only; time comes from the injected Clock.
 import type { Clock } from "../../transport/types.ts";
 import { exchangeOffset, type Exchange } from "../metronome/clock-sync.ts";
 import { errorReply, type ErrorReply } from "./errors.ts";
+import { DEFAULT_KEEP_MS, PhoneBook, type JoinResult } from "./phonebook.ts";
 
 export const PHONES_POOL = "phones";
-export const MAX_PHONES = 255;
+export { DEFAULT_KEEP_MS, MAX_PHONES, phonesFull, type JoinResult } from "./phonebook.ts";
 
 export interface PhonesDeps {
   clock: Clock;
@@ -19,7 +20,6 @@ export interface PhonesDeps {
   newPhoneId?: () => string;
 }
 
-export const DEFAULT_KEEP_MS = 60 * 60 * 1000;
 export const DEFAULT_MAX_PRESS_AGE_MS = 500;
 
 /**
@@ -72,29 +72,6 @@ export class PhoneClock {
   }
 }
 
-interface Phone {
-  id: string;
-  buzzer: number;
-  name: string;
-  /** The connection using it, or null while absent. */
-  conn: number | null;
-  absentSince: number | null;
-}
-
-export interface JoinResult {
-  buzzer: number;
-  phoneId: string;
-  name: string;
-  /** The phone is new or joined with another name than last time: the name should be applied. */
-  nameChanged: boolean;
-  /** The buzzer was absent (or new) and is connected now: announce it. */
-  connected: boolean;
-  /** Another connection held this phone (a second tab, a reload before the old socket closed); it no longer does. */
-  replaced: number | null;
-  /** This connection held another phone, which is absent now: announce that it went away. */
-  left: number | null;
-}
-
 export interface SyncReply {
   client_ts: number;
   server_recv_ts: number;
@@ -110,20 +87,15 @@ export interface PhonePress {
 }
 
 export const notJoined = (): ErrorReply => errorReply("phone", "join first: send phone_join", null);
-export const phonesFull = (): ErrorReply => errorReply("phone", `all ${MAX_PHONES} phone buzzers are taken`, null);
 
 export class Phones {
-  private readonly byId = new Map<string, Phone>();
-  private readonly byConn = new Map<number, Phone>();
+  private readonly book: PhoneBook<number>;
   private readonly clocks = new Map<number, PhoneClock>();
-  private readonly keepMs: number;
   private readonly maxPressAgeMs: number;
-  private readonly newPhoneId: () => string;
 
   constructor(private readonly deps: PhonesDeps) {
-    this.keepMs = deps.keepMs ?? DEFAULT_KEEP_MS;
     this.maxPressAgeMs = deps.maxPressAgeMs ?? DEFAULT_MAX_PRESS_AGE_MS;
-    this.newPhoneId = deps.newPhoneId ?? randomPhoneId;
+    this.book = new PhoneBook(deps.keepMs ?? DEFAULT_KEEP_MS, deps.newPhoneId ?? randomPhoneId);
   }
 
   /** sync_time: the server's receive and send instants (monotonic ms), and learn from the reported exchange. */
@@ -135,66 +107,41 @@ export class Phones {
     return { client_ts: clientTs, server_recv_ts: us(recv), server_send_ts: us(this.deps.clock.mono()) };
   }
 
-  /**
-   * phone_join: a known phone id gets its buzzer back, an unknown but well-formed one (the server
-   * restarted) is registered as given, none gets a new id. Ids free for longer than keepMs are reused.
-   */
+  /** phone_join (the registry's rules: phonebook.ts). */
   join(conn: number, name: string, phoneId: string | null): JoinResult | ErrorReply {
-    const now = this.deps.clock.mono();
-    this.sweep(now);
-    let phone = phoneId === null ? undefined : this.byId.get(phoneId);
-    const fresh = !phone;
-    if (!phone) {
-      const buzzer = this.freeBuzzer();
-      if (buzzer === null) return phonesFull();
-      phone = { id: phoneId ?? this.unusedId(), buzzer, name, conn: null, absentSince: now };
-      this.byId.set(phone.id, phone);
-    }
-    let left: number | null = null;
-    const held = this.byConn.get(conn);
-    if (held && held !== phone) {
-      this.detach(held, now);
-      left = held.buzzer;
-    }
-    const replaced = phone.conn !== null && phone.conn !== conn ? phone.conn : null;
-    if (replaced !== null) this.byConn.delete(replaced);
-    const connected = phone.conn === null;
-    const nameChanged = fresh || phone.name !== name;
-    phone.name = name;
-    phone.conn = conn;
-    phone.absentSince = null;
-    this.byConn.set(conn, phone);
-    return { buzzer: phone.buzzer, phoneId: phone.id, name, nameChanged, connected, replaced, left };
+    return this.book.join(conn, name, phoneId, this.deps.clock.mono());
   }
 
   /** A press on the phone's clock, converted to server time (docs/buzzer.md#fairness-and-its-limits). */
   press(conn: number, clientTs: number): PhonePress | ErrorReply {
-    const phone = this.byConn.get(conn);
-    if (!phone) return notJoined();
+    const buzzer = this.book.buzzerOf(conn);
+    if (buzzer === null) return notJoined();
+    return { buzzer, ...this.convert(conn, clientTs) };
+  }
+
+  /** A press instant on a connection's phone clock as server monotonic ms, and its arrival. */
+  convert(conn: number, clientTs: number): { at: number; recv: number } {
     const recv = this.deps.clock.mono();
     const c = this.clockOf(conn);
     c.oneWaySample(clientTs, recv); // without any sync this alone places the press at its arrival
     const converted = clientTs - c.offset!;
-    return { buzzer: phone.buzzer, at: Math.min(recv, Math.max(recv - this.maxPressAgeMs, converted)), recv };
+    return { at: Math.min(recv, Math.max(recv - this.maxPressAgeMs, converted)), recv };
   }
 
   /** The connection closed: its clock estimate goes, its phone is absent from now. Returns that phone's buzzer. */
   forget(conn: number): number | null {
     this.clocks.delete(conn);
-    const phone = this.byConn.get(conn);
-    if (!phone) return null;
-    this.detach(phone, this.deps.clock.mono());
-    return phone.buzzer;
+    return this.book.leave(conn, this.deps.clock.mono());
   }
 
   /** Buzzer ids of the phones connected now, ascending (`list buzzers`). */
   connected(): number[] {
-    return [...this.byConn.values()].map((p) => p.buzzer).sort((a, b) => a - b);
+    return this.book.connected();
   }
 
   /** The buzzer a connection plays, or null. */
   buzzerOf(conn: number): number | null {
-    return this.byConn.get(conn)?.buzzer ?? null;
+    return this.book.buzzerOf(conn);
   }
 
   /** The connection's current offset estimate (phone − server, ms), or null without samples. */
@@ -206,38 +153,6 @@ export class Phones {
     let c = this.clocks.get(conn);
     if (!c) this.clocks.set(conn, (c = new PhoneClock()));
     return c;
-  }
-
-  private detach(phone: Phone, now: number): void {
-    if (phone.conn !== null) this.byConn.delete(phone.conn);
-    phone.conn = null;
-    phone.absentSince = now;
-  }
-
-  private sweep(now: number): void {
-    for (const p of this.byId.values()) if (p.absentSince !== null && now - p.absentSince >= this.keepMs) this.byId.delete(p.id);
-  }
-
-  /**
-   * The lowest free id; when all are registered, the id of the phone absent longest (so a script
-   * that joins and leaves in a loop cannot use the pool up); null only when every one is connected.
-   */
-  private freeBuzzer(): number | null {
-    const used = new Set([...this.byId.values()].map((p) => p.buzzer));
-    for (let b = 1; b <= MAX_PHONES; b++) if (!used.has(b)) return b;
-    let oldest: Phone | null = null;
-    for (const p of this.byId.values()) if (p.absentSince !== null && (oldest === null || p.absentSince < oldest.absentSince!)) oldest = p;
-    if (!oldest) return null;
-    this.byId.delete(oldest.id);
-    return oldest.buzzer;
-  }
-
-  private unusedId(): string {
-    for (let i = 0; i < 100; i++) {
-      const id = this.newPhoneId();
-      if (!this.byId.has(id)) return id;
-    }
-    throw new Error("newPhoneId keeps returning ids in use");
   }
 }
 

@@ -1,5 +1,6 @@
 // /mediator wiring (docs/buzzer.md): the route, the socket events, the pools from --pool, the
-// gauge. The only buzzer file that knows Elysia and sockets.
+// gauge. The only buzzer file that knows Elysia and sockets. With --redis, pools, events, the game
+// and the phones are shared across nodes through BuzzerCluster (docs/cluster.md#buzzer).
 import type { LinkTimings } from "../../drivers/jeoparty/link.ts";
 import type { ProtocolFactory } from "../types.ts";
 import { Globs } from "../../access/glob.ts";
@@ -8,6 +9,8 @@ import { encode } from "./codec.ts";
 import { ConnectError, errorReply } from "./errors.ts";
 import { deviceOpener, vetDevice } from "./devices.ts";
 import type { NameStore } from "./game.ts";
+import { BuzzerCluster, buzzerPort } from "./cluster.ts";
+import { SharedNames } from "./shared-names.ts";
 import { buzzerStatus } from "./status.ts";
 import { EVENTS_TOPIC, Mediator, parsePoolSpec, type MediatorClient, type PoolSpec } from "./state.ts";
 
@@ -34,20 +37,37 @@ export function buzzerProtocol(opts: Partial<BuzzerOptions> = {}): ProtocolFacto
     const allow = new Globs(config.poolAllow);
     const vet = (spec: PoolSpec) =>
       configured.has(spec.id) || allow.matches(spec.id) ? vetDevice(spec) : ConnectError.notAllowed(spec.id);
+    const local = transport.topics("buzzer");
+    const cluster = ctx.cluster;
+    const net = cluster
+      ? new BuzzerCluster({
+          port: buzzerPort(cluster),
+          local,
+          clock,
+          log,
+          connectTimeoutMs: opts.connectTimeoutMs ?? 5000,
+          // Frames waiting for another node are bounded like the rate queue (never below a small floor).
+          maxHeld: Math.max(config.rateQueue, 100),
+          rateLimited: RATE_LIMITED,
+        })
+      : null;
+    // Team names live in the database worker (docs/architecture.md#data): every call a message.
+    const stored = ctx.store.remote<NameStore>("buzzerNames");
     const mediator = new Mediator({
       clock,
       onError: () => counters.errors++,
-      topics: transport.topics("buzzer"),
+      topics: net ? net.topics() : local,
       openPool: deviceOpener({ clock, log, baud: config.serialBaud, timings: opts.timings, minBackoffMs: opts.minBackoffMs, maxBackoffMs: opts.maxBackoffMs }),
       // What a pattern names and a client could really open (a character device of the right kind).
       discover: opts.discover ?? (() => allow.expand().filter((path) => vetDevice(parsePoolSpec(path)) === null)),
       vet,
       connectTimeoutMs: opts.connectTimeoutMs ?? 5000,
-      // Team names live in the database worker (docs/architecture.md#data): every call a message.
-      names: ctx.store.remote<NameStore>("buzzerNames"),
+      names: cluster && net ? new SharedNames({ redis: cluster.redis, local: stored, ready: () => cluster.ready, within: (w) => net.within(w) }) : stored,
       settleMs: config.buzzSettleMs,
       falseStartMs: config.falseStartMs,
+      ...(net ? { quiz: (d) => net.makeQuiz(d), changed: (id) => net.changed(id) } : {}),
     });
+    net?.attach(mediator);
     ctx.metrics.gauge("switchboard_buzzer_pools", "Buzzer pools connected now.", () => mediator.connectedCount);
     mediator.startConfigured(config.pool);
 
@@ -55,10 +75,19 @@ export function buzzerProtocol(opts: Partial<BuzzerOptions> = {}): ProtocolFacto
       protocol: "buzzer",
       open: (conn) => {
         conn.subscribe(EVENTS_TOPIC);
-        return mediator.open(conn);
+        const client = mediator.open(conn);
+        net?.opened(client);
+        return client;
       },
-      message: (conn, data) => mediator.message(conn.state, typeof data === "string" ? data : decoder.decode(data)),
-      close: (conn) => mediator.close(conn.state),
+      message: (conn, data) => {
+        const text = typeof data === "string" ? data : decoder.decode(data);
+        if (net) net.message(conn.state, text);
+        else void mediator.message(conn.state, text);
+      },
+      close: (conn) => {
+        net?.closed(conn.state);
+        mediator.close(conn.state);
+      },
       rateLimited: () => RATE_LIMITED,
     });
     return {
@@ -67,8 +96,8 @@ export function buzzerProtocol(opts: Partial<BuzzerOptions> = {}): ProtocolFacto
         app.get("/mediator", ({ request, server }) =>
           ep.accept(request, server, undefined),
         ),
-      stop: () => mediator.stop(),
-      status: buzzerStatus({ mediator, clock, nameOf: (pool, buzzer) => mediator.quiz.game.nameOf(pool, buzzer) }),
+      stop: () => (net ? net.stop().then(() => mediator.stop()) : mediator.stop()),
+      status: buzzerStatus({ mediator, clock, nameOf: (pool, buzzer) => mediator.quiz.nameOf(pool, buzzer) }),
     };
   };
 }

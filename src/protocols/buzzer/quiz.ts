@@ -29,21 +29,52 @@ export type QuizCommand = Extract<Command, { kind: "arm" | "reset" | "set_name" 
 const KINDS: ReadonlySet<Command["kind"]> = new Set(["arm", "reset", "set_name", "list_round", "list_names", "phone_join", "sync_time", "press"]);
 export const isQuizCommand = (cmd: Command): cmd is QuizCommand => KINDS.has(cmd.kind);
 
-export class Quiz {
-  readonly game: Game;
+/** What the mediator asks of the quiz: this node's own (Quiz), or the one game of several nodes (docs/cluster.md#buzzer). */
+export interface QuizPort {
+  /** A promise while the reply waits (several nodes only). */
+  run(conn: Conn, cmd: QuizCommand): void | Promise<void>;
+  press(pool: string, buzzer: number, at: number): void;
+  prefetch(pool: string, buzzers: number[]): void;
+  /** The phones pool as `list buzzers` shows it on this node. */
+  phonesPool(): PoolBuzzers | null;
+  close(conn: Conn): void;
+  stop(): void;
+  /** A buzzer's name as known here (the status feed). */
+  nameOf(pool: string, buzzer: number): string | null;
+}
+
+type GameCommand = Extract<QuizCommand, { kind: "arm" | "reset" | "set_name" | "list_round" | "list_names" }>;
+
+export class Quiz implements QuizPort {
+  protected game: Game;
   readonly phones: Phones;
   /** Event frames held back while a command's reply is built, so the reply goes out first. */
   private held: string[] | null = null;
 
-  constructor(private readonly deps: QuizDeps) {
-    this.game = new Game({
-      clock: deps.clock,
-      publish: (frame) => (this.held ? this.held.push(frame) : deps.topics.publish(deps.topic, frame)),
-      settleMs: deps.settleMs,
-      falseStartMs: deps.falseStartMs,
-      names: deps.names,
-    });
+  constructor(protected readonly deps: QuizDeps) {
+    this.game = this.newGame(0);
     this.phones = new Phones({ clock: deps.clock, newPhoneId: deps.newPhoneId });
+  }
+
+  /** A game whose rounds go on from `round`. */
+  protected newGame(round: number): Game {
+    return new Game({
+      clock: this.deps.clock,
+      publish: (frame) => (this.held ? this.held.push(frame) : this.publishGame(frame)),
+      settleMs: this.deps.settleMs,
+      falseStartMs: this.deps.falseStartMs,
+      names: this.deps.names,
+      round,
+    });
+  }
+
+  /** A game event to every client. */
+  protected publishGame(frame: string): void {
+    this.deps.topics.publish(this.deps.topic, frame);
+  }
+
+  nameOf(pool: string, buzzer: number): string | null {
+    return this.game.nameOf(pool, buzzer);
   }
 
   /** A device pool's press, its raw `buzz` already sent; `at` is the press time (server monotonic ms). */
@@ -66,23 +97,11 @@ export class Quiz {
     const { game, phones } = this;
     switch (cmd.kind) {
       case "arm":
-        return this.replyFirst(conn, () => encode.armReply(game.arm()));
       case "reset":
-        return this.replyFirst(conn, () => encode.resetReply(game.reset()));
       case "list_round":
-        return conn.send(encode.round(game.snapshot()));
-      case "set_name": {
-        const { pool, buzzer, name } = cmd;
-        // A database that cannot write (a full disk) is not a bug: the sender is told, the name stays in use.
-        const stored = this.rename(pool, buzzer, name);
-        return conn.watch(stored.then(() => conn.send(encode.named(pool, buzzer, name)), () => this.deps.fail(conn, storageUnavailable())));
-      }
-      case "list_names": {
-        const pools = [...this.deps.devicePools(), ...(this.phonesPool() ? [this.phonesPool()!] : [])];
-        const loaded = Promise.all(pools.map((p) => game.prefetch(p.pool, p.buzzers)));
-        const list = (): BuzzerName[] => pools.flatMap((p) => p.buzzers.map((buzzer) => ({ pool: p.pool, buzzer, name: game.nameOf(p.pool, buzzer) })));
-        return conn.watch(loaded.then(() => conn.send(encode.names(list()))));
-      }
+      case "set_name":
+      case "list_names":
+        return void this.runGame(conn, cmd);
       case "phone_join": {
         const r = phones.join(conn.id, cmd.name, cmd.phoneId);
         if ("error" in r) return this.deps.fail(conn, r);
@@ -109,6 +128,38 @@ export class Quiz {
     }
   }
 
+  /** The game's commands; a promise while the reply waits for the database. */
+  protected runGame(conn: Conn, cmd: GameCommand): void | Promise<void> {
+    const game = this.game;
+    switch (cmd.kind) {
+      case "arm":
+        return this.replyFirst(conn, () => encode.armReply(game.arm()));
+      case "reset":
+        return this.replyFirst(conn, () => encode.resetReply(game.reset()));
+      case "list_round":
+        return conn.send(encode.round(game.snapshot()));
+      case "set_name": {
+        const { pool, buzzer, name } = cmd;
+        // A database that cannot write (a full disk) is not a bug: the sender is told, the name stays in use.
+        const stored = this.rename(pool, buzzer, name);
+        return watched(conn, stored.then(() => conn.send(encode.named(pool, buzzer, name)), () => this.deps.fail(conn, storageUnavailable())));
+      }
+      case "list_names": {
+        const pools = this.namedPools();
+        const read = (ps: PoolBuzzers[]) => Promise.all(ps.map((p) => game.prefetch(p.pool, p.buzzers))).then(() => ps);
+        const list = (ps: PoolBuzzers[]): BuzzerName[] => ps.flatMap((p) => p.buzzers.map((buzzer) => ({ pool: p.pool, buzzer, name: game.nameOf(p.pool, buzzer) })));
+        const loaded = Array.isArray(pools) ? read(pools) : pools.then(read);
+        return watched(conn, loaded.then((ps) => conn.send(encode.names(list(ps)))));
+      }
+    }
+  }
+
+  /** The pools `list names` covers: those of `list buzzers`, in its order. */
+  protected namedPools(): PoolBuzzers[] | Promise<PoolBuzzers[]> {
+    const phones = this.phonesPool();
+    return [...this.deps.devicePools(), ...(phones ? [phones] : [])];
+  }
+
   /** A connection closed: the phone it played is away from now. */
   close(conn: Conn): void {
     const buzzer = this.phones.forget(conn.id);
@@ -120,14 +171,14 @@ export class Quiz {
   }
 
   /** Every later event carries the name at once, and every client hears of it; resolves once it is stored. */
-  private rename(pool: string, buzzer: number, name: string | null): Promise<void> {
+  protected rename(pool: string, buzzer: number, name: string | null): Promise<void> {
     const stored = this.game.setName(pool, buzzer, name);
     this.deps.topics.publish(this.deps.topic, encode.namedEvent({ pool, buzzer, name }, us(this.deps.clock.mono())));
     return stored;
   }
 
   /** The reply to the sender, then the events the command caused (as connect's result comes before its events). */
-  private replyFirst(conn: Conn, build: () => string): void {
+  protected replyFirst(conn: Conn, build: () => string): void {
     this.held = [];
     let reply: string;
     let frames: string[];
@@ -143,3 +194,11 @@ export class Quiz {
 }
 
 const us = (ms: number) => Math.round(ms * 1000) / 1000;
+/** Background work of a connection (the seam reports a failure), also returned to whoever waits for it. */
+const watched = (conn: Conn, work: Promise<unknown>): Promise<void> => {
+  conn.watch(work);
+  return work.then(
+    () => {},
+    () => {},
+  );
+};

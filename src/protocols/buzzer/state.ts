@@ -1,38 +1,17 @@
 // The buzzer mediator's state and rules (docs/buzzer.md#pools), pure: pools registry, commands,
 // discovery list, events. Devices are reached only through OpenPool/PoolHandle (the plugin
 // supplies real serial/keyboard drivers, tests supply fakes); time comes from the Clock.
-import type { Clock, Conn, Topics } from "../../transport/types.ts";
-import { encode, parse, type Command, type EventKind, type Rgb } from "./codec.ts";
+import type { Conn } from "../../transport/types.ts";
+import { encode, parse, type Command, type EventKind } from "./codec.ts";
 import { ConnectError, errorReply, Expected, forbidden, invalidField, type ErrorReply } from "./errors.ts";
-import { MemoryNameStore, type NameStore } from "./game.ts";
+import { MemoryNameStore } from "./game.ts";
 import { PHONES_POOL } from "./phones.ts";
-import { parsePoolSpec, type OpenPool, type PoolHandle, type PoolSink, type PoolSpec } from "./pool.ts";
-import { isQuizCommand, Quiz } from "./quiz.ts";
+import type { MediatorDeps, PoolView } from "./mediator-deps.ts";
+import { parsePoolSpec, type PoolHandle, type PoolSink, type PoolSpec } from "./pool.ts";
+import { isQuizCommand, Quiz, type QuizPort } from "./quiz.ts";
 
 export { parsePoolSpec, type OpenPool, type PoolHandle, type PoolSink, type PoolSpec } from "./pool.ts";
-
-export interface MediatorDeps {
-  clock: Clock;
-  /** Called for each error reply (the protocol's error counter). */
-  onError?(): void;
-  topics: Topics;
-  openPool: OpenPool;
-  /** Devices present now that a client may connect (the allow-list, expanded). */
-  discover(): string[];
-  /**
-   * Why a client may not open this pool (a connect error message), or null when it may: only
-   * --pool entries and devices the allow-list names (docs/buzzer.md#which-devices-a-client-may-connect).
-   */
-  vet(spec: PoolSpec): string | null;
-  /** How long a connect command waits for the handshake before answering with a connect error. */
-  connectTimeoutMs: number;
-  /** The game (docs/buzzer.md#the-game): names by pool and buzzer (default: in memory), --buzz-settle-ms, --false-start-ms. */
-  names?: NameStore;
-  settleMs?: number;
-  falseStartMs?: number;
-  /** New phone ids (tests inject a sequence). */
-  newPhoneId?: () => string;
-}
+export type { MediatorDeps, PoolView } from "./mediator-deps.ts";
 
 /** Every event goes to every client of the endpoint (docs/buzzer.md#events). */
 export const EVENTS_TOPIC = "buzzer:events";
@@ -48,17 +27,6 @@ interface Waiter {
   client: MediatorClient;
   pool: Pool;
   cancel: () => void;
-}
-
-/** A pool as the status feed shows it (docs/pages.md#the-status-feed). */
-export interface PoolView {
-  id: string;
-  kind: PoolSpec["kind"];
-  up: boolean;
-  kept: boolean;
-  configured: boolean;
-  colors: boolean | null;
-  buzzers: number[];
 }
 
 interface Pool {
@@ -80,10 +48,10 @@ export class Mediator {
    */
   private readonly closing = new Map<string, Promise<unknown>>();
   /** The game and the phones pool. */
-  readonly quiz: Quiz;
+  readonly quiz: QuizPort;
 
   constructor(private readonly deps: MediatorDeps) {
-    this.quiz = new Quiz({
+    this.quiz = (deps.quiz ?? ((d) => new Quiz(d)))({
       clock: deps.clock,
       topics: deps.topics,
       topic: EVENTS_TOPIC,
@@ -98,7 +66,7 @@ export class Mediator {
   }
 
   /** An error reply in the original protocol's uniform shape (docs/buzzer.md#errors); counted for /metrics. */
-  private fail(conn: Conn, reply: ErrorReply): void {
+  fail(conn: Conn, reply: ErrorReply): void {
     this.deps.onError?.();
     conn.send(encode.error(reply));
   }
@@ -142,10 +110,16 @@ export class Mediator {
     return { conn, waits: new Set() };
   }
 
-  message(client: MediatorClient, raw: string): void {
+  /** A frame from a client; a promise while its reply waits for another node (several nodes only). */
+  message(client: MediatorClient, raw: string): void | Promise<void> {
     const cmd = parse(raw);
     if ("error" in cmd) return this.fail(client.conn, cmd);
-    this.run(client, cmd);
+    return this.command(client, cmd);
+  }
+
+  /** Whether a pool is open on this node (connected, waiting for its handshake, or kept while away). */
+  holds(id: string): boolean {
+    return this.pools.has(id);
   }
 
   /** A client went away: drop its pending connect replies; a phone it played is away. */
@@ -167,20 +141,20 @@ export class Mediator {
   }
 
   /** Commands that change a pool or run the game need operator rights (docs/buzzer.md#operator-commands). */
-  private static readonly operatorOnly: ReadonlySet<Command["kind"]> = new Set(["disconnect", "set_color", "arm", "reset", "set_name"]);
+  static readonly operatorOnly: ReadonlySet<Command["kind"]> = new Set(["disconnect", "set_color", "arm", "reset", "set_name"]);
 
   /** Device pools connected now, with their buzzers. */
-  private devicePools() {
+  devicePools() {
     return [...this.pools.values()].filter((p) => p.up).map((p) => ({ pool: p.spec.id, buzzers: sorted(p.buzzers) }));
   }
 
-  private run(client: MediatorClient, cmd: Command): void {
+  command(client: MediatorClient, cmd: Command): void | Promise<void> {
     const conn = client.conn;
     if (Mediator.operatorOnly.has(cmd.kind) && !conn.operator) return this.fail(conn, forbidden(cmd.kind));
     if (isQuizCommand(cmd)) return this.quiz.run(conn, cmd);
     // The phones pool is virtual: always there, joined and left by the phones themselves.
     if (cmd.kind !== "list_buzzers" && cmd.kind !== "list_pools" && parsePoolSpec(cmd.pool).id === PHONES_POOL) {
-      if (cmd.kind === "connect") return conn.send(encode.connected(PHONES_POOL, this.quiz.phones.connected()));
+      if (cmd.kind === "connect") return conn.send(encode.connected(PHONES_POOL, this.quiz.phonesPool()?.buzzers ?? []));
       return this.fail(conn, invalidField("pool", cmd.kind === "set_color" ? Expected.poolWithLights : Expected.devicePool));
     }
     switch (cmd.kind) {
@@ -241,6 +215,7 @@ export class Mediator {
     }
     const p: Pool = { spec, handle: null, up: false, buzzers: new Set(), kept, waiters: [] };
     this.pools.set(spec.id, p);
+    this.deps.changed?.(spec.id);
     const released = this.closing.get(spec.id);
     if (released) void released.then(() => this.openDevice(p));
     else this.openDevice(p);
@@ -271,6 +246,7 @@ export class Mediator {
   private remove(p: Pool, failure: string | null): void {
     if (this.pools.get(p.spec.id) !== p) return;
     this.pools.delete(p.spec.id);
+    this.deps.changed?.(p.spec.id);
     this.failWaiters(p, failure);
     this.closeDevice(p);
     if (p.up) {
@@ -304,6 +280,7 @@ export class Mediator {
           w.client.conn.send(encode.connected(p.spec.id, list));
         }
         this.quiz.prefetch(p.spec.id, list);
+        this.deps.changed?.(p.spec.id); // also when it has no buzzers (no event)
         // Announce (or re-announce after the device came back) every buzzer of the pool.
         for (const b of list) this.publish("connected", p, b);
       },
@@ -337,6 +314,7 @@ export class Mediator {
   }
 
   private publish(kind: EventKind, p: Pool, buzzer: number | null): number {
+    if (kind !== "buzz") this.deps.changed?.(p.spec.id);
     return this.publishEvent(kind, p.spec.id, buzzer);
   }
 
